@@ -1,0 +1,28 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'cdk.out/', 'coverage/', '**/*.js', '**/*.mjs'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // The domain core stays pure: no AWS SDK, no Lambda types, no environment.
+    files: ['lambda/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['@aws-sdk/*', 'aws-lambda', 'aws-cdk-lib', 'aws-cdk-lib/*'] }],
+      'no-restricted-globals': ['error', { name: 'process', message: 'The core reads no environment: pass values in.' }],
+    },
+  },
+  {
+    // The stack shares names and table definitions with the Lambdas, nothing else.
+    files: ['lib/**/*.ts', 'bin/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['**/lambda/core/*', '**/lambda/adapters/*', '**/lambda/entrypoints/*'] }],
+    },
+  },
+);

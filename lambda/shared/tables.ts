@@ -1,0 +1,87 @@
+/**
+ * The one source of truth for Outbox's DynamoDB tables. The CDK stack builds its tables from these
+ * definitions and the local runtime creates the same tables in the embedded store, so the two can
+ * never drift. Pure data: no AWS imports, so both sides (and the Lambdas) can read it.
+ */
+
+export type AttributeType = 'S' | 'N';
+
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: AttributeType;
+}
+
+export interface IndexDefinition {
+  readonly indexName: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+}
+
+export interface TableDefinition {
+  /** Short stable id: the CDK construct id and the suffix of the local table name. */
+  readonly id: string;
+  /** The environment variable through which a Lambda learns the table's name. */
+  readonly envVar: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  readonly globalIndexes: readonly IndexDefinition[];
+  /** Attribute holding an epoch-seconds expiry; readers treat expired items as absent. */
+  readonly timeToLiveAttribute?: string;
+}
+
+/** Every item that expires carries its expiry (epoch seconds) in this attribute. */
+export const TTL_ATTRIBUTE = 'expiresAt';
+
+/**
+ * Emails, their recipients and their event timeline share one partition (pk = email id), so reading
+ * an email whole is one Query. Sort keys: `email`, `rcpt#<address>`, `event#<time>#<event id>`.
+ */
+export const EMAILS_TABLE: TableDefinition = {
+  id: 'Emails',
+  envVar: 'OUTBOX_EMAILS_TABLE',
+  partitionKey: { name: 'pk', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+  globalIndexes: [
+    // Sparse: only email items carry sesMessageId, so SES events find their email in one read.
+    { indexName: 'by-ses-message-id', partitionKey: { name: 'sesMessageId', type: 'S' } },
+    // Newest-first listing, sharded by UTC day so no single partition takes every write.
+    {
+      indexName: 'by-created-day',
+      partitionKey: { name: 'createdDay', type: 'S' },
+      sortKey: { name: 'pk', type: 'S' },
+    },
+  ],
+  timeToLiveAttribute: TTL_ATTRIBUTE,
+};
+
+/** API keys, keyed by the SHA-256 of the secret; the secret itself is never stored. */
+export const API_KEYS_TABLE: TableDefinition = {
+  id: 'ApiKeys',
+  envVar: 'OUTBOX_API_KEYS_TABLE',
+  partitionKey: { name: 'keyHash', type: 'S' },
+  globalIndexes: [{ indexName: 'by-id', partitionKey: { name: 'id', type: 'S' } }],
+};
+
+/** Idempotency-Key records, kept 24 hours. */
+export const IDEMPOTENCY_TABLE: TableDefinition = {
+  id: 'Idempotency',
+  envVar: 'OUTBOX_IDEMPOTENCY_TABLE',
+  partitionKey: { name: 'key', type: 'S' },
+  globalIndexes: [],
+  timeToLiveAttribute: TTL_ATTRIBUTE,
+};
+
+/** The suppression list, keyed by the lower-cased address. */
+export const SUPPRESSIONS_TABLE: TableDefinition = {
+  id: 'Suppressions',
+  envVar: 'OUTBOX_SUPPRESSIONS_TABLE',
+  partitionKey: { name: 'email', type: 'S' },
+  globalIndexes: [{ indexName: 'by-id', partitionKey: { name: 'id', type: 'S' } }],
+};
+
+export const ALL_TABLES: readonly TableDefinition[] = [
+  EMAILS_TABLE,
+  API_KEYS_TABLE,
+  IDEMPOTENCY_TABLE,
+  SUPPRESSIONS_TABLE,
+];
