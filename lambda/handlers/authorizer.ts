@@ -1,2 +1,8 @@
-// Placeholder until the handler lands; replaced in the send-path commit.
-export const handler = async (): Promise<unknown> => ({ statusCode: 503, body: '' });
+import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
+import { readAuthorizerConfig } from '../config';
+import { authorizeToken } from '../entrypoints/authorizer';
+import { buildApiKeyStore } from '../wiring';
+
+const keys = buildApiKeyStore(readAuthorizerConfig(process.env));
+
+export const handler = (event: APIGatewayTokenAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => authorizeToken(keys, event);

@@ -1,0 +1,80 @@
+import { SESv2Client, SendEmailCommand, type SendEmailCommandInput } from '@aws-sdk/client-sesv2';
+import { formatMailbox } from '../core/addresses';
+import type { EmailDraft } from '../core/email';
+import { OutboxError } from '../core/errors';
+import type { EmailSender, SendContext } from '../core/ports';
+import { MESSAGE_ID_TAG } from '../shared/env';
+
+/** Sends through SES v2 SendEmail with Simple content; every call carries the tracking tag. */
+export class SesEmailSender implements EmailSender {
+  constructor(private readonly ses: SESv2Client) {}
+
+  async send(draft: EmailDraft, context: SendContext): Promise<string> {
+    try {
+      const { MessageId } = await this.ses.send(new SendEmailCommand(toSendEmailInput(draft, context)));
+      if (!MessageId) throw new Error('SES answered without a MessageId');
+      return MessageId;
+    } catch (error) {
+      throw toOutboxError(error);
+    }
+  }
+}
+
+export function toSendEmailInput(draft: EmailDraft, context: SendContext): SendEmailCommandInput {
+  const charset = 'UTF-8';
+  return {
+    FromEmailAddress: formatMailbox(draft.from),
+    Destination: {
+      ToAddresses: draft.to.map(formatMailbox),
+      CcAddresses: draft.cc.map(formatMailbox),
+      BccAddresses: draft.bcc.map(formatMailbox),
+    },
+    ReplyToAddresses: draft.replyTo.map(formatMailbox),
+    Content: {
+      Simple: {
+        Subject: { Data: draft.subject, Charset: charset },
+        Body: {
+          ...(draft.html !== undefined ? { Html: { Data: draft.html, Charset: charset } } : {}),
+          ...(draft.text !== undefined ? { Text: { Data: draft.text, Charset: charset } } : {}),
+        },
+        ...(draft.headers.length > 0 ? { Headers: draft.headers.map((h) => ({ Name: h.name, Value: h.value })) } : {}),
+      },
+    },
+    EmailTags: [
+      ...draft.tags.map((t) => ({ Name: t.name, Value: t.value })),
+      { Name: MESSAGE_ID_TAG, Value: context.emailId },
+    ],
+    ...(context.configurationSet ? { ConfigurationSetName: context.configurationSet } : {}),
+  };
+}
+
+/** SES's exception names (SES-FACTS §7) to Outbox's error kinds. */
+function toOutboxError(error: unknown): OutboxError {
+  const name = error instanceof Error ? error.name : '';
+  const sesMessage = error instanceof Error ? error.message : String(error);
+  switch (name) {
+    case 'MessageRejected':
+      if (/not verified/i.test(sesMessage)) {
+        return new OutboxError(
+          'sender_not_verified',
+          `SES refused the sender: ${sesMessage}. Verify the domain or address in SES first; nothing was sent.`,
+          { cause: error },
+        );
+      }
+      return new OutboxError('message_rejected', `SES rejected the message: ${sesMessage}. Nothing was sent.`, { cause: error });
+    case 'MailFromDomainNotVerifiedException':
+      return new OutboxError('sender_not_verified', `SES refused the sender's MAIL FROM domain: ${sesMessage}. Nothing was sent.`, { cause: error });
+    case 'BadRequestException':
+      return new OutboxError('message_rejected', `SES refused the request: ${sesMessage}. Nothing was sent.`, { cause: error });
+    case 'TooManyRequestsException':
+    case 'ThrottlingException':
+    case 'Throttling':
+    case 'LimitExceededException':
+      return new OutboxError('rate_limited', "SES's maximum sending rate is exceeded; nothing was sent. Retry after a short wait.", { cause: error });
+    case 'SendingPausedException':
+    case 'AccountSuspendedException':
+      return new OutboxError('sending_paused', 'Sending is paused for this SES account; nothing was sent. Check the account status in SES.', { cause: error });
+    default:
+      return new OutboxError('unavailable', 'SES could not take the message right now; nothing was sent. Please try again.', { cause: error });
+  }
+}

@@ -1,0 +1,59 @@
+import { API_KEYS_TABLE, EMAILS_TABLE, IDEMPOTENCY_TABLE, SUPPRESSIONS_TABLE } from './shared/tables';
+import { ENV } from './shared/env';
+
+/** What the api Lambda (and the local runtime) needs to run. */
+export interface ApiConfig {
+  readonly emailsTable: string;
+  readonly apiKeysTable: string;
+  readonly idempotencyTable: string;
+  readonly suppressionsTable: string;
+  readonly configurationSet: string;
+  readonly retentionDays: number;
+  /** Local mode only. */
+  readonly sesEndpoint?: string;
+  /** Local mode only. */
+  readonly dynamoDbEndpoint?: string;
+}
+
+export interface AuthorizerConfig {
+  readonly apiKeysTable: string;
+  readonly dynamoDbEndpoint?: string;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Reads the api Lambda's configuration, reporting every missing variable at once. */
+export function readApiConfig(env: Env): ApiConfig {
+  const missing: string[] = [];
+  const need = (name: string): string => {
+    const value = env[name];
+    if (!value) missing.push(name);
+    return value ?? '';
+  };
+  const config: ApiConfig = {
+    emailsTable: need(EMAILS_TABLE.envVar),
+    apiKeysTable: need(API_KEYS_TABLE.envVar),
+    idempotencyTable: need(IDEMPOTENCY_TABLE.envVar),
+    suppressionsTable: need(SUPPRESSIONS_TABLE.envVar),
+    configurationSet: need(ENV.configurationSet),
+    retentionDays: Number(need(ENV.retentionDays)),
+    ...optional(env, ENV.sesEndpoint, 'sesEndpoint'),
+    ...optional(env, ENV.dynamoDbEndpoint, 'dynamoDbEndpoint'),
+  };
+  if (missing.length > 0) throw new Error(`Missing environment variables: ${missing.join(', ')}`);
+  if (!Number.isInteger(config.retentionDays) || config.retentionDays < 1) {
+    throw new Error(`${ENV.retentionDays} must be a whole number of days, at least 1`);
+  }
+  return Object.freeze(config);
+}
+
+export function readAuthorizerConfig(env: Env): AuthorizerConfig {
+  const apiKeysTable = env[API_KEYS_TABLE.envVar];
+  if (!apiKeysTable) throw new Error(`Missing environment variables: ${API_KEYS_TABLE.envVar}`);
+  return Object.freeze({ apiKeysTable, ...optional(env, ENV.dynamoDbEndpoint, 'dynamoDbEndpoint') });
+}
+
+function optional<K extends string>(env: Env, name: string, key: K): Partial<Record<K, string>> {
+  const value = env[name];
+  return value ? ({ [key]: value } as Record<K, string>) : {};
+}

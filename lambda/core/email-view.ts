@@ -1,0 +1,57 @@
+import type { Mailbox } from './addresses';
+import { recipientsOf, type EmailRecord, type RecipientKind } from './email';
+
+/** `GET /emails/{id}` in the Resend API's shape, plus Outbox's extensions. */
+export interface EmailView {
+  readonly object: 'email';
+  readonly id: string;
+  readonly from: string;
+  readonly to: string[];
+  readonly cc: string[] | null;
+  readonly bcc: string[] | null;
+  readonly reply_to: string[] | null;
+  readonly subject: string;
+  readonly html: string | null;
+  readonly text: string | null;
+  readonly created_at: string;
+  readonly scheduled_at: string | null;
+  readonly last_event: EmailRecord['lastEvent'];
+  readonly tags: { name: string; value: string }[];
+  /** Resend's field; Outbox gives the SES message ID here (null until SES accepts it). */
+  readonly message_id: string | null;
+  readonly ses_message_id: string | null;
+  readonly headers: Record<string, string>;
+  readonly recipients: { email: string; type: RecipientKind; status: string }[];
+}
+
+/** Display form: `Name <addr>` as the caller wrote it, without transfer encoding. */
+function display(mailbox: Mailbox): string {
+  return mailbox.name ? `${mailbox.name} <${mailbox.address}>` : mailbox.address;
+}
+
+function listOrNull(mailboxes: readonly Mailbox[]): string[] | null {
+  return mailboxes.length > 0 ? mailboxes.map(display) : null;
+}
+
+export function toEmailView(email: EmailRecord): EmailView {
+  return {
+    object: 'email',
+    id: email.id,
+    from: display(email.from),
+    to: email.to.map(display),
+    cc: listOrNull(email.cc),
+    bcc: listOrNull(email.bcc),
+    reply_to: listOrNull(email.replyTo),
+    subject: email.subject,
+    html: email.html ?? null,
+    text: email.text ?? null,
+    created_at: email.createdAt,
+    scheduled_at: null,
+    last_event: email.lastEvent,
+    tags: email.tags.map((t) => ({ name: t.name, value: t.value })),
+    message_id: email.sesMessageId ?? null,
+    ses_message_id: email.sesMessageId ?? null,
+    headers: Object.fromEntries(email.headers.map((h) => [h.name, h.value])),
+    recipients: recipientsOf(email).map((r) => ({ email: r.address, type: r.kind, status: email.lastEvent === 'sent' ? 'sent' : 'queued' })),
+  };
+}

@@ -1,0 +1,64 @@
+import type { Mailbox } from './addresses';
+
+/** A name/value pair: a custom header or an SES message tag. */
+export interface NameValue {
+  readonly name: string;
+  readonly value: string;
+}
+
+/** A validated request to send one email, ready for the store and for SES. */
+export interface EmailDraft {
+  readonly from: Mailbox;
+  readonly to: readonly Mailbox[];
+  readonly cc: readonly Mailbox[];
+  readonly bcc: readonly Mailbox[];
+  readonly replyTo: readonly Mailbox[];
+  readonly subject: string;
+  readonly html?: string;
+  readonly text?: string;
+  readonly headers: readonly NameValue[];
+  readonly tags: readonly NameValue[];
+}
+
+/**
+ * The `last_event` values, named as the Resend SDK names them. `queued` until SES accepts the
+ * message, `sent` once it has; later values come from SES's events.
+ */
+export type LastEvent =
+  | 'queued'
+  | 'scheduled'
+  | 'canceled'
+  | 'sent'
+  | 'delivered'
+  | 'delivery_delayed'
+  | 'bounced'
+  | 'complained'
+  | 'opened'
+  | 'clicked'
+  | 'failed'
+  | 'suppressed';
+
+/** An email as Outbox keeps it. */
+export interface EmailRecord extends EmailDraft {
+  readonly id: string;
+  /** ISO 8601, UTC. */
+  readonly createdAt: string;
+  /** The API key that sent it, for audit. */
+  readonly apiKeyId: string;
+  readonly lastEvent: LastEvent;
+  /** Set once SES has accepted the message. */
+  readonly sesMessageId?: string;
+  /** Epoch seconds after which the record may be deleted (retention). */
+  readonly expiresAt: number;
+}
+
+export type RecipientKind = 'to' | 'cc' | 'bcc';
+
+/** Every recipient of the draft with the field it was given in, in request order. */
+export function recipientsOf(draft: EmailDraft): { address: string; kind: RecipientKind }[] {
+  return [
+    ...draft.to.map((m) => ({ address: m.address, kind: 'to' as const })),
+    ...draft.cc.map((m) => ({ address: m.address, kind: 'cc' as const })),
+    ...draft.bcc.map((m) => ({ address: m.address, kind: 'bcc' as const })),
+  ];
+}

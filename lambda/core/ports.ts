@@ -1,0 +1,40 @@
+import type { EmailDraft, EmailRecord } from './email';
+import type { ApiKeyRecord } from './api-keys';
+
+/** Where emails are kept. Adapters map records to storage; the core never sees keys. */
+export interface EmailStore {
+  /** Stores a new email; fails if the id exists. */
+  create(email: EmailRecord): Promise<void>;
+  /** Records SES's acceptance: the SES message ID and `sent`. */
+  markSent(id: string, sesMessageId: string): Promise<void>;
+  /** Removes an email SES refused before sending anything, so no record claims it was accepted. */
+  discard(id: string): Promise<void>;
+  /** The email, or undefined when there is none or it has passed its retention. */
+  get(id: string): Promise<EmailRecord | undefined>;
+}
+
+/** What SES needs besides the draft. */
+export interface SendContext {
+  readonly emailId: string;
+  readonly configurationSet?: string;
+}
+
+/** Hands a message to SES. Returns the SES message ID; throws OutboxError on refusal. */
+export interface EmailSender {
+  send(draft: EmailDraft, context: SendContext): Promise<string>;
+}
+
+/** API keys, found by the hash of their secret. */
+export interface ApiKeyStore {
+  create(key: ApiKeyRecord): Promise<void>;
+  findByHash(keyHash: string): Promise<ApiKeyRecord | undefined>;
+  list(): Promise<ApiKeyRecord[]>;
+  /** Returns false when no key has this id. */
+  remove(id: string): Promise<boolean>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };

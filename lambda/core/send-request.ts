@@ -1,0 +1,239 @@
+import { parseMailbox, type Mailbox } from './addresses';
+import type { EmailDraft, NameValue } from './email';
+import { OutboxError, type ErrorKind } from './errors';
+import { MESSAGE_ID_TAG } from '../shared/env';
+
+/** SES: at most 50 recipients per message, To, Cc and Bcc together (SES-FACTS §6). */
+export const MAX_RECIPIENTS = 50;
+/** SES Simple content takes at most 15 custom headers (SES-FACTS §5). */
+export const MAX_HEADERS = 15;
+export const MAX_TAGS = 50;
+const MAX_SUBJECT_LENGTH = 998;
+
+/** SES message tag names and values: ASCII letters, digits, `_` and `-`, up to 256 characters. */
+const TAG_PATTERN = /^[A-Za-z0-9_-]{1,256}$/;
+/** Header names: printable ASCII 33-126 except the colon, up to 126 characters (SES). */
+const HEADER_NAME_PATTERN = /^[\x21-\x39\x3b-\x7e]{1,126}$/;
+/** Header values: printable ASCII and tab, so no CR/LF can start a header of its own. */
+const HEADER_VALUE_PATTERN = /^[\x20-\x7e\t]{0,995}$/;
+
+/**
+ * Headers Outbox writes itself from the request's fields, or SES controls; a custom header of the
+ * same name would duplicate or override them. `X-SES-*` headers would change the configuration
+ * set or tags and defeat tracking.
+ */
+const RESERVED_HEADERS = new Set(
+  [
+    'from', 'to', 'cc', 'bcc', 'subject', 'reply-to', 'sender', 'return-path', 'date', 'message-id',
+    'mime-version', 'content-type', 'content-transfer-encoding', 'content-disposition',
+  ],
+);
+
+interface Problem {
+  readonly kind: ErrorKind;
+  readonly message: string;
+}
+
+/**
+ * Validates a `POST /emails` body (the Resend API's field names) and returns the draft to send.
+ * Collects every problem and throws one OutboxError naming them all; the kind is the first
+ * problem's. Unknown fields are ignored, as the Resend API does.
+ */
+export function parseSendRequest(body: unknown): EmailDraft {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new OutboxError('malformed_body', 'The request body must be a JSON object describing one email.');
+  }
+  const input = body as Record<string, unknown>;
+  const problems: Problem[] = [];
+  const report = (kind: ErrorKind, message: string) => problems.push({ kind, message });
+
+  for (const field of ['attachments', 'scheduled_at', 'template'] as const) {
+    if (input[field] !== undefined && input[field] !== null) {
+      report('validation', `\`${field}\` is not supported by this version of Outbox yet; send without it.`);
+    }
+  }
+
+  const from = parseFrom(input.from, report);
+  const to = parseAddressList('to', input.to, report, true);
+  const cc = parseAddressList('cc', input.cc, report, false);
+  const bcc = parseAddressList('bcc', input.bcc, report, false);
+  const replyTo = parseAddressList('reply_to', input.reply_to, report, false);
+  const recipientCount = to.length + cc.length + bcc.length;
+  if (recipientCount > MAX_RECIPIENTS) {
+    report(
+      'validation',
+      `An email can have at most ${MAX_RECIPIENTS} recipients in \`to\`, \`cc\` and \`bcc\` together; this one has ${recipientCount}. Split it into several emails.`,
+    );
+  }
+
+  const subject = parseSubject(input.subject, report);
+  const html = parseBody('html', input.html, report);
+  const text = parseBody('text', input.text, report);
+  if (html === undefined && text === undefined && !problems.some((p) => p.message.includes('`html`') || p.message.includes('`text`'))) {
+    report('missing_field', 'Missing `html` or `text`: an email needs a body.');
+  }
+  const headers = parseHeaders(input.headers, report);
+  const tags = parseTags(input.tags, report);
+
+  if (problems.length > 0) {
+    throw new OutboxError(problems[0]!.kind, problems.map((p) => p.message).join(' '));
+  }
+  return {
+    from: from!,
+    to,
+    cc,
+    bcc,
+    replyTo,
+    subject: subject!,
+    ...(html !== undefined ? { html } : {}),
+    ...(text !== undefined ? { text } : {}),
+    headers,
+    tags,
+  };
+}
+
+type Report = (kind: ErrorKind, message: string) => void;
+
+function parseFrom(value: unknown, report: Report): Mailbox | undefined {
+  if (value === undefined || value === null || value === '') {
+    report('missing_field', 'Missing `from`: give the sender as `email@example.com` or `Name <email@example.com>`.');
+    return undefined;
+  }
+  if (typeof value !== 'string') {
+    report('invalid_from', '`from` must be a string such as `Name <email@example.com>`.');
+    return undefined;
+  }
+  const parsed = parseMailbox(value);
+  if (!parsed.ok) {
+    report('invalid_from', `\`from\` ${parsed.reason}: use \`email@example.com\` or \`Name <email@example.com>\`.`);
+    return undefined;
+  }
+  return parsed.mailbox;
+}
+
+function parseAddressList(field: string, value: unknown, report: Report, required: boolean): Mailbox[] {
+  if (value === undefined || value === null) {
+    if (required) report('missing_field', `Missing \`${field}\`: give at least one recipient address.`);
+    return [];
+  }
+  const items = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(items) || items.some((item) => typeof item !== 'string')) {
+    report('validation', `\`${field}\` must be an email address or a list of email addresses.`);
+    return [];
+  }
+  if (required && items.length === 0) {
+    report('missing_field', `Missing \`${field}\`: give at least one recipient address.`);
+    return [];
+  }
+  const mailboxes: Mailbox[] = [];
+  items.forEach((item: string, index) => {
+    const parsed = parseMailbox(item);
+    const where = items.length === 1 ? `\`${field}\`` : `\`${field}[${index}]\``;
+    if (parsed.ok) mailboxes.push(parsed.mailbox);
+    else report('validation', `${where} ${parsed.reason}: ${JSON.stringify(truncate(item))}.`);
+  });
+  return mailboxes;
+}
+
+function parseSubject(value: unknown, report: Report): string | undefined {
+  if (value === undefined || value === null) {
+    report('missing_field', 'Missing `subject`.');
+    return undefined;
+  }
+  if (typeof value !== 'string') {
+    report('validation', '`subject` must be a string.');
+    return undefined;
+  }
+  if (/[\r\n]/.test(value)) {
+    report('validation', '`subject` must be one line: remove the line breaks (CR or LF).');
+    return undefined;
+  }
+  if (value.length > MAX_SUBJECT_LENGTH) {
+    report('validation', `\`subject\` is ${value.length} characters; the limit is ${MAX_SUBJECT_LENGTH}.`);
+    return undefined;
+  }
+  return value;
+}
+
+function parseBody(field: 'html' | 'text', value: unknown, report: Report): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') {
+    report('validation', `\`${field}\` must be a string.`);
+    return undefined;
+  }
+  return value;
+}
+
+function parseHeaders(value: unknown, report: Report): NameValue[] {
+  if (value === undefined || value === null) return [];
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    report('validation', '`headers` must be an object of header names to string values.');
+    return [];
+  }
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length > MAX_HEADERS) {
+    report('validation', `\`headers\` has ${entries.length} entries; SES allows at most ${MAX_HEADERS}.`);
+    return [];
+  }
+  const seen = new Set<string>();
+  const headers: NameValue[] = [];
+  for (const [name, headerValue] of entries) {
+    const lower = name.toLowerCase();
+    if (!HEADER_NAME_PATTERN.test(name)) {
+      report('validation', `Header name ${JSON.stringify(truncate(name))} is invalid: use 1-126 printable ASCII characters, no spaces or colons.`);
+    } else if (RESERVED_HEADERS.has(lower) || lower.startsWith('x-ses-')) {
+      report('validation', `Header \`${name}\` cannot be set in \`headers\`: Outbox sets it from the email's fields or SES controls it.`);
+    } else if (seen.has(lower)) {
+      report('validation', `Header \`${name}\` is given twice (header names are case-insensitive).`);
+    } else if (typeof headerValue !== 'string') {
+      report('validation', `Header \`${name}\` must have a string value.`);
+    } else if (/[\r\n]/.test(headerValue)) {
+      report('validation', `Header \`${name}\` must be one line: remove the line breaks (CR or LF).`);
+    } else if (!HEADER_VALUE_PATTERN.test(headerValue) || name.length + headerValue.length > 996) {
+      report('validation', `Header \`${name}\` must be printable ASCII and at most 995 characters (encode other text as RFC 2047 encoded-words).`);
+    } else {
+      headers.push({ name, value: headerValue });
+    }
+    seen.add(lower);
+  }
+  return headers;
+}
+
+function parseTags(value: unknown, report: Report): NameValue[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) {
+    report('validation', '`tags` must be a list of `{ "name": ..., "value": ... }` objects.');
+    return [];
+  }
+  if (value.length > MAX_TAGS) {
+    report('validation', `\`tags\` has ${value.length} entries; the limit is ${MAX_TAGS}.`);
+    return [];
+  }
+  const seen = new Set<string>();
+  const tags: NameValue[] = [];
+  value.forEach((tag: unknown, index) => {
+    const where = `\`tags[${index}]\``;
+    if (typeof tag !== 'object' || tag === null) {
+      report('validation', `${where} must be an object with \`name\` and \`value\`.`);
+      return;
+    }
+    const { name, value: tagValue } = tag as Record<string, unknown>;
+    if (typeof name !== 'string' || !TAG_PATTERN.test(name)) {
+      report('validation', `${where}.name must be 1-256 ASCII letters, digits, underscores or dashes; got ${JSON.stringify(truncate(String(name)))}.`);
+    } else if (typeof tagValue !== 'string' || !TAG_PATTERN.test(tagValue)) {
+      report('validation', `${where}.value must be 1-256 ASCII letters, digits, underscores or dashes; got ${JSON.stringify(truncate(String(tagValue)))}.`);
+    } else if (name === MESSAGE_ID_TAG) {
+      report('validation', `${where}.name \`${MESSAGE_ID_TAG}\` is reserved: Outbox uses it to track the email.`);
+    } else if (seen.has(name)) {
+      report('validation', `${where}.name \`${name}\` is given twice.`);
+    } else {
+      seen.add(name);
+      tags.push({ name, value: tagValue });
+    }
+  });
+  return tags;
+}
+
+function truncate(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}

@@ -1,0 +1,166 @@
+import { createApiKey, parseScope, requireFullAccess, type Principal } from '../core/api-keys';
+import { toEmailView } from '../core/email-view';
+import { OutboxError, toErrorBody } from '../core/errors';
+import { isUuid } from '../core/ids';
+import type { ApiKeyStore, Clock, EmailSender, EmailStore } from '../core/ports';
+import { sendEmail } from '../core/send-email';
+
+/** A request as any HTTP front end (API Gateway, the local server) hands it over. */
+export interface HttpRequest {
+  readonly method: string;
+  readonly path: string;
+  /** Header names in lower case. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly body?: string;
+  /** Set by the authorizer; absent only on routes that need none. */
+  readonly principal?: Principal;
+}
+
+export interface HttpResponse {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+export interface ApiDeps {
+  readonly emails: EmailStore;
+  readonly sender: EmailSender;
+  readonly keys: ApiKeyStore;
+  readonly clock: Clock;
+  readonly configurationSet?: string;
+  readonly retentionDays: number;
+  readonly log: (message: string, error?: unknown) => void;
+}
+
+type Handler = (deps: ApiDeps, request: HttpRequest, params: string[]) => Promise<{ status?: number; body: unknown }>;
+
+interface Route {
+  readonly pattern: RegExp;
+  readonly methods: Readonly<Record<string, Handler>>;
+  /** Routes anyone may call, such as the liveness check. */
+  readonly public?: boolean;
+}
+
+const ROUTES: readonly Route[] = [
+  { pattern: /^\/health$/, public: true, methods: { GET: async () => ({ body: { status: 'ok' } }) } },
+  {
+    pattern: /^\/emails$/,
+    methods: {
+      POST: async (deps, request) => ({
+        body: await sendEmail({ ...deps, warn: deps.log }, principalOf(request), parseJsonBody(request)),
+      }),
+    },
+  },
+  {
+    pattern: /^\/emails\/([^/]+)$/,
+    methods: {
+      GET: async (deps, request, [id]) => {
+        requireFullAccess(principalOf(request));
+        const email = isUuid(id!) ? await deps.emails.get(id!) : undefined;
+        if (!email) throw new OutboxError('not_found', `Email ${id} not found.`);
+        return { body: toEmailView(email) };
+      },
+    },
+  },
+  {
+    pattern: /^\/api-keys$/,
+    methods: {
+      POST: async (deps, request) => {
+        requireFullAccess(principalOf(request));
+        const body = parseJsonObject(request);
+        if (typeof body.name !== 'string' || body.name.trim() === '' || body.name.length > 50) {
+          throw new OutboxError('missing_field', 'Give the key a `name` of 1-50 characters.');
+        }
+        const { record, secret } = await createApiKey(deps, { name: body.name.trim(), scope: parseScope(body.permission) });
+        return { status: 201, body: { id: record.id, token: secret } };
+      },
+      GET: async (deps, request) => {
+        requireFullAccess(principalOf(request));
+        const keys = await deps.keys.list();
+        return {
+          body: {
+            object: 'list',
+            has_more: false,
+            data: keys.map((k) => ({ id: k.id, name: k.name, permission: k.scope, created_at: k.createdAt, last_used_at: null })),
+          },
+        };
+      },
+    },
+  },
+  {
+    pattern: /^\/api-keys\/([^/]+)$/,
+    methods: {
+      DELETE: async (deps, request, [id]) => {
+        requireFullAccess(principalOf(request));
+        if (!(await deps.keys.remove(id!))) throw new OutboxError('not_found', `API key ${id} not found.`);
+        return { body: { object: 'api_key', id, deleted: true } };
+      },
+    },
+  },
+];
+
+/** Whether a path needs an API key; the front ends authenticate before calling handleHttp. */
+export function isPublicRoute(path: string): boolean {
+  return ROUTES.some((route) => route.public && route.pattern.test(path));
+}
+
+/**
+ * Routes one request and answers in the Resend API's shapes. Never throws: every failure becomes
+ * an error body with a stable name, and unexpected ones are logged and answered as a 500 without
+ * details.
+ */
+export async function handleHttp(deps: ApiDeps, request: HttpRequest): Promise<HttpResponse> {
+  try {
+    const { handler, params } = resolve(request);
+    const { status = 200, body } = await handler(deps, request, params);
+    return json(status, body);
+  } catch (error) {
+    if (!(error instanceof OutboxError) || error.status >= 500) {
+      deps.log(`${request.method} ${request.path} failed`, error);
+    }
+    const body = toErrorBody(error);
+    return json(body.statusCode, body);
+  }
+}
+
+function resolve(request: HttpRequest): { handler: Handler; params: string[] } {
+  const path = request.path.length > 1 ? request.path.replace(/\/+$/, '') : request.path;
+  for (const route of ROUTES) {
+    const match = route.pattern.exec(path);
+    if (!match) continue;
+    const handler = route.methods[request.method.toUpperCase()];
+    if (!handler) {
+      throw new OutboxError('method_not_allowed', `${request.method} is not allowed on ${path}; use ${Object.keys(route.methods).join(' or ')}.`);
+    }
+    return { handler, params: match.slice(1).map((p) => decodeURIComponent(p)) };
+  }
+  throw new OutboxError('not_found', `There is no route ${request.method} ${path}.`);
+}
+
+function principalOf(request: HttpRequest): Principal {
+  if (!request.principal) throw new OutboxError('missing_api_key', 'Missing API key in the Authorization header. Include `Authorization: Bearer <api key>`.');
+  return request.principal;
+}
+
+function parseJsonBody(request: HttpRequest): unknown {
+  if (request.body === undefined || request.body.trim() === '') {
+    throw new OutboxError('malformed_body', 'The request body is empty; send a JSON object with `Content-Type: application/json`.');
+  }
+  try {
+    return JSON.parse(request.body) as unknown;
+  } catch {
+    throw new OutboxError('malformed_body', 'The request body is not valid JSON.');
+  }
+}
+
+function parseJsonObject(request: HttpRequest): Record<string, unknown> {
+  const body = parseJsonBody(request);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new OutboxError('malformed_body', 'The request body must be a JSON object.');
+  }
+  return body as Record<string, unknown>;
+}
+
+function json(status: number, body: unknown): HttpResponse {
+  return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+}

@@ -1,0 +1,116 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { authenticate } from '../lambda/core/api-keys';
+import { OutboxError, toErrorBody } from '../lambda/core/errors';
+import type { ApiKeyStore } from '../lambda/core/ports';
+import { handleHttp, isPublicRoute, type ApiDeps, type HttpResponse } from '../lambda/entrypoints/http';
+
+/**
+ * A Lambda's synchronous request payload is capped at 6 MB, so the deployed API cannot take a
+ * larger body; the local server refuses the same bodies so nothing works here that fails there.
+ */
+export const MAX_BODY_BYTES = 6 * 1024 * 1024;
+
+/** Local-only routes (inspection, event replay), answered before authentication. */
+export type LocalRoutes = (method: string, path: string, body: string | undefined) => Promise<HttpResponse | undefined>;
+
+export interface LocalServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly deps: ApiDeps;
+  readonly keys: ApiKeyStore;
+  readonly localRoutes?: LocalRoutes;
+  readonly logRequest?: (line: string) => void;
+}
+
+/**
+ * The local front end: what API Gateway and the authorizer do in AWS (body cap, API-key check,
+ * error shapes), then the same handleHttp the api Lambda runs.
+ */
+export async function startHttpServer(options: LocalServerOptions): Promise<{ server: Server; url: string }> {
+  const server = createServer((request, response) => {
+    const started = process.hrtime.bigint();
+    serve(options, request)
+      .then((result) => send(response, result))
+      .catch((error: unknown) => {
+        options.deps.log('local server failed to answer', error);
+        const body = toErrorBody(error);
+        send(response, { status: body.statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      })
+      .finally(() => {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        options.logRequest?.(`${request.method} ${request.url} ${response.statusCode} ${ms.toFixed(1)}ms`);
+      });
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return { server, url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}` };
+}
+
+async function serve(options: LocalServerOptions, request: IncomingMessage): Promise<HttpResponse> {
+  const method = request.method ?? 'GET';
+  const path = new URL(request.url ?? '/', 'http://local').pathname;
+  let body: string | undefined;
+  try {
+    body = await readBody(request);
+  } catch (error) {
+    return errorResponse(error);
+  }
+  const local = await options.localRoutes?.(method, path, body);
+  if (local) return local;
+
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (typeof value === 'string') headers[name] = value;
+  }
+  if (isPublicRoute(path)) return handleHttp(options.deps, { method, path, headers, ...(body !== undefined ? { body } : {}) });
+  try {
+    const principal = await authenticate(options.keys, headers.authorization);
+    return await handleHttp(options.deps, { method, path, headers, principal, ...(body !== undefined ? { body } : {}) });
+  } catch (error) {
+    return errorResponse(error);
+  }
+}
+
+function readBody(request: IncomingMessage): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        // Keep reading (and dropping) so the client gets the answer instead of a reset connection.
+        if (!refused) {
+          refused = true;
+          chunks.length = 0;
+        }
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => {
+      if (refused) {
+        reject(new OutboxError('body_too_large', `The request body is over ${MAX_BODY_BYTES / 1024 / 1024} MB, the most an AWS Lambda request can carry. Send smaller content.`));
+      } else {
+        resolve(size === 0 ? undefined : Buffer.concat(chunks).toString('utf8'));
+      }
+    });
+    request.on('error', reject);
+  });
+}
+
+function errorResponse(error: unknown): HttpResponse {
+  const body = toErrorBody(error);
+  return { status: body.statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+}
+
+function send(response: ServerResponse, result: HttpResponse): void {
+  if (response.headersSent) return;
+  response.writeHead(result.status, { ...result.headers, 'content-length': Buffer.byteLength(result.body) });
+  response.end(result.body);
+}

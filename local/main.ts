@@ -1,0 +1,51 @@
+import { startLocalOutbox } from './runtime';
+
+/**
+ * `npm start`: Outbox on this machine. Settings come from the environment:
+ * HOST (127.0.0.1), PORT (3000), OUTBOX_API_KEY (generated when unset), OUTBOX_LOCAL_IDENTITIES
+ * (comma-separated verified domains or addresses; unset = all), OUTBOX_DATA_DIR (in memory when unset).
+ */
+async function main(): Promise<void> {
+  const env = process.env;
+  const port = Number(env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got ${env.PORT}`);
+  const identities = env.OUTBOX_LOCAL_IDENTITIES?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+
+  const outbox = await startLocalOutbox({
+    host: env.HOST ?? '127.0.0.1',
+    port,
+    ...(env.OUTBOX_API_KEY ? { apiKey: env.OUTBOX_API_KEY } : {}),
+    ...(identities && identities.length > 0 ? { identities } : {}),
+    ...(env.OUTBOX_DATA_DIR ? { dataDir: env.OUTBOX_DATA_DIR } : {}),
+    logRequest: (line) => console.log(`${new Date().toISOString()} ${line}`),
+    logError: (message, error) => console.error(`${new Date().toISOString()} error: ${message}${error instanceof Error ? `: ${error.name}: ${error.message}` : ''}`),
+  });
+
+  console.log(`Outbox is running locally at ${outbox.url}`);
+  console.log(`API key (full access): ${outbox.apiKey}`);
+  console.log(`  try: RESEND_BASE_URL=${outbox.url} RESEND_API_KEY=${outbox.apiKey} with the resend SDK`);
+  console.log(`SES stand-in: ${outbox.ses.url}; what it accepted: ${outbox.url}/_local/messages`);
+  console.log(`Verified identities: ${identities && identities.length > 0 ? identities.join(', ') : 'all senders (set OUTBOX_LOCAL_IDENTITIES to restrict)'}`);
+  console.log(`Store: ${env.OUTBOX_DATA_DIR ? `persisted in ${env.OUTBOX_DATA_DIR}` : 'in memory (set OUTBOX_DATA_DIR to keep data)'}`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal} received, stopping`);
+    outbox.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error('error while stopping', error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  console.error(`Outbox could not start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
