@@ -1,0 +1,10 @@
+/**
+ * A local stand-in for Amazon SES v2, for Outbox's local mode and its tests: the real
+ * `SESv2Client` talks to it over HTTP (restJson1), and it answers as SES does, typed errors
+ * included. See README.md in this folder for what it checks and what it does not.
+ */
+export { startSesStandIn, type SesFault, type SesStandIn, type SesStandInOptions } from './server';
+export type { AcceptedAttachment, AcceptedMessage, NameValue } from './types';
+export { SES_MESSAGE_ID_PATTERN } from './message-id';
+export { MAX_MESSAGE_BYTES, MAX_RECIPIENTS } from './send-email';
+export { MAX_KEPT_BYTES, MAX_KEPT_MESSAGES } from './message-store';
