@@ -1,0 +1,155 @@
+import { Annotations, Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as ses from 'aws-cdk-lib/aws-ses';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { ENV } from '../../lambda/shared/env';
+import type { NodeFunction } from './node-function';
+
+/** Every event type SES can publish; Outbox records all of them. */
+export const ALL_SES_EVENTS: readonly ses.EmailSendingEvent[] = [
+  ses.EmailSendingEvent.SEND,
+  ses.EmailSendingEvent.REJECT,
+  ses.EmailSendingEvent.BOUNCE,
+  ses.EmailSendingEvent.COMPLAINT,
+  ses.EmailSendingEvent.DELIVERY,
+  ses.EmailSendingEvent.DELIVERY_DELAY,
+  ses.EmailSendingEvent.RENDERING_FAILURE,
+  ses.EmailSendingEvent.OPEN,
+  ses.EmailSendingEvent.CLICK,
+  ses.EmailSendingEvent.SUBSCRIPTION,
+];
+
+export interface SesSendingProps {
+  /** A domain to create as an SES identity with Easy DKIM; its DKIM records must go into DNS. */
+  readonly sendingDomain?: string;
+  /** Names of identities (domains or addresses) that already exist in SES in this account and Region. */
+  readonly identities?: readonly string[];
+}
+
+/**
+ * Everything SES needs to send for Outbox and to report back: the configuration set every message
+ * goes through, its event destination publishing all ten event types to the "SES events" SNS topic,
+ * and the identities Outbox may send from (an optional new domain with Easy DKIM, plus existing
+ * identities by name).
+ *
+ * With neither a domain nor identities, sending is allowed from any identity of the account in this
+ * Region and a warning is annotated on the construct: synth keeps working (CI, first try-outs), and
+ * SES itself still refuses unverified senders.
+ *
+ * The topic is Standard (SES cannot publish to FIFO), requires TLS, and is encrypted with a
+ * customer-managed key whose policy lets ses.amazonaws.com generate and decrypt data keys: SES
+ * cannot use the AWS managed SNS key. Who may publish is gated by the topic policy, which admits SES
+ * only for this account's configuration set.
+ */
+export class SesSending extends Construct {
+  public readonly configurationSet: ses.ConfigurationSet;
+  public readonly configurationSetArn: string;
+  public readonly eventsTopic: sns.Topic;
+  public readonly eventsKey: kms.Key;
+  public readonly domainIdentity?: ses.EmailIdentity;
+  /** ARNs of the identities the send permission covers. */
+  public readonly identityArns: readonly string[];
+  /** True when no identity was named and sending is allowed from any identity of the account. */
+  public readonly allowsAnyIdentity: boolean;
+
+  constructor(scope: Construct, id: string, props: SesSendingProps = {}) {
+    super(scope, id);
+    const stack = Stack.of(this);
+
+    this.eventsKey = new kms.Key(this, 'EventsKey', {
+      description: 'Encrypts the Outbox SES events topic',
+      enableKeyRotation: true,
+      pendingWindow: Duration.days(7),
+    });
+    this.eventsKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowSesToPublishToEncryptedTopic',
+        principals: [new iam.ServicePrincipal('ses.amazonaws.com')],
+        actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+        resources: ['*'],
+      }),
+    );
+
+    this.eventsTopic = new sns.Topic(this, 'EventsTopic', {
+      displayName: 'Outbox SES events',
+      masterKey: this.eventsKey,
+      enforceSSL: true,
+      signatureVersion: '2',
+    });
+
+    this.configurationSet = new ses.ConfigurationSet(this, 'ConfigurationSet', {
+      sendingEnabled: true,
+      reputationMetrics: true,
+      suppressionReasons: ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
+    });
+    this.configurationSet.addEventDestination('ToEventsTopic', {
+      destination: ses.EventDestination.snsTopic(this.eventsTopic),
+      events: [...ALL_SES_EVENTS],
+      enabled: true,
+    });
+    this.configurationSetArn = stack.formatArn({
+      service: 'ses',
+      resource: 'configuration-set',
+      resourceName: this.configurationSet.configurationSetName,
+    });
+
+    const arns: string[] = [];
+    if (props.sendingDomain) {
+      this.domainIdentity = new ses.EmailIdentity(this, 'DomainIdentity', {
+        identity: ses.Identity.domain(props.sendingDomain),
+        dkimSigning: true,
+        dkimIdentity: ses.DkimIdentity.easyDkim(ses.EasyDkimSigningKeyLength.RSA_2048_BIT),
+        // Mail sent without naming a configuration set still publishes its events.
+        configurationSet: this.configurationSet,
+      });
+      arns.push(this.domainIdentity.emailIdentityArn);
+    }
+    for (const name of new Set(props.identities ?? [])) {
+      if (name === props.sendingDomain) continue;
+      arns.push(stack.formatArn({ service: 'ses', resource: 'identity', resourceName: name }));
+    }
+    this.allowsAnyIdentity = arns.length === 0;
+    if (this.allowsAnyIdentity) {
+      arns.push(stack.formatArn({ service: 'ses', resource: 'identity', resourceName: '*' }));
+      Annotations.of(this).addWarningV2(
+        'outbox:no-sending-identity',
+        'No sending identity configured (context outbox:sendingDomain or outbox:identities): the API may send ' +
+          'from any SES identity of the account in this Region.',
+      );
+    }
+    this.identityArns = arns;
+  }
+
+  /**
+   * Lets the function send (SendEmail, SendRawEmail) from the configured identities through the
+   * configuration set, and nothing else, and tells it the configuration set's name.
+   */
+  public allowSending(fn: NodeFunction): this {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['ses:SendEmail', 'ses:SendRawEmail'],
+        resources: [...this.identityArns, this.configurationSetArn],
+      }),
+    );
+    fn.addEnvironment(ENV.configurationSet, this.configurationSet.configurationSetName);
+    if (this.allowsAnyIdentity) {
+      Validations.of(fn).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]`,
+        reason: 'No sending identity was configured, so sending is allowed from any identity SES has verified for the account.',
+      });
+    }
+    return this;
+  }
+
+  /** Lets the function read the account's sending status and quotas (ses:GetAccount). */
+  public allowReadingAccount(fn: NodeFunction): this {
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['ses:GetAccount'], resources: ['*'] }));
+    Validations.of(fn).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'ses:GetAccount supports no resource-level permissions, so its statement must name every resource.',
+    });
+    return this;
+  }
+}

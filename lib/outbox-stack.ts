@@ -1,0 +1,99 @@
+import * as path from 'node:path';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { ENV, HANDLER_ENTRIES } from '../lambda/shared/env';
+import { EventPipeline } from './constructs/event-pipeline';
+import { Monitoring } from './constructs/monitoring';
+import { NodeFunction } from './constructs/node-function';
+import { SendApi } from './constructs/send-api';
+import { SesSending } from './constructs/ses';
+import { Tables } from './constructs/tables';
+
+export interface OutboxStackProps extends StackProps {
+  /** A domain to create as an SES identity with Easy DKIM (its DKIM records become outputs). */
+  readonly sendingDomain?: string;
+  /** Existing SES identities (domains or addresses) the API may send from. */
+  readonly identities?: readonly string[];
+  /** How long emails and their events are kept, in days. @default 90 */
+  readonly retentionDays?: number;
+  /** Where alarm notifications go. */
+  readonly alarmEmail?: string;
+}
+
+const REPO_ROOT = path.resolve(__dirname, '..');
+
+/**
+ * Outbox in one stack: the HTTP API and its Lambdas, the tables, SES sending with event
+ * publishing, the SES event queue, and alarms. It composes constructs and creates no resource of
+ * its own. The stack is environment-agnostic, so it synthesizes offline without credentials.
+ */
+export class OutboxStack extends Stack {
+  public readonly tables: Tables;
+  public readonly ses: SesSending;
+  public readonly events: EventPipeline;
+  public readonly monitoring: Monitoring;
+  public readonly apiFunction: NodeFunction;
+  public readonly authorizerFunction: NodeFunction;
+  public readonly api: SendApi;
+
+  constructor(scope: Construct, id: string, props: OutboxStackProps = {}) {
+    super(scope, id, {
+      description: 'Outbox: Resend-compatible email sending on Amazon SES',
+      ...props,
+    });
+    const retentionDays = props.retentionDays ?? 90;
+
+    this.tables = new Tables(this, 'Tables');
+    this.ses = new SesSending(this, 'Ses', { sendingDomain: props.sendingDomain, identities: props.identities });
+    this.monitoring = new Monitoring(this, 'Monitoring', { alarmEmail: props.alarmEmail });
+    this.events = new EventPipeline(this, 'Events', { topic: this.ses.eventsTopic });
+    this.monitoring.watch(this.events.deadLetterAlarm);
+
+    this.apiFunction = new NodeFunction(this, 'ApiFunction', {
+      entry: path.join(REPO_ROOT, HANDLER_ENTRIES.api),
+      description: 'Outbox HTTP API',
+      // Below API Gateway's 29 s integration timeout, so a slow call ends as our error, not the gateway's.
+      timeout: Duration.seconds(25),
+      environment: { [ENV.retentionDays]: String(retentionDays) },
+    });
+    this.tables.emails.grantReadWriteData(this.apiFunction);
+    this.tables.apiKeys.grantReadWriteData(this.apiFunction);
+    this.tables.idempotency.grantReadWriteData(this.apiFunction);
+    this.tables.suppressions.grantReadWriteData(this.apiFunction);
+    this.ses.allowSending(this.apiFunction).allowReadingAccount(this.apiFunction);
+
+    this.authorizerFunction = new NodeFunction(this, 'AuthorizerFunction', {
+      entry: path.join(REPO_ROOT, HANDLER_ENTRIES.authorizer),
+      description: 'Outbox API key authorizer',
+      timeout: Duration.seconds(5),
+      memorySize: 256,
+    });
+    this.tables.apiKeys.grantReadData(this.authorizerFunction);
+
+    this.api = new SendApi(this, 'Api', { handler: this.apiFunction, authorizer: this.authorizerFunction });
+    this.monitoring.watchFunctionErrors('ApiFunctionErrors', this.apiFunction);
+    this.monitoring.watchFunctionErrors('AuthorizerFunctionErrors', this.authorizerFunction);
+
+    new CfnOutput(this, 'ApiUrl', {
+      description: 'Base URL of the API (set RESEND_BASE_URL to it)',
+      value: this.api.url,
+    });
+    new CfnOutput(this, 'ConfigurationSetName', {
+      description: 'SES configuration set every Outbox email is sent through',
+      value: this.ses.configurationSet.configurationSetName,
+    });
+    new CfnOutput(this, 'SesEventsTopicArn', {
+      description: 'SNS topic receiving every SES event of the configuration set',
+      value: this.ses.eventsTopic.topicArn,
+    });
+    const domain = this.ses.domainIdentity;
+    if (domain) {
+      domain.dkimRecords.forEach((record, index) => {
+        new CfnOutput(this, `DkimRecord${index + 1}`, {
+          description: `DKIM record ${index + 1} of ${domain.dkimRecords.length} for ${props.sendingDomain}: add this CNAME to its DNS`,
+          value: `${record.name} CNAME ${record.value}`,
+        });
+      });
+    }
+  }
+}

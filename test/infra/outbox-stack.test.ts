@@ -1,0 +1,489 @@
+import { Validations } from 'aws-cdk-lib';
+import { Annotations, Capture, Match, Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { ENV } from '../../lambda/shared/env';
+import { ALL_TABLES, API_KEYS_TABLE, EMAILS_TABLE, TTL_ATTRIBUTE } from '../../lambda/shared/tables';
+import { BEARER_HEADER } from '../../lib/constructs/send-api';
+import { asArray, logicalId, policyStatements, render, synthOutbox, type Synthesized } from './synth';
+
+const ALL_EVENT_TYPES = [
+  'send',
+  'reject',
+  'bounce',
+  'complaint',
+  'delivery',
+  'deliveryDelay',
+  'renderingFailure',
+  'open',
+  'click',
+  'subscription',
+];
+const SES_ARN = 'arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}';
+
+function sendStatement(template: Template): Record<string, unknown> {
+  const statements = policyStatements(template).filter((s) => asArray(s.Action).includes('ses:SendEmail'));
+  expect(statements).toHaveLength(1);
+  return statements[0]!;
+}
+
+function nagViolations(synthesized: Synthesized): string[] {
+  const report = new AwsSolutionsChecks(synthesized.app).validateScope(synthesized.stack);
+  return report.violations.map((v) => `${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);
+}
+
+function acknowledgements(root: IConstruct): Array<{ id: string; reason: string; path: string }> {
+  return root.node.findAll().flatMap((construct) =>
+    construct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) =>
+        Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({ id, reason, path: construct.node.path })),
+      ),
+  );
+}
+
+/** Parses a Gateway Response template, standing in a sample for API Gateway's own message. */
+function renderErrorTemplate(template: string): unknown {
+  return JSON.parse(template.replace('$context.error.messageString', JSON.stringify('Unsupported Media Type')));
+}
+
+describe('OutboxStack with existing identities', () => {
+  const synthesized = synthOutbox({ identities: ['example.com', 'noreply@example.org'] });
+  const { stack, template } = synthesized;
+
+  describe('tables', () => {
+    it('builds one table per shared definition', () => {
+      template.resourceCountIs('AWS::DynamoDB::Table', ALL_TABLES.length);
+    });
+
+    it('makes every table on-demand, point-in-time recoverable and encrypted', () => {
+      template.allResourcesProperties('AWS::DynamoDB::Table', {
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+      });
+    });
+
+    it('retains every table when the stack is deleted', () => {
+      for (const table of Object.values(template.findResources('AWS::DynamoDB::Table'))) {
+        expect(table.DeletionPolicy).toBe('Retain');
+      }
+    });
+
+    it('expires emails on expiresAt and indexes them by SES message id', () => {
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+        GlobalSecondaryIndexes: Match.arrayWith([
+          {
+            IndexName: 'by-ses-message-id',
+            KeySchema: [{ AttributeName: 'sesMessageId', KeyType: 'HASH' }],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ]),
+      });
+      expect(TTL_ATTRIBUTE).toBe('expiresAt');
+      expect(EMAILS_TABLE.globalIndexes.map((index) => index.indexName)).toContain('by-ses-message-id');
+    });
+
+    it('projects every global index in full', () => {
+      for (const table of Object.values(template.findResources('AWS::DynamoDB::Table'))) {
+        for (const index of table.Properties.GlobalSecondaryIndexes ?? []) {
+          expect(index.Projection).toEqual({ ProjectionType: 'ALL' });
+        }
+      }
+    });
+  });
+
+  describe('Lambdas', () => {
+    it('runs every Lambda on arm64 with nodejs24.x', () => {
+      template.resourceCountIs('AWS::Lambda::Function', 2);
+      template.allResourcesProperties('AWS::Lambda::Function', {
+        Architectures: ['arm64'],
+        Runtime: 'nodejs24.x',
+        LoggingConfig: { LogGroup: Match.anyValue() },
+      });
+    });
+
+    it('tells the api Lambda every table, the configuration set and the retention', () => {
+      const tableEnv = Object.fromEntries(
+        ALL_TABLES.map((table) => [table.envVar, { Ref: logicalId(stack, stack.tables.get(table).table) }]),
+      );
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Description: 'Outbox HTTP API',
+        Environment: {
+          Variables: {
+            ...tableEnv,
+            [ENV.configurationSet]: { Ref: logicalId(stack, stack.ses.configurationSet) },
+            [ENV.retentionDays]: '90',
+          },
+        },
+      });
+    });
+
+    it('tells the authorizer only the api keys table', () => {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Description: 'Outbox API key authorizer',
+        Environment: {
+          Variables: { [API_KEYS_TABLE.envVar]: { Ref: logicalId(stack, stack.tables.apiKeys.table) } },
+        },
+      });
+    });
+
+    it('lets the authorizer only read the api keys table and its index', () => {
+      const policy = template.findResources('AWS::IAM::Policy', {
+        Properties: { Roles: [{ Ref: logicalId(stack, stack.authorizerFunction.role) }] },
+      });
+      const statements = Object.values(policy).flatMap((p) => p.Properties.PolicyDocument.Statement);
+      const dynamo = statements.filter((s: { Action: string[] }) => asArray(s.Action).some((a) => a.startsWith('dynamodb:')));
+      expect(dynamo).toHaveLength(1);
+      expect(dynamo[0].Action).not.toEqual(expect.arrayContaining(['dynamodb:PutItem']));
+      const apiKeys = logicalId(stack, stack.tables.apiKeys.table);
+      expect(asArray(dynamo[0].Resource).map(render)).toEqual([`\${${apiKeys}.Arn}`, `\${${apiKeys}.Arn}/index/by-id`]);
+    });
+
+    it('grants DynamoDB access without wildcards', () => {
+      for (const statement of policyStatements(template)) {
+        if (!asArray(statement.Action).some((action) => String(action).startsWith('dynamodb:'))) continue;
+        for (const resource of asArray(statement.Resource)) expect(render(resource)).not.toContain('*');
+      }
+    });
+  });
+
+  describe('SES', () => {
+    it('lets the api Lambda send only from the identities through the configuration set', () => {
+      const statement = sendStatement(template);
+      expect(asArray(statement.Action).sort()).toEqual(['ses:SendEmail', 'ses:SendRawEmail']);
+      const configurationSet = logicalId(stack, stack.ses.configurationSet);
+      expect(asArray(statement.Resource).map(render).sort()).toEqual(
+        [
+          `${SES_ARN}:configuration-set/\${${configurationSet}}`,
+          `${SES_ARN}:identity/example.com`,
+          `${SES_ARN}:identity/noreply@example.org`,
+        ].sort(),
+      );
+    });
+
+    it('grants ses:GetAccount alone on every resource, as it has no resource type', () => {
+      const statements = policyStatements(template).filter((s) => asArray(s.Action).includes('ses:GetAccount'));
+      expect(statements).toEqual([{ Effect: 'Allow', Action: 'ses:GetAccount', Resource: '*' }]);
+    });
+
+    it('publishes all ten event types of the configuration set to the events topic', () => {
+      template.resourceCountIs('AWS::SES::ConfigurationSet', 1);
+      const types = new Capture();
+      template.hasResourceProperties('AWS::SES::ConfigurationSetEventDestination', {
+        ConfigurationSetName: { Ref: logicalId(stack, stack.ses.configurationSet) },
+        EventDestination: {
+          Enabled: true,
+          MatchingEventTypes: types,
+          SnsDestination: { TopicARN: { Ref: logicalId(stack, stack.ses.eventsTopic) } },
+        },
+      });
+      expect([...types.asArray()].sort()).toEqual([...ALL_EVENT_TYPES].sort());
+    });
+
+    it('lets SES publish to the events topic only for this configuration set', () => {
+      template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        Topics: [{ Ref: logicalId(stack, stack.ses.eventsTopic) }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Allow',
+              Principal: { Service: 'ses.amazonaws.com' },
+              Action: 'sns:Publish',
+              Condition: {
+                StringEquals: { 'AWS:SourceAccount': { Ref: 'AWS::AccountId' }, 'AWS:SourceArn': Match.anyValue() },
+              },
+            }),
+          ]),
+        },
+      });
+    });
+
+    it('encrypts the events topic with a rotated key SES may use', () => {
+      template.hasResourceProperties('AWS::SNS::Topic', {
+        KmsMasterKeyId: { 'Fn::GetAtt': [logicalId(stack, stack.ses.eventsKey), 'Arn'] },
+      });
+      template.hasResourceProperties('AWS::KMS::Key', {
+        EnableKeyRotation: true,
+        KeyPolicy: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Principal: { Service: 'ses.amazonaws.com' },
+              Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            }),
+          ]),
+        },
+      });
+    });
+
+    it('creates no identity and no DKIM output', () => {
+      template.resourceCountIs('AWS::SES::EmailIdentity', 0);
+      expect(Object.keys(template.findOutputs('*')).filter((id) => id.startsWith('Dkim'))).toEqual([]);
+    });
+  });
+
+  describe('event pipeline', () => {
+    const queue = logicalId(stack, stack.events.queue);
+    const deadLetterQueue = logicalId(stack, stack.events.deadLetterQueue);
+
+    it('moves an event to the dead-letter queue after 5 failed receives', () => {
+      const target = new Capture();
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        RedrivePolicy: { deadLetterTargetArn: target, maxReceiveCount: 5 },
+        VisibilityTimeout: 180,
+      });
+      expect(target.asObject()).toEqual({ 'Fn::GetAtt': [deadLetterQueue, 'Arn'] });
+    });
+
+    it('encrypts both queues and refuses plain-HTTP access to them', () => {
+      template.allResourcesProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+      for (const id of [queue, deadLetterQueue]) {
+        template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+          Queues: [{ Ref: id }],
+          PolicyDocument: {
+            Statement: Match.arrayWith([
+              Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+            ]),
+          },
+        });
+      }
+    });
+
+    it('subscribes the queue to the events topic with SNS envelopes kept', () => {
+      template.hasResourceProperties('AWS::SNS::Subscription', {
+        Protocol: 'sqs',
+        TopicArn: { Ref: logicalId(stack, stack.ses.eventsTopic) },
+        Endpoint: { 'Fn::GetAtt': [queue, 'Arn'] },
+        RawMessageDelivery: false,
+        RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [deadLetterQueue, 'Arn'] } },
+      });
+    });
+
+    it('alarms as soon as a message is visible in the dead-letter queue', () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [deadLetterQueue, 'QueueName'] } }],
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: 0,
+      });
+    });
+
+    it('creates no alarm topic without an alarm email', () => {
+      template.resourceCountIs('AWS::SNS::Topic', 1);
+    });
+  });
+
+  describe('HTTP API', () => {
+    it('checks the Authorization header with a TOKEN authorizer cached for 5 minutes', () => {
+      template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+        Type: 'TOKEN',
+        IdentitySource: 'method.request.header.Authorization',
+        IdentityValidationExpression: BEARER_HEADER,
+        AuthorizerResultTtlInSeconds: 300,
+        AuthorizerUri: Match.objectLike({
+          'Fn::Join': ['', Match.arrayWith([{ 'Fn::GetAtt': [logicalId(stack, stack.authorizerFunction.function), 'Arn'] }])],
+        }),
+      });
+    });
+
+    it.each([
+      ['Bearer re_123abc', true],
+      ['bearer re_123abc', true],
+      ['Bearer ', false],
+      ['Basic dXNlcjpwYXNz', false],
+      ['re_123abc', false],
+    ])('lets the Authorization header "%s" reach the authorizer: %s', (header, reaches) => {
+      expect(new RegExp(BEARER_HEADER).test(header)).toBe(reaches);
+    });
+
+    it('serves GET /health without authorization and every other route with the authorizer', () => {
+      const resources = template.findResources('AWS::ApiGateway::Resource');
+      const idOf = (part: string): string => {
+        const found = Object.entries(resources).find(([, r]) => r.Properties.PathPart === part);
+        if (!found) throw new Error(`No resource ${part}`);
+        return found[0];
+      };
+      const authorizer = { Ref: Object.keys(template.findResources('AWS::ApiGateway::Authorizer'))[0] };
+
+      template.hasResourceProperties('AWS::ApiGateway::Method', {
+        ResourceId: { Ref: idOf('health') },
+        HttpMethod: 'GET',
+        AuthorizationType: 'NONE',
+      });
+      template.hasResourceProperties('AWS::ApiGateway::Method', {
+        ResourceId: { Ref: idOf('{proxy+}') },
+        HttpMethod: 'ANY',
+        AuthorizationType: 'CUSTOM',
+        AuthorizerId: authorizer,
+      });
+      template.hasResourceProperties('AWS::ApiGateway::Method', {
+        ResourceId: { 'Fn::GetAtt': [Match.anyValue(), 'RootResourceId'] },
+        HttpMethod: 'ANY',
+        AuthorizationType: 'CUSTOM',
+        AuthorizerId: authorizer,
+      });
+      template.resourceCountIs('AWS::ApiGateway::Method', 3);
+    });
+
+    it('routes every method to the api Lambda through the proxy integration', () => {
+      const apiFunction = logicalId(stack, stack.apiFunction.function);
+      template.allResourcesProperties('AWS::ApiGateway::Method', {
+        Integration: {
+          Type: 'AWS_PROXY',
+          Uri: { 'Fn::Join': ['', Match.arrayWith([{ 'Fn::GetAtt': [apiFunction, 'Arn'] }])] },
+        },
+      });
+    });
+
+    it.each([
+      [
+        'UNAUTHORIZED',
+        401,
+        'missing_api_key',
+        'Missing API key in the Authorization header. Include `Authorization: Bearer <key>`.',
+      ],
+      ['ACCESS_DENIED', 403, 'invalid_api_key', 'API key is invalid.'],
+    ])('answers %s in the Resend error shape', (type, statusCode, name, message) => {
+      const body = new Capture();
+      template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: type,
+        StatusCode: String(statusCode),
+        ResponseParameters: { 'gatewayresponse.header.Content-Type': "'application/json'" },
+        ResponseTemplates: { 'application/json': body },
+      });
+      expect(renderErrorTemplate(body.asString())).toEqual({ statusCode, name, message });
+    });
+
+    it.each([
+      ['MISSING_AUTHENTICATION_TOKEN', 404, 'not_found'],
+      ['THROTTLED', 429, 'rate_limit_exceeded'],
+      ['REQUEST_TOO_LARGE', 413, 'validation_error'],
+      ['DEFAULT_4XX', 400, 'validation_error'],
+      ['DEFAULT_5XX', 500, 'internal_server_error'],
+    ])('answers %s with status %i and name %s', (type, statusCode, name) => {
+      const body = new Capture();
+      template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: type,
+        StatusCode: String(statusCode),
+        ResponseParameters: { 'gatewayresponse.header.Content-Type': "'application/json'" },
+        ResponseTemplates: { 'application/json': body },
+      });
+      expect(renderErrorTemplate(body.asString())).toEqual({ statusCode, name, message: expect.stringMatching(/\S/) });
+    });
+
+    it('writes JSON access logs to a log group with retention and throttles the stage', () => {
+      const format = new Capture();
+      template.hasResourceProperties('AWS::ApiGateway::Stage', {
+        AccessLogSetting: { DestinationArn: Match.anyValue(), Format: format },
+        MethodSettings: Match.arrayWith([
+          Match.objectLike({ ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40, HttpMethod: '*', ResourcePath: '/*' }),
+        ]),
+      });
+      expect(JSON.parse(format.asString())).toMatchObject({ status: '$context.status', keyId: '$context.authorizer.keyId' });
+      template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    });
+  });
+
+  it('outputs the API URL without a trailing slash, the configuration set and the events topic', () => {
+    const outputs = template.findOutputs('*');
+    expect(Object.keys(outputs).sort()).toEqual(['ApiUrl', 'ConfigurationSetName', 'SesEventsTopicArn']);
+    expect(render(outputs.ApiUrl!.Value)).toMatch(/^https:\/\/\$\{\w+\}\.execute-api\.\$\{AWS::Region\}\.\$\{AWS::URLSuffix\}\/\$\{\w+\}$/);
+  });
+
+  it('passes the cdk-nag AwsSolutions checks', () => {
+    expect(nagViolations(synthesized)).toEqual([]);
+  });
+
+  it('gives every acknowledged finding a one-sentence reason', () => {
+    const acknowledged = acknowledgements(stack);
+    expect(acknowledged.length).toBeGreaterThan(0);
+    for (const { id, reason, path } of acknowledged) {
+      // One sentence: it ends with the only full stop that is followed by a space or the end.
+      expect({ id, path, sentences: reason.split(/\.(?:\s|$)/).length - 1 }).toEqual({ id, path, sentences: 1 });
+      expect(reason.endsWith('.')).toBe(true);
+    }
+  });
+});
+
+describe('OutboxStack with a sending domain and an alarm email', () => {
+  const synthesized = synthOutbox({ sendingDomain: 'mail.example.com', alarmEmail: 'ops@example.com', retentionDays: 30 });
+  const { stack, template } = synthesized;
+
+  it('creates the domain identity with Easy DKIM and the configuration set as its default', () => {
+    template.hasResourceProperties('AWS::SES::EmailIdentity', {
+      EmailIdentity: 'mail.example.com',
+      DkimAttributes: { SigningEnabled: true },
+      DkimSigningAttributes: { NextSigningKeyLength: 'RSA_2048_BIT' },
+      ConfigurationSetAttributes: { ConfigurationSetName: { Ref: logicalId(stack, stack.ses.configurationSet) } },
+    });
+  });
+
+  it('outputs the three DKIM CNAME records', () => {
+    const identity = logicalId(stack, stack.ses.domainIdentity!);
+    const outputs = template.findOutputs('*');
+    expect(Object.keys(outputs).filter((id) => id.startsWith('Dkim')).sort()).toEqual(['DkimRecord1', 'DkimRecord2', 'DkimRecord3']);
+    [1, 2, 3].forEach((n) => {
+      expect(render(outputs[`DkimRecord${n}`]!.Value)).toBe(
+        `\${${identity}.DkimDNSTokenName${n}} CNAME \${${identity}.DkimDNSTokenValue${n}}`,
+      );
+    });
+  });
+
+  it('scopes the send permission to the domain identity and the configuration set', () => {
+    const resources = asArray(sendStatement(template).Resource).map(render).sort();
+    expect(resources).toEqual(
+      [
+        `${SES_ARN}:configuration-set/\${${logicalId(stack, stack.ses.configurationSet)}}`,
+        `${SES_ARN}:identity/\${${logicalId(stack, stack.ses.domainIdentity!)}}`,
+      ].sort(),
+    );
+  });
+
+  it('passes the retention to the api Lambda', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Outbox HTTP API',
+      Environment: { Variables: Match.objectLike({ [ENV.retentionDays]: '30' }) },
+    });
+  });
+
+  it('emails every alarm through the alarm topic', () => {
+    const topic = { Ref: logicalId(stack, stack.monitoring.alarmTopic!) };
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com', TopicArn: topic });
+    template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [topic], OKActions: [topic] });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [topic],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish' }),
+        ]),
+      },
+    });
+  });
+
+  it('passes the cdk-nag AwsSolutions checks', () => {
+    expect(nagViolations(synthesized)).toEqual([]);
+  });
+});
+
+describe('OutboxStack with no sending identity', () => {
+  const synthesized = synthOutbox();
+  const { stack, template } = synthesized;
+
+  it('allows sending from any identity of the account and says so in a warning', () => {
+    const resources = asArray(sendStatement(template).Resource).map(render);
+    expect(resources).toContain(`${SES_ARN}:identity/*`);
+    expect(resources).not.toContain('*');
+    Annotations.fromStack(stack).hasWarning('/Outbox/Ses', Match.stringLikeRegexp('No sending identity configured'));
+  });
+
+  it('passes the cdk-nag AwsSolutions checks with the wildcard identity acknowledged', () => {
+    expect(nagViolations(synthesized)).toEqual([]);
+    expect(acknowledgements(stack).map((a) => a.id)).toContainEqual(expect.stringContaining(':identity/*]'));
+  });
+});

@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { OutboxStack, type OutboxStackProps } from '../../lib/outbox-stack';
+
+/** The feature flags and settings `cdk synth` reads from cdk.json, so tests see the same template. */
+const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(
+  readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8'),
+).context;
+
+/** An App like the real one, with Lambda bundling skipped (no esbuild run) for speed. */
+export function testApp(context: Record<string, unknown> = {}): App {
+  return new App({ context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], ...context } });
+}
+
+export interface Synthesized {
+  readonly app: App;
+  readonly stack: OutboxStack;
+  readonly template: Template;
+}
+
+export function synthOutbox(props: OutboxStackProps = {}): Synthesized {
+  const app = testApp();
+  const stack = new OutboxStack(app, 'Outbox', props);
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+/**
+ * Renders an ARN-like CloudFormation value as one readable string: `{Ref: X}` becomes `${X}`,
+ * `{Fn::GetAtt: [X, Arn]}` becomes `${X.Arn}`, and Fn::Join is joined.
+ */
+export function render(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value && typeof value === 'object') {
+    const object = value as Record<string, unknown>;
+    if ('Ref' in object) return `\${${String(object.Ref)}}`;
+    if ('Fn::GetAtt' in object) return `\${${(object['Fn::GetAtt'] as string[]).join('.')}}`;
+    if ('Fn::Join' in object) {
+      const [separator, parts] = object['Fn::Join'] as [string, unknown[]];
+      return parts.map(render).join(separator);
+    }
+  }
+  throw new Error(`Cannot render ${JSON.stringify(value)}`);
+}
+
+/** The logical id CloudFormation gives a construct's default resource. */
+export function logicalId(stack: Stack, resource: { node: { defaultChild?: unknown } } | unknown): string {
+  const child = (resource as { node: { defaultChild?: unknown } }).node.defaultChild ?? resource;
+  return stack.getLogicalId(child as Parameters<Stack['getLogicalId']>[0]);
+}
+
+/** Every policy statement of every IAM policy in the template. */
+export function policyStatements(template: Template): Array<Record<string, unknown>> {
+  return Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+    (policy) => policy.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>,
+  );
+}
+
+export function asArray<T>(value: T | T[]): T[] {
+  return Array.isArray(value) ? value : [value];
+}
