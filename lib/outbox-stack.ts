@@ -82,6 +82,10 @@ export class OutboxStack extends Stack {
       description: 'SES configuration set every Outbox email is sent through',
       value: this.ses.configurationSet.configurationSetName,
     });
+    new CfnOutput(this, 'ApiKeysTableName', {
+      description: 'Table of API keys: create the first key with `npm run keys -- create --table <this>`',
+      value: this.tables.apiKeys.table.tableName,
+    });
     new CfnOutput(this, 'SesEventsTopicArn', {
       description: 'SNS topic receiving every SES event of the configuration set',
       value: this.ses.eventsTopic.topicArn,

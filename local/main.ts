@@ -7,6 +7,8 @@ import { startLocalOutbox } from './runtime';
  */
 async function main(): Promise<void> {
   const env = process.env;
+  // The pinned AWS SDK keeps working on Node 20; its notice about future releases is noise here.
+  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const port = Number(env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got ${env.PORT}`);
   const identities = env.OUTBOX_LOCAL_IDENTITIES?.split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -34,7 +36,10 @@ async function main(): Promise<void> {
     stopping = true;
     console.log(`${signal} received, stopping`);
     outbox.stop().then(
-      () => process.exit(0),
+      () => {
+        console.log('Outbox stopped.');
+        process.exit(0);
+      },
       (error: unknown) => {
         console.error('error while stopping', error);
         process.exit(1);

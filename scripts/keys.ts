@@ -3,7 +3,7 @@ import { createApiKey, parseScope } from '../lambda/core/api-keys';
 import { systemClock } from '../lambda/core/ports';
 import { API_KEYS_TABLE } from '../lambda/shared/tables';
 import { DynamoDbApiKeyStore } from '../lambda/adapters/dynamodb-api-key-store';
-import { documentClient } from '../lambda/wiring';
+import { documentClient } from '../lambda/adapters/dynamodb-documents';
 
 const USAGE = `Manage Outbox API keys directly in the api-keys table (uses your AWS credentials).
 

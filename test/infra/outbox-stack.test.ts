@@ -392,7 +392,7 @@ describe('OutboxStack with existing identities', () => {
 
   it('outputs the API URL without a trailing slash, the configuration set and the events topic', () => {
     const outputs = template.findOutputs('*');
-    expect(Object.keys(outputs).sort()).toEqual(['ApiUrl', 'ConfigurationSetName', 'SesEventsTopicArn']);
+    expect(Object.keys(outputs).sort()).toEqual(['ApiKeysTableName', 'ApiUrl', 'ConfigurationSetName', 'SesEventsTopicArn']);
     expect(render(outputs.ApiUrl!.Value)).toMatch(/^https:\/\/\$\{\w+\}\.execute-api\.\$\{AWS::Region\}\.\$\{AWS::URLSuffix\}\/\$\{\w+\}$/);
   });
 

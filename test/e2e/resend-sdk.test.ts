@@ -1,0 +1,78 @@
+import { Resend } from 'resend';
+import { npmStart, type StartedProcess } from '../helpers/npm-start';
+
+/** `npm start` as a user runs it, driven by the official resend SDK pointed at it with RESEND_BASE_URL. */
+describe('npm start with the resend SDK', () => {
+  let outbox: StartedProcess;
+  let resend: Resend;
+
+  beforeAll(async () => {
+    outbox = await npmStart({ OUTBOX_API_KEY: 'ob_e2e_local_key', OUTBOX_LOCAL_IDENTITIES: 'acme.test' });
+    process.env.RESEND_BASE_URL = outbox.url;
+    resend = new Resend(outbox.apiKey);
+  }, 60_000);
+
+  afterAll(async () => {
+    delete process.env.RESEND_BASE_URL;
+    await outbox?.stop();
+  });
+
+  it('prints the URL and the configured key', () => {
+    expect(outbox.apiKey).toBe('ob_e2e_local_key');
+    expect(outbox.output()).toMatch(/Verified identities: acme\.test/);
+  });
+
+  it('sends to the mailbox simulator with cc, bcc, reply_to, tags, headers and a non-ASCII subject, and reads it back', async () => {
+    const { data, error } = await resend.emails.send({
+      from: 'Acme <hello@acme.test>',
+      to: ['success@simulator.amazonses.com'],
+      cc: 'cc@example.com',
+      bcc: ['bcc@example.com'],
+      replyTo: 'support@acme.test',
+      subject: 'Bienvenue, 日本語 ✉',
+      html: '<strong>Welcome</strong>',
+      text: 'Welcome',
+      headers: { 'X-Entity-Ref-ID': 'e2e-1' },
+      tags: [{ name: 'category', value: 'welcome' }],
+    });
+    expect(error).toBeNull();
+    const got = await resend.emails.get(data!.id);
+    expect(got.error).toBeNull();
+    expect(got.data).toMatchObject({
+      object: 'email',
+      id: data!.id,
+      from: 'Acme <hello@acme.test>',
+      to: ['success@simulator.amazonses.com'],
+      cc: ['cc@example.com'],
+      bcc: ['bcc@example.com'],
+      reply_to: ['support@acme.test'],
+      subject: 'Bienvenue, 日本語 ✉',
+      last_event: 'sent',
+      tags: [{ name: 'category', value: 'welcome' }],
+    });
+
+    const listed = (await (await fetch(`${outbox.url}/_local/messages`)).json()) as { data: { tags: unknown[]; subject: string }[] };
+    expect(listed.data[0]!.subject).toBe('Bienvenue, 日本語 ✉');
+    expect(listed.data[0]!.tags).toContainEqual({ name: 'outbox-message-id', value: data!.id });
+  });
+
+  it('returns errors in the SDK shape', async () => {
+    const unverified = await resend.emails.send({ from: 'x@elsewhere.test', to: 'a@example.com', subject: 's', text: 't' });
+    expect(unverified.data).toBeNull();
+    expect(unverified.error).toMatchObject({ statusCode: 403, name: 'invalid_from_address' });
+
+    const badKey = await new Resend('ob_not_a_key').emails.send({ from: 'a@acme.test', to: 'a@example.com', subject: 's', text: 't' });
+    expect(badKey.error).toMatchObject({ statusCode: 403, name: 'invalid_api_key' });
+
+    const missing = await resend.emails.get('0190a0b0-0000-7000-8000-000000000000');
+    expect(missing.error).toMatchObject({ statusCode: 404, name: 'not_found' });
+  });
+
+  it('logs a line per request and stops cleanly on SIGTERM', async () => {
+    expect(outbox.output()).toMatch(/POST \/emails 200 \d+\.\dms/);
+    // npm itself dies of the signal sent to the group; the server's own lines show its clean exit.
+    await outbox.stop('SIGTERM');
+    expect(outbox.output()).toMatch(/SIGTERM received, stopping\s+Outbox stopped\./);
+    await expect(fetch(`${outbox.url}/health`)).rejects.toThrow();
+  });
+});
