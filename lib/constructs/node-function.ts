@@ -67,6 +67,8 @@ export class NodeFunction extends Construct {
         sourceMap: false,
         target: 'node24',
         format: OutputFormat.CJS,
+        // Prefer the SDK's ES module builds: esbuild tree-shakes them, which cuts bundles by a third.
+        mainFields: ['module', 'main'],
         // Empty on purpose: the AWS SDK v3 is bundled and tree-shaken, not taken from the runtime.
         externalModules: [],
         forceDockerBundling: false,
