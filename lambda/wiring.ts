@@ -2,6 +2,7 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { DynamoDbApiKeyStore } from './adapters/dynamodb-api-key-store';
 import { documentClient, type ClientOptions } from './adapters/dynamodb-documents';
 import { DynamoDbEmailStore } from './adapters/dynamodb-email-store';
+import { DynamoDbSuppressionList } from './adapters/dynamodb-suppression-list';
 import { SesEmailSender } from './adapters/ses-email-sender';
 import type { ApiConfig } from './config';
 import { systemClock } from './core/ports';
@@ -17,6 +18,7 @@ export function buildApiDeps(config: ApiConfig, options: ClientOptions = {}): Ap
   return {
     emails: new DynamoDbEmailStore(documents, config.emailsTable, systemClock),
     keys: new DynamoDbApiKeyStore(documents, config.apiKeysTable),
+    suppressions: new DynamoDbSuppressionList(documents, config.suppressionsTable),
     sender: new SesEmailSender(ses),
     clock: systemClock,
     configurationSet: config.configurationSet,

@@ -53,7 +53,9 @@ export async function startHttpServer(options: LocalServerOptions): Promise<{ se
 
 async function serve(options: LocalServerOptions, request: IncomingMessage): Promise<HttpResponse> {
   const method = request.method ?? 'GET';
-  const path = new URL(request.url ?? '/', 'http://local').pathname;
+  const url = new URL(request.url ?? '/', 'http://local');
+  const path = url.pathname;
+  const query = Object.fromEntries(url.searchParams);
   let body: string | undefined;
   try {
     body = await readBody(request);
@@ -67,10 +69,10 @@ async function serve(options: LocalServerOptions, request: IncomingMessage): Pro
   for (const [name, value] of Object.entries(request.headers)) {
     if (typeof value === 'string') headers[name] = value;
   }
-  if (isPublicRoute(path)) return handleHttp(options.deps, { method, path, headers, ...(body !== undefined ? { body } : {}) });
+  if (isPublicRoute(path)) return handleHttp(options.deps, { method, path, query, headers, ...(body !== undefined ? { body } : {}) });
   try {
     const principal = await authenticate(options.keys, headers.authorization);
-    return await handleHttp(options.deps, { method, path, headers, principal, ...(body !== undefined ? { body } : {}) });
+    return await handleHttp(options.deps, { method, path, query, headers, principal, ...(body !== undefined ? { body } : {}) });
   } catch (error) {
     return errorResponse(error);
   }

@@ -19,5 +19,9 @@ export function toHttpRequest(event: APIGatewayProxyEvent): HttpRequest {
     context?.keyId && (context.scope === 'full_access' || context.scope === 'sending_access')
       ? { keyId: context.keyId, scope: context.scope as ApiKeyScope }
       : undefined;
-  return { method: event.httpMethod, path: event.path, headers, ...(body !== undefined ? { body } : {}), ...(principal ? { principal } : {}) };
+  const query: Record<string, string> = {};
+  for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) {
+    if (value !== undefined) query[name] = value;
+  }
+  return { method: event.httpMethod, path: event.path, headers, query, ...(body !== undefined ? { body } : {}), ...(principal ? { principal } : {}) };
 }

@@ -1,45 +1,12 @@
-import { createApiKey, parseScope, requireFullAccess, type Principal } from '../core/api-keys';
+import { createApiKey, parseScope, requireFullAccess } from '../core/api-keys';
 import { toEmailView } from '../core/email-view';
 import { OutboxError, toErrorBody } from '../core/errors';
 import { isUuid } from '../core/ids';
-import type { ApiKeyStore, Clock, EmailSender, EmailStore } from '../core/ports';
 import { sendEmail } from '../core/send-email';
+import { parseJsonBody, parseJsonObject, principalOf, type ApiDeps, type Handler, type HttpRequest, type HttpResponse, type Route } from './route';
+import { SUPPRESSION_ROUTES } from './suppression-routes';
 
-/** A request as any HTTP front end (API Gateway, the local server) hands it over. */
-export interface HttpRequest {
-  readonly method: string;
-  readonly path: string;
-  /** Header names in lower case. */
-  readonly headers: Readonly<Record<string, string | undefined>>;
-  readonly body?: string;
-  /** Set by the authorizer; absent only on routes that need none. */
-  readonly principal?: Principal;
-}
-
-export interface HttpResponse {
-  readonly status: number;
-  readonly headers: Record<string, string>;
-  readonly body: string;
-}
-
-export interface ApiDeps {
-  readonly emails: EmailStore;
-  readonly sender: EmailSender;
-  readonly keys: ApiKeyStore;
-  readonly clock: Clock;
-  readonly configurationSet?: string;
-  readonly retentionDays: number;
-  readonly log: (message: string, error?: unknown) => void;
-}
-
-type Handler = (deps: ApiDeps, request: HttpRequest, params: string[]) => Promise<{ status?: number; body: unknown }>;
-
-interface Route {
-  readonly pattern: RegExp;
-  readonly methods: Readonly<Record<string, Handler>>;
-  /** Routes anyone may call, such as the liveness check. */
-  readonly public?: boolean;
-}
+export type { ApiDeps, HttpRequest, HttpResponse } from './route';
 
 const ROUTES: readonly Route[] = [
   { pattern: /^\/health$/, public: true, methods: { GET: async () => ({ body: { status: 'ok' } }) } },
@@ -97,6 +64,7 @@ const ROUTES: readonly Route[] = [
       },
     },
   },
+  ...SUPPRESSION_ROUTES,
 ];
 
 /** Whether a path needs an API key; the front ends authenticate before calling handleHttp. */
@@ -135,30 +103,6 @@ function resolve(request: HttpRequest): { handler: Handler; params: string[] } {
     return { handler, params: match.slice(1).map((p) => decodeURIComponent(p)) };
   }
   throw new OutboxError('not_found', `There is no route ${request.method} ${path}.`);
-}
-
-function principalOf(request: HttpRequest): Principal {
-  if (!request.principal) throw new OutboxError('missing_api_key', 'Missing API key in the Authorization header. Include `Authorization: Bearer <api key>`.');
-  return request.principal;
-}
-
-function parseJsonBody(request: HttpRequest): unknown {
-  if (request.body === undefined || request.body.trim() === '') {
-    throw new OutboxError('malformed_body', 'The request body is empty; send a JSON object with `Content-Type: application/json`.');
-  }
-  try {
-    return JSON.parse(request.body) as unknown;
-  } catch {
-    throw new OutboxError('malformed_body', 'The request body is not valid JSON.');
-  }
-}
-
-function parseJsonObject(request: HttpRequest): Record<string, unknown> {
-  const body = parseJsonBody(request);
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new OutboxError('malformed_body', 'The request body must be a JSON object.');
-  }
-  return body as Record<string, unknown>;
 }
 
 function json(status: number, body: unknown): HttpResponse {

@@ -71,12 +71,20 @@ export const IDEMPOTENCY_TABLE: TableDefinition = {
   timeToLiveAttribute: TTL_ATTRIBUTE,
 };
 
-/** The suppression list, keyed by the lower-cased address. */
+/**
+ * The suppression list, keyed by the lower-cased address. `by-origin` lists one origin newest
+ * first (ids are time-ordered). Items without `origin` (such as soft-bounce counters, keyed
+ * `soft#<address>`) stay out of both indexes.
+ */
 export const SUPPRESSIONS_TABLE: TableDefinition = {
   id: 'Suppressions',
   envVar: 'OUTBOX_SUPPRESSIONS_TABLE',
   partitionKey: { name: 'email', type: 'S' },
-  globalIndexes: [{ indexName: 'by-id', partitionKey: { name: 'id', type: 'S' } }],
+  globalIndexes: [
+    { indexName: 'by-id', partitionKey: { name: 'id', type: 'S' } },
+    { indexName: 'by-origin', partitionKey: { name: 'origin', type: 'S' }, sortKey: { name: 'id', type: 'S' } },
+  ],
+  timeToLiveAttribute: TTL_ATTRIBUTE,
 };
 
 export const ALL_TABLES: readonly TableDefinition[] = [

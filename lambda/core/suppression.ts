@@ -1,0 +1,32 @@
+/** Why an address is on the suppression list, in the Resend API's words. */
+export type SuppressionOrigin = 'bounce' | 'complaint' | 'manual';
+
+export interface SuppressionRecord {
+  /** UUIDv7, so ids sort by the time the address was suppressed. */
+  readonly id: string;
+  /** The address, lower-cased (see normalizeAddress). */
+  readonly email: string;
+  readonly origin: SuppressionOrigin;
+  /** What caused it: the Outbox email id, or the SES message ID for mail Outbox did not send. */
+  readonly sourceId: string | null;
+  /** A sentence for people, e.g. the bounce type and diagnostic code. */
+  readonly reason?: string;
+  /** ISO 8601, UTC. */
+  readonly createdAt: string;
+}
+
+/**
+ * The suppression list. Addresses are compared lower-cased. Adding is idempotent: an address
+ * already listed keeps its first record (the first reason is the one worth knowing).
+ */
+export interface SuppressionList {
+  add(record: SuppressionRecord): Promise<{ record: SuppressionRecord; created: boolean }>;
+  /** One batched read for up to 100 addresses; the map holds only those suppressed. */
+  findMany(emails: readonly string[]): Promise<Map<string, SuppressionRecord>>;
+  get(email: string): Promise<SuppressionRecord | undefined>;
+  getById(id: string): Promise<SuppressionRecord | undefined>;
+  /** Returns false when the address was not listed. */
+  remove(email: string): Promise<boolean>;
+  /** Newest first. `after` is the id of the last record of the previous page. */
+  list(options: { origin?: SuppressionOrigin; limit: number; after?: string }): Promise<{ records: SuppressionRecord[]; hasMore: boolean }>;
+}

@@ -1,0 +1,69 @@
+import type { Principal } from '../core/api-keys';
+import { OutboxError } from '../core/errors';
+import type { ApiKeyStore, Clock, EmailSender, EmailStore } from '../core/ports';
+import type { SuppressionList } from '../core/suppression';
+
+/** A request as any HTTP front end (API Gateway, the local server) hands it over. */
+export interface HttpRequest {
+  readonly method: string;
+  readonly path: string;
+  /** Query string parameters (the last value wins when one repeats). */
+  readonly query?: Readonly<Record<string, string>>;
+  /** Header names in lower case. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly body?: string;
+  /** Set by the authorizer; absent only on routes that need none. */
+  readonly principal?: Principal;
+}
+
+export interface HttpResponse {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+export interface ApiDeps {
+  readonly emails: EmailStore;
+  readonly sender: EmailSender;
+  readonly keys: ApiKeyStore;
+  readonly suppressions: SuppressionList;
+  readonly clock: Clock;
+  readonly configurationSet?: string;
+  readonly retentionDays: number;
+  readonly log: (message: string, error?: unknown) => void;
+}
+
+export type Handler = (deps: ApiDeps, request: HttpRequest, params: string[]) => Promise<{ status?: number; body: unknown }>;
+
+export interface Route {
+  readonly pattern: RegExp;
+  readonly methods: Readonly<Record<string, Handler>>;
+  /** Routes anyone may call, such as the liveness check. */
+  readonly public?: boolean;
+}
+
+
+export function principalOf(request: HttpRequest): Principal {
+  if (!request.principal) throw new OutboxError('missing_api_key', 'Missing API key in the Authorization header. Include `Authorization: Bearer <api key>`.');
+  return request.principal;
+}
+
+export function parseJsonBody(request: HttpRequest): unknown {
+  if (request.body === undefined || request.body.trim() === '') {
+    throw new OutboxError('malformed_body', 'The request body is empty; send a JSON object with `Content-Type: application/json`.');
+  }
+  try {
+    return JSON.parse(request.body) as unknown;
+  } catch {
+    throw new OutboxError('malformed_body', 'The request body is not valid JSON.');
+  }
+}
+
+export function parseJsonObject(request: HttpRequest): Record<string, unknown> {
+  const body = parseJsonBody(request);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new OutboxError('malformed_body', 'The request body must be a JSON object.');
+  }
+  return body as Record<string, unknown>;
+}
+

@@ -1,0 +1,2 @@
+// Placeholder until the events handler lands.
+export const handler = async (): Promise<{ batchItemFailures: { itemIdentifier: string }[] }> => ({ batchItemFailures: [] });
