@@ -7,9 +7,13 @@ export const CONTEXT = {
   identities: 'outbox:identities',
   retentionDays: 'outbox:retentionDays',
   alarmEmail: 'outbox:alarmEmail',
+  softBounceLimit: 'outbox:softBounceLimit',
+  softBounceWindowDays: 'outbox:softBounceWindowDays',
 } as const;
 
 export const DEFAULT_RETENTION_DAYS = 90;
+export const DEFAULT_SOFT_BOUNCE_LIMIT = 3;
+export const DEFAULT_SOFT_BOUNCE_WINDOW_DAYS = 7;
 
 const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 const LOCAL_PART = /^[a-z0-9!%&'*+/=?^_`{|}~.-]{1,64}$/i;
@@ -17,6 +21,23 @@ const LOCAL_PART = /^[a-z0-9!%&'*+/=?^_`{|}~.-]{1,64}$/i;
 function isEmailAddress(value: string): boolean {
   const at = value.lastIndexOf('@');
   return at > 0 && LOCAL_PART.test(value.slice(0, at)) && DOMAIN.test(value.slice(at + 1));
+}
+
+/** A whole number from context (a number in cdk.json, a string from `-c`), or the default when unset. */
+function wholeNumber(
+  node: Construct['node'],
+  key: string,
+  fallback: number,
+  max: number,
+  what: string,
+  problems: string[],
+): number {
+  const raw = optionalString(node.tryGetContext(key));
+  const value = raw === undefined ? fallback : Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    problems.push(`${key} must be a whole number ${what} from 1 to ${max}, not "${raw}".`);
+  }
+  return value;
 }
 
 function optionalString(value: unknown): string | undefined {
@@ -32,6 +53,8 @@ function optionalString(value: unknown): string | undefined {
  * - `outbox:identities`: comma-separated names of existing SES identities (domains or addresses).
  * - `outbox:retentionDays`: how long emails and their events are kept (default 90).
  * - `outbox:alarmEmail`: where alarm notifications go.
+ * - `outbox:softBounceLimit`: transient bounces within the window that suppress an address (default 3).
+ * - `outbox:softBounceWindowDays`: that window, in days (default 7).
  *
  * None is required: with no identity at all the stack allows sending from any identity of the
  * account (see SesSending), so `cdk synth` works offline in CI with no context.
@@ -55,19 +78,25 @@ export function outboxPropsFromContext(scope: Construct): OutboxStackProps {
     }
   }
 
-  const rawRetention = optionalString(node.tryGetContext(CONTEXT.retentionDays));
-  const retentionDays = rawRetention === undefined ? DEFAULT_RETENTION_DAYS : Number(rawRetention);
-  if (!Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > 3650) {
-    problems.push(`${CONTEXT.retentionDays} must be a whole number of days from 1 to 3650, not "${rawRetention}".`);
-  }
+  const retentionDays = wholeNumber(node, CONTEXT.retentionDays, DEFAULT_RETENTION_DAYS, 3650, 'of days', problems);
 
   const alarmEmail = optionalString(node.tryGetContext(CONTEXT.alarmEmail));
   if (alarmEmail !== undefined && !isEmailAddress(alarmEmail)) {
     problems.push(`${CONTEXT.alarmEmail} must be an email address, not "${alarmEmail}".`);
   }
 
+  const softBounceLimit = wholeNumber(node, CONTEXT.softBounceLimit, DEFAULT_SOFT_BOUNCE_LIMIT, 1000, 'of bounces', problems);
+  const softBounceWindowDays = wholeNumber(
+    node,
+    CONTEXT.softBounceWindowDays,
+    DEFAULT_SOFT_BOUNCE_WINDOW_DAYS,
+    3650,
+    'of days',
+    problems,
+  );
+
   if (problems.length > 0) {
     throw new Error(`Invalid Outbox context:\n- ${problems.join('\n- ')}`);
   }
-  return { sendingDomain, identities, retentionDays, alarmEmail };
+  return { sendingDomain, identities, retentionDays, alarmEmail, softBounceLimit, softBounceWindowDays };
 }

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ENV, HANDLER_ENTRIES } from '../lambda/shared/env';
+import { DEFAULT_RETENTION_DAYS, DEFAULT_SOFT_BOUNCE_LIMIT, DEFAULT_SOFT_BOUNCE_WINDOW_DAYS } from './context';
 import { EventPipeline } from './constructs/event-pipeline';
 import { Monitoring } from './constructs/monitoring';
 import { NodeFunction } from './constructs/node-function';
@@ -18,14 +19,22 @@ export interface OutboxStackProps extends StackProps {
   readonly retentionDays?: number;
   /** Where alarm notifications go. */
   readonly alarmEmail?: string;
+  /** Transient bounces within the window that suppress an address. @default 3 */
+  readonly softBounceLimit?: number;
+  /** The soft-bounce window, in days. @default 7 */
+  readonly softBounceWindowDays?: number;
 }
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 
+/** The events Lambda's timeout; the events queue's visibility timeout is six times this. */
+const EVENTS_TIMEOUT = Duration.seconds(30);
+
 /**
  * Outbox in one stack: the HTTP API and its Lambdas, the tables, SES sending with event
- * publishing, the SES event queue, and alarms. It composes constructs and creates no resource of
- * its own. The stack is environment-agnostic, so it synthesizes offline without credentials.
+ * publishing, the SES event queue and the events Lambda consuming it, and alarms. It composes
+ * constructs and creates no resource of its own. The stack is environment-agnostic, so it
+ * synthesizes offline without credentials.
  */
 export class OutboxStack extends Stack {
   public readonly tables: Tables;
@@ -34,6 +43,7 @@ export class OutboxStack extends Stack {
   public readonly monitoring: Monitoring;
   public readonly apiFunction: NodeFunction;
   public readonly authorizerFunction: NodeFunction;
+  public readonly eventsFunction: NodeFunction;
   public readonly api: SendApi;
 
   constructor(scope: Construct, id: string, props: OutboxStackProps = {}) {
@@ -41,13 +51,13 @@ export class OutboxStack extends Stack {
       description: 'Outbox: Resend-compatible email sending on Amazon SES',
       ...props,
     });
-    const retentionDays = props.retentionDays ?? 90;
+    const retentionDays = props.retentionDays ?? DEFAULT_RETENTION_DAYS;
 
     this.tables = new Tables(this, 'Tables');
     this.ses = new SesSending(this, 'Ses', { sendingDomain: props.sendingDomain, identities: props.identities });
     this.monitoring = new Monitoring(this, 'Monitoring', { alarmEmail: props.alarmEmail });
-    this.events = new EventPipeline(this, 'Events', { topic: this.ses.eventsTopic });
-    this.monitoring.watch(this.events.deadLetterAlarm);
+    this.events = new EventPipeline(this, 'Events', { topic: this.ses.eventsTopic, consumerTimeout: EVENTS_TIMEOUT });
+    this.monitoring.watch(this.events.deadLetterAlarm).watch(this.events.backlogAlarm);
 
     this.apiFunction = new NodeFunction(this, 'ApiFunction', {
       entry: path.join(REPO_ROOT, HANDLER_ENTRIES.api),
@@ -70,9 +80,27 @@ export class OutboxStack extends Stack {
     });
     this.tables.apiKeys.grantReadData(this.authorizerFunction);
 
+    // Records events and recipient statuses and maintains the suppression list; it never sends.
+    this.eventsFunction = new NodeFunction(this, 'EventsFunction', {
+      entry: path.join(REPO_ROOT, HANDLER_ENTRIES.events),
+      description: 'Outbox SES events consumer',
+      timeout: EVENTS_TIMEOUT,
+      // I/O-bound (a few DynamoDB calls per record) and off the request path: 256 MB is plenty.
+      memorySize: 256,
+      environment: {
+        [ENV.retentionDays]: String(retentionDays),
+        [ENV.softBounceLimit]: String(props.softBounceLimit ?? DEFAULT_SOFT_BOUNCE_LIMIT),
+        [ENV.softBounceWindowDays]: String(props.softBounceWindowDays ?? DEFAULT_SOFT_BOUNCE_WINDOW_DAYS),
+      },
+    });
+    this.tables.emails.grantReadWriteData(this.eventsFunction);
+    this.tables.suppressions.grantReadWriteData(this.eventsFunction);
+    this.events.consumeWith(this.eventsFunction);
+
     this.api = new SendApi(this, 'Api', { handler: this.apiFunction, authorizer: this.authorizerFunction });
     this.monitoring.watchFunctionErrors('ApiFunctionErrors', this.apiFunction);
     this.monitoring.watchFunctionErrors('AuthorizerFunctionErrors', this.authorizerFunction);
+    this.monitoring.watchFunctionErrors('EventsFunctionErrors', this.eventsFunction);
 
     new CfnOutput(this, 'ApiUrl', {
       description: 'Base URL of the API (set RESEND_BASE_URL to it)',

@@ -3,9 +3,25 @@ import { Annotations, Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ENV } from '../../lambda/shared/env';
-import { ALL_TABLES, API_KEYS_TABLE, EMAILS_TABLE, TTL_ATTRIBUTE } from '../../lambda/shared/tables';
+import {
+  ALL_TABLES,
+  API_KEYS_TABLE,
+  EMAILS_TABLE,
+  SUPPRESSIONS_TABLE,
+  TTL_ATTRIBUTE,
+} from '../../lambda/shared/tables';
 import { BEARER_HEADER } from '../../lib/constructs/send-api';
-import { asArray, logicalId, policyStatements, render, synthOutbox, type Synthesized } from './synth';
+import { CONTEXT } from '../../lib/context';
+import type { OutboxStack } from '../../lib/outbox-stack';
+import {
+  asArray,
+  logicalId,
+  policyStatements,
+  render,
+  synthOutbox,
+  synthOutboxFromContext,
+  type Synthesized,
+} from './synth';
 
 const ALL_EVENT_TYPES = [
   'send',
@@ -25,6 +41,21 @@ function sendStatement(template: Template): Record<string, unknown> {
   const statements = policyStatements(template).filter((s) => asArray(s.Action).includes('ses:SendEmail'));
   expect(statements).toHaveLength(1);
   return statements[0]!;
+}
+
+/** Every policy statement attached to the role. */
+function roleStatements(template: Template, stack: OutboxStack, role: IConstruct): Array<Record<string, unknown>> {
+  const policies = template.findResources('AWS::IAM::Policy', {
+    Properties: { Roles: [{ Ref: logicalId(stack, role) }] },
+  });
+  return Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>);
+}
+
+/** The environment variables of the function with this description. */
+function environmentOf(template: Template, description: string): Record<string, unknown> {
+  const functions = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Description: description } }));
+  expect(functions).toHaveLength(1);
+  return functions[0]!.Properties.Environment.Variables;
 }
 
 function nagViolations(synthesized: Synthesized): string[] {
@@ -89,6 +120,27 @@ describe('OutboxStack with existing identities', () => {
       expect(EMAILS_TABLE.globalIndexes.map((index) => index.indexName)).toContain('by-ses-message-id');
     });
 
+    it('expires suppression items on expiresAt and indexes them by id and by origin, newest first', () => {
+      const indexes = new Capture();
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        KeySchema: [{ AttributeName: 'email', KeyType: 'HASH' }],
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        GlobalSecondaryIndexes: indexes,
+      });
+      expect(indexes.asArray()).toEqual([
+        { IndexName: 'by-id', KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], Projection: { ProjectionType: 'ALL' } },
+        {
+          IndexName: 'by-origin',
+          KeySchema: [
+            { AttributeName: 'origin', KeyType: 'HASH' },
+            { AttributeName: 'id', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ]);
+      expect(SUPPRESSIONS_TABLE.timeToLiveAttribute).toBe('expiresAt');
+    });
+
     it('projects every global index in full', () => {
       for (const table of Object.values(template.findResources('AWS::DynamoDB::Table'))) {
         for (const index of table.Properties.GlobalSecondaryIndexes ?? []) {
@@ -100,7 +152,7 @@ describe('OutboxStack with existing identities', () => {
 
   describe('Lambdas', () => {
     it('runs every Lambda on arm64 with nodejs24.x', () => {
-      template.resourceCountIs('AWS::Lambda::Function', 2);
+      template.resourceCountIs('AWS::Lambda::Function', 3);
       template.allResourcesProperties('AWS::Lambda::Function', {
         Architectures: ['arm64'],
         Runtime: 'nodejs24.x',
@@ -279,6 +331,98 @@ describe('OutboxStack with existing identities', () => {
     });
   });
 
+  describe('events Lambda', () => {
+    const queue = logicalId(stack, stack.events.queue);
+    const eventsFunction = logicalId(stack, stack.eventsFunction.function);
+    const emails = logicalId(stack, stack.tables.emails.table);
+    const suppressions = logicalId(stack, stack.tables.suppressions.table);
+    const statements = roleStatements(template, stack, stack.eventsFunction.role);
+    const actionsOf = (statement: Record<string, unknown>): string[] => asArray(statement.Action as string | string[]);
+
+    it('consumes the events queue in batches of 10 and reports partial batch failures', () => {
+      template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: { 'Fn::GetAtt': [queue, 'Arn'] },
+        FunctionName: { Ref: eventsFunction },
+        BatchSize: 10,
+        MaximumBatchingWindowInSeconds: 1,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: 5 },
+      });
+    });
+
+    it('times out after 30 seconds, a sixth of the queue visibility timeout', () => {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Description: 'Outbox SES events consumer',
+        Architectures: ['arm64'],
+        Runtime: 'nodejs24.x',
+        Timeout: 30,
+        MemorySize: 256,
+      });
+      template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 180, RedrivePolicy: Match.anyValue() });
+    });
+
+    it('knows the emails and suppressions tables, the retention and the default soft-bounce settings', () => {
+      expect(environmentOf(template, 'Outbox SES events consumer')).toEqual({
+        [EMAILS_TABLE.envVar]: { Ref: emails },
+        [SUPPRESSIONS_TABLE.envVar]: { Ref: suppressions },
+        [ENV.retentionDays]: '90',
+        [ENV.softBounceLimit]: '3',
+        [ENV.softBounceWindowDays]: '7',
+      });
+    });
+
+    it('reads and writes the emails and suppressions tables and their indexes, and no other table', () => {
+      const dynamo = statements.filter((s) => actionsOf(s).some((action) => action.startsWith('dynamodb:')));
+      for (const statement of dynamo) {
+        expect(actionsOf(statement)).toEqual(
+          expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:GetItem']),
+        );
+      }
+      const resources = dynamo.flatMap((s) => asArray(s.Resource)).map(render).sort();
+      expect(resources).toEqual(
+        [
+          `\${${emails}.Arn}`,
+          ...EMAILS_TABLE.globalIndexes.map((index) => `\${${emails}.Arn}/index/${index.indexName}`),
+          `\${${suppressions}.Arn}`,
+          ...SUPPRESSIONS_TABLE.globalIndexes.map((index) => `\${${suppressions}.Arn}/index/${index.indexName}`),
+        ].sort(),
+      );
+      expect(resources).toContain(`\${${emails}.Arn}/index/by-ses-message-id`);
+    });
+
+    it('has no SES permission', () => {
+      expect(statements.flatMap(actionsOf).filter((action) => action.startsWith('ses:'))).toEqual([]);
+      expect(Object.keys(environmentOf(template, 'Outbox SES events consumer'))).not.toContain(ENV.configurationSet);
+    });
+
+    it('consumes only the events queue', () => {
+      const sqs = statements.filter((s) => actionsOf(s).some((action) => action.startsWith('sqs:')));
+      expect(sqs).toHaveLength(1);
+      expect(actionsOf(sqs[0]!)).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage']));
+      expect(asArray(sqs[0]!.Resource)).toEqual([{ 'Fn::GetAtt': [queue, 'Arn'] }]);
+    });
+
+    it('alarms when the events Lambda crashes or times out', () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Errors',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: eventsFunction } }],
+        Threshold: 1,
+      });
+    });
+
+    it('alarms when the oldest event has waited over 30 minutes', () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateAgeOfOldestMessage',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }],
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: 1800,
+      });
+    });
+  });
+
   describe('HTTP API', () => {
     it('checks the Authorization header with a TOKEN authorizer cached for 5 minutes', () => {
       template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
@@ -411,8 +555,14 @@ describe('OutboxStack with existing identities', () => {
   });
 });
 
-describe('OutboxStack with a sending domain and an alarm email', () => {
-  const synthesized = synthOutbox({ sendingDomain: 'mail.example.com', alarmEmail: 'ops@example.com', retentionDays: 30 });
+describe('OutboxStack from context with a sending domain, an alarm email and its own retention and soft-bounce settings', () => {
+  const synthesized = synthOutboxFromContext({
+    [CONTEXT.sendingDomain]: 'mail.example.com',
+    [CONTEXT.alarmEmail]: 'ops@example.com',
+    [CONTEXT.retentionDays]: '30',
+    [CONTEXT.softBounceLimit]: '5',
+    [CONTEXT.softBounceWindowDays]: '14',
+  });
   const { stack, template } = synthesized;
 
   it('creates the domain identity with Easy DKIM and the configuration set as its default', () => {
@@ -449,6 +599,14 @@ describe('OutboxStack with a sending domain and an alarm email', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Description: 'Outbox HTTP API',
       Environment: { Variables: Match.objectLike({ [ENV.retentionDays]: '30' }) },
+    });
+  });
+
+  it('passes the retention and the soft-bounce settings to the events Lambda', () => {
+    expect(environmentOf(template, 'Outbox SES events consumer')).toMatchObject({
+      [ENV.retentionDays]: '30',
+      [ENV.softBounceLimit]: '5',
+      [ENV.softBounceWindowDays]: '14',
     });
   });
 

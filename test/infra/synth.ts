@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { outboxPropsFromContext } from '../../lib/context';
 import { OutboxStack, type OutboxStackProps } from '../../lib/outbox-stack';
 
 /** The feature flags and settings `cdk synth` reads from cdk.json, so tests see the same template. */
@@ -23,6 +24,13 @@ export interface Synthesized {
 export function synthOutbox(props: OutboxStackProps = {}): Synthesized {
   const app = testApp();
   const stack = new OutboxStack(app, 'Outbox', props);
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+/** The stack as bin/outbox.ts builds it: its props read from context. */
+export function synthOutboxFromContext(context: Record<string, unknown>): Synthesized {
+  const app = testApp(context);
+  const stack = new OutboxStack(app, 'Outbox', outboxPropsFromContext(app));
   return { app, stack, template: Template.fromStack(stack) };
 }
 
