@@ -15,6 +15,16 @@ export interface ApiConfig {
   readonly dynamoDbEndpoint?: string;
 }
 
+/** What the events Lambda needs. */
+export interface EventsConfig {
+  readonly emailsTable: string;
+  readonly suppressionsTable: string;
+  readonly retentionDays: number;
+  readonly softBounceLimit: number;
+  readonly softBounceWindowDays: number;
+  readonly dynamoDbEndpoint?: string;
+}
+
 export interface AuthorizerConfig {
   readonly apiKeysTable: string;
   readonly dynamoDbEndpoint?: string;
@@ -56,4 +66,27 @@ export function readAuthorizerConfig(env: Env): AuthorizerConfig {
 function optional<K extends string>(env: Env, name: string, key: K): Partial<Record<K, string>> {
   const value = env[name];
   return value ? ({ [key]: value } as Record<K, string>) : {};
+}
+
+/** Reads the events Lambda's configuration; soft-bounce settings default to 3 within 7 days. */
+export function readEventsConfig(env: Env): EventsConfig {
+  const missing = [EMAILS_TABLE.envVar, SUPPRESSIONS_TABLE.envVar, ENV.retentionDays].filter((name) => !env[name]);
+  if (missing.length > 0) throw new Error(`Missing environment variables: ${missing.join(', ')}`);
+  const config: EventsConfig = {
+    emailsTable: env[EMAILS_TABLE.envVar]!,
+    suppressionsTable: env[SUPPRESSIONS_TABLE.envVar]!,
+    retentionDays: positiveInteger(env, ENV.retentionDays, 90),
+    softBounceLimit: positiveInteger(env, ENV.softBounceLimit, 3),
+    softBounceWindowDays: positiveInteger(env, ENV.softBounceWindowDays, 7),
+    ...optional(env, ENV.dynamoDbEndpoint, 'dynamoDbEndpoint'),
+  };
+  return Object.freeze(config);
+}
+
+function positiveInteger(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number, at least 1; got ${raw}`);
+  return value;
 }

@@ -4,7 +4,9 @@ import { documentClient, type ClientOptions } from './adapters/dynamodb-document
 import { DynamoDbEmailStore } from './adapters/dynamodb-email-store';
 import { DynamoDbSuppressionList } from './adapters/dynamodb-suppression-list';
 import { SesEmailSender } from './adapters/ses-email-sender';
-import type { ApiConfig } from './config';
+import type { ApiConfig, EventsConfig } from './config';
+import { DynamoDbSoftBounceCounter } from './adapters/dynamodb-soft-bounce-counter';
+import type { EventsDeps } from './entrypoints/sqs-events';
 import { systemClock } from './core/ports';
 import type { ApiDeps } from './entrypoints/http';
 
@@ -16,16 +18,31 @@ export function buildApiDeps(config: ApiConfig, options: ClientOptions = {}): Ap
   const documents = documentClient(config.dynamoDbEndpoint, options);
   const ses = new SESv2Client({ ...options, ...(config.sesEndpoint ? { endpoint: config.sesEndpoint } : {}) });
   return {
-    emails: new DynamoDbEmailStore(documents, config.emailsTable, systemClock),
+    emails: new DynamoDbEmailStore(documents, config.emailsTable, systemClock, config.retentionDays),
     keys: new DynamoDbApiKeyStore(documents, config.apiKeysTable),
     suppressions: new DynamoDbSuppressionList(documents, config.suppressionsTable),
     sender: new SesEmailSender(ses),
     clock: systemClock,
     configurationSet: config.configurationSet,
     retentionDays: config.retentionDays,
-    log: (message, error) => console.error(JSON.stringify({ level: 'error', message, error: describe(error) })),
+    log: logError,
   };
 }
+
+/** Builds the events consumer's dependencies: the emails table for tracking, the suppressions table. */
+export function buildEventsDeps(config: EventsConfig, options: ClientOptions = {}): EventsDeps {
+  const documents = documentClient(config.dynamoDbEndpoint, options);
+  return {
+    tracking: new DynamoDbEmailStore(documents, config.emailsTable, systemClock, config.retentionDays),
+    suppressions: new DynamoDbSuppressionList(documents, config.suppressionsTable),
+    softBounces: new DynamoDbSoftBounceCounter(documents, config.suppressionsTable),
+    softBouncePolicy: { limit: config.softBounceLimit, windowDays: config.softBounceWindowDays },
+    clock: systemClock,
+    log: logError,
+  };
+}
+
+const logError = (message: string, error?: unknown): void => console.error(JSON.stringify({ level: 'error', message, error: describe(error) }));
 
 function describe(error: unknown): string | undefined {
   if (error === undefined) return undefined;

@@ -1,5 +1,7 @@
 import type { Mailbox } from './addresses';
 import { recipientsOf, type EmailRecord, type RecipientKind } from './email';
+import type { EmailDetails } from './ports';
+import { notificationTypeOf, type RecipientStatus } from './tracking';
 
 /** `GET /emails/{id}` in the Resend API's shape, plus Outbox's extensions. */
 export interface EmailView {
@@ -21,7 +23,9 @@ export interface EmailView {
   readonly message_id: string | null;
   readonly ses_message_id: string | null;
   readonly headers: Record<string, string>;
-  readonly recipients: { email: string; type: RecipientKind; status: string }[];
+  readonly recipients: { email: string; type: RecipientKind; status: RecipientStatus; updated_at: string | null }[];
+  /** The timeline: every SES event once, oldest first, in SES's own words. */
+  readonly events: { id: string; type: string; name: string; occurred_at: string; recipients: readonly string[]; detail: object }[];
 }
 
 /** Display form: `Name <addr>` as the caller wrote it, without transfer encoding. */
@@ -33,7 +37,10 @@ function listOrNull(mailboxes: readonly Mailbox[]): string[] | null {
   return mailboxes.length > 0 ? mailboxes.map(display) : null;
 }
 
-export function toEmailView(email: EmailRecord): EmailView {
+export function toEmailView({ email, recipients, events }: EmailDetails): EmailView {
+  const states = new Map(recipients.map((r) => [r.address, r]));
+  const suppressed = new Set(email.suppressedRecipients ?? []);
+  const baseStatus: RecipientStatus = email.lastEvent === 'queued' ? 'queued' : 'sent';
   return {
     object: 'email',
     id: email.id,
@@ -52,6 +59,17 @@ export function toEmailView(email: EmailRecord): EmailView {
     message_id: email.sesMessageId ?? null,
     ses_message_id: email.sesMessageId ?? null,
     headers: Object.fromEntries(email.headers.map((h) => [h.name, h.value])),
-    recipients: recipientsOf(email).map((r) => ({ email: r.address, type: r.kind, status: email.lastEvent === 'sent' ? 'sent' : 'queued' })),
+    recipients: recipientsOf(email).map((r) => {
+      const address = r.address.toLowerCase();
+      const state = states.get(address);
+      const status = state?.status ?? (suppressed.has(address) ? 'suppressed' : baseStatus);
+      return { email: r.address, type: r.kind, status, updated_at: state?.updatedAt ?? null };
+    }),
+    events: [...events]
+      .sort((a, b) => a.occurredAt.localeCompare(b.occurredAt))
+      .map((e) => {
+        const { kind: _kind, ...detail } = e.detail;
+        return { id: e.eventKey, type: e.type, name: notificationTypeOf(e.detail), occurred_at: e.occurredAt, recipients: e.recipients, detail };
+      }),
   };
 }

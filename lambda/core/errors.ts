@@ -19,6 +19,8 @@ export const ERROR_KINDS = {
   method_not_allowed: { status: 405, name: 'method_not_allowed' },
   /** SES refused the sender: the address or its domain is not a verified identity. */
   sender_not_verified: { status: 403, name: 'invalid_from_address' },
+  /** Every recipient is on the suppression list: nothing to send. */
+  all_recipients_suppressed: { status: 422, name: 'validation_error' },
   /** SES refused the content in its current form (MessageRejected and kin). */
   message_rejected: { status: 422, name: 'validation_error' },
   rate_limited: { status: 429, name: 'rate_limit_exceeded' },

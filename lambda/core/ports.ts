@@ -1,4 +1,13 @@
 import type { EmailDraft, EmailRecord } from './email';
+import type { RecipientState, TimelineEntry } from './tracking';
+
+/** An email with what SES has reported about it. */
+export interface EmailDetails {
+  readonly email: EmailRecord;
+  readonly recipients: readonly RecipientState[];
+  /** Oldest first. */
+  readonly events: readonly TimelineEntry[];
+}
 import type { ApiKeyRecord } from './api-keys';
 
 /** Where emails are kept. Adapters map records to storage; the core never sees keys. */
@@ -9,8 +18,8 @@ export interface EmailStore {
   markSent(id: string, sesMessageId: string): Promise<void>;
   /** Removes an email SES refused before sending anything, so no record claims it was accepted. */
   discard(id: string): Promise<void>;
-  /** The email, or undefined when there is none or it has passed its retention. */
-  get(id: string): Promise<EmailRecord | undefined>;
+  /** The email with its recipients' states and timeline; undefined when absent or past retention. */
+  get(id: string): Promise<EmailDetails | undefined>;
 }
 
 /** What SES needs besides the draft. */

@@ -23,9 +23,9 @@ const ROUTES: readonly Route[] = [
     methods: {
       GET: async (deps, request, [id]) => {
         requireFullAccess(principalOf(request));
-        const email = isUuid(id!) ? await deps.emails.get(id!) : undefined;
-        if (!email) throw new OutboxError('not_found', `Email ${id} not found.`);
-        return { body: toEmailView(email) };
+        const details = isUuid(id!) ? await deps.emails.get(id!) : undefined;
+        if (!details) throw new OutboxError('not_found', `Email ${id} not found.`);
+        return { body: toEmailView(details) };
       },
     },
   },

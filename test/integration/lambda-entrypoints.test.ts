@@ -71,6 +71,6 @@ describe('Lambda entrypoints', () => {
     expect(result.statusCode).toBe(200);
     const { id } = JSON.parse(result.body) as { id: string };
     expect(ses.messages().at(-1)!.configurationSetName).toBe('outbox-test');
-    expect((await deps.emails.get(id))!.apiKeyId).toBe('key-1');
+    expect((await deps.emails.get(id))!.email.apiKeyId).toBe('key-1');
   });
 });

@@ -1,14 +1,15 @@
 import { OutboxError } from '../../lambda/core/errors';
 import { sendEmail, type SendEmailDeps } from '../../lambda/core/send-email';
-import { fixedClock, InMemoryEmailStore, RecordingSender } from '../helpers/in-memory';
+import { fixedClock, InMemoryEmailStore, InMemorySuppressionList, RecordingSender } from '../helpers/in-memory';
 
 const principal = { keyId: 'key-1', scope: 'full_access' as const };
 const body = { from: 'a@acme.test', to: 'b@example.com', subject: 'Hi', html: '<p>Hi</p>', tags: [{ name: 'kind', value: 'welcome' }] };
 
-function deps(): SendEmailDeps & { emails: InMemoryEmailStore; sender: RecordingSender } {
+function deps(): SendEmailDeps & { emails: InMemoryEmailStore; sender: RecordingSender; suppressions: InMemorySuppressionList } {
   return {
     emails: new InMemoryEmailStore(),
     sender: new RecordingSender(),
+    suppressions: new InMemorySuppressionList(),
     clock: fixedClock('2026-11-28T10:00:00.000Z'),
     configurationSet: 'outbox',
     retentionDays: 90,
@@ -21,7 +22,7 @@ describe('sendEmail', () => {
     const { id } = await sendEmail(d, principal, body);
     expect(d.sender.sent).toHaveLength(1);
     expect(d.sender.sent[0]!.context).toEqual({ emailId: id, configurationSet: 'outbox' });
-    const stored = await d.emails.get(id);
+    const stored = d.emails.emails.get(id);
     expect(stored).toMatchObject({ id, lastEvent: 'sent', sesMessageId: 'ses-1', apiKeyId: 'key-1', createdAt: '2026-11-28T10:00:00.000Z' });
     expect(stored!.expiresAt).toBe(Date.parse('2026-11-28T10:00:00.000Z') / 1000 + 90 * 86_400);
   });
@@ -55,7 +56,27 @@ describe('sendEmail', () => {
     };
     const { id } = await sendEmail({ ...d, warn: (message) => warnings.push(message) }, principal, body);
     expect(d.sender.sent).toHaveLength(1);
-    expect((await d.emails.get(id))!.lastEvent).toBe('queued');
+    expect(d.emails.emails.get(id)!.lastEvent).toBe('queued');
     expect(warnings[0]).toMatch(/was sent as ses-1/);
+  });
+
+  it('refuses an email whose every recipient is suppressed, and sends nothing', async () => {
+    const d = deps();
+    await d.suppressions.add({ id: 's1', email: 'b@example.com', origin: 'bounce', sourceId: null, createdAt: '2026-11-01T00:00:00.000Z' });
+    await expect(sendEmail(d, principal, { ...body, to: 'B@Example.com' })).rejects.toMatchObject({
+      kind: 'all_recipients_suppressed',
+      message: expect.stringMatching(/b@example\.com \(bounce/),
+    });
+    expect(d.sender.sent).toHaveLength(0);
+    expect(d.emails.emails.size).toBe(0);
+  });
+
+  it('sends to the recipients that are not suppressed and keeps the others as suppressed', async () => {
+    const d = deps();
+    await d.suppressions.add({ id: 's1', email: 'gone@example.com', origin: 'complaint', sourceId: null, createdAt: '2026-11-01T00:00:00.000Z' });
+    const { id } = await sendEmail(d, principal, { ...body, to: ['ok@example.com'], cc: 'Gone@example.com' });
+    expect(d.sender.sent[0]!.draft.to.map((m) => m.address)).toEqual(['ok@example.com']);
+    expect(d.sender.sent[0]!.draft.cc).toEqual([]);
+    expect(d.emails.emails.get(id)!.suppressedRecipients).toEqual(['gone@example.com']);
   });
 });

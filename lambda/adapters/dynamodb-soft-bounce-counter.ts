@@ -1,0 +1,33 @@
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { SoftBounceCounter } from '../core/tracking';
+
+/**
+ * Soft bounces per address, kept in the suppressions table under `soft#<address>` as a string set
+ * of `<time>|<bounce key>`. Adding to a set is idempotent, so a retried event counts once; the item
+ * expires one window after its last bounce. It has no `origin`, so suppression listings never see it.
+ */
+export class DynamoDbSoftBounceCounter implements SoftBounceCounter {
+  constructor(
+    private readonly documents: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async record(address: string, bounceKey: string, at: Date, windowDays: number): Promise<number> {
+    const windowMs = windowDays * 86_400_000;
+    const { Attributes } = await this.documents.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { email: `soft#${address}` },
+        UpdateExpression: 'ADD bounces :bounce SET expiresAt = :expires',
+        ExpressionAttributeValues: {
+          ':bounce': new Set([`${at.toISOString()}|${bounceKey}`]),
+          ':expires': Math.floor((at.getTime() + windowMs) / 1000),
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    const bounces = (Attributes?.bounces as Set<string> | undefined) ?? new Set<string>();
+    const since = at.getTime() - windowMs;
+    return [...bounces].filter((entry) => Date.parse(entry.split('|')[0]!) > since).length;
+  }
+}

@@ -1,0 +1,271 @@
+import { normalizeAddress } from './addresses';
+import type { EmailRecord, LastEvent } from './email';
+import { uuidv7 } from './ids';
+import type { Clock } from './ports';
+import { isAutoResponse, type SesEvent, type SesEventDetail } from './ses-events';
+import type { SuppressionList, SuppressionOrigin } from './suppression';
+
+/** Where a recipient stands. Moves only up this ladder, so late or repeated events never undo news. */
+export type RecipientStatus =
+  | 'queued'
+  | 'sent'
+  | 'delayed'
+  | 'delivered'
+  | 'auto_replied'
+  | 'soft_bounced'
+  | 'bounced'
+  | 'complained'
+  | 'rejected'
+  | 'failed'
+  | 'suppressed';
+
+/**
+ * Recipient precedence. Final outcomes outrank progress (a Delivery that arrives after a Bounce or
+ * a Complaint changes nothing); a complaint outranks a bounce because it is the stronger signal;
+ * outcomes where SES sent nothing (rejected, failed, suppressed) outrank everything.
+ */
+export const RECIPIENT_RANK: Readonly<Record<RecipientStatus, number>> = {
+  queued: 0,
+  sent: 10,
+  delayed: 20,
+  delivered: 30,
+  auto_replied: 40,
+  soft_bounced: 50,
+  bounced: 60,
+  complained: 70,
+  rejected: 80,
+  failed: 80,
+  suppressed: 90,
+};
+
+/** Email precedence for `last_event`: the most telling thing that happened to any recipient. */
+export const LAST_EVENT_RANK: Readonly<Record<LastEvent, number>> = {
+  queued: 0,
+  scheduled: 0,
+  canceled: 100,
+  sent: 10,
+  delivery_delayed: 20,
+  delivered: 30,
+  opened: 40,
+  clicked: 50,
+  bounced: 60,
+  complained: 70,
+  failed: 80,
+  suppressed: 90,
+};
+
+/** One entry of an email's timeline. */
+export interface TimelineEntry {
+  readonly eventKey: string;
+  readonly type: SesEvent['type'];
+  readonly occurredAt: string;
+  readonly recipients: readonly string[];
+  readonly sesMessageId: string;
+  readonly snsMessageId?: string;
+  readonly detail: SesEventDetail;
+}
+
+/** The recipient state the events have established. */
+export interface RecipientState {
+  readonly address: string;
+  readonly status: RecipientStatus;
+  readonly updatedAt: string;
+}
+
+/**
+ * Where SES events are recorded. The owner is the Outbox email id, or `ses#<SES message ID>` for
+ * mail Outbox did not send (SMTP, console), so those events are kept too.
+ */
+export interface TrackingStore {
+  /** The email by Outbox's id (from the tag) if it exists, else by the SES message ID index. */
+  findEmail(sesMessageId: string, outboxId?: string): Promise<EmailRecord | undefined>;
+  /** Adds the entry to the owner's timeline; false when it is already there. */
+  appendEvent(owner: string, entry: TimelineEntry): Promise<boolean>;
+  /** Sets the recipient's status if its rank is above the current one. */
+  raiseRecipientStatus(owner: string, address: string, status: RecipientStatus, at: string): Promise<void>;
+  /** Sets `last_event` if its rank is above the current one, and the SES message ID if missing. */
+  raiseLastEvent(emailId: string, lastEvent: LastEvent, sesMessageId: string): Promise<void>;
+}
+
+/** Soft bounces per address, for the repeated-soft-bounce rule. */
+export interface SoftBounceCounter {
+  /** Records one soft bounce (idempotent on `bounceKey`) and returns how many fall in the window. */
+  record(address: string, bounceKey: string, at: Date, windowDays: number): Promise<number>;
+}
+
+export interface SoftBouncePolicy {
+  /** This many Transient bounces within the window suppress the address. */
+  readonly limit: number;
+  readonly windowDays: number;
+}
+
+export interface TrackingDeps {
+  readonly tracking: TrackingStore;
+  readonly suppressions: SuppressionList;
+  readonly softBounces: SoftBounceCounter;
+  readonly softBouncePolicy: SoftBouncePolicy;
+  readonly clock: Clock;
+}
+
+export interface TrackingOutcome {
+  /** The Outbox email, when the message was sent through Outbox. */
+  readonly emailId?: string;
+  /** False when this event was recorded before (a redelivery or a replay). */
+  readonly firstTime: boolean;
+  readonly suppressed: readonly { email: string; origin: SuppressionOrigin }[];
+}
+
+/**
+ * Records one SES event.
+ *
+ * 1. Find the email: by Outbox's tag, else by the SES message ID. Unknown mail is kept under
+ *    `ses#<SES message ID>`.
+ * 2. Append the event to the timeline (once: the key is stable across redeliveries).
+ * 3. Raise each recipient's status and the email's `last_event` by precedence.
+ * 4. Apply the suppression policy: Permanent bounces and complaints (except `not-spam`)
+ *    suppress; Transient bounces suppress after `limit` within `windowDays`; Undetermined bounces
+ *    and auto-responses never do; mailbox-simulator addresses never enter the list.
+ *
+ * Idempotent: steps 2-4 are conditional or set-based writes, so a retry after a crash at any
+ * point completes the work without doing any of it twice.
+ */
+export async function recordSesEvent(deps: TrackingDeps, event: SesEvent): Promise<TrackingOutcome> {
+  const email = await deps.tracking.findEmail(event.sesMessageId, event.outboxId);
+  const owner = email?.id ?? `ses#${event.sesMessageId}`;
+  const firstTime = await deps.tracking.appendEvent(owner, {
+    eventKey: event.eventKey,
+    type: event.type,
+    occurredAt: event.occurredAt,
+    recipients: event.recipients,
+    sesMessageId: event.sesMessageId,
+    ...(event.snsMessageId ? { snsMessageId: event.snsMessageId } : {}),
+    detail: event.detail,
+  });
+
+  const status = recipientStatusOf(event.detail);
+  if (status) {
+    await Promise.all(event.recipients.map((address) => deps.tracking.raiseRecipientStatus(owner, address, status, event.occurredAt)));
+  }
+  const lastEvent = lastEventOf(event.detail);
+  if (email && lastEvent) await deps.tracking.raiseLastEvent(email.id, lastEvent, event.sesMessageId);
+
+  const suppressed = await applySuppressionPolicy(deps, event, email?.id ?? event.sesMessageId);
+  return { ...(email ? { emailId: email.id } : {}), firstTime, suppressed };
+}
+
+export function recipientStatusOf(detail: SesEventDetail): RecipientStatus | undefined {
+  switch (detail.kind) {
+    case 'Send':
+      return 'sent';
+    case 'Delivery':
+      return 'delivered';
+    case 'DeliveryDelay':
+      return 'delayed';
+    case 'Bounce':
+      if (detail.bounceType === 'Permanent') return detail.bounceSubType === 'OnAccountSuppressionList' ? 'suppressed' : 'bounced';
+      if (detail.bounceType === 'Transient') return isAutoResponse(detail) ? 'auto_replied' : 'soft_bounced';
+      // Undetermined: the ISP bounced it without saying why; shown as a bounce, never suppressed.
+      return 'bounced';
+    case 'Complaint':
+      return detail.complaintSubType === 'OnAccountSuppressionList' ? 'suppressed' : 'complained';
+    case 'Reject':
+      return 'rejected';
+    case 'RenderingFailure':
+      return 'failed';
+    case 'Open':
+    case 'Click':
+    case 'Subscription':
+      // Engagement, not delivery status: kept in the timeline only.
+      return undefined;
+  }
+}
+
+export function lastEventOf(detail: SesEventDetail): LastEvent | undefined {
+  switch (detail.kind) {
+    case 'Send':
+      return 'sent';
+    case 'Delivery':
+      return 'delivered';
+    case 'DeliveryDelay':
+      return 'delivery_delayed';
+    case 'Bounce':
+      if (isAutoResponse(detail)) return undefined;
+      return detail.bounceSubType === 'OnAccountSuppressionList' ? 'suppressed' : 'bounced';
+    case 'Complaint':
+      return detail.complaintSubType === 'OnAccountSuppressionList' ? 'suppressed' : 'complained';
+    case 'Reject':
+    case 'RenderingFailure':
+      return 'failed';
+    case 'Open':
+      return 'opened';
+    case 'Click':
+      return 'clicked';
+    case 'Subscription':
+      return undefined;
+  }
+}
+
+/** The SES mailbox simulator's domain: its addresses test outcomes and are never suppressed. */
+export function isMailboxSimulator(address: string): boolean {
+  return normalizeAddress(address).endsWith('@simulator.amazonses.com');
+}
+
+async function applySuppressionPolicy(deps: TrackingDeps, event: SesEvent, sourceId: string): Promise<{ email: string; origin: SuppressionOrigin }[]> {
+  const detail = event.detail;
+  const candidates: { email: string; origin: SuppressionOrigin; reason: string }[] = [];
+  if (detail.kind === 'Bounce' && detail.bounceType === 'Permanent') {
+    for (const r of detail.bouncedRecipients) {
+      candidates.push({ email: r.emailAddress, origin: 'bounce', reason: `Permanent/${detail.bounceSubType} bounce${r.diagnosticCode ? `: ${r.diagnosticCode}` : ''}` });
+    }
+  } else if (detail.kind === 'Complaint' && detail.complaintFeedbackType !== 'not-spam') {
+    for (const address of event.recipients) {
+      candidates.push({ email: address, origin: 'complaint', reason: `Complaint${detail.complaintFeedbackType ? ` (${detail.complaintFeedbackType})` : ''}` });
+    }
+  } else if (detail.kind === 'Bounce' && detail.bounceType === 'Transient' && !isAutoResponse(detail)) {
+    const { limit, windowDays } = deps.softBouncePolicy;
+    for (const r of detail.bouncedRecipients) {
+      if (isMailboxSimulator(r.emailAddress)) continue;
+      const count = await deps.softBounces.record(normalizeAddress(r.emailAddress), event.eventKey, new Date(event.occurredAt), windowDays);
+      if (count >= limit) {
+        candidates.push({ email: r.emailAddress, origin: 'bounce', reason: `${count} soft bounces within ${windowDays} days (last: Transient/${detail.bounceSubType})` });
+      }
+    }
+  }
+
+  const added: { email: string; origin: SuppressionOrigin }[] = [];
+  for (const candidate of candidates) {
+    if (isMailboxSimulator(candidate.email)) continue;
+    const email = normalizeAddress(candidate.email);
+    const { record } = await deps.suppressions.add({
+      id: uuidv7(deps.clock.now().getTime()),
+      email,
+      origin: candidate.origin,
+      sourceId,
+      reason: candidate.reason,
+      createdAt: deps.clock.now().toISOString(),
+    });
+    added.push({ email, origin: record.origin });
+  }
+  return added;
+}
+
+/** The Resend webhook event type an SES event maps to; auto-responses get Outbox's own type. */
+export type NotificationType =
+  | 'email.sent'
+  | 'email.delivered'
+  | 'email.delivery_delayed'
+  | 'email.bounced'
+  | 'email.complained'
+  | 'email.opened'
+  | 'email.clicked'
+  | 'email.failed'
+  | 'email.suppressed'
+  | 'email.auto_replied'
+  | 'email.subscription_changed';
+
+export function notificationTypeOf(detail: SesEventDetail): NotificationType {
+  if (detail.kind === 'Bounce' && isAutoResponse(detail)) return 'email.auto_replied';
+  if (detail.kind === 'Subscription') return 'email.subscription_changed';
+  const lastEvent = lastEventOf(detail);
+  return `email.${lastEvent === 'delivery_delayed' ? 'delivery_delayed' : lastEvent}` as NotificationType;
+}
