@@ -1,6 +1,7 @@
 import type { ApiKeyRecord } from '../../lambda/core/api-keys';
 import type { EmailDraft, EmailRecord } from '../../lambda/core/email';
 import type { ApiKeyStore, Clock, EmailSender, EmailStore, SendContext } from '../../lambda/core/ports';
+import type { SuppressionList, SuppressionOrigin, SuppressionRecord } from '../../lambda/core/suppression';
 
 /** In-memory fakes of the core's ports, for unit tests of the use cases. */
 export class InMemoryEmailStore implements EmailStore {
@@ -62,4 +63,53 @@ export class InMemoryApiKeyStore implements ApiKeyStore {
 
 export function fixedClock(iso: string): Clock {
   return { now: () => new Date(iso) };
+}
+
+/** The suppression list in a map keyed by the lower-cased address, with the port's semantics. */
+export class InMemorySuppressionList implements SuppressionList {
+  readonly records = new Map<string, SuppressionRecord>();
+
+  async add(record: SuppressionRecord): Promise<{ record: SuppressionRecord; created: boolean }> {
+    const email = record.email.toLowerCase();
+    const existing = this.records.get(email);
+    if (existing) return { record: existing, created: false };
+    const stored = { ...record, email };
+    this.records.set(email, stored);
+    return { record: stored, created: true };
+  }
+
+  async findMany(emails: readonly string[]): Promise<Map<string, SuppressionRecord>> {
+    const found = new Map<string, SuppressionRecord>();
+    for (const email of emails) {
+      const record = this.records.get(email.toLowerCase());
+      if (record) found.set(record.email, record);
+    }
+    return found;
+  }
+
+  async get(email: string): Promise<SuppressionRecord | undefined> {
+    return this.records.get(email.toLowerCase());
+  }
+
+  async getById(id: string): Promise<SuppressionRecord | undefined> {
+    return [...this.records.values()].find((record) => record.id === id);
+  }
+
+  async remove(email: string): Promise<boolean> {
+    return this.records.delete(email.toLowerCase());
+  }
+
+  async list(options: { origin?: SuppressionOrigin; limit: number; after?: string }): Promise<{ records: SuppressionRecord[]; hasMore: boolean }> {
+    const { origin, limit, after } = options;
+    const matching = [...this.records.values()]
+      .filter((record) => (origin === undefined || record.origin === origin) && (after === undefined || record.id < after))
+      .sort((a, b) => (a.id < b.id ? 1 : -1));
+    return { records: matching.slice(0, limit), hasMore: matching.length > limit };
+  }
+}
+
+/** A clock that moves one millisecond each time it is read, so ids made in a row sort in order. */
+export function tickingClock(iso: string): Clock {
+  let ms = Date.parse(iso);
+  return { now: () => new Date(ms++) };
 }
