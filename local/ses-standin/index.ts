@@ -8,3 +8,21 @@ export type { AcceptedAttachment, AcceptedMessage, NameValue } from './types';
 export { SES_MESSAGE_ID_PATTERN } from './message-id';
 export { MAX_MESSAGE_BYTES, MAX_RECIPIENTS } from './send-email';
 export { MAX_KEPT_BYTES, MAX_KEPT_MESSAGES } from './message-store';
+export {
+  DEFAULT_ACCOUNT_ID,
+  SIMULATOR,
+  sesRecordOf,
+  simulateOutcomes,
+  simulatorMailboxOf,
+  type ScheduledNotification,
+  type SesBounce,
+  type SesBouncedRecipient,
+  type SesCommonHeaders,
+  type SesComplaint,
+  type SesDelivery,
+  type SesEventRecord,
+  type SesMail,
+  type SimulateOptions,
+  type SimulatorMailbox,
+} from './simulator';
+export { SES_EVENT_SUBJECT, snsNotification, type SnsEnvelope } from './sns-envelope';

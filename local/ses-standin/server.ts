@@ -4,8 +4,11 @@ import type { AddressInfo } from 'node:net';
 import { SesError, STATUS_OF, badRequest, notFound, type SesErrorName } from './errors';
 import { sesMessageId } from './message-id';
 import { MessageStore } from './message-store';
+import { NotificationScheduler } from './notification-scheduler';
 import { TokenBucket } from './rate-limiter';
 import { checkConfigurationSet, decodeSendEmail, unverifiedSenderError } from './send-email';
+import { DEFAULT_ACCOUNT_ID } from './simulator';
+import type { SnsEnvelope } from './sns-envelope';
 import type { AcceptedMessage } from './types';
 
 export interface SesStandInOptions {
@@ -32,6 +35,16 @@ export interface SesStandInOptions {
    * larger is refused with 413 before it can exhaust memory.
    */
   maxRequestBytes?: number;
+  /**
+   * Play the mailbox simulator (default true): after each accepted message that has a
+   * configuration set, the SES events its SNS event destination would publish reach the
+   * `onNotification` listeners within about a second (see simulator.ts).
+   */
+  simulateEvents?: boolean;
+  /** The event destination's topic. Default `arn:aws:sns:<region>:<accountId>:outbox-ses-events`. */
+  topicArn?: string;
+  /** `sendingAccountId` and the account in ARNs. Default `000000000000`. */
+  accountId?: string;
 }
 
 /** An SES error to answer the next SendEmail calls with, whatever they contain. */
@@ -59,6 +72,14 @@ export interface SesStandIn {
    * quick and schedule real work. Returns a function that unsubscribes.
    */
   onAccepted(listener: (message: AcceptedMessage) => void): () => void;
+  /**
+   * Calls `listener` with each SNS notification (the envelope as an SQS queue receives it, without
+   * raw delivery) that the simulated event destination publishes. Notifications made while no
+   * listener is registered are dropped. Returns a function that unsubscribes.
+   */
+  onNotification(listener: (envelope: SnsEnvelope) => void): () => void;
+  /** Turns the simulated events on or off for messages accepted from now on. */
+  setSimulateEvents(enabled: boolean): void;
   /** Makes the next `times` SendEmail calls fail with this error (for testing error handling). */
   failNextSends(fault: SesFault, times?: number): void;
   stop(): Promise<void>;
@@ -90,6 +111,12 @@ export async function startSesStandIn(options: SesStandInOptions = {}): Promise<
     : undefined;
   const configurationSets = options.configurationSets ? new Set(options.configurationSets) : undefined;
   const store = new MessageStore();
+  const accountId = options.accountId ?? DEFAULT_ACCOUNT_ID;
+  const notifications = new NotificationScheduler(
+    { region, accountId, clock, topicArn: options.topicArn ?? `arn:aws:sns:${region}:${accountId}:outbox-ses-events` },
+    options.simulateEvents ?? true,
+  );
+  store.subscribe((message) => notifications.schedule(message));
   const faults: SesError[] = [];
   /** Recipients accepted, by time, for GetAccount's rolling 24-hour count. */
   const sentLog: { at: number; count: number }[] = [];
@@ -210,11 +237,16 @@ export async function startSesStandIn(options: SesStandInOptions = {}): Promise<
       bucket = rate === undefined ? undefined : new TokenBucket(rate, clock);
     },
     onAccepted: (listener) => store.subscribe(listener),
+    onNotification: (listener) => notifications.subscribe(listener),
+    setSimulateEvents: (enabled) => {
+      notifications.enabled = enabled;
+    },
     failNextSends: (fault, times = 1) => {
       const status = fault.statusCode ?? STATUS_OF[fault.name as SesErrorName] ?? 400;
       for (let i = 0; i < times; i++) faults.push(new SesError(fault.name as SesErrorName, fault.message, status));
     },
     stop: () => {
+      notifications.stop();
       stopping ??= new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         // The SDK keeps connections alive; without this, close() waits for them to time out.
