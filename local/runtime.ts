@@ -1,10 +1,13 @@
 import type { Server } from 'node:http';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { createApiKey, generateApiKeySecret } from '../lambda/core/api-keys';
-import type { ApiConfig } from '../lambda/config';
+import type { ApiConfig, EventsConfig } from '../lambda/config';
+import { OutboxError, toErrorBody } from '../lambda/core/errors';
 import type { HttpResponse } from '../lambda/entrypoints/http';
+import { handleSesEventBatch, processSesNotification, type EventsDeps } from '../lambda/entrypoints/sqs-events';
 import { ALL_TABLES, API_KEYS_TABLE, EMAILS_TABLE, IDEMPOTENCY_TABLE, SUPPRESSIONS_TABLE, type TableDefinition } from '../lambda/shared/tables';
-import { buildApiDeps } from '../lambda/wiring';
+import { buildApiDeps, buildEventsDeps } from '../lambda/wiring';
+import { LocalQueue } from './local-queue';
 import { createTables, LOCAL_CREDENTIALS, LOCAL_REGION, startEmbeddedDynamoDb } from './embedded-dynamodb';
 import { startHttpServer, type LocalRoutes } from './http-server';
 import { startSesStandIn, type SesStandIn } from './ses-standin';
@@ -19,6 +22,8 @@ export interface LocalOptions {
   /** Keep the store on disk here; in memory when undefined. */
   readonly dataDir?: string;
   readonly retentionDays?: number;
+  readonly softBounceLimit?: number;
+  readonly softBounceWindowDays?: number;
   readonly logRequest?: (line: string) => void;
   readonly logError?: (message: string, error?: unknown) => void;
 }
@@ -28,6 +33,8 @@ export interface LocalOutbox {
   readonly apiKey: string;
   readonly ses: SesStandIn;
   readonly dynamoDbEndpoint: string;
+  /** The SES events queue (SNS -> SQS in AWS), delivering to the events handler. */
+  readonly eventsQueue: LocalQueue;
   stop(): Promise<void>;
 }
 
@@ -58,8 +65,24 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
     sesEndpoint: ses.url,
     dynamoDbEndpoint: dynamo.endpoint,
   };
-  const deps = buildApiDeps(config, { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-  if (options.logError) Object.assign(deps, { log: options.logError });
+  const clientOptions = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
+  const deps = buildApiDeps(config, clientOptions);
+  const eventsConfig: EventsConfig = {
+    emailsTable: config.emailsTable,
+    suppressionsTable: config.suppressionsTable,
+    retentionDays: config.retentionDays,
+    softBounceLimit: options.softBounceLimit ?? 3,
+    softBounceWindowDays: options.softBounceWindowDays ?? 7,
+    dynamoDbEndpoint: dynamo.endpoint,
+  };
+  const eventsDeps = buildEventsDeps(eventsConfig, clientOptions);
+  if (options.logError) {
+    Object.assign(deps, { log: options.logError });
+    Object.assign(eventsDeps, { log: options.logError });
+  }
+  // SES -> SNS -> SQS -> events Lambda, in one process: what the stand-in publishes is queued.
+  const eventsQueue = new LocalQueue((event) => handleSesEventBatch(eventsDeps, event));
+  ses.onNotification((envelope) => eventsQueue.send(JSON.stringify(envelope)));
 
   const apiKey = options.apiKey ?? generateApiKeySecret();
   try {
@@ -74,7 +97,7 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
     port: options.port ?? 3000,
     deps,
     keys: deps.keys,
-    localRoutes: localRoutes(ses),
+    localRoutes: localRoutes(ses, eventsDeps, eventsQueue),
     ...(options.logRequest ? { logRequest: options.logRequest } : {}),
   });
 
@@ -83,18 +106,25 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
     apiKey,
     ses,
     dynamoDbEndpoint: dynamo.endpoint,
+    eventsQueue,
     stop: async () => {
       await closeServer(server);
       await ses.stop();
+      await eventsQueue.stop();
       await dynamo.stop();
     },
   };
 }
 
-/** Developer-only routes: what the SES stand-in accepted. No key needed, as they exist only locally. */
-function localRoutes(ses: SesStandIn): LocalRoutes {
-  return async (method, path) => {
+/**
+ * Developer-only routes, no key needed as they exist only locally: what the SES stand-in accepted,
+ * the events queue's dead letters, and `POST /_local/ses-events` to replay any SES notification.
+ */
+function localRoutes(ses: SesStandIn, eventsDeps: EventsDeps, eventsQueue: LocalQueue): LocalRoutes {
+  return async (method, path, body) => {
+    if (method === 'POST' && path === '/_local/ses-events') return replaySesEvent(eventsDeps, body);
     if (method !== 'GET') return undefined;
+    if (path === '/_local/dead-letters') return json(200, { object: 'list', data: eventsQueue.deadLettered() });
     if (path === '/_local/messages') {
       return json(200, { object: 'list', data: [...ses.messages()].reverse() });
     }
@@ -107,6 +137,29 @@ function localRoutes(ses: SesStandIn): LocalRoutes {
     }
     return undefined;
   };
+}
+
+/** Processes one notification as the events queue would: 200 when recorded, 400 when malformed. */
+async function replaySesEvent(deps: EventsDeps, body: string | undefined): Promise<HttpResponse> {
+  try {
+    if (body === undefined) throw new OutboxError('malformed_body', 'Send an SNS envelope or a bare SES event or notification record as JSON.');
+    const outcome = await processSesNotification(deps, body);
+    return json(200, {
+      object: 'ses_event',
+      type: outcome.type,
+      ses_message_id: outcome.sesMessageId,
+      email_id: outcome.emailId ?? null,
+      first_time: outcome.firstTime,
+      suppressed: outcome.suppressed,
+    });
+  } catch (error) {
+    if (error instanceof OutboxError && error.status < 500) {
+      return json(400, { statusCode: 400, name: 'validation_error', message: error.message });
+    }
+    deps.log('replaying an SES event failed', error);
+    const failure = toErrorBody(error);
+    return json(failure.statusCode, failure);
+  }
 }
 
 function json(status: number, body: unknown): HttpResponse {

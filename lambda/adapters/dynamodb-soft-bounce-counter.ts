@@ -2,7 +2,7 @@ import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SoftBounceCounter } from '../core/tracking';
 
 /**
- * Soft bounces per address, kept in the suppressions table under `soft#<address>` as a string set
+ * Soft bounces per address, kept in the suppressions table under `<address>#soft` (no address can end so: a domain has no `#`) as a string set
  * of `<time>|<bounce key>`. Adding to a set is idempotent, so a retried event counts once; the item
  * expires one window after its last bounce. It has no `origin`, so suppression listings never see it.
  */
@@ -17,7 +17,7 @@ export class DynamoDbSoftBounceCounter implements SoftBounceCounter {
     const { Attributes } = await this.documents.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { email: `soft#${address}` },
+        Key: { email: `${address}#soft` },
         UpdateExpression: 'ADD bounces :bounce SET expiresAt = :expires',
         ExpressionAttributeValues: {
           ':bounce': new Set([`${at.toISOString()}|${bounceKey}`]),
@@ -27,7 +27,13 @@ export class DynamoDbSoftBounceCounter implements SoftBounceCounter {
       }),
     );
     const bounces = (Attributes?.bounces as Set<string> | undefined) ?? new Set<string>();
+    // One bounce per key, even if a redelivery carried another timestamp.
     const since = at.getTime() - windowMs;
-    return [...bounces].filter((entry) => Date.parse(entry.split('|')[0]!) > since).length;
+    const recent = new Set<string>();
+    for (const entry of bounces) {
+      const [time, key] = entry.split('|') as [string, string];
+      if (Date.parse(time) > since) recent.add(key);
+    }
+    return recent.size;
   }
 }

@@ -6,11 +6,12 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  UpdateCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { OutboxError } from '../core/errors';
 import { systemClock, type Clock } from '../core/ports';
-import type { SuppressionList, SuppressionOrigin, SuppressionRecord } from '../core/suppression';
+import { ORIGIN_RANK, type SuppressionList, type SuppressionOrigin, type SuppressionRecord } from '../core/suppression';
 import { TTL_ATTRIBUTE } from '../shared/tables';
 
 const ORIGINS: readonly SuppressionOrigin[] = ['bounce', 'complaint', 'manual'];
@@ -76,10 +77,34 @@ export class DynamoDbSuppressionList implements SuppressionList {
         throw new Error(`The suppressions table key ${email} is held by an item that is not a suppression.`);
       }
       const existing = this.toRecord(Item);
+      if (existing && ORIGIN_RANK[record.origin] > ORIGIN_RANK[existing.origin]) {
+        return { record: await this.raiseOrigin(existing, record), created: false };
+      }
       if (existing) return { record: existing, created: false };
       // Removed (or expired) between the put and the read: try the put again.
       if (attempt >= ADD_ATTEMPTS) throw new OutboxError('unavailable', 'The suppression list changed while adding; please try again.');
     }
+  }
+
+  /** Keeps the entry's id and time, taking the stronger origin with its source and reason. */
+  private async raiseOrigin(existing: SuppressionRecord, stronger: SuppressionRecord): Promise<SuppressionRecord> {
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { email: existing.email },
+          UpdateExpression: 'SET #origin = :origin, sourceId = :source, reason = :reason',
+          ConditionExpression: '#origin = :current',
+          ExpressionAttributeNames: { '#origin': 'origin' },
+          ExpressionAttributeValues: { ':origin': stronger.origin, ':source': stronger.sourceId, ':reason': stronger.reason ?? null, ':current': existing.origin },
+        }),
+      );
+    } catch (error) {
+      // Another writer changed it first; its answer stands.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return (await this.get(existing.email)) ?? existing;
+    }
+    return { ...existing, origin: stronger.origin, sourceId: stronger.sourceId, ...(stronger.reason !== undefined ? { reason: stronger.reason } : {}) };
   }
 
   async findMany(emails: readonly string[]): Promise<Map<string, SuppressionRecord>> {
@@ -197,7 +222,7 @@ export class DynamoDbSuppressionList implements SuppressionList {
       email: stored.email,
       origin: stored.origin,
       sourceId: stored.sourceId ?? null,
-      ...(stored.reason !== undefined ? { reason: stored.reason } : {}),
+      ...(typeof stored.reason === 'string' ? { reason: stored.reason } : {}),
       createdAt: stored.createdAt,
     };
   }

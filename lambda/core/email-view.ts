@@ -66,10 +66,23 @@ export function toEmailView({ email, recipients, events }: EmailDetails): EmailV
       return { email: r.address, type: r.kind, status, updated_at: state?.updatedAt ?? null };
     }),
     events: [...events]
-      .sort((a, b) => a.occurredAt.localeCompare(b.occurredAt))
+      .sort(timelineOrder)
       .map((e) => {
         const { kind: _kind, ...detail } = e.detail;
         return { id: e.eventKey, type: e.type, name: notificationTypeOf(e.detail), occurred_at: e.occurredAt, recipients: e.recipients, detail };
       }),
   };
+}
+
+const LIFECYCLE_ORDER: Readonly<Record<string, number>> = { Send: 0, Reject: 1, RenderingFailure: 1, DeliveryDelay: 1, Delivery: 2, Bounce: 3, Complaint: 3, Open: 4, Click: 5, Subscription: 6 };
+
+/**
+ * Oldest first by the second, then in lifecycle order: SES stamps bounces and complaints with whole
+ * seconds (SES-FACTS §4), so by the millisecond they can appear to precede their own Send.
+ */
+function timelineOrder(a: { occurredAt: string; type: string }, b: { occurredAt: string; type: string }): number {
+  const bySecond = a.occurredAt.slice(0, 19).localeCompare(b.occurredAt.slice(0, 19));
+  if (bySecond !== 0) return bySecond;
+  const byLifecycle = (LIFECYCLE_ORDER[a.type] ?? 9) - (LIFECYCLE_ORDER[b.type] ?? 9);
+  return byLifecycle !== 0 ? byLifecycle : a.occurredAt.localeCompare(b.occurredAt);
 }

@@ -50,8 +50,9 @@ export type SesEventDetail =
 /** One SES notification, normalized. */
 export interface SesEvent {
   /**
-   * Stable across redeliveries, replays and the two families: the feedbackId for bounces and
-   * complaints (SES's own id for that feedback), otherwise a hash of what the event says.
+   * Stable across redeliveries, replays and the two families: the type and feedbackId for bounces
+   * and complaints (SES's own id for that feedback; AWS's examples reuse one feedbackId for a
+   * bounce and a complaint, hence the type), otherwise a hash of what the event says.
    */
   readonly eventKey: string;
   readonly type: SesEventType;
@@ -140,7 +141,7 @@ function parseRecord(record: Record<string, unknown>, snsMessageId: string | und
 
   const eventKey =
     'feedbackId' in detail && detail.feedbackId
-      ? `fb-${detail.feedbackId}`
+      ? `fb-${type}-${detail.feedbackId}`
       : `h-${createHash('sha256').update(JSON.stringify([type, mail.messageId, occurredAt, recipients, detail])).digest('hex').slice(0, 32)}`;
 
   return {

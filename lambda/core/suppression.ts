@@ -16,8 +16,16 @@ export interface SuppressionRecord {
 }
 
 /**
+ * Which reason wins when one address earns several: a complaint is the strongest signal, then a
+ * bounce, then a manual entry. Ranking them keeps the list's final state independent of the order
+ * in which SES's events arrive.
+ */
+export const ORIGIN_RANK: Readonly<Record<SuppressionOrigin, number>> = { manual: 0, bounce: 1, complaint: 2 };
+
+/**
  * The suppression list. Addresses are compared lower-cased. Adding is idempotent: an address
- * already listed keeps its first record (the first reason is the one worth knowing).
+ * already listed keeps its record (id, time), except that a higher-ranked origin replaces its
+ * origin, source and reason.
  */
 export interface SuppressionList {
   add(record: SuppressionRecord): Promise<{ record: SuppressionRecord; created: boolean }>;

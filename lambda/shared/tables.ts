@@ -74,7 +74,7 @@ export const IDEMPOTENCY_TABLE: TableDefinition = {
 /**
  * The suppression list, keyed by the lower-cased address. `by-origin` lists one origin newest
  * first (ids are time-ordered). Items without `origin` (such as soft-bounce counters, keyed
- * `soft#<address>`) stay out of both indexes.
+ * `<address>#soft`) stay out of both indexes.
  */
 export const SUPPRESSIONS_TABLE: TableDefinition = {
   id: 'Suppressions',

@@ -72,6 +72,10 @@ describe('npm start with the resend SDK', () => {
     expect(outbox.output()).toMatch(/POST \/emails 200 \d+\.\dms/);
     // npm itself dies of the signal sent to the group; the server's own lines show its clean exit.
     await outbox.stop('SIGTERM');
+    // npm exits first; the server process finishes its shutdown a moment later.
+    for (let waited = 0; !outbox.output().includes('Outbox stopped.') && waited < 5000; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     expect(outbox.output()).toMatch(/SIGTERM received, stopping\s+Outbox stopped\./);
     await expect(fetch(`${outbox.url}/health`)).rejects.toThrow();
   });

@@ -1,7 +1,7 @@
 import type { ApiKeyRecord } from '../../lambda/core/api-keys';
 import type { EmailDraft, EmailRecord } from '../../lambda/core/email';
-import type { ApiKeyStore, Clock, EmailSender, EmailStore, SendContext } from '../../lambda/core/ports';
-import type { SuppressionList, SuppressionOrigin, SuppressionRecord } from '../../lambda/core/suppression';
+import type { ApiKeyStore, Clock, EmailDetails, EmailSender, EmailStore, SendContext } from '../../lambda/core/ports';
+import { ORIGIN_RANK, type SuppressionList, type SuppressionOrigin, type SuppressionRecord } from '../../lambda/core/suppression';
 
 /** In-memory fakes of the core's ports, for unit tests of the use cases. */
 export class InMemoryEmailStore implements EmailStore {
@@ -22,8 +22,9 @@ export class InMemoryEmailStore implements EmailStore {
     this.emails.delete(id);
   }
 
-  async get(id: string): Promise<EmailRecord | undefined> {
-    return this.emails.get(id);
+  async get(id: string): Promise<EmailDetails | undefined> {
+    const email = this.emails.get(id);
+    return email ? { email, recipients: [], events: [] } : undefined;
   }
 }
 
@@ -72,6 +73,11 @@ export class InMemorySuppressionList implements SuppressionList {
   async add(record: SuppressionRecord): Promise<{ record: SuppressionRecord; created: boolean }> {
     const email = record.email.toLowerCase();
     const existing = this.records.get(email);
+    if (existing && ORIGIN_RANK[record.origin] > ORIGIN_RANK[existing.origin]) {
+      const raised = { ...existing, origin: record.origin, sourceId: record.sourceId, ...(record.reason !== undefined ? { reason: record.reason } : {}) };
+      this.records.set(email, raised);
+      return { record: raised, created: false };
+    }
     if (existing) return { record: existing, created: false };
     const stored = { ...record, email };
     this.records.set(email, stored);

@@ -28,7 +28,9 @@ describe('the send API over HTTP', () => {
 
   async function storedEmailCount(): Promise<number> {
     const documents = documentClient(outbox.dynamoDbEndpoint, { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-    const { Count } = await documents.send(new ScanCommand({ TableName: localTableName(EMAILS_TABLE), Select: 'COUNT' }));
+    const { Count } = await documents.send(
+      new ScanCommand({ TableName: localTableName(EMAILS_TABLE), Select: 'COUNT', FilterExpression: 'sk = :email', ExpressionAttributeValues: { ':email': 'email' } }),
+    );
     return Count ?? 0;
   }
 

@@ -134,7 +134,7 @@ describe('the suppressions API through the resend SDK', () => {
   });
 
   it('lists every origin merged newest first, without soft-bounce counters or expired items', async () => {
-    await documents.send(new PutCommand({ TableName: table, Item: { email: 'soft#counted@example.com', bounces: new Set(['x']), expiresAt: 9_999_999_999 } }));
+    await documents.send(new PutCommand({ TableName: table, Item: { email: 'counted@example.com#soft', bounces: new Set(['x']), expiresAt: 9_999_999_999 } }));
     await documents.send(new PutCommand({ TableName: table, Item: { email: 'expired@example.com', id: uuidv7(Date.now() + 60_000), origin: 'manual', createdAt: new Date().toISOString(), expiresAt: 1 } }));
     await resend.suppressions.batch.add({ emails: Array.from({ length: 10 }, (_, i) => `listed-${i}@example.com`) });
     await insert('complaint', 'newest@example.com');

@@ -51,7 +51,7 @@ describe('parseSesNotification', () => {
 
   it('keys bounces and complaints by feedbackId, so both families dedupe to one event', () => {
     const bounce = parseSesNotification(fixture('event-bounce-permanent.json'));
-    expect(bounce.eventKey).toBe('fb-01000157c44f053b-61b59c11-9236-11e6-8f96-7be8aexample-000000');
+    expect(bounce.eventKey).toBe('fb-Bounce-01000157c44f053b-61b59c11-9236-11e6-8f96-7be8aexample-000000');
     const redelivered = parseSesNotification(inEnvelope(fixture('event-bounce-permanent.json'), 'sns-other'));
     expect(redelivered.eventKey).toBe(bounce.eventKey);
   });

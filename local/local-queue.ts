@@ -1,0 +1,152 @@
+import { randomUUID } from 'node:crypto';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+
+export interface LocalQueueOptions {
+  readonly batchSize?: number;
+  /** How long a failed message stays invisible before it is delivered again. */
+  readonly visibilityTimeoutMs?: number;
+  /** Deliveries before a message moves to the dead-letter list, as the stack's redrive policy. */
+  readonly maxReceiveCount?: number;
+  /** Batches handed to the consumer at once. */
+  readonly concurrency?: number;
+}
+
+interface Message {
+  readonly messageId: string;
+  readonly body: string;
+  receiveCount: number;
+  visibleAt: number;
+}
+
+/**
+ * SQS in one process, for local mode: at-least-once delivery in batches to the same consumer the
+ * Lambda runs, partial batch failures retried after a visibility timeout, and a dead-letter list
+ * after maxReceiveCount deliveries.
+ */
+export class LocalQueue {
+  private readonly waiting: Message[] = [];
+  private readonly deadLetters: { messageId: string; body: string }[] = [];
+  private inFlight = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly idleWaiters: (() => void)[] = [];
+  private readonly batchSize: number;
+  private readonly visibilityTimeoutMs: number;
+  private readonly maxReceiveCount: number;
+  private readonly concurrency: number;
+
+  constructor(
+    private readonly consume: (event: SQSEvent) => Promise<SQSBatchResponse>,
+    options: LocalQueueOptions = {},
+  ) {
+    this.batchSize = options.batchSize ?? 10;
+    this.visibilityTimeoutMs = options.visibilityTimeoutMs ?? 1_000;
+    this.maxReceiveCount = options.maxReceiveCount ?? 5;
+    this.concurrency = options.concurrency ?? 2;
+  }
+
+  send(body: string): string {
+    const messageId = randomUUID();
+    this.waiting.push({ messageId, body, receiveCount: 0, visibleAt: 0 });
+    this.schedule(0);
+    return messageId;
+  }
+
+  /** Messages that failed maxReceiveCount times, oldest first. */
+  deadLettered(): readonly { messageId: string; body: string }[] {
+    return this.deadLetters;
+  }
+
+  /** Resolves once nothing is waiting or being processed. */
+  idle(): Promise<void> {
+    if (this.waiting.length === 0 && this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Stops delivering; resolves once the batches in flight have finished. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    while (this.inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.pump(), delayMs);
+    this.timer.unref();
+  }
+
+  private pump(): void {
+    this.timer = undefined;
+    const now = Date.now();
+    while (this.inFlight < this.concurrency) {
+      const batch = this.takeVisible(now);
+      if (batch.length === 0) break;
+      this.inFlight += 1;
+      void this.deliver(batch).finally(() => {
+        this.inFlight -= 1;
+        this.afterDelivery();
+      });
+    }
+    this.afterDelivery();
+  }
+
+  private takeVisible(now: number): Message[] {
+    const batch: Message[] = [];
+    for (let i = 0; i < this.waiting.length && batch.length < this.batchSize; ) {
+      if (this.waiting[i]!.visibleAt <= now) batch.push(...this.waiting.splice(i, 1));
+      else i += 1;
+    }
+    return batch;
+  }
+
+  private async deliver(batch: Message[]): Promise<void> {
+    for (const message of batch) message.receiveCount += 1;
+    let failed: Set<string>;
+    try {
+      const response = await this.consume({ Records: batch.map(toRecord) });
+      failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+    } catch {
+      failed = new Set(batch.map((m) => m.messageId));
+    }
+    for (const message of batch) {
+      if (!failed.has(message.messageId)) continue;
+      if (message.receiveCount >= this.maxReceiveCount) {
+        this.deadLetters.push({ messageId: message.messageId, body: message.body });
+      } else {
+        message.visibleAt = Date.now() + this.visibilityTimeoutMs;
+        this.waiting.push(message);
+      }
+    }
+  }
+
+  private afterDelivery(): void {
+    if (this.waiting.length === 0 && this.inFlight === 0) {
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
+      return;
+    }
+    if (this.inFlight >= this.concurrency || this.waiting.length === 0) return;
+    const next = Math.min(...this.waiting.map((m) => m.visibleAt));
+    this.schedule(Math.max(0, next - Date.now()));
+  }
+}
+
+function toRecord(message: Message): SQSRecord {
+  return {
+    messageId: message.messageId,
+    receiptHandle: message.messageId,
+    body: message.body,
+    attributes: {
+      ApproximateReceiveCount: String(message.receiveCount),
+      SentTimestamp: String(Date.now()),
+      SenderId: 'local',
+      ApproximateFirstReceiveTimestamp: String(Date.now()),
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:outbox-local-events',
+    awsRegion: 'us-east-1',
+  };
+}
