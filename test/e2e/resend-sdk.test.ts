@@ -68,6 +68,33 @@ describe('npm start with the resend SDK', () => {
     expect(missing.error).toMatchObject({ statusCode: 404, name: 'not_found' });
   });
 
+  it.each([
+    ['success@simulator.amazonses.com', 'delivered', 'delivered'],
+    ['bounce@simulator.amazonses.com', 'bounced', 'bounced'],
+    ['ooto@simulator.amazonses.com', 'delivered', 'auto_replied'],
+    ['complaint@simulator.amazonses.com', 'complained', 'complained'],
+    ['suppressionlist@simulator.amazonses.com', 'bounced', 'bounced'],
+  ])('tracks a send to %s to last_event %s within 3 s', async (to, lastEvent, status) => {
+    const { data } = await resend.emails.send({ from: 'hello@acme.test', to, subject: 'Simulator', text: 'Hi' });
+    const deadline = Date.now() + 3000;
+    let email: any;
+    do {
+      email = (await resend.emails.get(data!.id)).data;
+      if (email?.recipients?.[0]?.status === status && email.last_event === lastEvent) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    } while (Date.now() < deadline);
+    expect(email.last_event).toBe(lastEvent);
+    expect(email.recipients[0].status).toBe(status);
+    expect((await resend.suppressions.get(to)).error).toMatchObject({ statusCode: 404 });
+  });
+
+  it('refuses a send to an address the SDK put on the suppression list', async () => {
+    expect((await resend.suppressions.add({ email: 'gone@example.com' })).error).toBeNull();
+    const refused = await resend.emails.send({ from: 'hello@acme.test', to: 'gone@example.com', subject: 's', text: 't' });
+    expect(refused.error).toMatchObject({ statusCode: 422, name: 'validation_error' });
+    expect(refused.error!.message).toMatch(/suppression list/);
+  });
+
   it('logs a line per request and stops cleanly on SIGTERM', async () => {
     expect(outbox.output()).toMatch(/POST \/emails 200 \d+\.\dms/);
     // npm itself dies of the signal sent to the group; the server's own lines show its clean exit.
