@@ -9,6 +9,10 @@ export const ENV = {
   softBounceLimit: 'OUTBOX_SOFT_BOUNCE_LIMIT',
   /** The soft-bounce window, in days. Default 7. */
   softBounceWindowDays: 'OUTBOX_SOFT_BOUNCE_WINDOW_DAYS',
+  /** The SNS topic every normalized notification is published to (for AWS-native consumers). */
+  notificationsTopicArn: 'OUTBOX_NOTIFICATIONS_TOPIC_ARN',
+  /** The SQS queue of webhook deliveries (one message per notification per webhook). */
+  webhookQueueUrl: 'OUTBOX_WEBHOOK_QUEUE_URL',
   /** Local mode only: where the SES stand-in listens. Unset in AWS. */
   sesEndpoint: 'OUTBOX_SES_ENDPOINT',
   /** Local mode only: where the embedded DynamoDB-compatible store listens. Unset in AWS. */
@@ -24,4 +28,15 @@ export const HANDLER_ENTRIES = {
   authorizer: 'lambda/handlers/authorizer.ts',
   /** SQS events queue consumer (SNS envelopes of SES notifications). */
   events: 'lambda/handlers/events.ts',
+  /** SQS webhook-deliveries queue consumer: signs and POSTs one notification to one endpoint. */
+  webhookDelivery: 'lambda/handlers/webhook-delivery.ts',
 } as const;
+
+/**
+ * Webhook delivery attempts and the wait before each retry: immediately, then after 5 s, 5 min,
+ * 30 min, 2 h, 5 h, 10 h and 10 h (about 28 hours in all), each with +-20% jitter. The webhooks
+ * queue's maxReceiveCount equals the number of attempts, so a message that fails them all lands in
+ * its DLQ. Shared with the stack, which sizes the queue from it.
+ */
+export const WEBHOOK_RETRY_DELAYS_SECONDS: readonly number[] = [5, 300, 1800, 7200, 18000, 36000, 36000];
+export const WEBHOOK_MAX_ATTEMPTS = WEBHOOK_RETRY_DELAYS_SECONDS.length + 1;

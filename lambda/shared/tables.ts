@@ -87,9 +87,25 @@ export const SUPPRESSIONS_TABLE: TableDefinition = {
   timeToLiveAttribute: TTL_ATTRIBUTE,
 };
 
+/**
+ * Webhooks and their delivery log, one partition per webhook (pk = webhook id): the `webhook`
+ * item, a `msg#<message id>` item per notification sent to it, and `msg#<message id>#attempt#<nn>`
+ * items per delivery attempt. Webhook items carry `listKey = "webhook"`, so `by-list` lists them
+ * (oldest first by their time-ordered ids) without reading the log.
+ */
+export const WEBHOOKS_TABLE: TableDefinition = {
+  id: 'Webhooks',
+  envVar: 'OUTBOX_WEBHOOKS_TABLE',
+  partitionKey: { name: 'pk', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+  globalIndexes: [{ indexName: 'by-list', partitionKey: { name: 'listKey', type: 'S' }, sortKey: { name: 'pk', type: 'S' } }],
+  timeToLiveAttribute: TTL_ATTRIBUTE,
+};
+
 export const ALL_TABLES: readonly TableDefinition[] = [
   EMAILS_TABLE,
   API_KEYS_TABLE,
   IDEMPOTENCY_TABLE,
   SUPPRESSIONS_TABLE,
+  WEBHOOKS_TABLE,
 ];

@@ -1,0 +1,142 @@
+/**
+ * Webhooks: endpoints that receive Outbox's notifications, signed per the Standard Webhooks spec.
+ * This file holds the types and ports shared by the webhooks API, the fan-out in the events
+ * pipeline and the delivery worker.
+ */
+
+/** The notification types a webhook can subscribe to: Resend's, plus Outbox's auto-reply type. */
+export const WEBHOOK_EVENT_TYPES = [
+  'email.sent',
+  'email.delivered',
+  'email.delivery_delayed',
+  'email.bounced',
+  'email.complained',
+  'email.opened',
+  'email.clicked',
+  'email.failed',
+  'email.suppressed',
+  'email.auto_replied',
+] as const;
+
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+export type WebhookStatus = 'enabled' | 'disabled';
+
+export interface WebhookRecord {
+  /** UUIDv7. */
+  readonly id: string;
+  readonly endpoint: string;
+  /** The types it receives; null means every type. */
+  readonly events: readonly WebhookEventType[] | null;
+  readonly status: WebhookStatus;
+  /** Why Outbox disabled it (for example, a message failed every retry); absent when a user did. */
+  readonly disabledReason?: string;
+  /** `whsec_` + base64 of 24 random bytes, as the Standard Webhooks spec writes secrets. */
+  readonly signingSecret: string;
+  /** ISO 8601, UTC. */
+  readonly createdAt: string;
+}
+
+/** A notification as sent to webhooks and the SNS topic, in the resend SDK's webhook payload shape. */
+export interface NotificationPayload {
+  readonly type: WebhookEventType;
+  /** When it happened (SES's time of the event), ISO 8601. */
+  readonly created_at: string;
+  readonly data: {
+    readonly email_id: string | null;
+    readonly created_at: string;
+    /** The SES message ID. */
+    readonly message_id: string;
+    readonly from: string;
+    readonly to: readonly string[];
+    readonly subject: string;
+    readonly tags?: Readonly<Record<string, string>>;
+    /** For email.bounced: `{ message, type, subType }`. */
+    readonly bounce?: { readonly message: string; readonly type: string; readonly subType: string };
+    /** For email.clicked. */
+    readonly click?: { readonly ipAddress: string; readonly link: string; readonly timestamp: string; readonly userAgent: string };
+    /** For email.failed. */
+    readonly failed?: { readonly reason: string };
+    /** For email.suppressed. */
+    readonly suppressed?: { readonly message: string; readonly type: string };
+    /** For email.complained: the feedback type when the ISP said. */
+    readonly complaint?: { readonly feedbackType: string | null };
+    /** The recipients this notification is about (Outbox extension). */
+    readonly recipients: readonly string[];
+  };
+}
+
+/** A notification Outbox owes one webhook: a line of the delivery log, and the unit of retry. */
+export interface WebhookMessage {
+  /**
+   * `msg_` + a UUIDv7 made from the event's time and a hash of (event, webhook), so the same
+   * notification to the same webhook always has the same id: it is the `webhook-id` header on
+   * every attempt, which receivers use to drop duplicates.
+   */
+  readonly id: string;
+  readonly webhookId: string;
+  readonly type: WebhookEventType;
+  readonly createdAt: string;
+  /** `attempting` until the first answer; then `success`, `pending` (a retry is due) or `failed`. */
+  readonly status: 'attempting' | 'pending' | 'success' | 'failed';
+  readonly nextAttemptAt: string | null;
+  readonly attempts: number;
+  readonly payload: NotificationPayload;
+}
+
+export interface WebhookAttempt {
+  /** UUIDv7. */
+  readonly id: string;
+  readonly messageId: string;
+  /** 1-based. */
+  readonly attempt: number;
+  readonly sentAt: string;
+  /** 0 when no HTTP answer came (timeout, refused connection, blocked address). */
+  readonly httpStatusCode: number;
+  /** The start of the answer's body, or what went wrong. */
+  readonly response: string;
+  readonly latencyMs: number;
+}
+
+/** The job on the webhook queue: which message to deliver. The payload lives in the store. */
+export interface WebhookJob {
+  readonly webhookId: string;
+  readonly messageId: string;
+}
+
+/** Webhooks and their delivery log. */
+export interface WebhookStore {
+  create(webhook: WebhookRecord): Promise<void>;
+  get(id: string): Promise<WebhookRecord | undefined>;
+  /** Oldest first. */
+  list(): Promise<WebhookRecord[]>;
+  /** Returns the updated webhook, or undefined when there is none. */
+  update(id: string, patch: Partial<Pick<WebhookRecord, 'endpoint' | 'events' | 'status' | 'signingSecret'>> & { disabledReason?: string | null }): Promise<WebhookRecord | undefined>;
+  /** Removes the webhook (its log expires with retention). False when there was none. */
+  remove(id: string): Promise<boolean>;
+
+  /** Stores a message unless one with its id exists; returns false when it already did. */
+  putMessage(message: WebhookMessage): Promise<boolean>;
+  getMessage(webhookId: string, messageId: string): Promise<WebhookMessage | undefined>;
+  /** Newest first; `after` is the id of the last message of the previous page. */
+  listMessages(webhookId: string, options: { limit: number; after?: string }): Promise<{ messages: WebhookMessage[]; hasMore: boolean }>;
+  /** Logs one attempt and sets the message's status, attempt count and next attempt time. */
+  recordAttempt(webhookId: string, attempt: WebhookAttempt, outcome: Pick<WebhookMessage, 'status' | 'nextAttemptAt'>): Promise<void>;
+  /** Oldest first. */
+  listAttempts(webhookId: string, messageId: string): Promise<WebhookAttempt[]>;
+}
+
+/** Puts delivery jobs on the webhook queue. */
+export interface WebhookQueue {
+  enqueue(jobs: readonly WebhookJob[]): Promise<void>;
+}
+
+/** Publishes notifications to the SNS notifications topic. */
+export interface NotificationTopic {
+  publish(payload: NotificationPayload): Promise<void>;
+}
+
+/** Resolves a host name to its addresses, for the SSRF guard. */
+export interface HostResolver {
+  resolve(hostname: string): Promise<string[]>;
+}

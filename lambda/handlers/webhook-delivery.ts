@@ -1,0 +1,2 @@
+// Placeholder until the webhook delivery handler lands.
+export const handler = async (): Promise<{ batchItemFailures: { itemIdentifier: string }[] }> => ({ batchItemFailures: [] });
