@@ -2,7 +2,8 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { EmailRecord, LastEvent } from '../core/email';
 import type { Clock, EmailDetails, EmailStore } from '../core/ports';
-import { LAST_EVENT_RANK, RECIPIENT_RANK, type RecipientStatus, type TimelineEntry, type TrackingStore } from '../core/tracking';
+import { LAST_EVENT_RANK, RECIPIENT_RANK, type RecipientStatus } from '../core/precedence';
+import type { TimelineEntry, TrackingStore } from '../core/tracking';
 
 const EMAIL_SK = 'email';
 const RECIPIENT_PREFIX = 'rcpt#';

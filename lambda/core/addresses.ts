@@ -56,6 +56,11 @@ function encodeDisplayName(name: string): string {
   return `"${name.replace(/(["\\])/g, '\\$1')}"`;
 }
 
+/** Display form: `Name <addr>` as the caller wrote it, without transfer encoding. */
+export function displayMailbox(mailbox: Mailbox): string {
+  return mailbox.name ? `${mailbox.name} <${mailbox.address}>` : mailbox.address;
+}
+
 /** Addresses compare case-insensitively in practice (SES's suppression list does the same). */
 export function normalizeAddress(address: string): string {
   return address.toLowerCase();

@@ -1,7 +1,7 @@
-import type { Mailbox } from './addresses';
+import { displayMailbox as display, type Mailbox } from './addresses';
 import { recipientsOf, type EmailRecord, type RecipientKind } from './email';
 import type { EmailDetails } from './ports';
-import { notificationTypeOf, type RecipientStatus } from './tracking';
+import { notificationTypeOf, type RecipientStatus } from './precedence';
 
 /** `GET /emails/{id}` in the Resend API's shape, plus Outbox's extensions. */
 export interface EmailView {
@@ -26,11 +26,6 @@ export interface EmailView {
   readonly recipients: { email: string; type: RecipientKind; status: RecipientStatus; updated_at: string | null }[];
   /** The timeline: every SES event once, oldest first, in SES's own words. */
   readonly events: { id: string; type: string; name: string; occurred_at: string; recipients: readonly string[]; detail: object }[];
-}
-
-/** Display form: `Name <addr>` as the caller wrote it, without transfer encoding. */
-function display(mailbox: Mailbox): string {
-  return mailbox.name ? `${mailbox.name} <${mailbox.address}>` : mailbox.address;
 }
 
 function listOrNull(mailboxes: readonly Mailbox[]): string[] | null {

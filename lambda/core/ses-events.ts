@@ -67,6 +67,8 @@ export interface SesEvent {
   readonly recipients: readonly string[];
   /** The message's custom tags (SES's automatic `ses:` tags left out). */
   readonly tags: Readonly<Record<string, string>>;
+  /** What SES says of the message itself (`mail`): From, subject, all recipients, when sent. */
+  readonly mail: { readonly from: string; readonly subject: string; readonly destination: readonly string[]; readonly timestamp: string };
   /** The SNS MessageId of the envelope it came in, if any. */
   readonly snsMessageId?: string;
   readonly detail: SesEventDetail;
@@ -144,11 +146,19 @@ function parseRecord(record: Record<string, unknown>, snsMessageId: string | und
       ? `fb-${type}-${detail.feedbackId}`
       : `h-${createHash('sha256').update(JSON.stringify([type, mail.messageId, occurredAt, recipients, detail])).digest('hex').slice(0, 32)}`;
 
+  const commonHeaders = isObject(mail.commonHeaders) ? mail.commonHeaders : {};
   return {
     eventKey,
     type,
     format,
     sesMessageId: mail.messageId,
+    mail: {
+      // The From header as written (with its display name) when SES included headers.
+      from: stringList(commonHeaders.from)[0] ?? (typeof mail.source === 'string' ? mail.source : ''),
+      subject: typeof commonHeaders.subject === 'string' ? commonHeaders.subject : '',
+      destination,
+      timestamp: mailTimestamp ?? occurredAt,
+    },
     ...(outboxId ? { outboxId } : {}),
     occurredAt,
     recipients,

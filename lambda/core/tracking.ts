@@ -2,57 +2,11 @@ import { normalizeAddress } from './addresses';
 import type { EmailRecord, LastEvent } from './email';
 import { uuidv7 } from './ids';
 import type { Clock } from './ports';
+import { lastEventOf, recipientStatusOf, type RecipientStatus } from './precedence';
 import { isAutoResponse, type SesEvent, type SesEventDetail } from './ses-events';
 import type { SuppressionList, SuppressionOrigin } from './suppression';
-
-/** Where a recipient stands. Moves only up this ladder, so late or repeated events never undo news. */
-export type RecipientStatus =
-  | 'queued'
-  | 'sent'
-  | 'delayed'
-  | 'delivered'
-  | 'auto_replied'
-  | 'soft_bounced'
-  | 'bounced'
-  | 'complained'
-  | 'rejected'
-  | 'failed'
-  | 'suppressed';
-
-/**
- * Recipient precedence. Final outcomes outrank progress (a Delivery that arrives after a Bounce or
- * a Complaint changes nothing); a complaint outranks a bounce because it is the stronger signal;
- * outcomes where SES sent nothing (rejected, failed, suppressed) outrank everything.
- */
-export const RECIPIENT_RANK: Readonly<Record<RecipientStatus, number>> = {
-  queued: 0,
-  sent: 10,
-  delayed: 20,
-  delivered: 30,
-  auto_replied: 40,
-  soft_bounced: 50,
-  bounced: 60,
-  complained: 70,
-  rejected: 80,
-  failed: 80,
-  suppressed: 90,
-};
-
-/** Email precedence for `last_event`: the most telling thing that happened to any recipient. */
-export const LAST_EVENT_RANK: Readonly<Record<LastEvent, number>> = {
-  queued: 0,
-  scheduled: 0,
-  canceled: 100,
-  sent: 10,
-  delivery_delayed: 20,
-  delivered: 30,
-  opened: 40,
-  clicked: 50,
-  bounced: 60,
-  complained: 70,
-  failed: 80,
-  suppressed: 90,
-};
+import { toNotificationPayload } from './notifications';
+import type { NotificationPayload } from './webhooks';
 
 /** One entry of an email's timeline. */
 export interface TimelineEntry {
@@ -105,6 +59,8 @@ export interface TrackingDeps {
   readonly softBounces: SoftBounceCounter;
   readonly softBouncePolicy: SoftBouncePolicy;
   readonly clock: Clock;
+  /** Forwards the event to the sender (SNS topic, webhooks); absent where nothing listens. */
+  readonly notify?: (payload: NotificationPayload, eventKey: string) => Promise<void>;
 }
 
 export interface TrackingOutcome {
@@ -125,6 +81,7 @@ export interface TrackingOutcome {
  * 4. Apply the suppression policy: Permanent bounces and complaints (except `not-spam`)
  *    suppress; Transient bounces suppress after `limit` within `windowDays`; Undetermined bounces
  *    and auto-responses never do; mailbox-simulator addresses never enter the list.
+ * 5. Forward it to the sender as a notification (SNS topic and webhooks), once recorded.
  *
  * Idempotent: steps 2-4 are conditional or set-based writes, so a retry after a crash at any
  * point completes the work without doing any of it twice.
@@ -150,59 +107,9 @@ export async function recordSesEvent(deps: TrackingDeps, event: SesEvent): Promi
   if (email && lastEvent) await deps.tracking.raiseLastEvent(email.id, lastEvent, event.sesMessageId);
 
   const suppressed = await applySuppressionPolicy(deps, event, email?.id ?? event.sesMessageId);
+  const payload = deps.notify ? toNotificationPayload(event, email) : undefined;
+  if (payload) await deps.notify!(payload, event.eventKey);
   return { ...(email ? { emailId: email.id } : {}), firstTime, suppressed };
-}
-
-export function recipientStatusOf(detail: SesEventDetail): RecipientStatus | undefined {
-  switch (detail.kind) {
-    case 'Send':
-      return 'sent';
-    case 'Delivery':
-      return 'delivered';
-    case 'DeliveryDelay':
-      return 'delayed';
-    case 'Bounce':
-      if (detail.bounceType === 'Permanent') return detail.bounceSubType === 'OnAccountSuppressionList' ? 'suppressed' : 'bounced';
-      if (detail.bounceType === 'Transient') return isAutoResponse(detail) ? 'auto_replied' : 'soft_bounced';
-      // Undetermined: the ISP bounced it without saying why; shown as a bounce, never suppressed.
-      return 'bounced';
-    case 'Complaint':
-      return detail.complaintSubType === 'OnAccountSuppressionList' ? 'suppressed' : 'complained';
-    case 'Reject':
-      return 'rejected';
-    case 'RenderingFailure':
-      return 'failed';
-    case 'Open':
-    case 'Click':
-    case 'Subscription':
-      // Engagement, not delivery status: kept in the timeline only.
-      return undefined;
-  }
-}
-
-export function lastEventOf(detail: SesEventDetail): LastEvent | undefined {
-  switch (detail.kind) {
-    case 'Send':
-      return 'sent';
-    case 'Delivery':
-      return 'delivered';
-    case 'DeliveryDelay':
-      return 'delivery_delayed';
-    case 'Bounce':
-      if (isAutoResponse(detail)) return undefined;
-      return detail.bounceSubType === 'OnAccountSuppressionList' ? 'suppressed' : 'bounced';
-    case 'Complaint':
-      return detail.complaintSubType === 'OnAccountSuppressionList' ? 'suppressed' : 'complained';
-    case 'Reject':
-    case 'RenderingFailure':
-      return 'failed';
-    case 'Open':
-      return 'opened';
-    case 'Click':
-      return 'clicked';
-    case 'Subscription':
-      return undefined;
-  }
 }
 
 /** The SES mailbox simulator's domain: its addresses test outcomes and are never suppressed. */
@@ -247,25 +154,4 @@ async function applySuppressionPolicy(deps: TrackingDeps, event: SesEvent, sourc
     added.push({ email, origin: record.origin });
   }
   return added;
-}
-
-/** The Resend webhook event type an SES event maps to; auto-responses get Outbox's own type. */
-export type NotificationType =
-  | 'email.sent'
-  | 'email.delivered'
-  | 'email.delivery_delayed'
-  | 'email.bounced'
-  | 'email.complained'
-  | 'email.opened'
-  | 'email.clicked'
-  | 'email.failed'
-  | 'email.suppressed'
-  | 'email.auto_replied'
-  | 'email.subscription_changed';
-
-export function notificationTypeOf(detail: SesEventDetail): NotificationType {
-  if (detail.kind === 'Bounce' && isAutoResponse(detail)) return 'email.auto_replied';
-  if (detail.kind === 'Subscription') return 'email.subscription_changed';
-  const lastEvent = lastEventOf(detail);
-  return `email.${lastEvent === 'delivery_delayed' ? 'delivery_delayed' : lastEvent}` as NotificationType;
 }

@@ -1,0 +1,113 @@
+import { createHash } from 'node:crypto';
+import { displayMailbox as display } from './addresses';
+import type { EmailRecord } from './email';
+import { uuidv7 } from './ids';
+import type { Clock } from './ports';
+import { isAutoResponse, type SesEvent } from './ses-events';
+import { notificationTypeOf } from './precedence';
+import { WEBHOOK_EVENT_TYPES, type NotificationPayload, type NotificationTopic, type WebhookEventType, type WebhookQueue, type WebhookRecord, type WebhookStore } from './webhooks';
+
+/** The webhooks that want a notification type: enabled, and subscribed to it (or to everything). */
+export interface WebhookSubscriptions {
+  subscribersOf(type: WebhookEventType): Promise<WebhookRecord[]>;
+}
+
+export interface NotifyDeps {
+  readonly topic: NotificationTopic;
+  readonly subscriptions: WebhookSubscriptions;
+  readonly webhooks: WebhookStore;
+  readonly queue: WebhookQueue;
+  readonly clock: Clock;
+}
+
+const WEBHOOK_TYPES = new Set<string>(WEBHOOK_EVENT_TYPES);
+
+/**
+ * The notification an SES event becomes, in the resend SDK's webhook payload shape, with the
+ * email's tags echoed; undefined for events no sender subscribes to (Subscription).
+ */
+export function toNotificationPayload(event: SesEvent, email: EmailRecord | undefined): NotificationPayload | undefined {
+  const type = notificationTypeOf(event.detail);
+  if (!WEBHOOK_TYPES.has(type)) return undefined;
+  const tags = email ? Object.fromEntries(email.tags.map((t) => [t.name, t.value])) : event.tags;
+  const detail = event.detail;
+  return {
+    type: type as WebhookEventType,
+    created_at: event.occurredAt,
+    data: {
+      email_id: email?.id ?? null,
+      created_at: email?.createdAt ?? event.mail.timestamp,
+      message_id: event.sesMessageId,
+      from: email ? display(email.from) : event.mail.from,
+      to: email ? email.to.map(display) : event.mail.destination,
+      subject: email?.subject ?? event.mail.subject,
+      ...(Object.keys(tags).length > 0 ? { tags } : {}),
+      recipients: event.recipients,
+      ...(detail.kind === 'Bounce' && !isAutoResponse(detail) && detail.bounceSubType !== 'OnAccountSuppressionList'
+        ? {
+            bounce: {
+              message: detail.bouncedRecipients.find((r) => r.diagnosticCode)?.diagnosticCode ?? `${detail.bounceType} bounce (${detail.bounceSubType})`,
+              type: detail.bounceType,
+              subType: detail.bounceSubType,
+            },
+          }
+        : {}),
+      ...(detail.kind === 'Bounce' && detail.bounceSubType === 'OnAccountSuppressionList'
+        ? { suppressed: { message: detail.bouncedRecipients[0]?.diagnosticCode ?? 'The address is on the SES account-level suppression list.', type: 'OnAccountSuppressionList' } }
+        : {}),
+      ...(detail.kind === 'Complaint' && detail.complaintSubType === 'OnAccountSuppressionList'
+        ? { suppressed: { message: 'The address is on the SES account-level suppression list.', type: 'OnAccountSuppressionList' } }
+        : {}),
+      ...(detail.kind === 'Complaint' && detail.complaintSubType !== 'OnAccountSuppressionList' ? { complaint: { feedbackType: detail.complaintFeedbackType ?? null } } : {}),
+      ...(detail.kind === 'Click'
+        ? { click: { ipAddress: detail.ipAddress ?? '', link: detail.link ?? '', timestamp: event.occurredAt, userAgent: detail.userAgent ?? '' } }
+        : {}),
+      ...(detail.kind === 'Reject' ? { failed: { reason: `SES rejected the message: ${detail.reason}` } } : {}),
+      ...(detail.kind === 'RenderingFailure' ? { failed: { reason: `The template could not be rendered: ${detail.errorMessage ?? 'unknown error'}` } } : {}),
+    },
+  };
+}
+
+/**
+ * The message id a notification has for one webhook: time-ordered by the event, and the same
+ * every time the same event reaches the same webhook, so it can serve as `webhook-id`.
+ */
+export function webhookMessageId(eventKey: string, webhookId: string, occurredAt: string): string {
+  const digest = createHash('sha256').update(`${eventKey}|${webhookId}`).digest();
+  return `msg_${uuidv7(Date.parse(occurredAt), digest.subarray(0, 10))}`;
+}
+
+/**
+ * Sends one notification to the SNS topic and to every subscribed webhook.
+ *
+ * 1. Publish to the notifications topic.
+ * 2. For each enabled webhook subscribed to the type, store its delivery-log message (id stable
+ *    per event and webhook) and put a delivery job on the webhook queue.
+ *
+ * At least once: a retried event publishes again and re-queues a message that has not been tried
+ * yet; receivers drop duplicates by `webhook-id` (the message id), as Standard Webhooks intends.
+ */
+export async function notify(deps: NotifyDeps, payload: NotificationPayload, eventKey: string): Promise<void> {
+  await deps.topic.publish(payload);
+  const subscribers = await deps.subscriptions.subscribersOf(payload.type);
+  const jobs: { webhookId: string; messageId: string }[] = [];
+  for (const webhook of subscribers) {
+    const id = webhookMessageId(eventKey, webhook.id, payload.created_at);
+    const created = await deps.webhooks.putMessage({
+      id,
+      webhookId: webhook.id,
+      type: payload.type,
+      createdAt: deps.clock.now().toISOString(),
+      status: 'attempting',
+      nextAttemptAt: null,
+      attempts: 0,
+      payload,
+    });
+    if (!created) {
+      const existing = await deps.webhooks.getMessage(webhook.id, id);
+      if (!existing || existing.attempts > 0) continue;
+    }
+    jobs.push({ webhookId: webhook.id, messageId: id });
+  }
+  if (jobs.length > 0) await deps.queue.enqueue(jobs);
+}
