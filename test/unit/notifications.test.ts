@@ -47,7 +47,7 @@ describe('toNotificationPayload', () => {
   it('describes mail Outbox did not send from what SES says of it', () => {
     const payload = toNotificationPayload(fixture('event-click.json'), undefined)!;
     expect(payload.type).toBe('email.clicked');
-    expect(payload.data).toMatchObject({ email_id: null, from: 'Sender Name <sender@example.com>', subject: 'Message sent from Amazon SES', tags: { myCustomTag1: 'myCustomValue1' } });
+    expect(payload.data).toMatchObject({ email_id: null, from: 'sender@example.com', subject: 'Message sent from Amazon SES', tags: { myCustomTag1: 'myCustomValue1' } });
     expect(payload.data.click).toMatchObject({ link: 'http://docs.aws.amazon.com/ses/latest/DeveloperGuide/send-email-smtp.html', ipAddress: '192.0.2.1' });
   });
 
