@@ -1,4 +1,4 @@
-import { API_KEYS_TABLE, EMAILS_TABLE, IDEMPOTENCY_TABLE, SUPPRESSIONS_TABLE } from './shared/tables';
+import { API_KEYS_TABLE, EMAILS_TABLE, IDEMPOTENCY_TABLE, SUPPRESSIONS_TABLE, WEBHOOKS_TABLE } from './shared/tables';
 import { ENV } from './shared/env';
 
 /** What the api Lambda (and the local runtime) needs to run. */
@@ -7,6 +7,7 @@ export interface ApiConfig {
   readonly apiKeysTable: string;
   readonly idempotencyTable: string;
   readonly suppressionsTable: string;
+  readonly webhooksTable: string;
   readonly configurationSet: string;
   readonly retentionDays: number;
   /** Local mode only. */
@@ -45,6 +46,7 @@ export function readApiConfig(env: Env): ApiConfig {
     apiKeysTable: need(API_KEYS_TABLE.envVar),
     idempotencyTable: need(IDEMPOTENCY_TABLE.envVar),
     suppressionsTable: need(SUPPRESSIONS_TABLE.envVar),
+    webhooksTable: need(WEBHOOKS_TABLE.envVar),
     configurationSet: need(ENV.configurationSet),
     retentionDays: Number(need(ENV.retentionDays)),
     ...optional(env, ENV.sesEndpoint, 'sesEndpoint'),

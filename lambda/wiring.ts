@@ -3,6 +3,8 @@ import { DynamoDbApiKeyStore } from './adapters/dynamodb-api-key-store';
 import { documentClient, type ClientOptions } from './adapters/dynamodb-documents';
 import { DynamoDbEmailStore } from './adapters/dynamodb-email-store';
 import { DynamoDbSuppressionList } from './adapters/dynamodb-suppression-list';
+import { DynamoDbWebhookStore } from './adapters/dynamodb-webhook-store';
+import { DnsHostResolver } from './adapters/dns-host-resolver';
 import { SesEmailSender } from './adapters/ses-email-sender';
 import type { ApiConfig, EventsConfig } from './config';
 import { DynamoDbSoftBounceCounter } from './adapters/dynamodb-soft-bounce-counter';
@@ -21,6 +23,9 @@ export function buildApiDeps(config: ApiConfig, options: ClientOptions = {}): Ap
     emails: new DynamoDbEmailStore(documents, config.emailsTable, systemClock, config.retentionDays),
     keys: new DynamoDbApiKeyStore(documents, config.apiKeysTable),
     suppressions: new DynamoDbSuppressionList(documents, config.suppressionsTable),
+    webhooks: new DynamoDbWebhookStore(documents, config.webhooksTable, systemClock, config.retentionDays),
+    resolver: new DnsHostResolver(),
+    allowPrivateWebhookUrls: false,
     sender: new SesEmailSender(ses),
     clock: systemClock,
     configurationSet: config.configurationSet,

@@ -5,7 +5,7 @@ import type { ApiConfig, EventsConfig } from '../lambda/config';
 import { OutboxError, toErrorBody } from '../lambda/core/errors';
 import type { HttpResponse } from '../lambda/entrypoints/http';
 import { handleSesEventBatch, processSesNotification, type EventsDeps } from '../lambda/entrypoints/sqs-events';
-import { ALL_TABLES, API_KEYS_TABLE, EMAILS_TABLE, IDEMPOTENCY_TABLE, SUPPRESSIONS_TABLE, type TableDefinition } from '../lambda/shared/tables';
+import { ALL_TABLES, API_KEYS_TABLE, EMAILS_TABLE, IDEMPOTENCY_TABLE, SUPPRESSIONS_TABLE, WEBHOOKS_TABLE, type TableDefinition } from '../lambda/shared/tables';
 import { buildApiDeps, buildEventsDeps } from '../lambda/wiring';
 import { LocalQueue } from './local-queue';
 import { createTables, LOCAL_CREDENTIALS, LOCAL_REGION, startEmbeddedDynamoDb } from './embedded-dynamodb';
@@ -60,6 +60,7 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
     apiKeysTable: localTableName(API_KEYS_TABLE),
     idempotencyTable: localTableName(IDEMPOTENCY_TABLE),
     suppressionsTable: localTableName(SUPPRESSIONS_TABLE),
+    webhooksTable: localTableName(WEBHOOKS_TABLE),
     configurationSet: LOCAL_CONFIGURATION_SET,
     retentionDays: options.retentionDays ?? 90,
     sesEndpoint: ses.url,
@@ -67,6 +68,8 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
   };
   const clientOptions = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
   const deps = buildApiDeps(config, clientOptions);
+  // A developer receives webhooks on their own machine: http and loopback endpoints are allowed.
+  Object.assign(deps, { allowPrivateWebhookUrls: true });
   const eventsConfig: EventsConfig = {
     emailsTable: config.emailsTable,
     suppressionsTable: config.suppressionsTable,

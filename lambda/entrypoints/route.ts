@@ -2,6 +2,7 @@ import type { Principal } from '../core/api-keys';
 import { OutboxError } from '../core/errors';
 import type { ApiKeyStore, Clock, EmailSender, EmailStore } from '../core/ports';
 import type { SuppressionList } from '../core/suppression';
+import type { HostResolver, WebhookStore } from '../core/webhooks';
 
 /** A request as any HTTP front end (API Gateway, the local server) hands it over. */
 export interface HttpRequest {
@@ -27,6 +28,11 @@ export interface ApiDeps {
   readonly sender: EmailSender;
   readonly keys: ApiKeyStore;
   readonly suppressions: SuppressionList;
+  readonly webhooks: WebhookStore;
+  /** For the SSRF guard on webhook endpoints. */
+  readonly resolver: HostResolver;
+  /** Local mode: webhook endpoints may be http and loopback or private addresses. */
+  readonly allowPrivateWebhookUrls: boolean;
   readonly clock: Clock;
   readonly configurationSet?: string;
   readonly retentionDays: number;

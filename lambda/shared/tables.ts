@@ -89,9 +89,11 @@ export const SUPPRESSIONS_TABLE: TableDefinition = {
 
 /**
  * Webhooks and their delivery log, one partition per webhook (pk = webhook id): the `webhook`
- * item, a `msg#<message id>` item per notification sent to it, and `msg#<message id>#attempt#<nn>`
- * items per delivery attempt. Webhook items carry `listKey = "webhook"`, so `by-list` lists them
- * (oldest first by their time-ordered ids) without reading the log.
+ * item, a `msg#<message id>` item per notification sent to it, and a
+ * `try#<message id>#<attempt nnn>#<attempt id>` item per delivery attempt (a prefix of their own,
+ * so listing messages newest first with `begins_with(sk, "msg#")` never reads attempts). Webhook
+ * items carry `listKey = "webhook"`, so `by-list` lists them (oldest first by their time-ordered
+ * ids) without reading the log. Messages and attempts expire with retention; webhooks do not.
  */
 export const WEBHOOKS_TABLE: TableDefinition = {
   id: 'Webhooks',
