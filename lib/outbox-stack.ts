@@ -6,9 +6,11 @@ import { DEFAULT_RETENTION_DAYS, DEFAULT_SOFT_BOUNCE_LIMIT, DEFAULT_SOFT_BOUNCE_
 import { EventPipeline } from './constructs/event-pipeline';
 import { Monitoring } from './constructs/monitoring';
 import { NodeFunction } from './constructs/node-function';
+import { NotificationsTopic } from './constructs/notifications';
 import { SendApi } from './constructs/send-api';
 import { SesSending } from './constructs/ses';
 import { Tables } from './constructs/tables';
+import { Webhooks } from './constructs/webhooks';
 
 export interface OutboxStackProps extends StackProps {
   /** A domain to create as an SES identity with Easy DKIM (its DKIM records become outputs). */
@@ -32,15 +34,18 @@ const EVENTS_TIMEOUT = Duration.seconds(30);
 
 /**
  * Outbox in one stack: the HTTP API and its Lambdas, the tables, SES sending with event
- * publishing, the SES event queue and the events Lambda consuming it, and alarms. It composes
- * constructs and creates no resource of its own. The stack is environment-agnostic, so it
- * synthesizes offline without credentials.
+ * publishing, the SES event queue and the events Lambda consuming it, the notifications topic and
+ * the webhook delivery the events Lambda feeds, and alarms. It composes constructs and creates no
+ * resource of its own. The stack is environment-agnostic, so it synthesizes offline without
+ * credentials.
  */
 export class OutboxStack extends Stack {
   public readonly tables: Tables;
   public readonly ses: SesSending;
   public readonly events: EventPipeline;
   public readonly monitoring: Monitoring;
+  public readonly notifications: NotificationsTopic;
+  public readonly webhooks: Webhooks;
   public readonly apiFunction: NodeFunction;
   public readonly authorizerFunction: NodeFunction;
   public readonly eventsFunction: NodeFunction;
@@ -58,6 +63,13 @@ export class OutboxStack extends Stack {
     this.monitoring = new Monitoring(this, 'Monitoring', { alarmEmail: props.alarmEmail });
     this.events = new EventPipeline(this, 'Events', { topic: this.ses.eventsTopic, consumerTimeout: EVENTS_TIMEOUT });
     this.monitoring.watch(this.events.deadLetterAlarm).watch(this.events.backlogAlarm);
+    this.notifications = new NotificationsTopic(this, 'Notifications');
+    this.webhooks = new Webhooks(this, 'Webhooks', {
+      entry: path.join(REPO_ROOT, HANDLER_ENTRIES.webhookDelivery),
+      table: this.tables.webhooks,
+      retentionDays,
+    });
+    this.monitoring.watch(this.webhooks.deadLetterAlarm);
 
     this.apiFunction = new NodeFunction(this, 'ApiFunction', {
       entry: path.join(REPO_ROOT, HANDLER_ENTRIES.api),
@@ -70,6 +82,8 @@ export class OutboxStack extends Stack {
     this.tables.apiKeys.grantReadWriteData(this.apiFunction);
     this.tables.idempotency.grantReadWriteData(this.apiFunction);
     this.tables.suppressions.grantReadWriteData(this.apiFunction);
+    // The webhooks API: create, list, update, remove, and the delivery log.
+    this.tables.webhooks.grantReadWriteData(this.apiFunction);
     this.ses.allowSending(this.apiFunction).allowReadingAccount(this.apiFunction);
 
     this.authorizerFunction = new NodeFunction(this, 'AuthorizerFunction', {
@@ -80,7 +94,9 @@ export class OutboxStack extends Stack {
     });
     this.tables.apiKeys.grantReadData(this.authorizerFunction);
 
-    // Records events and recipient statuses and maintains the suppression list; it never sends.
+    // Records events and recipient statuses and maintains the suppression list; it never sends
+    // email. It forwards each notification to the notifications topic and, for every webhook
+    // subscribed to it, logs the delivery in the webhooks table and queues it.
     this.eventsFunction = new NodeFunction(this, 'EventsFunction', {
       entry: path.join(REPO_ROOT, HANDLER_ENTRIES.events),
       description: 'Outbox SES events consumer',
@@ -95,12 +111,16 @@ export class OutboxStack extends Stack {
     });
     this.tables.emails.grantReadWriteData(this.eventsFunction);
     this.tables.suppressions.grantReadWriteData(this.eventsFunction);
+    this.tables.webhooks.grantReadWriteData(this.eventsFunction);
+    this.notifications.allowPublishing(this.eventsFunction);
+    this.webhooks.allowEnqueueing(this.eventsFunction);
     this.events.consumeWith(this.eventsFunction);
 
     this.api = new SendApi(this, 'Api', { handler: this.apiFunction, authorizer: this.authorizerFunction });
     this.monitoring.watchFunctionErrors('ApiFunctionErrors', this.apiFunction);
     this.monitoring.watchFunctionErrors('AuthorizerFunctionErrors', this.authorizerFunction);
     this.monitoring.watchFunctionErrors('EventsFunctionErrors', this.eventsFunction);
+    this.monitoring.watchFunctionErrors('WebhookDeliveryFunctionErrors', this.webhooks.deliveryFunction);
 
     new CfnOutput(this, 'ApiUrl', {
       description: 'Base URL of the API (set RESEND_BASE_URL to it)',
@@ -117,6 +137,10 @@ export class OutboxStack extends Stack {
     new CfnOutput(this, 'SesEventsTopicArn', {
       description: 'SNS topic receiving every SES event of the configuration set',
       value: this.ses.eventsTopic.topicArn,
+    });
+    new CfnOutput(this, 'NotificationsTopicArn', {
+      description: 'SNS topic receiving every Outbox notification (email.sent, email.bounced, ...): subscribe with SQS, Lambda or email',
+      value: this.notifications.topic.topicArn,
     });
     const domain = this.ses.domainIdentity;
     if (domain) {

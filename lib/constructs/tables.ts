@@ -8,6 +8,7 @@ import {
   EMAILS_TABLE,
   IDEMPOTENCY_TABLE,
   SUPPRESSIONS_TABLE,
+  WEBHOOKS_TABLE,
   type KeyAttribute,
   type TableDefinition,
 } from '../../lambda/shared/tables';
@@ -91,6 +92,7 @@ export class Tables extends Construct {
   public readonly apiKeys: OutboxTable;
   public readonly idempotency: OutboxTable;
   public readonly suppressions: OutboxTable;
+  public readonly webhooks: OutboxTable;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -99,6 +101,7 @@ export class Tables extends Construct {
     this.apiKeys = this.get(API_KEYS_TABLE);
     this.idempotency = this.get(IDEMPOTENCY_TABLE);
     this.suppressions = this.get(SUPPRESSIONS_TABLE);
+    this.webhooks = this.get(WEBHOOKS_TABLE);
   }
 
   /** The table built from this definition. */

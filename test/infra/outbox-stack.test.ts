@@ -1,26 +1,26 @@
-import { Validations } from 'aws-cdk-lib';
-import { Annotations, Capture, Match, Template } from 'aws-cdk-lib/assertions';
-import type { IConstruct } from 'constructs';
-import { AwsSolutionsChecks } from 'cdk-nag';
-import { ENV } from '../../lambda/shared/env';
+import { Annotations, Capture, Match, type Template } from 'aws-cdk-lib/assertions';
+import { ENV, HANDLER_ENTRIES } from '../../lambda/shared/env';
 import {
   ALL_TABLES,
   API_KEYS_TABLE,
   EMAILS_TABLE,
   SUPPRESSIONS_TABLE,
   TTL_ATTRIBUTE,
+  WEBHOOKS_TABLE,
 } from '../../lambda/shared/tables';
 import { BEARER_HEADER } from '../../lib/constructs/send-api';
 import { CONTEXT } from '../../lib/context';
-import type { OutboxStack } from '../../lib/outbox-stack';
 import {
+  acknowledgements,
   asArray,
+  environmentOf,
   logicalId,
+  nagViolations,
   policyStatements,
   render,
+  roleStatements,
   synthOutbox,
   synthOutboxFromContext,
-  type Synthesized,
 } from './synth';
 
 const ALL_EVENT_TYPES = [
@@ -41,36 +41,6 @@ function sendStatement(template: Template): Record<string, unknown> {
   const statements = policyStatements(template).filter((s) => asArray(s.Action).includes('ses:SendEmail'));
   expect(statements).toHaveLength(1);
   return statements[0]!;
-}
-
-/** Every policy statement attached to the role. */
-function roleStatements(template: Template, stack: OutboxStack, role: IConstruct): Array<Record<string, unknown>> {
-  const policies = template.findResources('AWS::IAM::Policy', {
-    Properties: { Roles: [{ Ref: logicalId(stack, role) }] },
-  });
-  return Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>);
-}
-
-/** The environment variables of the function with this description. */
-function environmentOf(template: Template, description: string): Record<string, unknown> {
-  const functions = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Description: description } }));
-  expect(functions).toHaveLength(1);
-  return functions[0]!.Properties.Environment.Variables;
-}
-
-function nagViolations(synthesized: Synthesized): string[] {
-  const report = new AwsSolutionsChecks(synthesized.app).validateScope(synthesized.stack);
-  return report.violations.map((v) => `${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);
-}
-
-function acknowledgements(root: IConstruct): Array<{ id: string; reason: string; path: string }> {
-  return root.node.findAll().flatMap((construct) =>
-    construct.node.metadata
-      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-      .flatMap((entry) =>
-        Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({ id, reason, path: construct.node.path })),
-      ),
-  );
 }
 
 /** Parses a Gateway Response template, standing in a sample for API Gateway's own message. */
@@ -151,8 +121,8 @@ describe('OutboxStack with existing identities', () => {
   });
 
   describe('Lambdas', () => {
-    it('runs every Lambda on arm64 with nodejs24.x', () => {
-      template.resourceCountIs('AWS::Lambda::Function', 3);
+    it('runs every Lambda on arm64 with nodejs24.x, one per handler entry', () => {
+      template.resourceCountIs('AWS::Lambda::Function', Object.keys(HANDLER_ENTRIES).length);
       template.allResourcesProperties('AWS::Lambda::Function', {
         Architectures: ['arm64'],
         Runtime: 'nodejs24.x',
@@ -292,7 +262,7 @@ describe('OutboxStack with existing identities', () => {
       expect(target.asObject()).toEqual({ 'Fn::GetAtt': [deadLetterQueue, 'Arn'] });
     });
 
-    it('encrypts both queues and refuses plain-HTTP access to them', () => {
+    it('encrypts every queue and refuses plain-HTTP access to both event queues', () => {
       template.allResourcesProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
       for (const id of [queue, deadLetterQueue]) {
         template.hasResourceProperties('AWS::SQS::QueuePolicy', {
@@ -327,7 +297,9 @@ describe('OutboxStack with existing identities', () => {
     });
 
     it('creates no alarm topic without an alarm email', () => {
-      template.resourceCountIs('AWS::SNS::Topic', 1);
+      expect(stack.monitoring.alarmTopic).toBeUndefined();
+      expect(template.findResources('AWS::SNS::Topic', { Properties: { DisplayName: 'Outbox alarms' } })).toEqual({});
+      template.resourceCountIs('AWS::SNS::Topic', 2);
     });
   });
 
@@ -336,11 +308,11 @@ describe('OutboxStack with existing identities', () => {
     const eventsFunction = logicalId(stack, stack.eventsFunction.function);
     const emails = logicalId(stack, stack.tables.emails.table);
     const suppressions = logicalId(stack, stack.tables.suppressions.table);
+    const webhooks = logicalId(stack, stack.tables.webhooks.table);
     const statements = roleStatements(template, stack, stack.eventsFunction.role);
     const actionsOf = (statement: Record<string, unknown>): string[] => asArray(statement.Action as string | string[]);
 
     it('consumes the events queue in batches of 10 and reports partial batch failures', () => {
-      template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
       template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         EventSourceArn: { 'Fn::GetAtt': [queue, 'Arn'] },
         FunctionName: { Ref: eventsFunction },
@@ -362,17 +334,20 @@ describe('OutboxStack with existing identities', () => {
       template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 180, RedrivePolicy: Match.anyValue() });
     });
 
-    it('knows the emails and suppressions tables, the retention and the default soft-bounce settings', () => {
+    it('knows its three tables, the notifications topic, the webhook queue, the retention and the default soft-bounce settings', () => {
       expect(environmentOf(template, 'Outbox SES events consumer')).toEqual({
         [EMAILS_TABLE.envVar]: { Ref: emails },
         [SUPPRESSIONS_TABLE.envVar]: { Ref: suppressions },
+        [WEBHOOKS_TABLE.envVar]: { Ref: webhooks },
+        [ENV.notificationsTopicArn]: { Ref: logicalId(stack, stack.notifications.topic) },
+        [ENV.webhookQueueUrl]: { Ref: logicalId(stack, stack.webhooks.queue) },
         [ENV.retentionDays]: '90',
         [ENV.softBounceLimit]: '3',
         [ENV.softBounceWindowDays]: '7',
       });
     });
 
-    it('reads and writes the emails and suppressions tables and their indexes, and no other table', () => {
+    it('reads and writes the emails, suppressions and webhooks tables and their indexes, and no other table', () => {
       const dynamo = statements.filter((s) => actionsOf(s).some((action) => action.startsWith('dynamodb:')));
       for (const statement of dynamo) {
         expect(actionsOf(statement)).toEqual(
@@ -386,6 +361,8 @@ describe('OutboxStack with existing identities', () => {
           ...EMAILS_TABLE.globalIndexes.map((index) => `\${${emails}.Arn}/index/${index.indexName}`),
           `\${${suppressions}.Arn}`,
           ...SUPPRESSIONS_TABLE.globalIndexes.map((index) => `\${${suppressions}.Arn}/index/${index.indexName}`),
+          `\${${webhooks}.Arn}`,
+          ...WEBHOOKS_TABLE.globalIndexes.map((index) => `\${${webhooks}.Arn}/index/${index.indexName}`),
         ].sort(),
       );
       expect(resources).toContain(`\${${emails}.Arn}/index/by-ses-message-id`);
@@ -396,11 +373,16 @@ describe('OutboxStack with existing identities', () => {
       expect(Object.keys(environmentOf(template, 'Outbox SES events consumer'))).not.toContain(ENV.configurationSet);
     });
 
-    it('consumes only the events queue', () => {
+    it('consumes only the events queue and only sends to the webhook queue', () => {
       const sqs = statements.filter((s) => actionsOf(s).some((action) => action.startsWith('sqs:')));
-      expect(sqs).toHaveLength(1);
-      expect(actionsOf(sqs[0]!)).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage']));
-      expect(asArray(sqs[0]!.Resource)).toEqual([{ 'Fn::GetAtt': [queue, 'Arn'] }]);
+      const on = (queueId: string): string[] =>
+        sqs.filter((s) => render(s.Resource) === `\${${queueId}.Arn}`).flatMap(actionsOf).sort();
+      expect(on(queue)).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage']));
+      expect(on(queue)).not.toContain('sqs:SendMessage');
+      expect(on(logicalId(stack, stack.webhooks.queue))).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
+      expect(sqs.flatMap((s) => asArray(s.Resource)).map(render).sort()).toEqual(
+        [`\${${queue}.Arn}`, `\${${logicalId(stack, stack.webhooks.queue)}.Arn}`].sort(),
+      );
     });
 
     it('alarms when the events Lambda crashes or times out', () => {
@@ -534,9 +516,15 @@ describe('OutboxStack with existing identities', () => {
     });
   });
 
-  it('outputs the API URL without a trailing slash, the configuration set and the events topic', () => {
+  it('outputs the API URL without a trailing slash, the configuration set, the api keys table and both topics', () => {
     const outputs = template.findOutputs('*');
-    expect(Object.keys(outputs).sort()).toEqual(['ApiKeysTableName', 'ApiUrl', 'ConfigurationSetName', 'SesEventsTopicArn']);
+    expect(Object.keys(outputs).sort()).toEqual([
+      'ApiKeysTableName',
+      'ApiUrl',
+      'ConfigurationSetName',
+      'NotificationsTopicArn',
+      'SesEventsTopicArn',
+    ]);
     expect(render(outputs.ApiUrl!.Value)).toMatch(/^https:\/\/\$\{\w+\}\.execute-api\.\$\{AWS::Region\}\.\$\{AWS::URLSuffix\}\/\$\{\w+\}$/);
   });
 

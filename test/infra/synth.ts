@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
 import { outboxPropsFromContext } from '../../lib/context';
 import { OutboxStack, type OutboxStackProps } from '../../lib/outbox-stack';
 
@@ -67,4 +69,41 @@ export function policyStatements(template: Template): Array<Record<string, unkno
 
 export function asArray<T>(value: T | T[]): T[] {
   return Array.isArray(value) ? value : [value];
+}
+
+/** Every policy statement attached to the role. */
+export function roleStatements(template: Template, stack: Stack, role: IConstruct): Array<Record<string, unknown>> {
+  const policies = template.findResources('AWS::IAM::Policy', {
+    Properties: { Roles: [{ Ref: logicalId(stack, role) }] },
+  });
+  return Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>);
+}
+
+/** The actions of one policy statement, always as a list. */
+export function actionsOf(statement: Record<string, unknown>): string[] {
+  return asArray(statement.Action as string | string[]);
+}
+
+/** The environment variables of the one function with this description. */
+export function environmentOf(template: Template, description: string): Record<string, unknown> {
+  const functions = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Description: description } }));
+  if (functions.length !== 1) throw new Error(`Expected one function described "${description}", found ${functions.length}`);
+  return functions[0]!.Properties.Environment.Variables;
+}
+
+/** cdk-nag's AwsSolutions findings that are not acknowledged, as "rule at path" lines. */
+export function nagViolations(synthesized: Synthesized): string[] {
+  const report = new AwsSolutionsChecks(synthesized.app).validateScope(synthesized.stack);
+  return report.violations.map((v) => `${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);
+}
+
+/** Every acknowledged cdk-nag finding under the construct, with its reason. */
+export function acknowledgements(root: IConstruct): Array<{ id: string; reason: string; path: string }> {
+  return root.node.findAll().flatMap((construct) =>
+    construct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) =>
+        Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({ id, reason, path: construct.node.path })),
+      ),
+  );
 }
