@@ -5,6 +5,7 @@ import { isUuid } from '../core/ids';
 import { sendEmail } from '../core/send-email';
 import { parseJsonBody, parseJsonObject, principalOf, type ApiDeps, type Handler, type HttpRequest, type HttpResponse, type Route } from './route';
 import { SUPPRESSION_ROUTES } from './suppression-routes';
+import { WEBHOOK_ROUTES } from './webhook-routes';
 
 export type { ApiDeps, HttpRequest, HttpResponse } from './route';
 
@@ -65,6 +66,7 @@ const ROUTES: readonly Route[] = [
     },
   },
   ...SUPPRESSION_ROUTES,
+  ...WEBHOOK_ROUTES,
 ];
 
 /** Whether a path needs an API key; the front ends authenticate before calling handleHttp. */

@@ -119,3 +119,89 @@ export function tickingClock(iso: string): Clock {
   let ms = Date.parse(iso);
   return { now: () => new Date(ms++) };
 }
+
+// Webhooks. (Imports are hoisted; this block is appended so parallel work on the file stays apart.)
+import type { HostResolver, WebhookAttempt, WebhookMessage, WebhookRecord, WebhookStore } from '../../lambda/core/webhooks';
+
+/** Webhooks and their delivery log in maps, with the WebhookStore port's semantics. */
+export class InMemoryWebhookStore implements WebhookStore {
+  readonly webhooks = new Map<string, WebhookRecord>();
+  /** By webhook id, then message id. */
+  readonly messages = new Map<string, Map<string, WebhookMessage>>();
+  /** By message id, in the order recorded. */
+  readonly attempts = new Map<string, WebhookAttempt[]>();
+
+  async create(webhook: WebhookRecord): Promise<void> {
+    if (this.webhooks.has(webhook.id)) throw new Error(`duplicate ${webhook.id}`);
+    this.webhooks.set(webhook.id, webhook);
+  }
+
+  async get(id: string): Promise<WebhookRecord | undefined> {
+    return this.webhooks.get(id);
+  }
+
+  async list(): Promise<WebhookRecord[]> {
+    return [...this.webhooks.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  async update(id: string, patch: Parameters<WebhookStore['update']>[1]): Promise<WebhookRecord | undefined> {
+    const current = this.webhooks.get(id);
+    if (!current) return undefined;
+    const { disabledReason, ...rest } = patch;
+    const { disabledReason: _previous, ...kept } = current;
+    const reason = disabledReason === undefined ? current.disabledReason : (disabledReason ?? undefined);
+    const updated: WebhookRecord = { ...kept, ...rest, ...(reason !== undefined ? { disabledReason: reason } : {}) };
+    this.webhooks.set(id, updated);
+    return updated;
+  }
+
+  async remove(id: string): Promise<boolean> {
+    return this.webhooks.delete(id);
+  }
+
+  async putMessage(message: WebhookMessage): Promise<boolean> {
+    const log = this.messages.get(message.webhookId) ?? new Map<string, WebhookMessage>();
+    this.messages.set(message.webhookId, log);
+    if (log.has(message.id)) return false;
+    log.set(message.id, message);
+    return true;
+  }
+
+  async getMessage(webhookId: string, messageId: string): Promise<WebhookMessage | undefined> {
+    return this.messages.get(webhookId)?.get(messageId);
+  }
+
+  async listMessages(webhookId: string, options: { limit: number; after?: string }): Promise<{ messages: WebhookMessage[]; hasMore: boolean }> {
+    const { limit, after } = options;
+    const newestFirst = [...(this.messages.get(webhookId)?.values() ?? [])]
+      .filter((message) => after === undefined || message.id < after)
+      .sort((a, b) => (a.id < b.id ? 1 : -1));
+    return { messages: newestFirst.slice(0, limit), hasMore: newestFirst.length > limit };
+  }
+
+  async recordAttempt(webhookId: string, attempt: WebhookAttempt, outcome: Pick<WebhookMessage, 'status' | 'nextAttemptAt'>): Promise<void> {
+    this.attempts.set(attempt.messageId, [...(this.attempts.get(attempt.messageId) ?? []), attempt]);
+    const message = this.messages.get(webhookId)?.get(attempt.messageId);
+    if (message && message.attempts <= attempt.attempt) {
+      this.messages.get(webhookId)!.set(message.id, { ...message, ...outcome, attempts: attempt.attempt });
+    }
+  }
+
+  async listAttempts(_webhookId: string, messageId: string): Promise<WebhookAttempt[]> {
+    return [...(this.attempts.get(messageId) ?? [])].sort((a, b) => a.attempt - b.attempt);
+  }
+}
+
+/** DNS from a table: host name -> addresses. An unknown name fails as getaddrinfo does (ENOTFOUND). */
+export class StaticHostResolver implements HostResolver {
+  readonly asked: string[] = [];
+
+  constructor(private readonly table: Readonly<Record<string, readonly string[]>> = {}) {}
+
+  async resolve(hostname: string): Promise<string[]> {
+    this.asked.push(hostname);
+    const addresses = this.table[hostname];
+    if (!addresses) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
+    return [...addresses];
+  }
+}
