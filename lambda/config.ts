@@ -92,3 +92,25 @@ function positiveInteger(env: Env, name: string, fallback: number): number {
   if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number, at least 1; got ${raw}`);
   return value;
 }
+
+/** What the webhook delivery Lambda needs. */
+export interface WebhookDeliveryConfig {
+  readonly webhooksTable: string;
+  /** The queue the jobs come from: retries change their visibility there. */
+  readonly webhookQueueUrl: string;
+  readonly retentionDays: number;
+  readonly dynamoDbEndpoint?: string;
+}
+
+/** Reads the webhook delivery Lambda's configuration, reporting every missing variable at once. */
+export function readWebhookDeliveryConfig(env: Env): WebhookDeliveryConfig {
+  const missing = [WEBHOOKS_TABLE.envVar, ENV.webhookQueueUrl, ENV.retentionDays].filter((name) => !env[name]);
+  if (missing.length > 0) throw new Error(`Missing environment variables: ${missing.join(', ')}`);
+  const config: WebhookDeliveryConfig = {
+    webhooksTable: env[WEBHOOKS_TABLE.envVar]!,
+    webhookQueueUrl: env[ENV.webhookQueueUrl]!,
+    retentionDays: positiveInteger(env, ENV.retentionDays, 90),
+    ...optional(env, ENV.dynamoDbEndpoint, 'dynamoDbEndpoint'),
+  };
+  return Object.freeze(config);
+}

@@ -53,3 +53,30 @@ function describe(error: unknown): string | undefined {
   if (error === undefined) return undefined;
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
+
+// Webhook delivery. (Imports are hoisted; this block is appended so parallel work on the file stays apart.)
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { HttpWebhookClient } from './adapters/http-webhook-client';
+import { SqsWebhookRetry } from './adapters/sqs-webhook-retry';
+import type { WebhookDeliveryConfig } from './config';
+import type { WebhookBatchDeps } from './entrypoints/sqs-webhooks';
+
+/**
+ * Builds the webhook delivery consumer's dependencies: the webhooks table, DNS for the SSRF
+ * re-check, an HTTP client that refuses blocked addresses at connect time, and SQS for retry
+ * delays. Private endpoints are refused; local mode overrides `allowPrivateWebhookUrls`, `http`
+ * (with `allowPrivate`) and `retry`.
+ */
+export function buildWebhookDeliveryDeps(config: WebhookDeliveryConfig, options: ClientOptions = {}): WebhookBatchDeps {
+  const documents = documentClient(config.dynamoDbEndpoint, options);
+  return {
+    store: new DynamoDbWebhookStore(documents, config.webhooksTable, systemClock, config.retentionDays),
+    http: new HttpWebhookClient({ allowPrivate: false }),
+    resolver: new DnsHostResolver(),
+    retry: new SqsWebhookRetry(new SQSClient({ ...options }), config.webhookQueueUrl),
+    clock: systemClock,
+    random: Math.random,
+    allowPrivateWebhookUrls: false,
+    log: logError,
+  };
+}

@@ -20,12 +20,17 @@ interface Message {
 
 /**
  * SQS in one process, for local mode: at-least-once delivery in batches to the same consumer the
- * Lambda runs, partial batch failures retried after a visibility timeout, and a dead-letter list
- * after maxReceiveCount deliveries.
+ * Lambda runs, partial batch failures retried after a visibility timeout (or the one the consumer
+ * set with changeVisibility), and a dead-letter list after maxReceiveCount deliveries. A record's
+ * receiptHandle is its messageId.
  */
 export class LocalQueue {
   private readonly waiting: Message[] = [];
   private readonly deadLetters: { messageId: string; body: string }[] = [];
+  /** Messages handed to the consumer and not yet settled, by receipt handle. */
+  private readonly received = new Map<string, Message>();
+  /** Visibility timeouts the consumer set on received messages, by receipt handle. */
+  private readonly visibilityChanges = new Map<string, number>();
   private inFlight = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -50,6 +55,17 @@ export class LocalQueue {
     this.waiting.push({ messageId, body, receiveCount: 0, visibleAt: 0 });
     this.schedule(0);
     return messageId;
+  }
+
+  /**
+   * As SQS's ChangeMessageVisibility: a received message the consumer then reports as failed
+   * becomes visible again `delayMs` after it is settled, instead of after the queue's visibility
+   * timeout (one that reached maxReceiveCount goes to the dead letters all the same). Throws, as
+   * SQS does, for a message not being processed.
+   */
+  changeVisibility(receiptHandle: string, delayMs: number): void {
+    if (!this.received.has(receiptHandle)) throw new Error(`Message ${receiptHandle} is not in flight`);
+    this.visibilityChanges.set(receiptHandle, Math.max(0, delayMs));
   }
 
   /** Messages that failed maxReceiveCount times, oldest first. */
@@ -102,7 +118,10 @@ export class LocalQueue {
   }
 
   private async deliver(batch: Message[]): Promise<void> {
-    for (const message of batch) message.receiveCount += 1;
+    for (const message of batch) {
+      message.receiveCount += 1;
+      this.received.set(message.messageId, message);
+    }
     let failed: Set<string>;
     try {
       const response = await this.consume({ Records: batch.map(toRecord) });
@@ -111,11 +130,14 @@ export class LocalQueue {
       failed = new Set(batch.map((m) => m.messageId));
     }
     for (const message of batch) {
+      const visibilityTimeoutMs = this.visibilityChanges.get(message.messageId) ?? this.visibilityTimeoutMs;
+      this.received.delete(message.messageId);
+      this.visibilityChanges.delete(message.messageId);
       if (!failed.has(message.messageId)) continue;
       if (message.receiveCount >= this.maxReceiveCount) {
         this.deadLetters.push({ messageId: message.messageId, body: message.body });
       } else {
-        message.visibleAt = Date.now() + this.visibilityTimeoutMs;
+        message.visibleAt = Date.now() + visibilityTimeoutMs;
         this.waiting.push(message);
       }
     }

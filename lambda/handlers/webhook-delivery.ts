@@ -1,2 +1,8 @@
-// Placeholder until the webhook delivery handler lands.
-export const handler = async (): Promise<{ batchItemFailures: { itemIdentifier: string }[] }> => ({ batchItemFailures: [] });
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { readWebhookDeliveryConfig } from '../config';
+import { handleWebhookBatch } from '../entrypoints/sqs-webhooks';
+import { buildWebhookDeliveryDeps } from '../wiring';
+
+const deps = buildWebhookDeliveryDeps(readWebhookDeliveryConfig(process.env));
+
+export const handler = (event: SQSEvent): Promise<SQSBatchResponse> => handleWebhookBatch(deps, event);
