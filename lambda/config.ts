@@ -23,6 +23,11 @@ export interface EventsConfig {
   readonly retentionDays: number;
   readonly softBounceLimit: number;
   readonly softBounceWindowDays: number;
+  readonly webhooksTable: string;
+  readonly notificationsTopicArn: string;
+  readonly webhookQueueUrl: string;
+  /** How long the list of webhooks is cached between reads (0 = always read). */
+  readonly webhookCacheMs: number;
   readonly dynamoDbEndpoint?: string;
 }
 
@@ -72,7 +77,9 @@ function optional<K extends string>(env: Env, name: string, key: K): Partial<Rec
 
 /** Reads the events Lambda's configuration; soft-bounce settings default to 3 within 7 days. */
 export function readEventsConfig(env: Env): EventsConfig {
-  const missing = [EMAILS_TABLE.envVar, SUPPRESSIONS_TABLE.envVar, ENV.retentionDays].filter((name) => !env[name]);
+  const missing = [EMAILS_TABLE.envVar, SUPPRESSIONS_TABLE.envVar, WEBHOOKS_TABLE.envVar, ENV.retentionDays, ENV.notificationsTopicArn, ENV.webhookQueueUrl].filter(
+    (name) => !env[name],
+  );
   if (missing.length > 0) throw new Error(`Missing environment variables: ${missing.join(', ')}`);
   const config: EventsConfig = {
     emailsTable: env[EMAILS_TABLE.envVar]!,
@@ -80,6 +87,11 @@ export function readEventsConfig(env: Env): EventsConfig {
     retentionDays: positiveInteger(env, ENV.retentionDays, 90),
     softBounceLimit: positiveInteger(env, ENV.softBounceLimit, 3),
     softBounceWindowDays: positiveInteger(env, ENV.softBounceWindowDays, 7),
+    webhooksTable: env[WEBHOOKS_TABLE.envVar]!,
+    notificationsTopicArn: env[ENV.notificationsTopicArn]!,
+    webhookQueueUrl: env[ENV.webhookQueueUrl]!,
+    // A new or changed webhook is seen by the events Lambda within this long.
+    webhookCacheMs: 10_000,
     ...optional(env, ENV.dynamoDbEndpoint, 'dynamoDbEndpoint'),
   };
   return Object.freeze(config);

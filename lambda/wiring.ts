@@ -1,16 +1,26 @@
 import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { CachedWebhookSubscriptions } from './adapters/cached-webhook-subscriptions';
+import { DnsHostResolver } from './adapters/dns-host-resolver';
 import { DynamoDbApiKeyStore } from './adapters/dynamodb-api-key-store';
 import { documentClient, type ClientOptions } from './adapters/dynamodb-documents';
 import { DynamoDbEmailStore } from './adapters/dynamodb-email-store';
+import { DynamoDbSoftBounceCounter } from './adapters/dynamodb-soft-bounce-counter';
 import { DynamoDbSuppressionList } from './adapters/dynamodb-suppression-list';
 import { DynamoDbWebhookStore } from './adapters/dynamodb-webhook-store';
-import { DnsHostResolver } from './adapters/dns-host-resolver';
+import { HttpWebhookClient } from './adapters/http-webhook-client';
 import { SesEmailSender } from './adapters/ses-email-sender';
-import type { ApiConfig, EventsConfig } from './config';
-import { DynamoDbSoftBounceCounter } from './adapters/dynamodb-soft-bounce-counter';
-import type { EventsDeps } from './entrypoints/sqs-events';
+import { SnsNotificationTopic } from './adapters/sns-notification-topic';
+import { SqsWebhookQueue } from './adapters/sqs-webhook-queue';
+import { SqsWebhookRetry } from './adapters/sqs-webhook-retry';
+import type { ApiConfig, EventsConfig, WebhookDeliveryConfig } from './config';
+import { notify } from './core/notifications';
 import { systemClock } from './core/ports';
+import type { NotificationTopic, WebhookQueue } from './core/webhooks';
 import type { ApiDeps } from './entrypoints/http';
+import type { EventsDeps } from './entrypoints/sqs-events';
+import type { WebhookBatchDeps } from './entrypoints/sqs-webhooks';
 
 /**
  * Builds the api's dependencies from its configuration: the one place its clients are made. (The
@@ -34,10 +44,28 @@ export function buildApiDeps(config: ApiConfig, options: ClientOptions = {}): Ap
   };
 }
 
-/** Builds the events consumer's dependencies: the emails table for tracking, the suppressions table. */
-export function buildEventsDeps(config: EventsConfig, options: ClientOptions = {}): EventsDeps {
+/** Local mode replaces the SNS topic and the SQS webhook queue with in-process stand-ins. */
+export interface NotificationOverrides {
+  readonly topic: NotificationTopic;
+  readonly queue: WebhookQueue;
+}
+
+/**
+ * Builds the events consumer's dependencies: the emails table for tracking, the suppressions table,
+ * and the notification fan-out (SNS topic, webhooks table, webhook queue).
+ */
+export function buildEventsDeps(config: EventsConfig, options: ClientOptions = {}, overrides?: NotificationOverrides): EventsDeps {
   const documents = documentClient(config.dynamoDbEndpoint, options);
+  const webhooks = new DynamoDbWebhookStore(documents, config.webhooksTable, systemClock, config.retentionDays);
+  const notifyDeps = {
+    topic: overrides?.topic ?? new SnsNotificationTopic(new SNSClient({ ...options }), config.notificationsTopicArn),
+    queue: overrides?.queue ?? new SqsWebhookQueue(new SQSClient({ ...options }), config.webhookQueueUrl),
+    subscriptions: new CachedWebhookSubscriptions(webhooks, systemClock, config.webhookCacheMs),
+    webhooks,
+    clock: systemClock,
+  };
   return {
+    notify: (payload, eventKey) => notify(notifyDeps, payload, eventKey),
     tracking: new DynamoDbEmailStore(documents, config.emailsTable, systemClock, config.retentionDays),
     suppressions: new DynamoDbSuppressionList(documents, config.suppressionsTable),
     softBounces: new DynamoDbSoftBounceCounter(documents, config.suppressionsTable),
@@ -53,13 +81,6 @@ function describe(error: unknown): string | undefined {
   if (error === undefined) return undefined;
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
-
-// Webhook delivery. (Imports are hoisted; this block is appended so parallel work on the file stays apart.)
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { HttpWebhookClient } from './adapters/http-webhook-client';
-import { SqsWebhookRetry } from './adapters/sqs-webhook-retry';
-import type { WebhookDeliveryConfig } from './config';
-import type { WebhookBatchDeps } from './entrypoints/sqs-webhooks';
 
 /**
  * Builds the webhook delivery consumer's dependencies: the webhooks table, DNS for the SSRF

@@ -28,6 +28,7 @@ async function main(): Promise<void> {
   console.log(`  try: RESEND_BASE_URL=${outbox.url} RESEND_API_KEY=${outbox.apiKey} with the resend SDK`);
   console.log(`SES stand-in: ${outbox.ses.url}; what it accepted: ${outbox.url}/_local/messages`);
   console.log(`Verified identities: ${identities && identities.length > 0 ? identities.join(', ') : 'all senders (set OUTBOX_LOCAL_IDENTITIES to restrict)'}`);
+  console.log('Webhooks: local mode accepts http:// and loopback or private endpoints (so you can receive on this machine); deployed, only https to public addresses. Retries run 300x faster than in AWS.');
   console.log(`Store: ${env.OUTBOX_DATA_DIR ? `persisted in ${env.OUTBOX_DATA_DIR}` : 'in memory (set OUTBOX_DATA_DIR to keep data)'}`);
 
   let stopping = false;

@@ -6,8 +6,13 @@ import { OutboxError, toErrorBody } from '../lambda/core/errors';
 import type { HttpResponse } from '../lambda/entrypoints/http';
 import { handleSesEventBatch, processSesNotification, type EventsDeps } from '../lambda/entrypoints/sqs-events';
 import { ALL_TABLES, API_KEYS_TABLE, EMAILS_TABLE, IDEMPOTENCY_TABLE, SUPPRESSIONS_TABLE, WEBHOOKS_TABLE, type TableDefinition } from '../lambda/shared/tables';
-import { buildApiDeps, buildEventsDeps } from '../lambda/wiring';
+import { handleWebhookBatch } from '../lambda/entrypoints/sqs-webhooks';
+import { HttpWebhookClient } from '../lambda/adapters/http-webhook-client';
+import { WEBHOOK_MAX_ATTEMPTS } from '../lambda/shared/env';
+import { buildApiDeps, buildEventsDeps, buildWebhookDeliveryDeps } from '../lambda/wiring';
+import { LocalNotificationTopic } from './local-notification-topic';
 import { LocalQueue } from './local-queue';
+import { LOCAL_WEBHOOK_SPEEDUP, LocalWebhookRetry } from './local-webhook-retry';
 import { createTables, LOCAL_CREDENTIALS, LOCAL_REGION, startEmbeddedDynamoDb } from './embedded-dynamodb';
 import { startHttpServer, type LocalRoutes } from './http-server';
 import { startSesStandIn, type SesStandIn } from './ses-standin';
@@ -24,6 +29,8 @@ export interface LocalOptions {
   readonly retentionDays?: number;
   readonly softBounceLimit?: number;
   readonly softBounceWindowDays?: number;
+  /** How much faster than in AWS webhook retries come (default 300: 5 min becomes 1 s). */
+  readonly webhookRetrySpeedup?: number;
   readonly logRequest?: (line: string) => void;
   readonly logError?: (message: string, error?: unknown) => void;
 }
@@ -35,6 +42,10 @@ export interface LocalOutbox {
   readonly dynamoDbEndpoint: string;
   /** The SES events queue (SNS -> SQS in AWS), delivering to the events handler. */
   readonly eventsQueue: LocalQueue;
+  /** The webhook deliveries queue (SQS in AWS), delivering to the webhook delivery handler. */
+  readonly webhookQueue: LocalQueue;
+  /** The notifications topic (SNS in AWS). */
+  readonly notifications: LocalNotificationTopic;
   stop(): Promise<void>;
 }
 
@@ -70,18 +81,37 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
   const deps = buildApiDeps(config, clientOptions);
   // A developer receives webhooks on their own machine: http and loopback endpoints are allowed.
   Object.assign(deps, { allowPrivateWebhookUrls: true });
+  // Webhook deliveries: SQS -> delivery Lambda in AWS; here a local queue with the same retry
+  // policy on a compressed clock, and loopback receivers allowed.
+  const localQueueUrl = 'http://local/outbox-webhooks';
+  const webhookDeps = {
+    ...buildWebhookDeliveryDeps({ webhooksTable: config.webhooksTable, webhookQueueUrl: localQueueUrl, retentionDays: config.retentionDays, dynamoDbEndpoint: dynamo.endpoint }, clientOptions),
+    http: new HttpWebhookClient({ allowPrivate: true }),
+    allowPrivateWebhookUrls: true,
+  };
+  const webhookQueue = new LocalQueue((event) => handleWebhookBatch(webhookDeps, event), { maxReceiveCount: WEBHOOK_MAX_ATTEMPTS });
+  Object.assign(webhookDeps, { retry: new LocalWebhookRetry(webhookQueue, options.webhookRetrySpeedup ?? LOCAL_WEBHOOK_SPEEDUP) });
+
+  const notifications = new LocalNotificationTopic();
   const eventsConfig: EventsConfig = {
     emailsTable: config.emailsTable,
     suppressionsTable: config.suppressionsTable,
+    webhooksTable: config.webhooksTable,
     retentionDays: config.retentionDays,
     softBounceLimit: options.softBounceLimit ?? 3,
     softBounceWindowDays: options.softBounceWindowDays ?? 7,
+    notificationsTopicArn: 'arn:aws:sns:us-east-1:000000000000:outbox-local-notifications',
+    webhookQueueUrl: localQueueUrl,
+    // Local mode reads webhooks on every event, so one registered a moment ago gets the next event.
+    webhookCacheMs: 0,
     dynamoDbEndpoint: dynamo.endpoint,
   };
-  const eventsDeps = buildEventsDeps(eventsConfig, clientOptions);
+  const eventsDeps = buildEventsDeps(eventsConfig, clientOptions, {
+    topic: notifications,
+    queue: { enqueue: async (jobs) => jobs.forEach((job) => webhookQueue.send(JSON.stringify(job))) },
+  });
   if (options.logError) {
-    Object.assign(deps, { log: options.logError });
-    Object.assign(eventsDeps, { log: options.logError });
+    for (const target of [deps, eventsDeps, webhookDeps]) Object.assign(target, { log: options.logError });
   }
   // SES -> SNS -> SQS -> events Lambda, in one process: what the stand-in publishes is queued.
   const eventsQueue = new LocalQueue((event) => handleSesEventBatch(eventsDeps, event));
@@ -100,7 +130,7 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
     port: options.port ?? 3000,
     deps,
     keys: deps.keys,
-    localRoutes: localRoutes(ses, eventsDeps, eventsQueue),
+    localRoutes: localRoutes(ses, eventsDeps, eventsQueue, webhookQueue, notifications),
     ...(options.logRequest ? { logRequest: options.logRequest } : {}),
   });
 
@@ -110,10 +140,13 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
     ses,
     dynamoDbEndpoint: dynamo.endpoint,
     eventsQueue,
+    webhookQueue,
+    notifications,
     stop: async () => {
       await closeServer(server);
       await ses.stop();
       await eventsQueue.stop();
+      await webhookQueue.stop();
       await dynamo.stop();
     },
   };
@@ -121,13 +154,17 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
 
 /**
  * Developer-only routes, no key needed as they exist only locally: what the SES stand-in accepted,
- * the events queue's dead letters, and `POST /_local/ses-events` to replay any SES notification.
+ * the notifications published, the queues' dead letters, and `POST /_local/ses-events` to replay
+ * any SES notification.
  */
-function localRoutes(ses: SesStandIn, eventsDeps: EventsDeps, eventsQueue: LocalQueue): LocalRoutes {
+function localRoutes(ses: SesStandIn, eventsDeps: EventsDeps, eventsQueue: LocalQueue, webhookQueue: LocalQueue, notifications: LocalNotificationTopic): LocalRoutes {
   return async (method, path, body) => {
     if (method === 'POST' && path === '/_local/ses-events') return replaySesEvent(eventsDeps, body);
     if (method !== 'GET') return undefined;
-    if (path === '/_local/dead-letters') return json(200, { object: 'list', data: eventsQueue.deadLettered() });
+    if (path === '/_local/dead-letters') {
+      return json(200, { object: 'list', data: { events: eventsQueue.deadLettered(), webhooks: webhookQueue.deadLettered() } });
+    }
+    if (path === '/_local/notifications') return json(200, { object: 'list', data: notifications.list() });
     if (path === '/_local/messages') {
       return json(200, { object: 'list', data: [...ses.messages()].reverse() });
     }

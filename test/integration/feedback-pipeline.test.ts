@@ -5,7 +5,7 @@ import { handleSesEventBatch } from '../../lambda/entrypoints/sqs-events';
 import { buildEventsDeps } from '../../lambda/wiring';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/embedded-dynamodb';
 import { localTableName, startLocalOutbox, type LocalOutbox } from '../../local/runtime';
-import { EMAILS_TABLE, SUPPRESSIONS_TABLE } from '../../lambda/shared/tables';
+import { EMAILS_TABLE, SUPPRESSIONS_TABLE, WEBHOOKS_TABLE } from '../../lambda/shared/tables';
 
 /**
  * The feedback pipeline over loopback: sends through the API, SES events from the stand-in's
@@ -182,8 +182,20 @@ describe('feedback pipeline', () => {
 
   it('fails a malformed record alone in a batch and records the valid ones', async () => {
     const deps = buildEventsDeps(
-      { emailsTable: localTableName(EMAILS_TABLE), suppressionsTable: localTableName(SUPPRESSIONS_TABLE), retentionDays: 90, softBounceLimit: 3, softBounceWindowDays: 7, dynamoDbEndpoint: outbox.dynamoDbEndpoint },
+      {
+        emailsTable: localTableName(EMAILS_TABLE),
+        suppressionsTable: localTableName(SUPPRESSIONS_TABLE),
+        webhooksTable: localTableName(WEBHOOKS_TABLE),
+        retentionDays: 90,
+        softBounceLimit: 3,
+        softBounceWindowDays: 7,
+        notificationsTopicArn: 'unused',
+        webhookQueueUrl: 'unused',
+        webhookCacheMs: 0,
+        dynamoDbEndpoint: outbox.dynamoDbEndpoint,
+      },
       { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS },
+      { topic: outbox.notifications, queue: { enqueue: async () => undefined } },
     );
     const errors: string[] = [];
     const id = await send('batch@example.com');

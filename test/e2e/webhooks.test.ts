@@ -1,0 +1,102 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Resend } from 'resend';
+import { Webhook } from 'standardwebhooks';
+import { npmStart, type StartedProcess } from '../helpers/npm-start';
+
+interface Received {
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+/** A webhook receiver on loopback; `answers` are the status codes to give, in turn (then 200). */
+async function startReceiver(answers: number[] = []): Promise<{ url: string; received: Received[]; server: Server }> {
+  const received: Received[] = [];
+  const server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    request.on('end', () => {
+      received.push({ headers: request.headers, body });
+      response.writeHead(answers.shift() ?? 200).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received, server };
+}
+
+async function until(check: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+/** Webhooks end to end: `npm start`, the resend SDK registering an endpoint, real signed deliveries. */
+describe('webhooks against npm start', () => {
+  let outbox: StartedProcess;
+  let resend: Resend;
+  const servers: Server[] = [];
+
+  beforeAll(async () => {
+    outbox = await npmStart();
+    resend = new Resend(outbox.apiKey, { baseUrl: outbox.url });
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const server of servers) server.close();
+    await outbox?.stop();
+  });
+
+  const verified = (secret: string, delivery: Received) =>
+    new Webhook(secret).verify(delivery.body, {
+      'webhook-id': delivery.headers['webhook-id'] as string,
+      'webhook-timestamp': delivery.headers['webhook-timestamp'] as string,
+      'webhook-signature': delivery.headers['webhook-signature'] as string,
+    }) as { type: string; data: { email_id: string; tags?: Record<string, string> } };
+
+  it('says at start that local mode accepts loopback webhook endpoints', () => {
+    expect(outbox.output()).toMatch(/Webhooks: local mode accepts http:\/\/ and loopback/);
+  });
+
+  it('delivers email.sent, email.delivered and email.bounced, signed so standardwebhooks verifies them', async () => {
+    const receiver = await startReceiver();
+    servers.push(receiver.server);
+    const created = await resend.webhooks.create({ endpoint: receiver.url, events: ['email.sent', 'email.delivered', 'email.bounced'] });
+    expect(created.error).toBeNull();
+    const secret = created.data!.signing_secret;
+    expect(secret).toMatch(/^whsec_/);
+
+    const ok = await resend.emails.send({ from: 'a@acme.test', to: 'success@simulator.amazonses.com', subject: 'Hi', text: 'x', tags: [{ name: 'flow', value: 'welcome' }] });
+    const bounced = await resend.emails.send({ from: 'a@acme.test', to: 'bounce@simulator.amazonses.com', subject: 'Hi', text: 'x' });
+    await until(() => receiver.received.length >= 4);
+
+    const events = receiver.received.map((delivery) => verified(secret, delivery));
+    const seen = events.map((e) => `${e.data.email_id === ok.data!.id ? 'ok' : e.data.email_id === bounced.data!.id ? 'bounced' : '?'}:${e.type}`).sort();
+    expect(seen).toEqual(['bounced:email.bounced', 'bounced:email.sent', 'ok:email.delivered', 'ok:email.sent']);
+    expect(events.find((e) => e.data.email_id === ok.data!.id)!.data.tags).toEqual({ flow: 'welcome' });
+
+    const wrong = new Webhook('whsec_' + Buffer.from('not the secret, not at all').toString('base64'));
+    const first = receiver.received[0]!;
+    expect(() => wrong.verify(first.body, first.headers as Record<string, string>)).toThrow();
+    expect(resend.webhooks.verify({ payload: first.body, headers: { id: first.headers['webhook-id'] as string, timestamp: first.headers['webhook-timestamp'] as string, signature: first.headers['webhook-signature'] as string }, webhookSecret: secret })).toMatchObject({ type: expect.any(String) });
+
+    await resend.webhooks.remove(created.data!.id);
+  });
+
+  it('retries a failing receiver with the same webhook-id until it answers 200', async () => {
+    const receiver = await startReceiver([500, 500]);
+    servers.push(receiver.server);
+    const created = await resend.webhooks.create({ endpoint: receiver.url, events: ['email.delivered'] });
+    await resend.emails.send({ from: 'a@acme.test', to: 'success@simulator.amazonses.com', subject: 'Retry', text: 'x' });
+    await until(() => receiver.received.length >= 3, 10_000);
+
+    expect(receiver.received).toHaveLength(3);
+    expect(new Set(receiver.received.map((r) => r.headers['webhook-id'])).size).toBe(1);
+    for (const delivery of receiver.received) expect(verified(created.data!.signing_secret, delivery).type).toBe('email.delivered');
+
+    const log = await resend.webhooks.events.list({ webhookId: created.data!.id });
+    const eventId = log.data!.data[0]!.id;
+    expect(eventId).toBe(receiver.received[0]!.headers['webhook-id']);
+    await until(() => false, 200);
+    const attempts = await resend.webhooks.events.attempts.list({ webhookId: created.data!.id, eventId });
+    expect(attempts.data!.data.map((a) => a.http_status_code).sort()).toEqual([200, 500, 500]);
+  }, 20_000);
+});
