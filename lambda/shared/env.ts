@@ -13,6 +13,14 @@ export const ENV = {
   notificationsTopicArn: 'OUTBOX_NOTIFICATIONS_TOPIC_ARN',
   /** The SQS queue of webhook deliveries (one message per notification per webhook). */
   webhookQueueUrl: 'OUTBOX_WEBHOOK_QUEUE_URL',
+  /** The SQS queue of emails to send (batch, scheduled, and sends SES throttled). */
+  outboundQueueUrl: 'OUTBOX_OUTBOUND_QUEUE_URL',
+  /** Overrides the SES MaxSendRate (recipients per second) read from GetAccount. */
+  maxSendRate: 'OUTBOX_MAX_SEND_RATE',
+  /** The S3 bucket for email content too large for a DynamoDB item (big attachments). */
+  contentBucket: 'OUTBOX_CONTENT_BUCKET',
+  /** Optional ClamAV daemon: `host:port` or a socket path. Unset: no ClamAV scan. */
+  clamd: 'OUTBOX_CLAMD',
   /** Local mode only: where the SES stand-in listens. Unset in AWS. */
   sesEndpoint: 'OUTBOX_SES_ENDPOINT',
   /** Local mode only: where the embedded DynamoDB-compatible store listens. Unset in AWS. */
@@ -30,6 +38,10 @@ export const HANDLER_ENTRIES = {
   events: 'lambda/handlers/events.ts',
   /** SQS webhook-deliveries queue consumer: signs and POSTs one notification to one endpoint. */
   webhookDelivery: 'lambda/handlers/webhook-delivery.ts',
+  /** SQS outbound queue consumer: sends queued emails to SES, paced to the account's rate. */
+  sender: 'lambda/handlers/sender.ts',
+  /** Runs every minute (EventBridge): puts scheduled emails that are due on the outbound queue. */
+  scheduler: 'lambda/handlers/scheduler.ts',
 } as const;
 
 /**

@@ -50,6 +50,8 @@ export const EMAILS_TABLE: TableDefinition = {
       partitionKey: { name: 'createdDay', type: 'S' },
       sortKey: { name: 'pk', type: 'S' },
     },
+    // Sparse: only scheduled emails carry dueShard/dueAt, so the scheduler reads just what is due.
+    { indexName: 'by-due', partitionKey: { name: 'dueShard', type: 'S' }, sortKey: { name: 'dueAt', type: 'S' } },
   ],
   timeToLiveAttribute: TTL_ATTRIBUTE,
 };
@@ -104,10 +106,23 @@ export const WEBHOOKS_TABLE: TableDefinition = {
   timeToLiveAttribute: TTL_ATTRIBUTE,
 };
 
+/**
+ * Small shared state the senders coordinate through: the per-second send-rate windows
+ * (`rate#<epoch second>`), the sending-paused flag, the cached SES account quota. Items expire.
+ */
+export const CONTROL_TABLE: TableDefinition = {
+  id: 'Control',
+  envVar: 'OUTBOX_CONTROL_TABLE',
+  partitionKey: { name: 'key', type: 'S' },
+  globalIndexes: [],
+  timeToLiveAttribute: TTL_ATTRIBUTE,
+};
+
 export const ALL_TABLES: readonly TableDefinition[] = [
   EMAILS_TABLE,
   API_KEYS_TABLE,
   IDEMPOTENCY_TABLE,
   SUPPRESSIONS_TABLE,
   WEBHOOKS_TABLE,
+  CONTROL_TABLE,
 ];

@@ -1,0 +1,2 @@
+// Placeholder until the scheduler handler lands.
+export const handler = async (): Promise<unknown> => ({ batchItemFailures: [] });
