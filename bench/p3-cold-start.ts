@@ -1,0 +1,162 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { build, type Metafile } from 'esbuild';
+import { HANDLER_ENTRIES } from '../lambda/shared/env';
+import { lambdaEnvironment, median, relativeSpread, round, type Figure, type Measure } from './lib';
+
+/**
+ * P3 cold start: each Lambda bundle, built with the options NodeFunction gives esbuild, by size and
+ * by module init time: a fresh `node` process times `require()` of the bundle (its top-level code,
+ * which reads the config and builds the clients, included; the environment is the one the stack
+ * sets, see lambdaEnvironment), against a bundle that only constructs
+ * an SESv2Client. value = the worst init ratio.
+ */
+export const coldStart: Measure = { id: 'P3', title: 'cold start', run };
+
+const MAX_RATIO = 1.5;
+const MAX_BUNDLE_KB = 250;
+/** Timed loads per bundle, after one untimed load each (so every bundle meets a warm file cache). */
+const RUNS = 11;
+const ROOT = path.join(__dirname, '..');
+const BASELINE = 'baseline';
+const BASELINE_ENTRY = path.join(__dirname, 'cold-start-baseline.ts');
+/** Packages shown per bundle in the detail, largest first. */
+const TOP_INPUTS = 5;
+
+/** Runs in the fresh process: the time to load and initialize the bundle, nothing else. */
+const LOADER = `
+const { performance } = require('node:perf_hooks');
+const start = performance.now();
+require(process.argv[1]);
+process.stdout.write(JSON.stringify({ ms: performance.now() - start }));
+`;
+
+interface Bundle {
+  readonly name: string;
+  readonly file: string;
+  readonly bytes: number;
+  readonly topInputs: Readonly<Record<string, number>>;
+}
+
+async function run(log: (line: string) => void): Promise<Figure> {
+  const outdir = mkdtempSync(path.join(tmpdir(), 'outbox-bench-p3-'));
+  try {
+    const entries: [string, string][] = [[BASELINE, BASELINE_ENTRY], ...Object.entries(HANDLER_ENTRIES).map(([name, entry]): [string, string] => [name, path.join(ROOT, entry)])];
+    const bundles: Bundle[] = [];
+    for (const [name, entry] of entries) bundles.push(await bundle(name, entry, outdir));
+    log(`P3: bundled ${bundles.map((b) => `${b.name} ${kb(b.bytes)} KB`).join(', ')}`);
+
+    const times = new Map<string, number[]>(bundles.map((b) => [b.name, []]));
+    for (const b of bundles) await initMs(b.file);
+    for (let runIndex = 0; runIndex < RUNS; runIndex++) {
+      // Interleaved, and in a rotating order, so drift in the machine's load touches every bundle alike.
+      for (let k = 0; k < bundles.length; k++) {
+        const b = bundles[(runIndex + k) % bundles.length]!;
+        times.get(b.name)!.push(await initMs(b.file));
+      }
+    }
+    const baselineMs = median(times.get(BASELINE)!);
+    const handlers = bundles.filter((b) => b.name !== BASELINE);
+    const results = handlers.map((b) => {
+      const ms = median(times.get(b.name)!);
+      return { name: b.name, bytes: b.bytes, kb: kb(b.bytes), initMs: round(ms, 1), ratio: ms / baselineMs, spread: relativeSpread(times.get(b.name)!), topInputs: b.topInputs };
+    });
+    log(`P3: init medians: baseline ${round(baselineMs, 1)} ms, ${results.map((r) => `${r.name} ${r.initMs} ms`).join(', ')}`);
+
+    const worst = results.reduce((a, b) => (b.ratio > a.ratio ? b : a));
+    const largest = results.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+    const sizesMet = results.every((r) => r.kb <= MAX_BUNDLE_KB);
+    return {
+      value: worst.ratio,
+      target: `≤ ${MAX_RATIO} with every bundle ≤ ${MAX_BUNDLE_KB} KB`,
+      met: worst.ratio <= MAX_RATIO && sizesMet,
+      summary: `${results.map((r) => `${r.name} ${r.kb} KB ×${round(r.ratio)}`).join(', ')}; baseline ${kb(bundles[0]!.bytes)} KB ${round(baselineMs, 1)} ms`,
+      detail: {
+        unit: 'bundle init ms ÷ SESv2Client-only bundle init ms (worst bundle)',
+        worstBundle: worst.name,
+        largestBundle: largest.name,
+        ratioMet: worst.ratio <= MAX_RATIO,
+        sizesMet,
+        baseline: { kb: kb(bundles[0]!.bytes), initMs: round(baselineMs, 1), spread: round(relativeSpread(times.get(BASELINE)!), 3), largestInputsKb: bundles[0]!.topInputs },
+        bundles: Object.fromEntries(
+          results.map((r) => [r.name, { kb: r.kb, bytes: r.bytes, initMs: r.initMs, ratio: round(r.ratio, 3), spread: round(r.spread, 3), largestInputsKb: r.topInputs }]),
+        ),
+        runsPerBundle: RUNS,
+        kilobyte: 1024,
+        esbuild: 'bundle, minify, keepNames, no source map, target node24, format cjs, platform node, mainFields module,main, no externals',
+      },
+    };
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+/** Bundles `entry` with the options lib/constructs/node-function.ts gives NodejsFunction. */
+async function bundle(name: string, entry: string, outdir: string): Promise<Bundle> {
+  const file = path.join(outdir, name, 'index.js');
+  const { metafile } = await build({
+    entryPoints: [entry],
+    outfile: file,
+    bundle: true,
+    minify: true,
+    keepNames: true,
+    sourcemap: false,
+    target: 'node24',
+    platform: 'node',
+    format: 'cjs',
+    mainFields: ['module', 'main'],
+    external: [],
+    metafile: true,
+    logLevel: 'warning',
+    absWorkingDir: ROOT,
+  });
+  return { name, file, bytes: statSync(file).size, topInputs: largestInputs(metafile, file) };
+}
+
+/** The packages (or repository folders) that take the most room in the output, in KB. */
+function largestInputs(metafile: Metafile, file: string): Record<string, number> {
+  const output = Object.entries(metafile.outputs).find(([out]) => path.resolve(ROOT, out) === file)?.[1];
+  const byOwner = new Map<string, number>();
+  for (const [input, { bytesInOutput }] of Object.entries(output?.inputs ?? {})) {
+    const owner = ownerOf(input);
+    byOwner.set(owner, (byOwner.get(owner) ?? 0) + bytesInOutput);
+  }
+  return Object.fromEntries(
+    [...byOwner]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, TOP_INPUTS)
+      .map(([owner, bytes]) => [owner, kb(bytes)]),
+  );
+}
+
+/** `node_modules/@smithy/core/dist-es/x.js` → `@smithy/core`; `lambda/core/x.ts` → `lambda/core`. */
+function ownerOf(input: string): string {
+  const parts = input.split('/');
+  const at = parts.lastIndexOf('node_modules');
+  if (at >= 0) return parts[at + 1]!.startsWith('@') ? `${parts[at + 1]}/${parts[at + 2]}` : parts[at + 1]!;
+  return parts.slice(0, 2).join('/');
+}
+
+/** Loads the bundle in a fresh node process and returns its reported init time. */
+function initMs(file: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', LOADER, file], { env: { PATH: process.env.PATH ?? '', ...lambdaEnvironment() }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      // The first error line, not the minified source line node prints above it.
+      const reason = err.split('\n').find((line) => /^\w*Error\b/.test(line)) ?? err.trim().slice(0, 300);
+      if (code !== 0) return reject(new Error(`loading ${path.basename(path.dirname(file))} failed (exit ${code}): ${reason.slice(0, 300)}`));
+      resolve((JSON.parse(out) as { ms: number }).ms);
+    });
+  });
+}
+
+function kb(bytes: number): number {
+  return round(bytes / 1024, 1);
+}
