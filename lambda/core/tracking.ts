@@ -2,7 +2,7 @@ import { normalizeAddress } from './addresses';
 import type { EmailRecord, LastEvent } from './email';
 import { uuidv7 } from './ids';
 import type { Clock } from './ports';
-import { lastEventOf, recipientStatusOf, type RecipientStatus } from './precedence';
+import { LAST_EVENT_RANK, lastEventOf, recipientStatusOf, type RecipientStatus } from './precedence';
 import { isAutoResponse, type SesEvent, type SesEventDetail } from './ses-events';
 import type { SuppressionList, SuppressionOrigin } from './suppression';
 import { toNotificationPayload } from './notifications';
@@ -104,7 +104,11 @@ export async function recordSesEvent(deps: TrackingDeps, event: SesEvent): Promi
     await Promise.all(event.recipients.map((address) => deps.tracking.raiseRecipientStatus(owner, address, status, event.occurredAt)));
   }
   const lastEvent = lastEventOf(event.detail);
-  if (email && lastEvent) await deps.tracking.raiseLastEvent(email.id, lastEvent, event.sesMessageId);
+  // The email was just read: skip the write when it would change nothing (most Send events,
+  // since the API already recorded `sent`), which saves a conditional write that would fail.
+  if (email && lastEvent && (LAST_EVENT_RANK[lastEvent] > LAST_EVENT_RANK[email.lastEvent] || email.sesMessageId === undefined)) {
+    await deps.tracking.raiseLastEvent(email.id, lastEvent, event.sesMessageId);
+  }
 
   const suppressed = await applySuppressionPolicy(deps, event, email?.id ?? event.sesMessageId);
   const payload = deps.notify ? toNotificationPayload(event, email) : undefined;
