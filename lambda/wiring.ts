@@ -6,6 +6,8 @@ import { DnsHostResolver } from './adapters/dns-host-resolver';
 import { DynamoDbApiKeyStore } from './adapters/dynamodb-api-key-store';
 import { documentClient, type ClientOptions } from './adapters/dynamodb-documents';
 import { DynamoDbEmailStore } from './adapters/dynamodb-email-store';
+import { DynamoDbIdempotencyStore } from './adapters/dynamodb-idempotency-store';
+import { DynamoDbScheduleStore } from './adapters/dynamodb-schedule-store';
 import { DynamoDbSoftBounceCounter } from './adapters/dynamodb-soft-bounce-counter';
 import { DynamoDbSuppressionList } from './adapters/dynamodb-suppression-list';
 import { DynamoDbWebhookStore } from './adapters/dynamodb-webhook-store';
@@ -34,6 +36,8 @@ export function buildApiDeps(config: ApiConfig, options: ClientOptions = {}): Ap
     keys: new DynamoDbApiKeyStore(documents, config.apiKeysTable),
     suppressions: new DynamoDbSuppressionList(documents, config.suppressionsTable),
     webhooks: new DynamoDbWebhookStore(documents, config.webhooksTable, systemClock, config.retentionDays),
+    idempotency: new DynamoDbIdempotencyStore(documents, config.idempotencyTable),
+    schedule: new DynamoDbScheduleStore(documents, config.emailsTable, systemClock),
     resolver: new DnsHostResolver(),
     allowPrivateWebhookUrls: false,
     sender: new SesEmailSender(ses),

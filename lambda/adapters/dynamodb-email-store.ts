@@ -4,6 +4,7 @@ import type { EmailRecord, LastEvent } from '../core/email';
 import type { Clock, EmailDetails, EmailStore } from '../core/ports';
 import { LAST_EVENT_RANK, RECIPIENT_RANK, type RecipientStatus } from '../core/precedence';
 import type { TimelineEntry, TrackingStore } from '../core/tracking';
+import { dueIndexAttributes } from './dynamodb-schedule-store';
 
 const EMAIL_SK = 'email';
 const RECIPIENT_PREFIX = 'rcpt#';
@@ -14,7 +15,7 @@ const EVENT_PREFIX = 'event#';
  */
 const MAX_KEPT_BODY_BYTES = 300_000;
 
-type EmailItem = Omit<EmailRecord, 'id'> & { pk: string; sk: string; createdDay: string; lastEventRank: number; bodyOmitted?: boolean };
+type EmailItem = Omit<EmailRecord, 'id'> & { pk: string; sk: string; createdDay: string; lastEventRank: number; bodyOmitted?: boolean; dueShard?: string; dueAt?: string };
 
 /**
  * The emails table. One partition per email (pk = its id): the `email` item, a `rcpt#<address>`
@@ -40,6 +41,8 @@ export class DynamoDbEmailStore implements EmailStore, TrackingStore {
       createdDay: email.createdAt.slice(0, 10),
       ...rest,
       lastEventRank: LAST_EVENT_RANK[email.lastEvent],
+      // A scheduled email enters the due-time index in the same write that creates it.
+      ...(email.lastEvent === 'scheduled' && email.scheduledAt ? dueIndexAttributes(id, email.scheduledAt) : {}),
       ...(keepBody && html !== undefined ? { html } : {}),
       ...(keepBody && text !== undefined ? { text } : {}),
       ...(keepBody ? {} : { bodyOmitted: true }),
@@ -170,7 +173,7 @@ export class DynamoDbEmailStore implements EmailStore, TrackingStore {
   private toRecord(item: EmailItem): EmailRecord | undefined {
     // DynamoDB deletes expired items lazily, days late: an expired item is already gone to readers.
     if (item.expiresAt <= this.clock.now().getTime() / 1000) return undefined;
-    const { pk, sk: _sk, createdDay: _day, bodyOmitted: _omitted, lastEventRank: _rank, ...record } = item;
+    const { pk, sk: _sk, createdDay: _day, bodyOmitted: _omitted, lastEventRank: _rank, dueShard: _shard, dueAt: _due, ...record } = item;
     return { ...record, id: pk };
   }
 

@@ -37,6 +37,8 @@ export async function acceptEmail(
   principal: Principal,
   draft: EmailDraft,
   initial: Extract<LastEvent, 'queued' | 'scheduled'> = 'queued',
+  /** For `scheduled`: when it is due (ISO 8601, UTC). Retention then counts from this time. */
+  scheduledAt?: string,
 ): Promise<AcceptedEmail> {
   const addresses = [...new Set(recipientsOf(draft).map((r) => normalizeAddress(r.address)))];
   const suppressed = await deps.suppressions.findMany(addresses);
@@ -55,7 +57,8 @@ export async function acceptEmail(
     createdAt: now.toISOString(),
     apiKeyId: principal.keyId,
     lastEvent: initial,
-    expiresAt: Math.floor(now.getTime() / 1000) + deps.retentionDays * 86_400,
+    ...(scheduledAt !== undefined ? { scheduledAt } : {}),
+    expiresAt: Math.floor(Math.max(now.getTime(), scheduledAt !== undefined ? Date.parse(scheduledAt) : 0) / 1000) + deps.retentionDays * 86_400,
   };
   await deps.emails.create(email);
   return { email, sendable: withoutSuppressed(draft, suppressed) };

@@ -35,7 +35,7 @@ function listOrNull(mailboxes: readonly Mailbox[]): string[] | null {
 export function toEmailView({ email, recipients, events }: EmailDetails): EmailView {
   const states = new Map(recipients.map((r) => [r.address, r]));
   const suppressed = new Set(email.suppressedRecipients ?? []);
-  const baseStatus: RecipientStatus = email.lastEvent === 'queued' ? 'queued' : 'sent';
+  const baseStatus: RecipientStatus = email.lastEvent === 'queued' || email.lastEvent === 'scheduled' || email.lastEvent === 'canceled' ? email.lastEvent : 'sent';
   return {
     object: 'email',
     id: email.id,
@@ -48,7 +48,7 @@ export function toEmailView({ email, recipients, events }: EmailDetails): EmailV
     html: email.html ?? null,
     text: email.text ?? null,
     created_at: email.createdAt,
-    scheduled_at: null,
+    scheduled_at: email.scheduledAt ?? null,
     last_event: email.lastEvent,
     tags: email.tags.map((t) => ({ name: t.name, value: t.value })),
     message_id: email.sesMessageId ?? null,

@@ -48,6 +48,8 @@ export interface EmailRecord extends EmailDraft {
   readonly lastEvent: LastEvent;
   /** Set once SES has accepted the message. */
   readonly sesMessageId?: string;
+  /** When a scheduled email is due (ISO 8601, UTC); absent for emails sent at once. */
+  readonly scheduledAt?: string;
   /** Recipients left out of the send because they were on the suppression list (lower-cased). */
   readonly suppressedRecipients?: readonly string[];
   /** Epoch seconds after which the record may be deleted (retention). */

@@ -17,6 +17,12 @@ export const ERROR_KINDS = {
   restricted_api_key: { status: 401, name: 'restricted_api_key' },
   not_found: { status: 404, name: 'not_found' },
   method_not_allowed: { status: 405, name: 'method_not_allowed' },
+  /** The Idempotency-Key header is empty, too long or not printable ASCII. */
+  invalid_idempotency_key: { status: 400, name: 'invalid_idempotency_key' },
+  /** The Idempotency-Key was already used with another body (Resend answers 409). */
+  idempotency_key_reused: { status: 409, name: 'invalid_idempotent_request' },
+  /** A request with the same Idempotency-Key is still running (Resend answers 409). */
+  concurrent_idempotent_requests: { status: 409, name: 'concurrent_idempotent_requests' },
   /** SES refused the sender: the address or its domain is not a verified identity. */
   sender_not_verified: { status: 403, name: 'invalid_from_address' },
   /** Every recipient is on the suppression list: nothing to send. */

@@ -4,6 +4,8 @@ import { isAutoResponse, type SesEventDetail } from './ses-events';
 
 /** Where a recipient stands. Moves only up this ladder, so late or repeated events never undo news. */
 export type RecipientStatus =
+  | 'scheduled'
+  | 'canceled'
   | 'queued'
   | 'sent'
   | 'delayed'
@@ -22,6 +24,9 @@ export type RecipientStatus =
  * outcomes where SES sent nothing (rejected, failed, suppressed) outrank everything.
  */
 export const RECIPIENT_RANK: Readonly<Record<RecipientStatus, number>> = {
+  // Shown from the email's state only (a scheduled or canceled email has no SES events).
+  scheduled: 0,
+  canceled: 100,
   queued: 0,
   sent: 10,
   delayed: 20,

@@ -2,6 +2,7 @@ import { acceptEmail, type AcceptEmailDeps, type AcceptedEmail } from './accept-
 import type { Principal } from './api-keys';
 import { OutboxError } from './errors';
 import type { EmailSender } from './ports';
+import { scheduledAtOf } from './schedule';
 import { parseSendRequest } from './send-request';
 
 export interface SendEmailDeps extends AcceptEmailDeps {
@@ -18,10 +19,17 @@ export interface SendEmailDeps extends AcceptEmailDeps {
  * 2. Accept it: suppression check, then stored as `queued` (see acceptEmail).
  * 3. Hand it to SES with the configuration set and the `outbox-message-id` tag (see deliverNow).
  *
+ * With `scheduled_at` (see parseScheduledAt) step 2 stores it as `scheduled` with its time, in the
+ * due-time index, and step 3 is left to the scheduler (releaseDueEmails) when it is due.
+ *
  * Not idempotent by itself; the Idempotency-Key layer makes retries safe.
  */
 export async function sendEmail(deps: SendEmailDeps, principal: Principal, body: unknown): Promise<{ id: string }> {
   const draft = parseSendRequest(body);
+  const scheduledAt = scheduledAtOf(body, deps.clock.now());
+  if (scheduledAt !== undefined) {
+    return { id: (await acceptEmail(deps, principal, draft, 'scheduled', scheduledAt)).email.id };
+  }
   const accepted = await acceptEmail(deps, principal, draft);
   await deliverNow(deps, accepted);
   return { id: accepted.email.id };

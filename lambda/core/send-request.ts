@@ -47,7 +47,7 @@ export function parseSendRequest(body: unknown): EmailDraft {
   const problems: Problem[] = [];
   const report = (kind: ErrorKind, message: string) => problems.push({ kind, message });
 
-  for (const field of ['attachments', 'scheduled_at', 'template'] as const) {
+  for (const field of ['attachments', 'template'] as const) {
     if (input[field] !== undefined && input[field] !== null) {
       report('validation', `\`${field}\` is not supported by this version of Outbox yet; send without it.`);
     }

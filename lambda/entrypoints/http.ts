@@ -3,7 +3,9 @@ import { toEmailView } from '../core/email-view';
 import { OutboxError, toErrorBody } from '../core/errors';
 import { isUuid } from '../core/ids';
 import { sendEmail } from '../core/send-email';
+import { idempotent } from './idempotent';
 import { parseJsonBody, parseJsonObject, principalOf, type ApiDeps, type Handler, type HttpRequest, type HttpResponse, type Route } from './route';
+import { SCHEDULE_ROUTES } from './schedule-routes';
 import { SUPPRESSION_ROUTES } from './suppression-routes';
 import { WEBHOOK_ROUTES } from './webhook-routes';
 
@@ -14,9 +16,9 @@ const ROUTES: readonly Route[] = [
   {
     pattern: /^\/emails$/,
     methods: {
-      POST: async (deps, request) => ({
+      POST: idempotent('POST /emails', async (deps, request) => ({
         body: await sendEmail({ ...deps, warn: deps.log }, principalOf(request), parseJsonBody(request)),
-      }),
+      })),
     },
   },
   {
@@ -65,6 +67,7 @@ const ROUTES: readonly Route[] = [
       },
     },
   },
+  ...SCHEDULE_ROUTES,
   ...SUPPRESSION_ROUTES,
   ...WEBHOOK_ROUTES,
 ];
@@ -93,16 +96,23 @@ export async function handleHttp(deps: ApiDeps, request: HttpRequest): Promise<H
   }
 }
 
+/**
+ * The first route whose pattern and method both match, so routes in different files may share a
+ * path (`PATCH /emails/{id}` beside `GET /emails/{id}`). A path that matches only with other
+ * methods answers 405 naming them.
+ */
 function resolve(request: HttpRequest): { handler: Handler; params: string[] } {
   const path = request.path.length > 1 ? request.path.replace(/\/+$/, '') : request.path;
+  const allowed: string[] = [];
   for (const route of ROUTES) {
     const match = route.pattern.exec(path);
     if (!match) continue;
     const handler = route.methods[request.method.toUpperCase()];
-    if (!handler) {
-      throw new OutboxError('method_not_allowed', `${request.method} is not allowed on ${path}; use ${Object.keys(route.methods).join(' or ')}.`);
-    }
-    return { handler, params: match.slice(1).map((p) => decodeURIComponent(p)) };
+    if (handler) return { handler, params: match.slice(1).map((p) => decodeURIComponent(p)) };
+    allowed.push(...Object.keys(route.methods));
+  }
+  if (allowed.length > 0) {
+    throw new OutboxError('method_not_allowed', `${request.method} is not allowed on ${path}; use ${[...new Set(allowed)].join(' or ')}.`);
   }
   throw new OutboxError('not_found', `There is no route ${request.method} ${path}.`);
 }

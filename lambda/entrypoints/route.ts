@@ -1,6 +1,8 @@
 import type { Principal } from '../core/api-keys';
 import { OutboxError } from '../core/errors';
+import type { IdempotencyStore } from '../core/idempotency';
 import type { ApiKeyStore, Clock, EmailSender, EmailStore } from '../core/ports';
+import type { ScheduleStore } from '../core/scheduler';
 import type { SuppressionList } from '../core/suppression';
 import type { HostResolver, WebhookStore } from '../core/webhooks';
 
@@ -29,6 +31,10 @@ export interface ApiDeps {
   readonly keys: ApiKeyStore;
   readonly suppressions: SuppressionList;
   readonly webhooks: WebhookStore;
+  /** Idempotency-Key records for POST /emails and /emails/batch. */
+  readonly idempotency: IdempotencyStore;
+  /** Reschedule and cancel of scheduled emails. */
+  readonly schedule: ScheduleStore;
   /** For the SSRF guard on webhook endpoints. */
   readonly resolver: HostResolver;
   /** Local mode: webhook endpoints may be http and loopback or private addresses. */
