@@ -3,8 +3,9 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { addDeadLetteredQueue } from './dead-lettered-queue';
 import type { NodeFunction } from './node-function';
 
 /** A message that fails this many receives moves to the dead-letter queue. */
@@ -58,21 +59,16 @@ export class EventPipeline extends Construct {
     super(scope, id);
     const consumerTimeout = props.consumerTimeout ?? Duration.seconds(30);
     this.consumerTimeout = consumerTimeout;
-    const visibilityTimeout = Duration.seconds(consumerTimeout.toSeconds() * 6);
-
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-
-    this.queue = new sqs.Queue(this, 'Queue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      visibilityTimeout,
+    const { queue, deadLetterQueue, deadLetterAlarm, visibilityTimeout } = addDeadLetteredQueue(this, {
+      consumerTimeout,
       retentionPeriod: Duration.days(4),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
+      maxReceiveCount: MAX_RECEIVE_COUNT,
+      alarmDescription:
+        'SES events are waiting in the dead-letter queue: the events Lambda failed them 5 times or SNS could not deliver them. Inspect, fix, then redrive.',
     });
+    this.queue = queue;
+    this.deadLetterQueue = deadLetterQueue;
+    this.deadLetterAlarm = deadLetterAlarm;
 
     props.topic.addSubscription(
       new subscriptions.SqsSubscription(this.queue, {
@@ -80,19 +76,6 @@ export class EventPipeline extends Construct {
         deadLetterQueue: this.deadLetterQueue,
       }),
     );
-
-    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
-      alarmDescription:
-        'SES events are waiting in the dead-letter queue: the events Lambda failed them 5 times or SNS could not deliver them. Inspect, fix, then redrive.',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(1),
-        statistic: cloudwatch.Stats.MAXIMUM,
-      }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
 
     // A message that fails every receive stays up to MAX_RECEIVE_COUNT visibility timeouts (15
     // minutes with a 30 s consumer) before it moves to the dead-letter queue, which has its own alarm; twice that means

@@ -55,36 +55,16 @@ export class Monitoring extends Construct {
       this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
     }
 
-    this.watch(
-      new cloudwatch.Alarm(this, 'BounceRateAlarm', {
-        alarmDescription: 'SES bounce rate reached 5%: AWS puts the account under review here and may pause sending at 10%.',
-        metric: new cloudwatch.Metric({
-          namespace: 'AWS/SES',
-          metricName: 'Reputation.BounceRate',
-          statistic: cloudwatch.Stats.MAXIMUM,
-          period: Duration.hours(1),
-        }),
-        threshold: 0.05,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-    );
-    this.watch(
-      new cloudwatch.Alarm(this, 'ComplaintRateAlarm', {
-        alarmDescription: 'SES complaint rate reached 0.1%: AWS puts the account under review here and may pause sending at 0.5%.',
-        metric: new cloudwatch.Metric({
-          namespace: 'AWS/SES',
-          metricName: 'Reputation.ComplaintRate',
-          statistic: cloudwatch.Stats.MAXIMUM,
-          period: Duration.hours(1),
-        }),
-        threshold: 0.001,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-    );
+    this.watchSesReputation('BounceRateAlarm', {
+      metricName: 'Reputation.BounceRate',
+      threshold: 0.05,
+      alarmDescription: 'SES bounce rate reached 5%: AWS puts the account under review here and may pause sending at 10%.',
+    });
+    this.watchSesReputation('ComplaintRateAlarm', {
+      metricName: 'Reputation.ComplaintRate',
+      threshold: 0.001,
+      alarmDescription: 'SES complaint rate reached 0.1%: AWS puts the account under review here and may pause sending at 0.5%.',
+    });
   }
 
   /** Sends the alarm's state changes (into ALARM and back to OK) to the alarm topic, if there is one. */
@@ -105,6 +85,25 @@ export class Monitoring extends Construct {
         alarmDescription: `The ${fn.node.id} Lambda crashed or timed out.`,
         metric: fn.function.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
         threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
+  }
+
+  /** Alarms when an account-wide SES reputation rate (0 to 1), at its hourly maximum, reaches the threshold. */
+  private watchSesReputation(id: string, rate: { metricName: string; threshold: number; alarmDescription: string }): void {
+    this.watch(
+      new cloudwatch.Alarm(this, id, {
+        alarmDescription: rate.alarmDescription,
+        metric: new cloudwatch.Metric({
+          namespace: 'AWS/SES',
+          metricName: rate.metricName,
+          statistic: cloudwatch.Stats.MAXIMUM,
+          period: Duration.hours(1),
+        }),
+        threshold: rate.threshold,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,

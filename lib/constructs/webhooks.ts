@@ -1,9 +1,10 @@
 import { Duration } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV, WEBHOOK_MAX_ATTEMPTS, WEBHOOK_RETRY_DELAYS_SECONDS } from '../../lambda/shared/env';
+import { addDeadLetteredQueue } from './dead-lettered-queue';
 import { NodeFunction } from './node-function';
 import type { OutboxTable } from './tables';
 
@@ -85,31 +86,15 @@ export class Webhooks extends Construct {
       environment: { [ENV.retentionDays]: String(props.retentionDays) },
     });
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-
-    this.queue = new sqs.Queue(this, 'Queue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      visibilityTimeout: Duration.seconds(DELIVERY_TIMEOUT.toSeconds() * 6),
+    const { queue, deadLetterQueue, deadLetterAlarm } = addDeadLetteredQueue(this, {
+      consumerTimeout: DELIVERY_TIMEOUT,
       retentionPeriod: QUEUE_RETENTION,
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: WEBHOOK_MAX_ATTEMPTS },
-    });
-
-    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
+      maxReceiveCount: WEBHOOK_MAX_ATTEMPTS,
       alarmDescription: `Webhook deliveries are waiting in the dead-letter queue: their endpoint failed all ${WEBHOOK_MAX_ATTEMPTS} attempts over about a day, or the delivery Lambda kept crashing. Check the endpoint and the delivery log, then redrive.`,
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(1),
-        statistic: cloudwatch.Stats.MAXIMUM,
-      }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    this.queue = queue;
+    this.deadLetterQueue = deadLetterQueue;
+    this.deadLetterAlarm = deadLetterAlarm;
 
     // The event source grants ReceiveMessage, DeleteMessage and ChangeMessageVisibility (the
     // retry mechanism above) on this queue; the infra tests hold it to that.

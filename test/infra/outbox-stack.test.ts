@@ -14,6 +14,9 @@ import {
   acknowledgements,
   asArray,
   environmentOf,
+  expectFunctionErrorsAlarm,
+  expectQueueAlarm,
+  expectQueueRefusesPlainHttp,
   logicalId,
   nagViolations,
   policyStatements,
@@ -243,6 +246,27 @@ describe('OutboxStack with existing identities', () => {
       });
     });
 
+    it('alarms when the hourly bounce rate reaches 5% or the complaint rate 0.1%, through Monitoring', () => {
+      for (const [metricName, threshold] of [
+        ['Reputation.BounceRate', 0.05],
+        ['Reputation.ComplaintRate', 0.001],
+      ] as const) {
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          Namespace: 'AWS/SES',
+          MetricName: metricName,
+          Statistic: 'Maximum',
+          Period: 3600,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          Threshold: threshold,
+          EvaluationPeriods: 1,
+          TreatMissingData: 'notBreaching',
+        });
+      }
+      expect(stack.monitoring.alarms.map((alarm) => alarm.node.id)).toEqual(
+        expect.arrayContaining(['BounceRateAlarm', 'ComplaintRateAlarm']),
+      );
+    });
+
     it('creates no identity and no DKIM output', () => {
       template.resourceCountIs('AWS::SES::EmailIdentity', 0);
       expect(Object.keys(template.findOutputs('*')).filter((id) => id.startsWith('Dkim'))).toEqual([]);
@@ -264,16 +288,7 @@ describe('OutboxStack with existing identities', () => {
 
     it('encrypts every queue and refuses plain-HTTP access to both event queues', () => {
       template.allResourcesProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
-      for (const id of [queue, deadLetterQueue]) {
-        template.hasResourceProperties('AWS::SQS::QueuePolicy', {
-          Queues: [{ Ref: id }],
-          PolicyDocument: {
-            Statement: Match.arrayWith([
-              Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-            ]),
-          },
-        });
-      }
+      for (const id of [queue, deadLetterQueue]) expectQueueRefusesPlainHttp(template, id);
     });
 
     it('subscribes the queue to the events topic with SNS envelopes kept', () => {
@@ -287,13 +302,7 @@ describe('OutboxStack with existing identities', () => {
     });
 
     it('alarms as soon as a message is visible in the dead-letter queue', () => {
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        Namespace: 'AWS/SQS',
-        MetricName: 'ApproximateNumberOfMessagesVisible',
-        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [deadLetterQueue, 'QueueName'] } }],
-        ComparisonOperator: 'GreaterThanThreshold',
-        Threshold: 0,
-      });
+      expectQueueAlarm(template, deadLetterQueue, 'ApproximateNumberOfMessagesVisible', 0);
     });
 
     it('creates no alarm topic without an alarm email', () => {
@@ -386,22 +395,11 @@ describe('OutboxStack with existing identities', () => {
     });
 
     it('alarms when the events Lambda crashes or times out', () => {
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        Namespace: 'AWS/Lambda',
-        MetricName: 'Errors',
-        Dimensions: [{ Name: 'FunctionName', Value: { Ref: eventsFunction } }],
-        Threshold: 1,
-      });
+      expectFunctionErrorsAlarm(template, eventsFunction);
     });
 
     it('alarms when the oldest event has waited over 30 minutes', () => {
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        Namespace: 'AWS/SQS',
-        MetricName: 'ApproximateAgeOfOldestMessage',
-        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }],
-        ComparisonOperator: 'GreaterThanThreshold',
-        Threshold: 1800,
-      });
+      expectQueueAlarm(template, queue, 'ApproximateAgeOfOldestMessage', 1800);
     });
   });
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { outboxPropsFromContext } from '../../lib/context';
@@ -106,4 +106,35 @@ export function acknowledgements(root: IConstruct): Array<{ id: string; reason: 
         Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({ id, reason, path: construct.node.path })),
       ),
   );
+}
+
+/** Asserts the queue has a policy that denies every request not made over TLS (`enforceSSL`). */
+export function expectQueueRefusesPlainHttp(template: Template, queueLogicalId: string): void {
+  template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+    Queues: [{ Ref: queueLogicalId }],
+    PolicyDocument: {
+      Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+    },
+  });
+}
+
+/** Asserts an alarm fires when the queue's SQS metric goes above the threshold. */
+export function expectQueueAlarm(template: Template, queueLogicalId: string, metricName: string, threshold: number): void {
+  template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    Namespace: 'AWS/SQS',
+    MetricName: metricName,
+    Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueLogicalId, 'QueueName'] } }],
+    ComparisonOperator: 'GreaterThanThreshold',
+    Threshold: threshold,
+  });
+}
+
+/** Asserts an alarm fires on the function's first error (a crash or a timeout). */
+export function expectFunctionErrorsAlarm(template: Template, functionLogicalId: string): void {
+  template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    Namespace: 'AWS/Lambda',
+    MetricName: 'Errors',
+    Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionLogicalId } }],
+    Threshold: 1,
+  });
 }

@@ -10,6 +10,9 @@ import {
   actionsOf,
   asArray,
   environmentOf,
+  expectFunctionErrorsAlarm,
+  expectQueueAlarm,
+  expectQueueRefusesPlainHttp,
   logicalId,
   render,
   roleStatements,
@@ -120,23 +123,12 @@ describe('OutboxStack webhooks and notifications', () => {
     it('encrypts both webhook queues and refuses plain-HTTP access to them', () => {
       for (const id of [queue, deadLetterQueue]) {
         expect(template.findResources('AWS::SQS::Queue')[id]!.Properties.SqsManagedSseEnabled).toBe(true);
-        template.hasResourceProperties('AWS::SQS::QueuePolicy', {
-          Queues: [{ Ref: id }],
-          PolicyDocument: {
-            Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
-          },
-        });
+        expectQueueRefusesPlainHttp(template, id);
       }
     });
 
     it('alarms as soon as a delivery is visible in the dead-letter queue, through Monitoring', () => {
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        Namespace: 'AWS/SQS',
-        MetricName: 'ApproximateNumberOfMessagesVisible',
-        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [deadLetterQueue, 'QueueName'] } }],
-        ComparisonOperator: 'GreaterThanThreshold',
-        Threshold: 0,
-      });
+      expectQueueAlarm(template, deadLetterQueue, 'ApproximateNumberOfMessagesVisible', 0);
       expect(stack.monitoring.alarms).toContain(stack.webhooks.deadLetterAlarm);
     });
   });
@@ -197,12 +189,7 @@ describe('OutboxStack webhooks and notifications', () => {
     });
 
     it('alarms when the delivery Lambda crashes or times out', () => {
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        Namespace: 'AWS/Lambda',
-        MetricName: 'Errors',
-        Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(stack, deliveryFunction.function) } }],
-        Threshold: 1,
-      });
+      expectFunctionErrorsAlarm(template, logicalId(stack, deliveryFunction.function));
     });
 
     it('bundles the shared webhook delivery entry', () => {
