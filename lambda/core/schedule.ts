@@ -9,7 +9,7 @@ export const MAX_SCHEDULE_AHEAD_DAYS = 30;
 export const SCHEDULE_PAST_GRACE_MS = 60_000;
 
 /** ISO 8601 / RFC 3339 date-time with a time zone (`Z` or `+hh:mm`); seconds and fractions optional. */
-const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
+const ISO_WITH_ZONE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):?(\d{2}))$/i;
 const ISO_WITHOUT_ZONE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$/;
 /** The natural-language forms Outbox understands: "in 5 minutes", "in 1 hour", "in 2 days". */
 const RELATIVE = /^in\s+(\d{1,6})\s*(s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?)$/i;
@@ -34,7 +34,10 @@ export function parseScheduledAt(value: unknown, now: Date, field = 'scheduled_a
     at = now.getTime() + Number(relative[1]) * UNIT_MS[relative[2]!.charAt(0).toLowerCase()]!;
   } else if (ISO_WITH_ZONE.test(text)) {
     at = Date.parse(text.replace(' ', 'T').replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
-    if (Number.isNaN(at)) throw new OutboxError('validation', `\`${field}\` ${JSON.stringify(text)} is not a valid date-time.`);
+    // Date.parse rolls 2026-02-30 over into March; a calendar date that does not exist is refused.
+    if (Number.isNaN(at) || !isRealDateTime(ISO_WITH_ZONE.exec(text)!)) {
+      throw new OutboxError('validation', `\`${field}\` ${JSON.stringify(text)} is not a valid date-time.`);
+    }
   } else if (ISO_WITHOUT_ZONE.test(text)) {
     throw new OutboxError('validation', `\`${field}\` ${JSON.stringify(text)} has no time zone: add \`Z\` for UTC or an offset such as \`+02:00\`.`);
   } else {
@@ -51,6 +54,14 @@ export function parseScheduledAt(value: unknown, now: Date, field = 'scheduled_a
     throw new OutboxError('validation', `\`${field}\` ${new Date(at).toISOString()} is more than ${MAX_SCHEDULE_AHEAD_DAYS} days ahead; an email can be scheduled at most ${MAX_SCHEDULE_AHEAD_DAYS} days in advance.`);
   }
   return new Date(Math.max(at, nowMs)).toISOString();
+}
+
+function isRealDateTime([, year, month, day, hour, minute, second = '0', offsetHours = '0', offsetMinutes = '0']: RegExpExecArray): boolean {
+  const daysInMonth = new Date(Date.UTC(Number(year), Number(month), 0)).getUTCDate();
+  return (
+    Number(month) >= 1 && Number(month) <= 12 && Number(day) >= 1 && Number(day) <= daysInMonth &&
+    Number(hour) <= 23 && Number(minute) <= 59 && Number(second) <= 59 && Number(offsetHours) <= 23 && Number(offsetMinutes) <= 59
+  );
 }
 
 /** `scheduled_at` of a send body, parsed (see parseScheduledAt); undefined when absent or null. */
