@@ -200,6 +200,7 @@ async function prepare(emails: DynamoDbEmailStore, count: number, random: () => 
       text: TEXT_BODY,
       headers: [],
       tags: [{ name: 'category', value: 'shipping' }],
+      attachments: [],
       createdAt,
       apiKeyId: 'bench',
       lastEvent: 'sent',
@@ -220,6 +221,7 @@ async function prepare(emails: DynamoDbEmailStore, count: number, random: () => 
       text: TEXT_BODY,
       headers: [],
       attachments: [],
+      mime: '',
       configurationSetName: CONFIGURATION_SET,
       tags: [
         { name: MESSAGE_ID_TAG, value: id },

@@ -10,6 +10,13 @@ export interface ApiConfig {
   readonly webhooksTable: string;
   readonly configurationSet: string;
   readonly retentionDays: number;
+  /**
+   * The S3 bucket for email content too big for a DynamoDB item. readApiConfig requires it;
+   * local mode and tests leave it unset and give buildApiDeps a ContentStore instead.
+   */
+  readonly contentBucket?: string;
+  /** A ClamAV daemon, `host:port` or a unix socket path; unset, no ClamAV scan. */
+  readonly clamd?: string;
   /** Local mode only. */
   readonly sesEndpoint?: string;
   /** Local mode only. */
@@ -54,6 +61,8 @@ export function readApiConfig(env: Env): ApiConfig {
     webhooksTable: need(WEBHOOKS_TABLE.envVar),
     configurationSet: need(ENV.configurationSet),
     retentionDays: Number(need(ENV.retentionDays)),
+    contentBucket: need(ENV.contentBucket),
+    ...optional(env, ENV.clamd, 'clamd'),
     ...optional(env, ENV.sesEndpoint, 'sesEndpoint'),
     ...optional(env, ENV.dynamoDbEndpoint, 'dynamoDbEndpoint'),
   };
@@ -125,4 +134,22 @@ export function readWebhookDeliveryConfig(env: Env): WebhookDeliveryConfig {
     ...optional(env, ENV.dynamoDbEndpoint, 'dynamoDbEndpoint'),
   };
   return Object.freeze(config);
+}
+
+/** What the scheduler Lambda needs: the emails table (and its by-due index) and the outbound queue. */
+export interface SchedulerConfig {
+  readonly emailsTable: string;
+  readonly outboundQueueUrl: string;
+  readonly dynamoDbEndpoint?: string;
+}
+
+/** Reads the scheduler Lambda's configuration, reporting every missing variable at once. */
+export function readSchedulerConfig(env: Env): SchedulerConfig {
+  const missing = [EMAILS_TABLE.envVar, ENV.outboundQueueUrl].filter((name) => !env[name]);
+  if (missing.length > 0) throw new Error(`Missing environment variables: ${missing.join(', ')}`);
+  return Object.freeze({
+    emailsTable: env[EMAILS_TABLE.envVar]!,
+    outboundQueueUrl: env[ENV.outboundQueueUrl]!,
+    ...optional(env, ENV.dynamoDbEndpoint, 'dynamoDbEndpoint'),
+  });
 }

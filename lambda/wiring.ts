@@ -1,7 +1,9 @@
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { CachedWebhookSubscriptions } from './adapters/cached-webhook-subscriptions';
+import { ClamdScanner } from './adapters/clamd-scanner';
 import { DnsHostResolver } from './adapters/dns-host-resolver';
 import { DynamoDbApiKeyStore } from './adapters/dynamodb-api-key-store';
 import { documentClient, type ClientOptions } from './adapters/dynamodb-documents';
@@ -12,11 +14,13 @@ import { DynamoDbSoftBounceCounter } from './adapters/dynamodb-soft-bounce-count
 import { DynamoDbSuppressionList } from './adapters/dynamodb-suppression-list';
 import { DynamoDbWebhookStore } from './adapters/dynamodb-webhook-store';
 import { HttpWebhookClient } from './adapters/http-webhook-client';
+import { S3ContentStore } from './adapters/s3-content-store';
 import { SesEmailSender } from './adapters/ses-email-sender';
 import { SnsNotificationTopic } from './adapters/sns-notification-topic';
 import { SqsWebhookQueue } from './adapters/sqs-webhook-queue';
 import { SqsWebhookRetry } from './adapters/sqs-webhook-retry';
 import type { ApiConfig, EventsConfig, WebhookDeliveryConfig } from './config';
+import type { ContentStore } from './core/content-store';
 import { notify } from './core/notifications';
 import { systemClock } from './core/ports';
 import type { NotificationTopic, WebhookQueue } from './core/webhooks';
@@ -24,15 +28,22 @@ import type { ApiDeps } from './entrypoints/http';
 import type { EventsDeps } from './entrypoints/sqs-events';
 import type { WebhookBatchDeps } from './entrypoints/sqs-webhooks';
 
+/** What local mode and tests put in place of AWS services when building the api. */
+export interface ApiOverrides {
+  /** Instead of the S3 content bucket. */
+  readonly contentStore?: ContentStore;
+}
+
 /**
  * Builds the api's dependencies from its configuration: the one place its clients are made. (The
  * authorizer builds only its key store, so its bundle carries no SES client.)
  */
-export function buildApiDeps(config: ApiConfig, options: ClientOptions = {}): ApiDeps {
+export function buildApiDeps(config: ApiConfig, options: ClientOptions = {}, overrides: ApiOverrides = {}): ApiDeps {
   const documents = documentClient(config.dynamoDbEndpoint, options);
   const ses = new SESv2Client({ ...options, ...(config.sesEndpoint ? { endpoint: config.sesEndpoint } : {}) });
+  const content = overrides.contentStore ?? contentStoreFor(config, options);
   return {
-    emails: new DynamoDbEmailStore(documents, config.emailsTable, systemClock, config.retentionDays),
+    emails: new DynamoDbEmailStore(documents, config.emailsTable, systemClock, config.retentionDays, content),
     keys: new DynamoDbApiKeyStore(documents, config.apiKeysTable),
     suppressions: new DynamoDbSuppressionList(documents, config.suppressionsTable),
     webhooks: new DynamoDbWebhookStore(documents, config.webhooksTable, systemClock, config.retentionDays),
@@ -42,10 +53,20 @@ export function buildApiDeps(config: ApiConfig, options: ClientOptions = {}): Ap
     allowPrivateWebhookUrls: false,
     sender: new SesEmailSender(ses),
     clock: systemClock,
+    ...(config.clamd ? { virusScanner: new ClamdScanner({ address: config.clamd }) } : {}),
     configurationSet: config.configurationSet,
     retentionDays: config.retentionDays,
     log: logError,
   };
+}
+
+/**
+ * The content store of emails too big for a DynamoDB item: the S3 bucket when one is configured.
+ * Every Lambda that reads emails to send them (the api, the sender) must build its email store
+ * with it, or large emails would go out without their content.
+ */
+export function contentStoreFor(config: { readonly contentBucket?: string }, options: ClientOptions = {}): ContentStore | undefined {
+  return config.contentBucket ? new S3ContentStore(new S3Client({ ...options }), config.contentBucket) : undefined;
 }
 
 /** Local mode replaces the SNS topic and the SQS webhook queue with in-process stand-ins. */

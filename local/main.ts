@@ -1,9 +1,12 @@
+import { ClamdScanner } from '../lambda/adapters/clamd-scanner';
+import { ENV } from '../lambda/shared/env';
 import { startLocalOutbox } from './runtime';
 
 /**
  * `npm start`: Outbox on this machine. Settings come from the environment:
  * HOST (127.0.0.1), PORT (3000), OUTBOX_API_KEY (generated when unset), OUTBOX_LOCAL_IDENTITIES
- * (comma-separated verified domains or addresses; unset = all), OUTBOX_DATA_DIR (in memory when unset).
+ * (comma-separated verified domains or addresses; unset = all), OUTBOX_DATA_DIR (in memory when unset),
+ * OUTBOX_CLAMD (a ClamAV daemon, `host:port` or a socket path; unset = no ClamAV scan).
  */
 async function main(): Promise<void> {
   const env = process.env;
@@ -11,6 +14,7 @@ async function main(): Promise<void> {
   env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const port = Number(env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got ${env.PORT}`);
+  const clamd = env[ENV.clamd]?.trim();
   const identities = env.OUTBOX_LOCAL_IDENTITIES?.split(',').map((s) => s.trim()).filter((s) => s !== '');
 
   const outbox = await startLocalOutbox({
@@ -19,6 +23,7 @@ async function main(): Promise<void> {
     ...(env.OUTBOX_API_KEY ? { apiKey: env.OUTBOX_API_KEY } : {}),
     ...(identities && identities.length > 0 ? { identities } : {}),
     ...(env.OUTBOX_DATA_DIR ? { dataDir: env.OUTBOX_DATA_DIR } : {}),
+    ...(clamd ? { clamd } : {}),
     logRequest: (line) => console.log(`${new Date().toISOString()} ${line}`),
     logError: (message, error) => console.error(`${new Date().toISOString()} error: ${message}${error instanceof Error ? `: ${error.name}: ${error.message}` : ''}`),
   });
@@ -29,6 +34,12 @@ async function main(): Promise<void> {
   console.log(`SES stand-in: ${outbox.ses.url}; what it accepted: ${outbox.url}/_local/messages`);
   console.log(`Verified identities: ${identities && identities.length > 0 ? identities.join(', ') : 'all senders (set OUTBOX_LOCAL_IDENTITIES to restrict)'}`);
   console.log('Webhooks: local mode accepts http:// and loopback or private endpoints (so you can receive on this machine); deployed, only https to public addresses. Retries run 300x faster than in AWS.');
+  console.log(
+    `Virus scan: EICAR signature and blocked attachment types; ${clamd ? `ClamAV at ${clamd}` : `ClamAV off (set ${ENV.clamd}=host:port to use a clamd daemon)`}`,
+  );
+  if (clamd && !(await new ClamdScanner({ address: clamd, timeoutMs: 2000 }).ping())) {
+    console.log(`  warning: clamd at ${clamd} does not answer PING; sends are refused (503) until it does.`);
+  }
   console.log(`Store: ${env.OUTBOX_DATA_DIR ? `persisted in ${env.OUTBOX_DATA_DIR}` : 'in memory (set OUTBOX_DATA_DIR to keep data)'}`);
 
   let stopping = false;

@@ -1,6 +1,8 @@
 import type { Server } from 'node:http';
+import path from 'node:path';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { createApiKey, generateApiKeySecret } from '../lambda/core/api-keys';
+import type { ContentStore } from '../lambda/core/content-store';
 import type { ApiConfig, EventsConfig } from '../lambda/config';
 import { OutboxError, toErrorBody } from '../lambda/core/errors';
 import type { HttpResponse } from '../lambda/entrypoints/http';
@@ -10,6 +12,7 @@ import { handleWebhookBatch } from '../lambda/entrypoints/sqs-webhooks';
 import { HttpWebhookClient } from '../lambda/adapters/http-webhook-client';
 import { WEBHOOK_MAX_ATTEMPTS } from '../lambda/shared/env';
 import { buildApiDeps, buildEventsDeps, buildWebhookDeliveryDeps } from '../lambda/wiring';
+import { FileContentStore, InMemoryContentStore } from './local-content-store';
 import { LocalNotificationTopic } from './local-notification-topic';
 import { LocalQueue } from './local-queue';
 import { LOCAL_WEBHOOK_SPEEDUP, LocalWebhookRetry } from './local-webhook-retry';
@@ -29,6 +32,8 @@ export interface LocalOptions {
   readonly retentionDays?: number;
   readonly softBounceLimit?: number;
   readonly softBounceWindowDays?: number;
+  /** A ClamAV daemon to scan content with: `host:port` or a unix socket path (OUTBOX_CLAMD). */
+  readonly clamd?: string;
   /** How much faster than in AWS webhook retries come (default 300: 5 min becomes 1 s). */
   readonly webhookRetrySpeedup?: number;
   readonly logRequest?: (line: string) => void;
@@ -46,6 +51,8 @@ export interface LocalOutbox {
   readonly webhookQueue: LocalQueue;
   /** The notifications topic (SNS in AWS). */
   readonly notifications: LocalNotificationTopic;
+  /** Content too big for a DynamoDB item (the S3 bucket in AWS): in memory, or files under dataDir/content. */
+  readonly content: ContentStore;
   stop(): Promise<void>;
 }
 
@@ -74,11 +81,13 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
     webhooksTable: localTableName(WEBHOOKS_TABLE),
     configurationSet: LOCAL_CONFIGURATION_SET,
     retentionDays: options.retentionDays ?? 90,
+    ...(options.clamd ? { clamd: options.clamd } : {}),
     sesEndpoint: ses.url,
     dynamoDbEndpoint: dynamo.endpoint,
   };
   const clientOptions = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
-  const deps = buildApiDeps(config, clientOptions);
+  const content = options.dataDir ? new FileContentStore(path.join(options.dataDir, 'content')) : new InMemoryContentStore();
+  const deps = buildApiDeps(config, clientOptions, { contentStore: content });
   // A developer receives webhooks on their own machine: http and loopback endpoints are allowed.
   Object.assign(deps, { allowPrivateWebhookUrls: true });
   // Webhook deliveries: SQS -> delivery Lambda in AWS; here a local queue with the same retry
@@ -142,6 +151,7 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
     eventsQueue,
     webhookQueue,
     notifications,
+    content,
     stop: async () => {
       await closeServer(server);
       await ses.stop();

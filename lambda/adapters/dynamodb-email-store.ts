@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { ContentStore } from '../core/content-store';
 import type { EmailRecord, LastEvent } from '../core/email';
 import type { Clock, EmailDetails, EmailStore } from '../core/ports';
 import { LAST_EVENT_RANK, RECIPIENT_RANK, type RecipientStatus } from '../core/precedence';
@@ -10,18 +11,22 @@ const EMAIL_SK = 'email';
 const RECIPIENT_PREFIX = 'rcpt#';
 const EVENT_PREFIX = 'event#';
 /**
- * DynamoDB items stop at 400 KB. Bodies larger than this are sent but not kept, and the email
- * reads back with `html`/`text` null, which is better than refusing a valid email.
+ * DynamoDB items stop at 400 KB (names and values). An email item whose JSON would pass this keeps
+ * its content (bodies, attachments, raw message) in the ContentStore instead, and says so with
+ * `contentStored`. Without a ContentStore such content is sent but not kept (`bodyOmitted`), and
+ * the email reads back without it, which is better than refusing a valid email.
  */
-const MAX_KEPT_BODY_BYTES = 300_000;
+const MAX_ITEM_BYTES = 350_000;
 
-type EmailItem = Omit<EmailRecord, 'id'> & { pk: string; sk: string; createdDay: string; lastEventRank: number; bodyOmitted?: boolean; dueShard?: string; dueAt?: string };
+type EmailItem = Omit<EmailRecord, 'id'> & { pk: string; sk: string; createdDay: string; lastEventRank: number; bodyOmitted?: boolean; contentStored?: boolean; dueShard?: string; dueAt?: string };
 
 /**
  * The emails table. One partition per email (pk = its id): the `email` item, a `rcpt#<address>`
  * item per recipient that an event has touched, and an `event#<time>#<key>` item per timeline
  * event. Mail Outbox did not send is kept the same way under pk `ses#<SES message ID>`.
  * Ranks are stored beside statuses so conditional writes can enforce precedence.
+ * Content too big for the item goes to `content` (see MAX_ITEM_BYTES); get() puts it back, so
+ * readers see whole emails either way. The events path (findEmail) reads the item alone.
  */
 export class DynamoDbEmailStore implements EmailStore, TrackingStore {
   constructor(
@@ -29,13 +34,12 @@ export class DynamoDbEmailStore implements EmailStore, TrackingStore {
     private readonly tableName: string,
     private readonly clock: Clock,
     private readonly retentionDays: number,
+    private readonly content?: ContentStore,
   ) {}
 
   async create(email: EmailRecord): Promise<void> {
-    const { id, html, text, ...rest } = email;
-    const bodyBytes = Buffer.byteLength(html ?? '') + Buffer.byteLength(text ?? '');
-    const keepBody = bodyBytes <= MAX_KEPT_BODY_BYTES;
-    const item: EmailItem = {
+    const { id, html, text, attachments, raw, ...rest } = email;
+    const base: EmailItem = {
       pk: id,
       sk: EMAIL_SK,
       createdDay: email.createdAt.slice(0, 10),
@@ -43,10 +47,20 @@ export class DynamoDbEmailStore implements EmailStore, TrackingStore {
       lastEventRank: LAST_EVENT_RANK[email.lastEvent],
       // A scheduled email enters the due-time index in the same write that creates it.
       ...(email.lastEvent === 'scheduled' && email.scheduledAt ? dueIndexAttributes(id, email.scheduledAt) : {}),
-      ...(keepBody && html !== undefined ? { html } : {}),
-      ...(keepBody && text !== undefined ? { text } : {}),
-      ...(keepBody ? {} : { bodyOmitted: true }),
+      attachments: [],
     };
+    let item: EmailItem = {
+      ...base,
+      ...(html !== undefined ? { html } : {}),
+      ...(text !== undefined ? { text } : {}),
+      attachments,
+      ...(raw !== undefined ? { raw } : {}),
+    };
+    if (Buffer.byteLength(JSON.stringify(item)) > MAX_ITEM_BYTES) {
+      // Content first: an item never points at content that is not there.
+      if (this.content) await this.content.put(id, { ...(html !== undefined ? { html } : {}), ...(text !== undefined ? { text } : {}), attachments, ...(raw !== undefined ? { raw } : {}) });
+      item = { ...base, ...(this.content ? { contentStored: true } : { bodyOmitted: true }) };
+    }
     await this.documents.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
   }
 
@@ -56,6 +70,7 @@ export class DynamoDbEmailStore implements EmailStore, TrackingStore {
 
   async discard(id: string): Promise<void> {
     await this.documents.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: id, sk: EMAIL_SK } }));
+    await this.content?.delete(id);
   }
 
   async get(id: string): Promise<EmailDetails | undefined> {
@@ -74,9 +89,10 @@ export class DynamoDbEmailStore implements EmailStore, TrackingStore {
       items.push(...(page.Items ?? []));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    const emailItem = items.find((item) => item.sk === EMAIL_SK);
-    const email = emailItem ? this.toRecord(emailItem as EmailItem) : undefined;
-    if (!email) return undefined;
+    const emailItem = items.find((item) => item.sk === EMAIL_SK) as EmailItem | undefined;
+    const stored = emailItem ? this.toRecord(emailItem) : undefined;
+    if (!stored) return undefined;
+    const email = emailItem?.contentStored ? { ...stored, ...(await this.storedContent(stored.id)) } : stored;
     return {
       email,
       recipients: items
@@ -170,11 +186,18 @@ export class DynamoDbEmailStore implements EmailStore, TrackingStore {
     }
   }
 
+  private async storedContent(id: string): Promise<Partial<EmailRecord>> {
+    if (!this.content) throw new Error(`email ${id} keeps its content in the content store, and none is configured`);
+    return (await this.content.get(id)) ?? {};
+  }
+
+  /** The record as the item holds it: content kept in the ContentStore is not read here. */
   private toRecord(item: EmailItem): EmailRecord | undefined {
     // DynamoDB deletes expired items lazily, days late: an expired item is already gone to readers.
     if (item.expiresAt <= this.clock.now().getTime() / 1000) return undefined;
-    const { pk, sk: _sk, createdDay: _day, bodyOmitted: _omitted, lastEventRank: _rank, dueShard: _shard, dueAt: _due, ...record } = item;
-    return { ...record, id: pk };
+    const { pk, sk: _sk, createdDay: _day, bodyOmitted: _omitted, contentStored: _stored, lastEventRank: _rank, dueShard: _shard, dueAt: _due, ...record } = item;
+    // Items written before attachments existed have none.
+    return { ...record, attachments: record.attachments ?? [], id: pk };
   }
 
   private expiry(): number {

@@ -1,11 +1,11 @@
-import { SESv2Client, SendEmailCommand, type SendEmailCommandInput } from '@aws-sdk/client-sesv2';
+import { SESv2Client, SendEmailCommand, type Attachment, type EmailContent, type SendEmailCommandInput } from '@aws-sdk/client-sesv2';
 import { formatMailbox } from '../core/addresses';
-import type { EmailDraft } from '../core/email';
+import type { DraftAttachment, EmailDraft } from '../core/email';
 import { OutboxError } from '../core/errors';
 import type { EmailSender, SendContext } from '../core/ports';
 import { MESSAGE_ID_TAG } from '../shared/env';
 
-/** Sends through SES v2 SendEmail with Simple content; every call carries the tracking tag. */
+/** Sends through SES v2 SendEmail (Simple, Template or Raw content); every call carries the tracking tag. */
 export class SesEmailSender implements EmailSender {
   constructor(private readonly ses: SESv2Client) {}
 
@@ -20,31 +20,69 @@ export class SesEmailSender implements EmailSender {
   }
 }
 
+/**
+ * The SendEmail request for a draft: Raw content for a raw message (sent as it is, to the
+ * Destination given, which may differ from its headers), Template content for an SES template,
+ * otherwise Simple content, SES building the MIME (attachments included) itself.
+ */
 export function toSendEmailInput(draft: EmailDraft, context: SendContext): SendEmailCommandInput {
-  const charset = 'UTF-8';
+  const raw = draft.raw !== undefined;
   return {
-    FromEmailAddress: formatMailbox(draft.from),
+    // For Raw content the From header stays as written; this is the identity SES checks.
+    FromEmailAddress: raw ? draft.from.address : formatMailbox(draft.from),
     Destination: {
       ToAddresses: draft.to.map(formatMailbox),
       CcAddresses: draft.cc.map(formatMailbox),
       BccAddresses: draft.bcc.map(formatMailbox),
     },
-    ReplyToAddresses: draft.replyTo.map(formatMailbox),
-    Content: {
-      Simple: {
-        Subject: { Data: draft.subject, Charset: charset },
-        Body: {
-          ...(draft.html !== undefined ? { Html: { Data: draft.html, Charset: charset } } : {}),
-          ...(draft.text !== undefined ? { Text: { Data: draft.text, Charset: charset } } : {}),
-        },
-        ...(draft.headers.length > 0 ? { Headers: draft.headers.map((h) => ({ Name: h.name, Value: h.value })) } : {}),
-      },
-    },
+    // A raw message carries its own Reply-To header.
+    ...(raw ? {} : { ReplyToAddresses: draft.replyTo.map(formatMailbox) }),
+    Content: toEmailContent(draft),
     EmailTags: [
       ...draft.tags.map((t) => ({ Name: t.name, Value: t.value })),
       { Name: MESSAGE_ID_TAG, Value: context.emailId },
     ],
     ...(context.configurationSet ? { ConfigurationSetName: context.configurationSet } : {}),
+  };
+}
+
+function toEmailContent(draft: EmailDraft): EmailContent {
+  if (draft.raw !== undefined) return { Raw: { Data: Buffer.from(draft.raw, 'base64') } };
+  const charset = 'UTF-8';
+  const headers = draft.headers.length > 0 ? { Headers: draft.headers.map((h) => ({ Name: h.name, Value: h.value })) } : {};
+  const attachments = draft.attachments.length > 0 ? { Attachments: draft.attachments.map(toSesAttachment) } : {};
+  if (draft.template) {
+    return {
+      Template: {
+        TemplateName: draft.template.id,
+        TemplateData: JSON.stringify(draft.template.variables),
+        ...headers,
+        ...attachments,
+      },
+    };
+  }
+  return {
+    Simple: {
+      Subject: { Data: draft.subject ?? '', Charset: charset },
+      Body: {
+        ...(draft.html !== undefined ? { Html: { Data: draft.html, Charset: charset } } : {}),
+        ...(draft.text !== undefined ? { Text: { Data: draft.text, Charset: charset } } : {}),
+      },
+      ...headers,
+      ...attachments,
+    },
+  };
+}
+
+function toSesAttachment(attachment: DraftAttachment): Attachment {
+  return {
+    RawContent: Buffer.from(attachment.content, 'base64'),
+    FileName: attachment.filename,
+    ContentType: attachment.contentType,
+    // An inline part (referenced from the HTML as cid:) needs its Content-ID and INLINE disposition.
+    ContentDisposition: attachment.contentId !== undefined ? 'INLINE' : 'ATTACHMENT',
+    ...(attachment.contentId !== undefined ? { ContentId: attachment.contentId } : {}),
+    ContentTransferEncoding: 'BASE64',
   };
 }
 

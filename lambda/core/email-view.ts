@@ -1,4 +1,5 @@
 import { displayMailbox as display, type Mailbox } from './addresses';
+import { base64Size } from './attachments';
 import { recipientsOf, type EmailRecord, type RecipientKind } from './email';
 import type { EmailDetails } from './ports';
 import { notificationTypeOf, type RecipientStatus } from './precedence';
@@ -23,6 +24,10 @@ export interface EmailView {
   readonly message_id: string | null;
   readonly ses_message_id: string | null;
   readonly headers: Record<string, string>;
+  /** The files sent, without their bytes (`size` is the decoded size). A raw message lists none here. */
+  readonly attachments: { filename: string; content_type: string; content_id: string | null; size: number }[];
+  /** The SES template it was sent with, if any; SES rendered the subject and body, so `subject` is empty. */
+  readonly template: { id: string; variables: Readonly<Record<string, string | number>> } | null;
   readonly recipients: { email: string; type: RecipientKind; status: RecipientStatus; updated_at: string | null }[];
   /** The timeline: every SES event once, oldest first, in SES's own words. */
   readonly events: { id: string; type: string; name: string; occurred_at: string; recipients: readonly string[]; detail: object }[];
@@ -44,7 +49,7 @@ export function toEmailView({ email, recipients, events }: EmailDetails): EmailV
     cc: listOrNull(email.cc),
     bcc: listOrNull(email.bcc),
     reply_to: listOrNull(email.replyTo),
-    subject: email.subject,
+    subject: email.subject ?? '',
     html: email.html ?? null,
     text: email.text ?? null,
     created_at: email.createdAt,
@@ -54,6 +59,8 @@ export function toEmailView({ email, recipients, events }: EmailDetails): EmailV
     message_id: email.sesMessageId ?? null,
     ses_message_id: email.sesMessageId ?? null,
     headers: Object.fromEntries(email.headers.map((h) => [h.name, h.value])),
+    attachments: (email.attachments ?? []).map((a) => ({ filename: a.filename, content_type: a.contentType, content_id: a.contentId ?? null, size: base64Size(a.content) })),
+    template: email.template ? { id: email.template.id, variables: email.template.variables } : null,
     recipients: recipientsOf(email).map((r) => {
       const address = r.address.toLowerCase();
       const state = states.get(address);

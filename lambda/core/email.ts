@@ -6,18 +6,48 @@ export interface NameValue {
   readonly value: string;
 }
 
-/** A validated request to send one email, ready for the store and for SES. */
+/** A file sent with an email. The bytes are base64 so a draft serializes as JSON. */
+export interface DraftAttachment {
+  readonly filename: string;
+  /** The file's bytes: standard base64, padded, no line breaks. */
+  readonly content: string;
+  /** Given by the caller, or derived from the file name's extension. */
+  readonly contentType: string;
+  /** Set for an inline part, which the HTML references as `cid:<contentId>`. */
+  readonly contentId?: string;
+}
+
+/** An SES email template stored in the account, by name, with the values of its variables. */
+export interface DraftTemplate {
+  readonly id: string;
+  readonly variables: Readonly<Record<string, string | number>>;
+}
+
+/**
+ * A validated request to send one email, ready for the store and for SES. It goes to SES in one
+ * of three forms: `raw` set (a whole MIME message, sent as it is), `template` set (SES renders the
+ * subject and body), or else the Simple fields (`subject`, `html`/`text`, `attachments`).
+ */
 export interface EmailDraft {
   readonly from: Mailbox;
   readonly to: readonly Mailbox[];
   readonly cc: readonly Mailbox[];
   readonly bcc: readonly Mailbox[];
   readonly replyTo: readonly Mailbox[];
-  readonly subject: string;
+  /** Absent when an SES template gives it, or a raw message has none. */
+  readonly subject?: string;
   readonly html?: string;
   readonly text?: string;
   readonly headers: readonly NameValue[];
   readonly tags: readonly NameValue[];
+  /** Simple and Template content only; a raw message carries its own. */
+  readonly attachments: readonly DraftAttachment[];
+  readonly template?: DraftTemplate;
+  /**
+   * `POST /emails/raw`: the RFC 5322 message, base64, sent to SES as it is. The other content
+   * fields then only describe it (subject, html and text as read from it) for GET /emails/{id}.
+   */
+  readonly raw?: string;
 }
 
 /**

@@ -12,6 +12,8 @@ export const ERROR_KINDS = {
   missing_field: { status: 422, name: 'missing_required_field' },
   invalid_from: { status: 422, name: 'invalid_from_address' },
   invalid_attachment: { status: 422, name: 'invalid_attachment' },
+  /** A virus (or the EICAR test signature) in the content: refused, nothing sent. */
+  virus_found: { status: 422, name: 'security_error' },
   missing_api_key: { status: 401, name: 'missing_api_key' },
   invalid_api_key: { status: 403, name: 'invalid_api_key' },
   restricted_api_key: { status: 401, name: 'restricted_api_key' },

@@ -1,11 +1,12 @@
 import { acceptEmail, type AcceptEmailDeps, type AcceptedEmail } from './accept-email';
 import type { Principal } from './api-keys';
+import { scanDraft, type ContentScanDeps } from './content-scan';
 import { OutboxError } from './errors';
 import type { EmailSender } from './ports';
 import { scheduledAtOf } from './schedule';
 import { parseSendRequest } from './send-request';
 
-export interface SendEmailDeps extends AcceptEmailDeps {
+export interface SendEmailDeps extends AcceptEmailDeps, ContentScanDeps {
   readonly sender: EmailSender;
   readonly configurationSet?: string;
   /** Reports a failure that does not change the answer (the email was sent regardless). */
@@ -15,7 +16,8 @@ export interface SendEmailDeps extends AcceptEmailDeps {
 /**
  * Sends one email synchronously through SES.
  *
- * 1. Validate the body (throws validation errors; nothing stored).
+ * 1. Validate the body (throws validation errors; nothing stored), then scan its content:
+ *    blocked attachment types, the EICAR signature, ClamAV when configured (see scanDraft).
  * 2. Accept it: suppression check, then stored as `queued` (see acceptEmail).
  * 3. Hand it to SES with the configuration set and the `outbox-message-id` tag (see deliverNow).
  *
@@ -26,6 +28,7 @@ export interface SendEmailDeps extends AcceptEmailDeps {
  */
 export async function sendEmail(deps: SendEmailDeps, principal: Principal, body: unknown): Promise<{ id: string }> {
   const draft = parseSendRequest(body);
+  await scanDraft(deps, draft);
   const scheduledAt = scheduledAtOf(body, deps.clock.now());
   if (scheduledAt !== undefined) {
     return { id: (await acceptEmail(deps, principal, draft, 'scheduled', scheduledAt)).email.id };

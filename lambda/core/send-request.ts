@@ -1,6 +1,8 @@
 import { parseMailbox, type Mailbox } from './addresses';
+import { checkMessageSize, parseAttachments } from './attachments';
 import type { EmailDraft, NameValue } from './email';
 import { OutboxError, type ErrorKind } from './errors';
+import { parseTemplate } from './template-request';
 import { MESSAGE_ID_TAG } from '../shared/env';
 
 /** SES: at most 50 recipients per message, To, Cc and Bcc together (SES-FACTS §6). */
@@ -47,12 +49,6 @@ export function parseSendRequest(body: unknown): EmailDraft {
   const problems: Problem[] = [];
   const report = (kind: ErrorKind, message: string) => problems.push({ kind, message });
 
-  for (const field of ['attachments', 'template'] as const) {
-    if (input[field] !== undefined && input[field] !== null) {
-      report('validation', `\`${field}\` is not supported by this version of Outbox yet; send without it.`);
-    }
-  }
-
   const from = parseFrom(input.from, report);
   const to = parseAddressList('to', input.to, report, true);
   const cc = parseAddressList('cc', input.cc, report, false);
@@ -66,14 +62,24 @@ export function parseSendRequest(body: unknown): EmailDraft {
     );
   }
 
-  const subject = parseSubject(input.subject, report);
-  const html = parseBody('html', input.html, report);
-  const text = parseBody('text', input.text, report);
-  if (html === undefined && text === undefined && !problems.some((p) => p.message.includes('`html`') || p.message.includes('`text`'))) {
-    report('missing_field', 'Missing `html` or `text`: an email needs a body.');
+  const template = parseTemplate(input.template, report);
+  const withTemplate = input.template !== undefined && input.template !== null;
+  // SES renders a stored template's subject and body itself: there is nowhere to put others.
+  for (const field of withTemplate ? (['subject', 'html', 'text'] as const) : []) {
+    if (input[field] !== undefined && input[field] !== null && input[field] !== '') {
+      report('validation', `\`${field}\` cannot be given with \`template\`: SES takes the subject and body from the stored template. Pass the value as a template variable instead.`);
+    }
+  }
+  const subject = withTemplate ? undefined : parseSubject(input.subject, report);
+  const html = withTemplate ? undefined : parseBody('html', input.html, report);
+  const text = withTemplate ? undefined : parseBody('text', input.text, report);
+  if (!withTemplate && html === undefined && text === undefined && !problems.some((p) => p.message.includes('`html`') || p.message.includes('`text`'))) {
+    report('missing_field', 'Missing `html` or `text`: an email needs a body (or a `template`).');
   }
   const headers = parseHeaders(input.headers, report);
   const tags = parseTags(input.tags, report);
+  const attachments = parseAttachments(input.attachments, report);
+  checkMessageSize([html, text], attachments, report);
 
   if (problems.length > 0) {
     throw new OutboxError(problems[0]!.kind, problems.map((p) => p.message).join(' '));
@@ -84,15 +90,17 @@ export function parseSendRequest(body: unknown): EmailDraft {
     cc,
     bcc,
     replyTo,
-    subject: subject!,
+    ...(subject !== undefined ? { subject } : {}),
     ...(html !== undefined ? { html } : {}),
     ...(text !== undefined ? { text } : {}),
     headers,
     tags,
+    attachments,
+    ...(template ? { template } : {}),
   };
 }
 
-type Report = (kind: ErrorKind, message: string) => void;
+export type Report = (kind: ErrorKind, message: string) => void;
 
 function parseFrom(value: unknown, report: Report): Mailbox | undefined {
   if (value === undefined || value === null || value === '') {
@@ -111,7 +119,8 @@ function parseFrom(value: unknown, report: Report): Mailbox | undefined {
   return parsed.mailbox;
 }
 
-function parseAddressList(field: string, value: unknown, report: Report, required: boolean): Mailbox[] {
+/** Reads a recipient field (`to`, `cc`, `bcc`, `reply_to`): one address or a list. Shared with the raw route. */
+export function parseAddressList(field: string, value: unknown, report: Report, required: boolean): Mailbox[] {
   if (value === undefined || value === null) {
     if (required) report('missing_field', `Missing \`${field}\`: give at least one recipient address.`);
     return [];
@@ -199,7 +208,8 @@ function parseHeaders(value: unknown, report: Report): NameValue[] {
   return headers;
 }
 
-function parseTags(value: unknown, report: Report): NameValue[] {
+/** Reads `tags` (SES message tags). Shared with the raw route. */
+export function parseTags(value: unknown, report: Report): NameValue[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) {
     report('validation', '`tags` must be a list of `{ "name": ..., "value": ... }` objects.');

@@ -1,4 +1,5 @@
 import type { Principal } from '../core/api-keys';
+import type { VirusScanner } from '../core/content-scan';
 import { OutboxError } from '../core/errors';
 import type { IdempotencyStore } from '../core/idempotency';
 import type { ApiKeyStore, Clock, EmailSender, EmailStore } from '../core/ports';
@@ -40,6 +41,8 @@ export interface ApiDeps {
   /** Local mode: webhook endpoints may be http and loopback or private addresses. */
   readonly allowPrivateWebhookUrls: boolean;
   readonly clock: Clock;
+  /** A ClamAV daemon (OUTBOX_CLAMD); unset, only the built-in content checks run. */
+  readonly virusScanner?: VirusScanner;
   readonly configurationSet?: string;
   readonly retentionDays: number;
   readonly log: (message: string, error?: unknown) => void;

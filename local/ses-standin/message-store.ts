@@ -3,7 +3,7 @@ import type { AcceptedMessage } from './types';
 /** At most this many accepted messages are kept; the oldest go first. */
 export const MAX_KEPT_MESSAGES = 10_000;
 /**
- * At most about this many bytes of message content are kept (raw MIME, text, HTML), so a few
+ * At most about this many bytes of message content are kept (MIME, text, HTML), so a few
  * thousand large raw messages cannot exhaust memory; the oldest go first, the newest always stays.
  */
 export const MAX_KEPT_BYTES = 256 * 1024 * 1024;
@@ -58,5 +58,6 @@ export class MessageStore {
 }
 
 function weight(message: AcceptedMessage): number {
-  return (message.raw?.length ?? 0) + (message.text?.length ?? 0) + (message.html?.length ?? 0) + 1024;
+  // For Raw, `mime` and `raw` are the same string.
+  return message.mime.length + (message.text?.length ?? 0) + (message.html?.length ?? 0) + 1024;
 }

@@ -19,10 +19,19 @@ export const MAX_RECIPIENTS = 50;
 /** Custom headers per Simple/Template message (SES-FACTS §5). */
 export const MAX_HEADERS = 15;
 
+/** A stored template's parts, with `{{name}}` placeholders. */
+export interface StoredTemplate {
+  readonly subject?: string;
+  readonly text?: string;
+  readonly html?: string;
+}
+
 /** A SendEmail request that passed validation, with what the account checks need. */
 export interface DecodedSendEmail {
-  /** The message as it will be kept, less the ID and time the HTTP layer adds. */
-  readonly message: Omit<AcceptedMessage, 'messageId' | 'receivedAt'>;
+  /** The message as it will be kept, less the ID, time and MIME rendering the HTTP layer adds. */
+  readonly message: Omit<AcceptedMessage, 'messageId' | 'receivedAt' | 'mime'>;
+  /** Simple/Template: each attachment's bytes, in the order of `message.attachments` (for the MIME rendering). */
+  readonly attachmentContents: readonly Buffer[];
   /**
    * Every sender identity SES checks: FromEmailAddress and any From, Sender or Return-Path header
    * ("This error can pertain to the From, Source, Sender, or Return-Path address", AWS
@@ -31,8 +40,11 @@ export interface DecodedSendEmail {
   readonly senders: readonly { readonly given: string; readonly address: string }[];
 }
 
-/** Decodes and validates a SendEmail body; throws an `SesError` naming the first problem found. */
-export function decodeSendEmail(body: unknown): DecodedSendEmail {
+/**
+ * Decodes and validates a SendEmail body; throws an `SesError` naming the first problem found.
+ * `templates` are the stored templates a Template send by name is rendered from.
+ */
+export function decodeSendEmail(body: unknown, templates: ReadonlyMap<string, StoredTemplate> = new Map()): DecodedSendEmail {
   const request = object(body, 'request body') ?? {};
   const content = object(request['Content'], 'Content');
   if (!content) throw badRequest('Missing required field: Content.');
@@ -45,9 +57,9 @@ export function decodeSendEmail(body: unknown): DecodedSendEmail {
     case 'Raw':
       return decodeRaw(object(content['Raw'], 'Content.Raw')!, common);
     case 'Template':
-      return decodeStructured('Template', object(content['Template'], 'Content.Template')!, common);
+      return decodeStructured('Template', object(content['Template'], 'Content.Template')!, common, templates);
     default:
-      return decodeStructured('Simple', object(content['Simple'], 'Content.Simple')!, common);
+      return decodeStructured('Simple', object(content['Simple'], 'Content.Simple')!, common, templates);
   }
 }
 
@@ -120,7 +132,7 @@ function decodeCommon(request: Json): Common {
   };
 }
 
-function decodeStructured(kind: 'Simple' | 'Template', part: Json, common: Common): DecodedSendEmail {
+function decodeStructured(kind: 'Simple' | 'Template', part: Json, common: Common, templates: ReadonlyMap<string, StoredTemplate>): DecodedSendEmail {
   const path = `Content.${kind}`;
   // FromEmailAddress is required unless Raw supplies a From header. v1 said this for a missing
   // source (observed); v2's wording is not documented.
@@ -128,7 +140,8 @@ function decodeStructured(kind: 'Simple' | 'Template', part: Json, common: Commo
   const headers = (list(part['Headers'], `${path}.Headers`) ?? []).map((h, i) => decodeHeader(h, `${path}.Headers[${i}]`));
   if (headers.length > MAX_HEADERS) throw badRequest(`Too many headers in ${path}.Headers: ${headers.length}; at most ${MAX_HEADERS} are allowed.`);
   const attachmentInputs = list(part['Attachments'], `${path}.Attachments`) ?? [];
-  const attachments = attachmentInputs.map((a, i) => decodeAttachment(a, `${path}.Attachments[${i}]`));
+  const decodedAttachments = attachmentInputs.map((a, i) => decodeAttachment(a, `${path}.Attachments[${i}]`));
+  const attachments = decodedAttachments.map((a) => a.attachment);
 
   let subject: string | undefined;
   let text: string | undefined;
@@ -160,11 +173,13 @@ function decodeStructured(kind: 'Simple' | 'Template', part: Json, common: Commo
           ...optional('html', string(inline['Html'], `${path}.TemplateContent.Html`)),
         }
       : undefined;
-    // Only inline content can be rendered: the stand-in keeps no stored templates. Rendering
-    // problems are not errors here; real SES reports them later as a Rendering Failure event.
-    if (content?.subject !== undefined) subject = render(content.subject, values);
-    if (content?.text !== undefined) text = render(content.text, values);
-    if (content?.html !== undefined) html = render(content.html, values);
+    // Inline content, or a template stored in the stand-in (`templates` option, putTemplate), is
+    // rendered; any other name is accepted unrendered. Rendering problems are not errors here;
+    // real SES reports them later as a Rendering Failure event.
+    const source = content ?? (name !== undefined ? templates.get(name) : undefined);
+    if (source?.subject !== undefined) subject = render(source.subject, values);
+    if (source?.text !== undefined) text = render(source.text, values);
+    if (source?.html !== undefined) html = render(source.html, values);
     template = { ...optional('name', name), ...optional('arn', arn), ...optional('data', data), ...(content ? { content } : {}) };
   }
 
@@ -191,6 +206,7 @@ function decodeStructured(kind: 'Simple' | 'Template', part: Json, common: Commo
       ...(common.listManagementOptions ? { listManagementOptions: common.listManagementOptions } : {}),
       sizeBytes,
     },
+    attachmentContents: decodedAttachments.map((a) => a.content),
     senders: [
       { given: common.from.given, address: common.from.mailbox.address },
       ...headerSenders(headers),
@@ -252,6 +268,7 @@ function decodeRaw(part: Json, common: Common): DecodedSendEmail {
       ...(common.listManagementOptions ? { listManagementOptions: common.listManagementOptions } : {}),
       sizeBytes: bytes.length,
     },
+    attachmentContents: [],
     senders: [
       ...(common.from ? [{ given: common.from.given, address: common.from.mailbox.address }] : []),
       ...fromMailboxes.map((m) => ({ given: fromHeader.trim(), address: m.address })),
@@ -355,7 +372,7 @@ function checkFileName(fileName: string): void {
 const DISPOSITIONS = new Set(['ATTACHMENT', 'INLINE']);
 const TRANSFER_ENCODINGS = new Set(['BASE64', 'QUOTED_PRINTABLE', 'SEVEN_BIT']);
 
-function decodeAttachment(input: unknown, path: string): AcceptedAttachment {
+function decodeAttachment(input: unknown, path: string): { attachment: AcceptedAttachment; content: Buffer } {
   const attachment = object(input, path) ?? {};
   const content = blob(attachment['RawContent'], `${path}.RawContent`);
   const fileName = string(attachment['FileName'], `${path}.FileName`);
@@ -371,11 +388,14 @@ function decodeAttachment(input: unknown, path: string): AcceptedAttachment {
   const contentType = string(attachment['ContentType'], `${path}.ContentType`);
   const contentId = string(attachment['ContentId'], `${path}.ContentId`);
   return {
-    filename: fileName,
-    ...optional('contentType', contentType),
-    disposition: disposition as 'ATTACHMENT' | 'INLINE',
-    ...optional('contentId', contentId),
-    size: content.length,
+    attachment: {
+      filename: fileName,
+      ...optional('contentType', contentType),
+      disposition: disposition as 'ATTACHMENT' | 'INLINE',
+      ...optional('contentId', contentId),
+      size: content.length,
+    },
+    content,
   };
 }
 

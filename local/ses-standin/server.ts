@@ -6,7 +6,8 @@ import { sesMessageId } from './message-id';
 import { MessageStore } from './message-store';
 import { NotificationScheduler } from './notification-scheduler';
 import { TokenBucket } from './rate-limiter';
-import { checkConfigurationSet, decodeSendEmail, unverifiedSenderError } from './send-email';
+import { composeMime } from './compose';
+import { checkConfigurationSet, decodeSendEmail, unverifiedSenderError, type StoredTemplate } from './send-email';
 import { DEFAULT_ACCOUNT_ID } from './simulator';
 import type { SnsEnvelope } from './sns-envelope';
 import type { AcceptedMessage } from './types';
@@ -45,6 +46,11 @@ export interface SesStandInOptions {
   topicArn?: string;
   /** `sendingAccountId` and the account in ARNs. Default `000000000000`. */
   accountId?: string;
+  /**
+   * Email templates by name (`{{name}}` placeholders), so Template sends by name render. Any other
+   * name is still accepted, as it would not be in SES, and kept unrendered.
+   */
+  templates?: Readonly<Record<string, StoredTemplate>>;
 }
 
 /** An SES error to answer the next SendEmail calls with, whatever they contain. */
@@ -80,6 +86,8 @@ export interface SesStandIn {
   onNotification(listener: (envelope: SnsEnvelope) => void): () => void;
   /** Turns the simulated events on or off for messages accepted from now on. */
   setSimulateEvents(enabled: boolean): void;
+  /** Stores (or replaces) a template that Template sends by this name are rendered from. */
+  putTemplate(name: string, template: StoredTemplate): void;
   /** Makes the next `times` SendEmail calls fail with this error (for testing error handling). */
   failNextSends(fault: SesFault, times?: number): void;
   stop(): Promise<void>;
@@ -110,6 +118,7 @@ export async function startSesStandIn(options: SesStandInOptions = {}): Promise<
     ? new Set(options.verifiedIdentities.map((i) => i.trim().toLowerCase()))
     : undefined;
   const configurationSets = options.configurationSets ? new Set(options.configurationSets) : undefined;
+  const templates = new Map<string, StoredTemplate>(Object.entries(options.templates ?? {}));
   const store = new MessageStore();
   const accountId = options.accountId ?? DEFAULT_ACCOUNT_ID;
   const notifications = new NotificationScheduler(
@@ -130,10 +139,10 @@ export async function startSesStandIn(options: SesStandInOptions = {}): Promise<
     return sentLog.reduce((sum, entry) => sum + entry.count, 0);
   }
 
-  function sendEmail(body: unknown): { MessageId: string } {
+  async function sendEmail(body: unknown): Promise<{ MessageId: string }> {
     const fault = faults.shift();
     if (fault) throw fault;
-    const decoded = decodeSendEmail(body);
+    const decoded = decodeSendEmail(body, templates);
     checkConfigurationSet(decoded.message.configurationSetName, configurationSets);
     if (paused) throw new SesError('SendingPausedException', 'Sending is paused for this account.', 400);
     const unverified = unverifiedSenderError(decoded, identities, region);
@@ -144,10 +153,10 @@ export async function startSesStandIn(options: SesStandInOptions = {}): Promise<
       throw new SesError('TooManyRequestsException', 'Maximum sending rate exceeded.', 429);
     }
     const now = clock();
+    const accepted = { messageId: sesMessageId(region, now), receivedAt: new Date(now).toISOString(), ...decoded.message };
     const message: AcceptedMessage = {
-      messageId: sesMessageId(region, now),
-      receivedAt: new Date(now).toISOString(),
-      ...decoded.message,
+      ...accepted,
+      mime: accepted.raw ?? (await composeMime(accepted, decoded.attachmentContents)),
     };
     // Simulator mail counts against the rate but not the daily quota (SES-FACTS §4).
     const counted = message.recipients.filter((r) => !r.toLowerCase().endsWith(SIMULATOR_DOMAIN)).length;
@@ -180,7 +189,7 @@ export async function startSesStandIn(options: SesStandInOptions = {}): Promise<
     if (body === 'too-large') {
       throw new SesError('RequestEntityTooLargeException', `Request body is larger than ${maxRequestBytes} bytes.`, 413);
     }
-    if (method === 'POST' && path === '/v2/email/outbound-emails') return sendJson(res, 200, sendEmail(parseJson(body)));
+    if (method === 'POST' && path === '/v2/email/outbound-emails') return sendJson(res, 200, await sendEmail(parseJson(body)));
     if (method === 'GET' && path === '/v2/email/account') return sendJson(res, 200, getAccount());
     if (path === '/_local/messages' && method === 'GET') return sendJson(res, 200, { data: store.all().slice().reverse() });
     if (path === '/_local/messages' && method === 'DELETE') {
@@ -240,6 +249,9 @@ export async function startSesStandIn(options: SesStandInOptions = {}): Promise<
     onNotification: (listener) => notifications.subscribe(listener),
     setSimulateEvents: (enabled) => {
       notifications.enabled = enabled;
+    },
+    putTemplate: (name, template) => {
+      templates.set(name, template);
     },
     failNextSends: (fault, times = 1) => {
       const status = fault.statusCode ?? STATUS_OF[fault.name as SesErrorName] ?? 400;

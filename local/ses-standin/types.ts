@@ -45,6 +45,14 @@ export interface AcceptedMessage {
   readonly attachments: readonly AcceptedAttachment[];
   /** Raw only: the message as sent (base64 `Data` decoded, read as UTF-8). */
   readonly raw?: string;
+  /**
+   * The message as MIME, to parse back (e.g. with mailparser). Raw: the message as sent, like
+   * `raw`. Simple/Template: rendered by nodemailer's MailComposer from what SES received (From,
+   * To, Cc, Reply-To, Subject, Message-ID `<messageId@email.amazonses.com>`, the custom headers,
+   * text, HTML, attachments with their disposition and Content-ID). SES builds its own MIME, so
+   * boundaries, header order and encodings differ; the content is the same. Bcc is not written.
+   */
+  readonly mime: string;
   readonly template?: {
     readonly name?: string;
     readonly arn?: string;

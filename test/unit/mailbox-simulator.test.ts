@@ -36,6 +36,7 @@ function message(recipients: { to?: string[]; cc?: string[]; bcc?: string[] }, o
     text: 'Thanks!',
     headers: [],
     attachments: [],
+    mime: 'From: Outbox <hello@example.com>\r\nSubject: Your receipt\r\n\r\nThanks!\r\n',
     configurationSetName: 'outbox-events',
     tags: [{ name: 'outbox-message-id', value: 'msg_01' }],
     sizeBytes: 1024,

@@ -23,6 +23,7 @@ const email: EmailRecord = {
   text: 'Hi',
   headers: [],
   tags: [{ name: 'category', value: 'welcome' }],
+  attachments: [],
 };
 
 describe('toNotificationPayload', () => {

@@ -69,7 +69,6 @@ describe('parseSendRequest', () => {
     ['a tag with a space', { ...valid, tags: [{ name: 'my tag', value: 'x' }] }, 'validation', /tags\[0\]`\.name must be/],
     ['a tag value with a space', { ...valid, tags: [{ name: 'ok', value: 'a b' }] }, 'validation', /tags\[0\]`\.value must be/],
     ['the reserved tag', { ...valid, tags: [{ name: 'outbox-message-id', value: 'x' }] }, 'validation', /reserved/],
-    ['attachments (not yet supported)', { ...valid, attachments: [{ filename: 'a.txt', content: 'aGk=' }] }, 'validation', /`attachments` is not supported/],
   ])('refuses %s', (_case, body, kind, message) => {
     const error = refusal(body);
     expect(error.kind).toBe(kind);

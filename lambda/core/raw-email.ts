@@ -1,0 +1,255 @@
+import { acceptEmail } from './accept-email';
+import { parseMailbox, type Mailbox } from './addresses';
+import type { Principal } from './api-keys';
+import { canonicalBase64, MAX_MESSAGE_BYTES } from './attachments';
+import { scanDraft } from './content-scan';
+import type { EmailDraft } from './email';
+import { OutboxError, type ErrorKind } from './errors';
+import { readMimeMessage, type HeaderMailbox, type MimeMessage } from './mime-message';
+import { deliverNow, type SendEmailDeps } from './send-email';
+import { MAX_RECIPIENTS, parseAddressList, parseTags } from './send-request';
+
+/** RFC 5322 §2.1.1 (and SES, SES-FACTS §5): at most 998 characters per line, CRLF excluded. */
+const MAX_LINE_LENGTH = 998;
+/** A header field line: a name of printable ASCII but the colon, then a colon. */
+const HEADER_LINE = /^[\x21-\x39\x3b-\x7e]+:/;
+/**
+ * `/emails` fields that do not apply here: the message carries its own content, and a
+ * silently ignored field would surprise.
+ */
+const NOT_FOR_RAW: Readonly<Record<string, string>> = {
+  subject: 'the raw message carries its own Subject header',
+  html: 'the raw message carries its own body',
+  text: 'the raw message carries its own body',
+  attachments: 'put attachments in the raw message as MIME parts',
+  headers: 'put headers in the raw message itself',
+  reply_to: 'put a Reply-To header in the raw message',
+  template: 'templates are sent through POST /emails',
+  scheduled_at: 'raw messages are sent at once',
+};
+
+interface Problem {
+  readonly kind: ErrorKind;
+  readonly message: string;
+}
+
+/** A validated `POST /emails/raw` request: the draft, and the message as parsed (for the scan). */
+export interface RawSendRequest {
+  readonly draft: EmailDraft;
+  readonly message: MimeMessage;
+}
+
+/**
+ * Validates a `POST /emails/raw` body (Outbox's extension, the SendRawEmail path):
+ * `{ "raw": "<base64 RFC 5322 message>", "from"?, "to"?, "cc"?, "bcc"?, "tags"? }`.
+ *
+ * - `raw` must be base64 of a message that starts with header fields, separates them from the
+ *   body with a blank line, keeps lines within 998 characters, and fits SES's 40 MB.
+ * - From: the message's From header must name a mailbox. `from` in the body, when given, is the
+ *   identity SES checks and sends from (SES's FromEmailAddress); the From header stays as written.
+ * - Recipients: the message's To and Cc headers, unless the body gives `to`, `cc` or `bcc`, in
+ *   which case those alone are the SES Destination. At most 50, as for /emails.
+ * - Refused headers: `X-SES-*` (X-SES-CONFIGURATION-SET and X-SES-MESSAGE-TAGS would change the
+ *   configuration set or tags SES applies and defeat tracking; the ARN headers change the sending
+ *   identity), and `Bcc` (SES sends a raw message as it is, so every recipient would read it).
+ *
+ * Throws one OutboxError naming every problem found; the kind is the first problem's.
+ */
+export async function parseRawSendRequest(body: unknown): Promise<RawSendRequest> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new OutboxError('malformed_body', 'The request body must be a JSON object: `{ "raw": "<base64 of an RFC 5322 message>" }`.');
+  }
+  const input = body as Record<string, unknown>;
+  const problems: Problem[] = [];
+  const report = (kind: ErrorKind, message: string) => problems.push({ kind, message });
+  const fail = (): never => {
+    throw new OutboxError(problems[0]!.kind, problems.map((p) => p.message).join(' '));
+  };
+
+  for (const [field, reason] of Object.entries(NOT_FOR_RAW)) {
+    if (input[field] !== undefined && input[field] !== null) report('validation', `\`${field}\` does not apply to /emails/raw: ${reason}.`);
+  }
+  const bytes = readRaw(input.raw, report);
+  const fromOverride = readFromOverride(input.from, report);
+  const overridden = ['to', 'cc', 'bcc'].some((field) => input[field] !== undefined && input[field] !== null);
+  const to = parseAddressList('to', input.to, report, false);
+  const cc = parseAddressList('cc', input.cc, report, false);
+  const bcc = parseAddressList('bcc', input.bcc, report, false);
+  const tags = parseTags(input.tags, report);
+  if (bytes === undefined) return fail();
+
+  checkStructure(bytes, report);
+  if (problems.length > 0) return fail();
+
+  let message: MimeMessage;
+  try {
+    message = await readMimeMessage(bytes);
+  } catch (error) {
+    throw new OutboxError('validation', `\`raw\` could not be read as a MIME message (${error instanceof Error ? error.message : 'parse error'}).`, { cause: error });
+  }
+
+  for (const header of message.headers) {
+    const name = header.name.toLowerCase();
+    if (name.startsWith('x-ses-')) {
+      report(
+        'validation',
+        `The raw message has a \`${header.name}\` header, which Outbox refuses: X-SES-* headers would change the configuration set, tags or sending identity SES applies, and Outbox's tracking depends on them. Remove it; give tags in \`tags\`.`,
+      );
+    } else if (name === 'bcc') {
+      report('validation', 'The raw message has a `Bcc` header, which every recipient would see (SES sends a raw message as it is). Remove it and list those addresses in `bcc`.');
+    }
+  }
+
+  const from = headerFrom(message, report);
+  const destination = overridden
+    ? { to, cc, bcc }
+    : { to: headerMailboxes('To', message.to, report), cc: headerMailboxes('Cc', message.cc, report), bcc: [] };
+  const count = destination.to.length + destination.cc.length + destination.bcc.length;
+  // A message whose header recipients are all invalid already has its problem named.
+  if (count === 0 && (overridden || message.to.length + message.cc.length === 0)) {
+    report(
+      'missing_field',
+      overridden
+        ? 'Give at least one recipient in `to`, `cc` or `bcc`.'
+        : 'The raw message names no recipients (no To or Cc header): add them, or give `to`, `cc` or `bcc` in the request.',
+    );
+  }
+  if (count > MAX_RECIPIENTS) {
+    report('validation', `An email can have at most ${MAX_RECIPIENTS} recipients; this one has ${count}. Split it into several emails.`);
+  }
+  if (problems.length > 0) return fail();
+
+  const replyTo = message.replyTo.flatMap((m) => {
+    const parsed = parseMailbox(m.address);
+    return parsed.ok ? [withName(parsed.mailbox, m.name)] : [];
+  });
+  const draft: EmailDraft = {
+    from: fromOverride ?? from!,
+    ...destination,
+    replyTo,
+    ...(message.subject !== undefined ? { subject: message.subject } : {}),
+    ...(message.html !== undefined ? { html: message.html } : {}),
+    ...(message.text !== undefined ? { text: message.text } : {}),
+    headers: [],
+    tags,
+    attachments: [],
+    raw: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),
+  };
+  return { draft, message };
+}
+
+/**
+ * Sends one raw MIME message synchronously through SES (Raw content).
+ *
+ * 1. Validate the body and parse the message (throws validation errors; nothing stored).
+ * 2. Scan it: blocked attachment types in every named part, the EICAR signature, ClamAV when
+ *    configured (see scanDraft).
+ * 3. Accept it: suppression check, then stored as `queued` with subject, from and recipients
+ *    read from it (see acceptEmail).
+ * 4. Hand it to SES (see deliverNow).
+ *
+ * Not idempotent: each call sends a new email.
+ */
+export async function sendRawEmail(deps: SendEmailDeps, principal: Principal, body: unknown): Promise<{ id: string }> {
+  const { draft, message } = await parseRawSendRequest(body);
+  await scanDraft(deps, draft, message);
+  const accepted = await acceptEmail(deps, principal, draft);
+  await deliverNow(deps, accepted);
+  return { id: accepted.email.id };
+}
+
+type Report = (kind: ErrorKind, message: string) => void;
+
+function readRaw(value: unknown, report: Report): Buffer | undefined {
+  if (value === undefined || value === null || value === '') {
+    report('missing_field', 'Missing `raw`: give the whole RFC 5322 message (headers, a blank line, the body), base64-encoded.');
+    return undefined;
+  }
+  if (typeof value !== 'string') {
+    report('validation', '`raw` must be a string: the message, base64-encoded.');
+    return undefined;
+  }
+  const canonical = canonicalBase64(value);
+  if (canonical === undefined) {
+    report('validation', '`raw` is not valid base64 (standard alphabet A-Z a-z 0-9 + /, with = padding at the end only).');
+    return undefined;
+  }
+  const bytes = Buffer.from(canonical, 'base64');
+  if (bytes.length > MAX_MESSAGE_BYTES) {
+    report(
+      'validation',
+      `The raw message is ${(bytes.length / 1048576).toFixed(1)} MB; SES takes at most 40 MB per message (and an Outbox request carries at most about 6 MB).`,
+    );
+    return undefined;
+  }
+  return bytes;
+}
+
+function readFromOverride(value: unknown, report: Report): Mailbox | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') {
+    report('invalid_from', '`from` must be a string such as `Name <email@example.com>`.');
+    return undefined;
+  }
+  const parsed = parseMailbox(value);
+  if (!parsed.ok) {
+    report('invalid_from', `\`from\` ${parsed.reason}: use \`email@example.com\` or \`Name <email@example.com>\`.`);
+    return undefined;
+  }
+  return parsed.mailbox;
+}
+
+/** The shape SES requires before reading a raw message at all (SES-FACTS §5, Raw). */
+function checkStructure(bytes: Buffer, report: Report): void {
+  // One character per byte, so lengths are byte counts and no decoding can fail.
+  const text = bytes.toString('latin1');
+  const separator = /\r?\n\r?\n/.exec(text);
+  const firstLine = text.slice(0, text.search(/\r?\n|$/));
+  if (!HEADER_LINE.test(firstLine) || !separator) {
+    report(
+      'validation',
+      '`raw` is not an RFC 5322 message: it must start with header fields (`Name: value` lines such as `From:`), then a blank line, then the body.',
+    );
+    return;
+  }
+  let lineNumber = 0;
+  for (const line of text.split(/\r?\n/)) {
+    lineNumber++;
+    if (line.length > MAX_LINE_LENGTH) {
+      report('validation', `Line ${lineNumber} of the raw message is ${line.length} characters; SES (and RFC 5322) allow at most ${MAX_LINE_LENGTH}. Use a transfer encoding (base64 or quoted-printable) for long lines.`);
+      return;
+    }
+  }
+}
+
+function headerFrom(message: MimeMessage, report: Report): Mailbox | undefined {
+  const header = message.headers.find((h) => h.name.toLowerCase() === 'from');
+  if (!header || !message.from) {
+    report(
+      header ? 'invalid_from' : 'missing_field',
+      header ? `The raw message's From header (${JSON.stringify(header.value.slice(0, 80))}) names no mailbox.` : 'The raw message has no From header: SES needs one to send it.',
+    );
+    return undefined;
+  }
+  const parsed = parseMailbox(message.from.address);
+  if (!parsed.ok) {
+    report('invalid_from', `The raw message's From address ${parsed.reason}: ${JSON.stringify(message.from.address.slice(0, 80))}.`);
+    return undefined;
+  }
+  return withName(parsed.mailbox, message.from.name);
+}
+
+function headerMailboxes(header: string, mailboxes: readonly HeaderMailbox[], report: Report): Mailbox[] {
+  const valid: Mailbox[] = [];
+  for (const m of mailboxes) {
+    const parsed = parseMailbox(m.address);
+    if (parsed.ok) valid.push(withName(parsed.mailbox, m.name));
+    else report('validation', `The raw message's ${header} header has an address that ${parsed.reason}: ${JSON.stringify(m.address.slice(0, 80))}.`);
+  }
+  return valid;
+}
+
+function withName(mailbox: Mailbox, name: string): Mailbox {
+  const trimmed = name.trim();
+  return trimmed ? { address: mailbox.address, name: trimmed } : { address: mailbox.address };
+}

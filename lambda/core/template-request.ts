@@ -1,0 +1,61 @@
+import type { DraftTemplate } from './email';
+import type { ErrorKind } from './errors';
+
+/** SES template names: letters, digits, underscores and dashes, at most 64 (as SES names its resources). */
+const TEMPLATE_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+const MAX_VARIABLES = 1000;
+const MAX_VARIABLE_NAME_LENGTH = 256;
+
+type Report = (kind: ErrorKind, message: string) => void;
+
+/**
+ * Reads `template: { id, variables? }` (the resend SDK's EmailTemplateOptions). `id` names an SES
+ * template stored in the account; `variables` (strings or numbers) become SES's `TemplateData`.
+ * SES renders the subject and body from the stored template, so the body fields do not apply.
+ */
+export function parseTemplate(value: unknown, report: Report): DraftTemplate | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    report('validation', '`template` must be an object: `{ "id": "<SES template name>", "variables": { ... } }`.');
+    return undefined;
+  }
+  const { id, variables } = value as Record<string, unknown>;
+  let ok = true;
+  if (id === undefined || id === null || id === '') {
+    report('missing_field', 'Missing `template.id`: give the name of an SES email template.');
+    ok = false;
+  } else if (typeof id !== 'string' || !TEMPLATE_NAME_PATTERN.test(id)) {
+    report('validation', `\`template.id\` must be an SES template name: 1-64 letters, digits, underscores or dashes; got ${JSON.stringify(String(id)).slice(0, 80)}.`);
+    ok = false;
+  }
+  const parsed = parseVariables(variables, report);
+  if (!ok || parsed === undefined) return undefined;
+  return { id: id as string, variables: parsed };
+}
+
+function parseVariables(value: unknown, report: Report): Record<string, string | number> | undefined {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    report('validation', '`template.variables` must be an object of names to strings or numbers.');
+    return undefined;
+  }
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length > MAX_VARIABLES) {
+    report('validation', `\`template.variables\` has ${entries.length} entries; the limit is ${MAX_VARIABLES}.`);
+    return undefined;
+  }
+  const variables: Record<string, string | number> = {};
+  let ok = true;
+  for (const [name, variable] of entries) {
+    if (name === '' || name.length > MAX_VARIABLE_NAME_LENGTH) {
+      report('validation', `\`template.variables\` names must be 1-${MAX_VARIABLE_NAME_LENGTH} characters.`);
+      ok = false;
+    } else if (typeof variable === 'string' || (typeof variable === 'number' && Number.isFinite(variable))) {
+      variables[name] = variable;
+    } else {
+      report('validation', `\`template.variables.${name}\` must be a string or a number.`);
+      ok = false;
+    }
+  }
+  return ok ? variables : undefined;
+}
