@@ -1,4 +1,6 @@
+import { readSchedulerConfig } from '../../lambda/config';
 import { toErrorBody } from '../../lambda/core/errors';
+import { handleSchedulerTick } from '../../lambda/entrypoints/scheduler-tick';
 import { cancelEmail, releaseDueEmails, rescheduleEmail, type DueEmail } from '../../lambda/core/scheduler';
 import { sendEmail } from '../../lambda/core/send-email';
 import { toEmailView } from '../../lambda/core/email-view';
@@ -209,5 +211,32 @@ describe('releaseDueEmails', () => {
     };
     expect(await releaseDueEmails(t.schedulerDeps)).toMatchObject({ released: 1 });
     expect(t.warnings[0]).toMatch(/could not clear the due entry/);
+  });
+});
+
+describe('handleSchedulerTick', () => {
+  it('runs passes while more is due, so a large batch due at once goes in one tick', async () => {
+    const t = setup();
+    for (let i = 0; i < 1_200; i++) await t.scheduleEmail('in 1 minute');
+    t.setNow('2026-11-28T10:01:00.000Z');
+    expect(await handleSchedulerTick({ ...t.schedulerDeps, log: () => undefined })).toEqual({ released: 1_200, skipped: 0, more: false });
+    expect(t.outbound.jobs).toHaveLength(1_200);
+  });
+
+  it('stops when its time budget is spent, leaving the rest to the next tick', async () => {
+    const t = setup();
+    for (let i = 0; i < 1_100; i++) await t.scheduleEmail('in 1 minute');
+    t.setNow('2026-11-28T10:01:00.000Z');
+    expect(await handleSchedulerTick({ ...t.schedulerDeps, log: () => undefined }, 0)).toEqual({ released: 1_000, skipped: 0, more: true });
+  });
+});
+
+describe('readSchedulerConfig', () => {
+  it('reads the emails table and the outbound queue', () => {
+    expect(readSchedulerConfig({ OUTBOX_EMAILS_TABLE: 'emails', OUTBOX_OUTBOUND_QUEUE_URL: 'https://sqs/q' })).toEqual({ emailsTable: 'emails', outboundQueueUrl: 'https://sqs/q' });
+  });
+
+  it('names every missing variable at once', () => {
+    expect(() => readSchedulerConfig({})).toThrow('Missing environment variables: OUTBOX_EMAILS_TABLE, OUTBOX_OUTBOUND_QUEUE_URL');
   });
 });
