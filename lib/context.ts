@@ -9,6 +9,8 @@ export const CONTEXT = {
   alarmEmail: 'outbox:alarmEmail',
   softBounceLimit: 'outbox:softBounceLimit',
   softBounceWindowDays: 'outbox:softBounceWindowDays',
+  maxSendRate: 'outbox:maxSendRate',
+  clamd: 'outbox:clamd',
 } as const;
 
 export const DEFAULT_RETENTION_DAYS = 90;
@@ -40,6 +42,14 @@ function wholeNumber(
   return value;
 }
 
+/** `host:port` with a DNS name, an IPv4 address or a bracketed IPv6 address, and a TCP port. */
+const HOST_PORT = /^(?:\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?):(\d{1,5})$/i;
+
+function isHostPort(value: string): boolean {
+  const port = Number(HOST_PORT.exec(value)?.[1]);
+  return port >= 1 && port <= 65535;
+}
+
 function optionalString(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
   const text = String(value).trim();
@@ -55,6 +65,11 @@ function optionalString(value: unknown): string | undefined {
  * - `outbox:alarmEmail`: where alarm notifications go.
  * - `outbox:softBounceLimit`: transient bounces within the window that suppress an address (default 3).
  * - `outbox:softBounceWindowDays`: that window, in days (default 7).
+ * - `outbox:maxSendRate`: recipients per second the sender may send, overriding the account's SES
+ *   MaxSendRate (read with GetAccount when unset); a positive number, fractions allowed.
+ * - `outbox:clamd`: `host:port` of a ClamAV daemon the api Lambda scans content with. Unset: no
+ *   ClamAV scan. The Lambdas run outside any VPC, so the daemon must be reachable from there; a
+ *   daemon inside a VPC needs the api Lambda attached to that VPC, which is left to the deployer.
  *
  * None is required: with no identity at all the stack allows sending from any identity of the
  * account (see SesSending), so `cdk synth` works offline in CI with no context.
@@ -95,8 +110,19 @@ export function outboxPropsFromContext(scope: Construct): OutboxStackProps {
     problems,
   );
 
+  const rawSendRate = optionalString(node.tryGetContext(CONTEXT.maxSendRate));
+  const maxSendRate = rawSendRate === undefined ? undefined : Number(rawSendRate);
+  if (maxSendRate !== undefined && !(Number.isFinite(maxSendRate) && maxSendRate > 0)) {
+    problems.push(`${CONTEXT.maxSendRate} must be a positive number of recipients per second, not "${rawSendRate}".`);
+  }
+
+  const clamd = optionalString(node.tryGetContext(CONTEXT.clamd));
+  if (clamd !== undefined && !isHostPort(clamd)) {
+    problems.push(`${CONTEXT.clamd} must be the host:port of a ClamAV daemon reachable from Lambda, such as clamav.internal:3310, not "${clamd}".`);
+  }
+
   if (problems.length > 0) {
     throw new Error(`Invalid Outbox context:\n- ${problems.join('\n- ')}`);
   }
-  return { sendingDomain, identities, retentionDays, alarmEmail, softBounceLimit, softBounceWindowDays };
+  return { sendingDomain, identities, retentionDays, alarmEmail, softBounceLimit, softBounceWindowDays, maxSendRate, clamd };
 }

@@ -3,10 +3,13 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ENV, HANDLER_ENTRIES } from '../lambda/shared/env';
 import { DEFAULT_RETENTION_DAYS, DEFAULT_SOFT_BOUNCE_LIMIT, DEFAULT_SOFT_BOUNCE_WINDOW_DAYS } from './context';
+import { ContentBucket } from './constructs/content-bucket';
 import { EventPipeline } from './constructs/event-pipeline';
 import { Monitoring } from './constructs/monitoring';
 import { NodeFunction } from './constructs/node-function';
 import { NotificationsTopic } from './constructs/notifications';
+import { Outbound } from './constructs/outbound';
+import { Scheduler } from './constructs/scheduler';
 import { SendApi } from './constructs/send-api';
 import { SesSending } from './constructs/ses';
 import { Tables } from './constructs/tables';
@@ -25,6 +28,17 @@ export interface OutboxStackProps extends StackProps {
   readonly softBounceLimit?: number;
   /** The soft-bounce window, in days. @default 7 */
   readonly softBounceWindowDays?: number;
+  /**
+   * Recipients per second the sender may send, overriding the account's SES MaxSendRate.
+   * @default the account's MaxSendRate, read by the sender with GetAccount
+   */
+  readonly maxSendRate?: number;
+  /**
+   * `host:port` of a ClamAV daemon the api Lambda scans content with. The Lambdas run outside any
+   * VPC: a daemon reachable only inside a VPC needs the api Lambda attached to it, which is left to
+   * the deployer. @default no ClamAV scan
+   */
+  readonly clamd?: string;
 }
 
 const REPO_ROOT = path.resolve(__dirname, '..');
@@ -33,8 +47,9 @@ const REPO_ROOT = path.resolve(__dirname, '..');
 const EVENTS_TIMEOUT = Duration.seconds(30);
 
 /**
- * Outbox in one stack: the HTTP API and its Lambdas, the tables, SES sending with event
- * publishing, the SES event queue and the events Lambda consuming it, the notifications topic and
+ * Outbox in one stack: the HTTP API and its Lambdas, the tables, the content bucket, SES sending
+ * with event publishing, the outbound queue with the sender Lambda and the every-minute scheduler
+ * feeding it, the SES event queue and the events Lambda consuming it, the notifications topic and
  * the webhook delivery the events Lambda feeds, and alarms. It composes constructs and creates no
  * resource of its own. The stack is environment-agnostic, so it synthesizes offline without
  * credentials.
@@ -46,6 +61,9 @@ export class OutboxStack extends Stack {
   public readonly monitoring: Monitoring;
   public readonly notifications: NotificationsTopic;
   public readonly webhooks: Webhooks;
+  public readonly content: ContentBucket;
+  public readonly outbound: Outbound;
+  public readonly scheduler: Scheduler;
   public readonly apiFunction: NodeFunction;
   public readonly authorizerFunction: NodeFunction;
   public readonly eventsFunction: NodeFunction;
@@ -70,13 +88,36 @@ export class OutboxStack extends Stack {
       retentionDays,
     });
     this.monitoring.watch(this.webhooks.deadLetterAlarm);
+    this.content = new ContentBucket(this, 'Content', { retentionDays });
+
+    // Sends queued emails (batches, scheduled emails that are due, sync sends SES throttled) paced
+    // to the SES rate; it coordinates with its other instances and the api through the control
+    // table (rate windows, the paused flag, the cached account quota).
+    this.outbound = new Outbound(this, 'Outbound', {
+      entry: path.join(REPO_ROOT, HANDLER_ENTRIES.sender),
+      retentionDays,
+      maxSendRate: props.maxSendRate,
+    });
+    const sender = this.outbound.senderFunction;
+    this.tables.emails.grantReadWriteData(sender);
+    this.tables.control.grantReadWriteData(sender);
+    this.content.grantRead(sender);
+    this.ses.allowSending(sender).allowReadingAccount(sender);
+    this.monitoring.watch(this.outbound.deadLetterAlarm).watch(this.outbound.backlogAlarm);
+
+    this.scheduler = new Scheduler(this, 'Scheduler', { entry: path.join(REPO_ROOT, HANDLER_ENTRIES.scheduler) });
+    this.tables.emails.grantReadWriteData(this.scheduler.function);
+    this.outbound.allowEnqueueing(this.scheduler.function);
 
     this.apiFunction = new NodeFunction(this, 'ApiFunction', {
       entry: path.join(REPO_ROOT, HANDLER_ENTRIES.api),
       description: 'Outbox HTTP API',
       // Below API Gateway's 29 s integration timeout, so a slow call ends as our error, not the gateway's.
       timeout: Duration.seconds(25),
-      environment: { [ENV.retentionDays]: String(retentionDays) },
+      environment: {
+        [ENV.retentionDays]: String(retentionDays),
+        ...(props.clamd === undefined ? {} : { [ENV.clamd]: props.clamd }),
+      },
     });
     this.tables.emails.grantReadWriteData(this.apiFunction);
     this.tables.apiKeys.grantReadWriteData(this.apiFunction);
@@ -85,6 +126,12 @@ export class OutboxStack extends Stack {
     // The webhooks API: create, list, update, remove, and the delivery log.
     this.tables.webhooks.grantReadWriteData(this.apiFunction);
     this.ses.allowSending(this.apiFunction).allowReadingAccount(this.apiFunction);
+    // The sending-paused flag and the cached account quota, shared with the sender.
+    this.tables.control.grantReadWriteData(this.apiFunction);
+    // Content too big for a DynamoDB item is stored at accept time.
+    this.content.grantReadWrite(this.apiFunction);
+    // Batches, and sync sends SES throttled, go out through the sender.
+    this.outbound.allowEnqueueing(this.apiFunction);
 
     this.authorizerFunction = new NodeFunction(this, 'AuthorizerFunction', {
       entry: path.join(REPO_ROOT, HANDLER_ENTRIES.authorizer),
@@ -121,6 +168,8 @@ export class OutboxStack extends Stack {
     this.monitoring.watchFunctionErrors('AuthorizerFunctionErrors', this.authorizerFunction);
     this.monitoring.watchFunctionErrors('EventsFunctionErrors', this.eventsFunction);
     this.monitoring.watchFunctionErrors('WebhookDeliveryFunctionErrors', this.webhooks.deliveryFunction);
+    this.monitoring.watchFunctionErrors('SenderFunctionErrors', sender);
+    this.monitoring.watchFunctionErrors('SchedulerFunctionErrors', this.scheduler.function);
 
     new CfnOutput(this, 'ApiUrl', {
       description: 'Base URL of the API (set RESEND_BASE_URL to it)',

@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import {
   ALL_TABLES,
   API_KEYS_TABLE,
+  CONTROL_TABLE,
   EMAILS_TABLE,
   IDEMPOTENCY_TABLE,
   SUPPRESSIONS_TABLE,
@@ -93,6 +94,7 @@ export class Tables extends Construct {
   public readonly idempotency: OutboxTable;
   public readonly suppressions: OutboxTable;
   public readonly webhooks: OutboxTable;
+  public readonly control: OutboxTable;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -102,6 +104,7 @@ export class Tables extends Construct {
     this.idempotency = this.get(IDEMPOTENCY_TABLE);
     this.suppressions = this.get(SUPPRESSIONS_TABLE);
     this.webhooks = this.get(WEBHOOKS_TABLE);
+    this.control = this.get(CONTROL_TABLE);
   }
 
   /** The table built from this definition. */

@@ -10,6 +10,8 @@ describe('outboxPropsFromContext', () => {
       alarmEmail: undefined,
       softBounceLimit: 3,
       softBounceWindowDays: 7,
+      maxSendRate: undefined,
+      clamd: undefined,
     });
   });
 
@@ -21,6 +23,8 @@ describe('outboxPropsFromContext', () => {
       [CONTEXT.alarmEmail]: 'ops@example.com',
       [CONTEXT.softBounceLimit]: '5',
       [CONTEXT.softBounceWindowDays]: ' 14 ',
+      [CONTEXT.maxSendRate]: '12.5',
+      [CONTEXT.clamd]: ' clamav.internal:3310 ',
     });
     expect(outboxPropsFromContext(app)).toEqual({
       sendingDomain: 'mail.example.com',
@@ -29,8 +33,29 @@ describe('outboxPropsFromContext', () => {
       alarmEmail: 'ops@example.com',
       softBounceLimit: 5,
       softBounceWindowDays: 14,
+      maxSendRate: 12.5,
+      clamd: 'clamav.internal:3310',
     });
   });
+
+  it.each([['0'], ['-1'], ['fast'], ['Infinity'], [0]])('refuses %p as a send rate', (value) => {
+    expect(() => outboxPropsFromContext(testApp({ [CONTEXT.maxSendRate]: value }))).toThrow(`- ${CONTEXT.maxSendRate} must be a positive number`);
+  });
+
+  it('accepts a send rate as a number from cdk.json', () => {
+    expect(outboxPropsFromContext(testApp({ [CONTEXT.maxSendRate]: 1 })).maxSendRate).toBe(1);
+  });
+
+  it.each([['10.0.0.5:3310'], ['[fd00::5]:3310'], ['clamd:1']])('accepts %p as a ClamAV daemon', (value) => {
+    expect(outboxPropsFromContext(testApp({ [CONTEXT.clamd]: value })).clamd).toBe(value);
+  });
+
+  it.each([['clamav.internal'], ['/var/run/clamav/clamd.ctl'], ['clamav.internal:0'], ['clamav.internal:70000'], ['tcp://clamav:3310']])(
+    'refuses %p as a ClamAV daemon: Lambda needs a host:port',
+    (value) => {
+      expect(() => outboxPropsFromContext(testApp({ [CONTEXT.clamd]: value }))).toThrow(`- ${CONTEXT.clamd} must be the host:port`);
+    },
+  );
 
   it('accepts the numbers as numbers from cdk.json', () => {
     const app = testApp({ [CONTEXT.retentionDays]: 7, [CONTEXT.softBounceLimit]: 2, [CONTEXT.softBounceWindowDays]: 3 });
@@ -51,6 +76,8 @@ describe('outboxPropsFromContext', () => {
       [CONTEXT.alarmEmail]: 'ops',
       [CONTEXT.softBounceLimit]: '0',
       [CONTEXT.softBounceWindowDays]: '1.5',
+      [CONTEXT.maxSendRate]: '-3',
+      [CONTEXT.clamd]: 'nowhere',
     });
     expect(() => outboxPropsFromContext(app)).toThrow(
       new RegExp(
@@ -61,6 +88,8 @@ describe('outboxPropsFromContext', () => {
           CONTEXT.alarmEmail,
           CONTEXT.softBounceLimit,
           CONTEXT.softBounceWindowDays,
+          CONTEXT.maxSendRate,
+          CONTEXT.clamd,
         ]
           .map((key) => `- ${key} `)
           .join('[^]*'),

@@ -40,9 +40,11 @@ const ALL_EVENT_TYPES = [
 ];
 const SES_ARN = 'arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}';
 
+/** The SES send permission: the api's and the sender's statements, which must be the same. */
 function sendStatement(template: Template): Record<string, unknown> {
   const statements = policyStatements(template).filter((s) => asArray(s.Action).includes('ses:SendEmail'));
-  expect(statements).toHaveLength(1);
+  expect(statements).toHaveLength(2);
+  expect(statements[1]).toEqual(statements[0]);
   return statements[0]!;
 }
 
@@ -179,7 +181,7 @@ describe('OutboxStack with existing identities', () => {
   });
 
   describe('SES', () => {
-    it('lets the api Lambda send only from the identities through the configuration set', () => {
+    it('lets the api and sender Lambdas send only from the identities through the configuration set', () => {
       const statement = sendStatement(template);
       expect(asArray(statement.Action).sort()).toEqual(['ses:SendEmail', 'ses:SendRawEmail']);
       const configurationSet = logicalId(stack, stack.ses.configurationSet);
@@ -194,7 +196,25 @@ describe('OutboxStack with existing identities', () => {
 
     it('grants ses:GetAccount alone on every resource, as it has no resource type', () => {
       const statements = policyStatements(template).filter((s) => asArray(s.Action).includes('ses:GetAccount'));
-      expect(statements).toEqual([{ Effect: 'Allow', Action: 'ses:GetAccount', Resource: '*' }]);
+      expect(statements).toEqual([
+        { Effect: 'Allow', Action: 'ses:GetAccount', Resource: '*' },
+        { Effect: 'Allow', Action: 'ses:GetAccount', Resource: '*' },
+      ]);
+    });
+
+    it('gives SES permissions to the api and sender Lambdas only', () => {
+      const functions = [
+        stack.apiFunction,
+        stack.authorizerFunction,
+        stack.eventsFunction,
+        stack.webhooks.deliveryFunction,
+        stack.outbound.senderFunction,
+        stack.scheduler.function,
+      ];
+      const withSes = functions.filter((fn) =>
+        roleStatements(template, stack, fn.role).some((s) => asArray(s.Action).some((action) => String(action).startsWith('ses:'))),
+      );
+      expect(withSes).toEqual([stack.apiFunction, stack.outbound.senderFunction]);
     });
 
     it('publishes all ten event types of the configuration set to the events topic', () => {
@@ -541,13 +561,15 @@ describe('OutboxStack with existing identities', () => {
   });
 });
 
-describe('OutboxStack from context with a sending domain, an alarm email and its own retention and soft-bounce settings', () => {
+describe('OutboxStack from context with a sending domain, an alarm email, a send rate, a ClamAV daemon and its own retention and soft-bounce settings', () => {
   const synthesized = synthOutboxFromContext({
     [CONTEXT.sendingDomain]: 'mail.example.com',
     [CONTEXT.alarmEmail]: 'ops@example.com',
     [CONTEXT.retentionDays]: '30',
     [CONTEXT.softBounceLimit]: '5',
     [CONTEXT.softBounceWindowDays]: '14',
+    [CONTEXT.maxSendRate]: '12.5',
+    [CONTEXT.clamd]: 'clamav.internal:3310',
   });
   const { stack, template } = synthesized;
 
@@ -586,6 +608,24 @@ describe('OutboxStack from context with a sending domain, an alarm email and its
       Description: 'Outbox HTTP API',
       Environment: { Variables: Match.objectLike({ [ENV.retentionDays]: '30' }) },
     });
+  });
+
+  it('tells the sender the send-rate override, and no other Lambda', () => {
+    expect(environmentOf(template, 'Outbox sender')[ENV.maxSendRate]).toBe('12.5');
+    expect(Object.keys(environmentOf(template, 'Outbox HTTP API'))).not.toContain(ENV.maxSendRate);
+  });
+
+  it('tells the api Lambda the ClamAV daemon, and no other Lambda', () => {
+    expect(environmentOf(template, 'Outbox HTTP API')[ENV.clamd]).toBe('clamav.internal:3310');
+    for (const description of ['Outbox sender', 'Outbox scheduler', 'Outbox SES events consumer']) {
+      expect(Object.keys(environmentOf(template, description))).not.toContain(ENV.clamd);
+    }
+  });
+
+  it('expires content a day after the 30-day retention and tells the sender the retention', () => {
+    const bucket = template.findResources('AWS::S3::Bucket')[logicalId(stack, stack.content.bucket)]!;
+    expect(bucket.Properties.LifecycleConfiguration.Rules[0].ExpirationInDays).toBe(31);
+    expect(environmentOf(template, 'Outbox sender')[ENV.retentionDays]).toBe('30');
   });
 
   it('passes the retention and the soft-bounce settings to the events Lambda', () => {
