@@ -20,6 +20,7 @@ describe('npm start with the resend SDK', () => {
   it('prints the URL and the configured key', () => {
     expect(outbox.apiKey).toBe('ob_e2e_local_key');
     expect(outbox.output()).toMatch(/Verified identities: acme\.test/);
+    expect(outbox.output()).toContain('Virus scan: EICAR signature and blocked attachment types; ClamAV off (set OUTBOX_CLAMD=host:port to use a clamd daemon)');
   });
 
   it('sends to the mailbox simulator with cc, bcc, reply_to, tags, headers and a non-ASCII subject, and reads it back', async () => {
