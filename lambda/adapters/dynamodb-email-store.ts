@@ -69,8 +69,11 @@ export class DynamoDbEmailStore implements EmailStore, TrackingStore {
   }
 
   async discard(id: string): Promise<void> {
-    await this.documents.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: id, sk: EMAIL_SK } }));
-    await this.content?.delete(id);
+    const { Attributes } = await this.documents.send(
+      new DeleteCommand({ TableName: this.tableName, Key: { pk: id, sk: EMAIL_SK }, ReturnValues: 'ALL_OLD' }),
+    );
+    // Only an email whose content went to the content store has any there to remove.
+    if (Attributes?.contentStored) await this.content?.delete(id);
   }
 
   async get(id: string): Promise<EmailDetails | undefined> {
