@@ -19,12 +19,14 @@ import { SesEmailSender } from './adapters/ses-email-sender';
 import { SnsNotificationTopic } from './adapters/sns-notification-topic';
 import { SqsWebhookQueue } from './adapters/sqs-webhook-queue';
 import { SqsWebhookRetry } from './adapters/sqs-webhook-retry';
-import type { ApiConfig, EventsConfig, WebhookDeliveryConfig } from './config';
+import type { ApiConfig, EventsConfig, SchedulerConfig, WebhookDeliveryConfig } from './config';
 import type { ContentStore } from './core/content-store';
 import { notify } from './core/notifications';
+import type { OutboundQueue } from './core/outbound';
 import { systemClock } from './core/ports';
 import type { NotificationTopic, WebhookQueue } from './core/webhooks';
 import type { ApiDeps } from './entrypoints/http';
+import type { SchedulerTickDeps } from './entrypoints/scheduler-tick';
 import type { EventsDeps } from './entrypoints/sqs-events';
 import type { WebhookBatchDeps } from './entrypoints/sqs-webhooks';
 
@@ -125,4 +127,12 @@ export function buildWebhookDeliveryDeps(config: WebhookDeliveryConfig, options:
     allowPrivateWebhookUrls: false,
     log: logError,
   };
+}
+/**
+ * Builds the scheduler's dependencies: the emails table (its `by-due` index) and the outbound
+ * queue, which the caller gives: the SQS adapter in the Lambda, the in-process queue locally.
+ */
+export function buildSchedulerDeps(config: SchedulerConfig, outbound: OutboundQueue, options: ClientOptions = {}): SchedulerTickDeps {
+  const documents = documentClient(config.dynamoDbEndpoint, options);
+  return { schedule: new DynamoDbScheduleStore(documents, config.emailsTable, systemClock), outbound, clock: systemClock, log: logError };
 }
