@@ -1,4 +1,4 @@
-import { API_KEYS_TABLE, EMAILS_TABLE, IDEMPOTENCY_TABLE, SUPPRESSIONS_TABLE, WEBHOOKS_TABLE } from './shared/tables';
+import { API_KEYS_TABLE, CONTROL_TABLE, EMAILS_TABLE, IDEMPOTENCY_TABLE, SUPPRESSIONS_TABLE, WEBHOOKS_TABLE } from './shared/tables';
 import { ENV } from './shared/env';
 
 /** What the api Lambda (and the local runtime) needs to run. */
@@ -17,6 +17,11 @@ export interface ApiConfig {
   readonly contentBucket?: string;
   /** A ClamAV daemon, `host:port` or a unix socket path; unset, no ClamAV scan. */
   readonly clamd?: string;
+  /**
+   * The outbound queue, for POST /emails/batch and sync sends SES throttled. Unset (tests, tools):
+   * batches are refused and a throttled sync send answers 429.
+   */
+  readonly outboundQueueUrl?: string;
   /** Local mode only. */
   readonly sesEndpoint?: string;
   /** Local mode only. */
@@ -63,6 +68,7 @@ export function readApiConfig(env: Env): ApiConfig {
     retentionDays: Number(need(ENV.retentionDays)),
     contentBucket: need(ENV.contentBucket),
     ...optional(env, ENV.clamd, 'clamd'),
+    ...optional(env, ENV.outboundQueueUrl, 'outboundQueueUrl'),
     ...optional(env, ENV.sesEndpoint, 'sesEndpoint'),
     ...optional(env, ENV.dynamoDbEndpoint, 'dynamoDbEndpoint'),
   };
@@ -152,4 +158,47 @@ export function readSchedulerConfig(env: Env): SchedulerConfig {
     outboundQueueUrl: env[ENV.outboundQueueUrl]!,
     ...optional(env, ENV.dynamoDbEndpoint, 'dynamoDbEndpoint'),
   });
+}
+
+/** What the sender Lambda needs: the emails (and content) it sends, the control table it paces through, SES and its own queue. */
+export interface SenderConfig {
+  readonly emailsTable: string;
+  /** Send-rate windows, the sending-paused flag, the cached account quota. */
+  readonly controlTable: string;
+  /** The queue the jobs come from: retries change their visibility there, long waits are requeued to it. */
+  readonly outboundQueueUrl: string;
+  readonly configurationSet: string;
+  readonly retentionDays: number;
+  /** Content too big for a DynamoDB item; required deployed, local mode gives a ContentStore instead. */
+  readonly contentBucket?: string;
+  /** Recipients per second, overriding SES's MaxSendRate (OUTBOX_MAX_SEND_RATE). */
+  readonly maxSendRate?: number;
+  /** Local mode only. */
+  readonly sesEndpoint?: string;
+  /** Local mode only. */
+  readonly dynamoDbEndpoint?: string;
+}
+
+/** Reads the sender Lambda's configuration, reporting every missing variable at once. */
+export function readSenderConfig(env: Env): SenderConfig {
+  const required = [EMAILS_TABLE.envVar, CONTROL_TABLE.envVar, ENV.outboundQueueUrl, ENV.configurationSet, ENV.retentionDays, ENV.contentBucket];
+  const missing = required.filter((name) => !env[name]);
+  if (missing.length > 0) throw new Error(`Missing environment variables: ${missing.join(', ')}`);
+  const rawRate = env[ENV.maxSendRate];
+  const maxSendRate = rawRate === undefined || rawRate === '' ? undefined : Number(rawRate);
+  if (maxSendRate !== undefined && !(Number.isFinite(maxSendRate) && maxSendRate > 0)) {
+    throw new Error(`${ENV.maxSendRate} must be a positive number of recipients per second; got ${rawRate}`);
+  }
+  const config: SenderConfig = {
+    emailsTable: env[EMAILS_TABLE.envVar]!,
+    controlTable: env[CONTROL_TABLE.envVar]!,
+    outboundQueueUrl: env[ENV.outboundQueueUrl]!,
+    configurationSet: env[ENV.configurationSet]!,
+    retentionDays: positiveInteger(env, ENV.retentionDays, 90),
+    contentBucket: env[ENV.contentBucket]!,
+    ...(maxSendRate !== undefined ? { maxSendRate } : {}),
+    ...optional(env, ENV.sesEndpoint, 'sesEndpoint'),
+    ...optional(env, ENV.dynamoDbEndpoint, 'dynamoDbEndpoint'),
+  };
+  return Object.freeze(config);
 }

@@ -17,9 +17,17 @@ import { HttpWebhookClient } from './adapters/http-webhook-client';
 import { S3ContentStore } from './adapters/s3-content-store';
 import { SesEmailSender } from './adapters/ses-email-sender';
 import { SnsNotificationTopic } from './adapters/sns-notification-topic';
+import { SqsOutboundQueue } from './adapters/sqs-outbound-queue';
 import { SqsWebhookQueue } from './adapters/sqs-webhook-queue';
 import { SqsWebhookRetry } from './adapters/sqs-webhook-retry';
-import type { ApiConfig, EventsConfig, SchedulerConfig, WebhookDeliveryConfig } from './config';
+import { DynamoDbSendClaims } from './adapters/dynamodb-send-claims';
+import { AccountSendRate, DynamoDbSendRateGovernor } from './adapters/dynamodb-send-rate-governor';
+import { DynamoDbSendingPause } from './adapters/dynamodb-sending-pause';
+import { SesAccountClient } from './adapters/ses-account';
+import { SqsOutboundRetry } from './adapters/sqs-outbound-retry';
+import type { ApiConfig, EventsConfig, SchedulerConfig, SenderConfig, WebhookDeliveryConfig } from './config';
+import type { OutboundRetry, OutboundSenderSettings } from './core/outbound-sender';
+import type { OutboundBatchDeps } from './entrypoints/sqs-outbound';
 import type { ContentStore } from './core/content-store';
 import { notify } from './core/notifications';
 import type { OutboundQueue } from './core/outbound';
@@ -34,6 +42,8 @@ import type { WebhookBatchDeps } from './entrypoints/sqs-webhooks';
 export interface ApiOverrides {
   /** Instead of the S3 content bucket. */
   readonly contentStore?: ContentStore;
+  /** Instead of the SQS outbound queue. */
+  readonly outbound?: OutboundQueue;
 }
 
 /**
@@ -56,6 +66,7 @@ export function buildApiDeps(config: ApiConfig, options: ClientOptions = {}, ove
     sender: new SesEmailSender(ses),
     clock: systemClock,
     ...(config.clamd ? { virusScanner: new ClamdScanner({ address: config.clamd }) } : {}),
+    ...outboundFor(config, options, overrides),
     configurationSet: config.configurationSet,
     retentionDays: config.retentionDays,
     log: logError,
@@ -135,4 +146,64 @@ export function buildWebhookDeliveryDeps(config: WebhookDeliveryConfig, options:
 export function buildSchedulerDeps(config: SchedulerConfig, outbound: OutboundQueue, options: ClientOptions = {}): SchedulerTickDeps {
   const documents = documentClient(config.dynamoDbEndpoint, options);
   return { schedule: new DynamoDbScheduleStore(documents, config.emailsTable, systemClock), outbound, clock: systemClock, log: logError };
+}
+
+function outboundFor(config: ApiConfig, options: ClientOptions, overrides: ApiOverrides): { outbound?: OutboundQueue } {
+  if (overrides.outbound) return { outbound: overrides.outbound };
+  return config.outboundQueueUrl ? { outbound: new SqsOutboundQueue(new SQSClient({ ...options }), config.outboundQueueUrl) } : {};
+}
+
+/** What local mode and tests put in place of AWS services when building the sender. */
+export interface SenderOverrides {
+  readonly contentStore?: ContentStore;
+  /** Instead of SQS visibility changes on the outbound queue. */
+  readonly retry?: OutboundRetry;
+  /** Instead of the SQS outbound queue, for requeued jobs. */
+  readonly requeue?: OutboundQueue;
+  readonly settings?: Partial<OutboundSenderSettings>;
+}
+
+/**
+ * Builds the sender's dependencies: the emails table (and content store) it sends from, the
+ * control table it paces and pauses through, SES (sends and GetAccount), and its queue for
+ * retries. Its SES client makes one attempt per call: the sender retries throttles itself, paced,
+ * and an SDK retry after a timeout could send an email twice.
+ */
+export function buildSenderDeps(config: SenderConfig, options: ClientOptions = {}, overrides: SenderOverrides = {}): OutboundBatchDeps {
+  const documents = documentClient(config.dynamoDbEndpoint, options);
+  const ses = new SESv2Client({
+    ...options,
+    ...(config.sesEndpoint ? { endpoint: config.sesEndpoint } : {}),
+    maxAttempts: 1,
+    // Well inside the Lambda's 30 s, so an attempt that hangs ends as "uncertain", not as a timeout.
+    requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 },
+  });
+  const sqs = new SQSClient({ ...options });
+  const account = new SesAccountClient(ses);
+  const content = overrides.contentStore ?? contentStoreFor(config, options);
+  const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+  const rate = new AccountSendRate({
+    documents,
+    tableName: config.controlTable,
+    account,
+    clock: systemClock,
+    log: logError,
+    ...(config.maxSendRate !== undefined ? { override: config.maxSendRate } : {}),
+  });
+  return {
+    emails: new DynamoDbEmailStore(documents, config.emailsTable, systemClock, config.retentionDays, content),
+    claims: new DynamoDbSendClaims(documents, config.emailsTable),
+    sender: new SesEmailSender(ses),
+    governor: new DynamoDbSendRateGovernor(documents, config.controlTable, rate, systemClock, sleep),
+    pause: new DynamoDbSendingPause(documents, config.controlTable),
+    account,
+    clock: systemClock,
+    configurationSet: config.configurationSet,
+    random: Math.random,
+    sleep,
+    log: logError,
+    retry: overrides.retry ?? new SqsOutboundRetry(sqs, config.outboundQueueUrl),
+    requeue: overrides.requeue ?? new SqsOutboundQueue(sqs, config.outboundQueueUrl),
+    ...(overrides.settings ? { settings: overrides.settings } : {}),
+  };
 }

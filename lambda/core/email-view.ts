@@ -28,6 +28,8 @@ export interface EmailView {
   readonly attachments: { filename: string; content_type: string; content_id: string | null; size: number }[];
   /** The SES template it was sent with, if any; SES rendered the subject and body, so `subject` is empty. */
   readonly template: { id: string; variables: Readonly<Record<string, string | number>> } | null;
+  /** Why SES refused a queued email for good (`last_event` `failed`, nothing sent); null otherwise. */
+  readonly failure: { name: string; message: string; failed_at: string } | null;
   readonly recipients: { email: string; type: RecipientKind; status: RecipientStatus; updated_at: string | null }[];
   /** The timeline: every SES event once, oldest first, in SES's own words. */
   readonly events: { id: string; type: string; name: string; occurred_at: string; recipients: readonly string[]; detail: object }[];
@@ -40,7 +42,7 @@ function listOrNull(mailboxes: readonly Mailbox[]): string[] | null {
 export function toEmailView({ email, recipients, events }: EmailDetails): EmailView {
   const states = new Map(recipients.map((r) => [r.address, r]));
   const suppressed = new Set(email.suppressedRecipients ?? []);
-  const baseStatus: RecipientStatus = email.lastEvent === 'queued' || email.lastEvent === 'scheduled' || email.lastEvent === 'canceled' ? email.lastEvent : 'sent';
+  const baseStatus: RecipientStatus = email.failure ? 'failed' : email.lastEvent === 'queued' || email.lastEvent === 'scheduled' || email.lastEvent === 'canceled' ? email.lastEvent : 'sent';
   return {
     object: 'email',
     id: email.id,
@@ -61,6 +63,7 @@ export function toEmailView({ email, recipients, events }: EmailDetails): EmailV
     headers: Object.fromEntries(email.headers.map((h) => [h.name, h.value])),
     attachments: (email.attachments ?? []).map((a) => ({ filename: a.filename, content_type: a.contentType, content_id: a.contentId ?? null, size: base64Size(a.content) })),
     template: email.template ? { id: email.template.id, variables: email.template.variables } : null,
+    failure: email.failure ? { name: email.failure.name, message: email.failure.message, failed_at: email.failure.failedAt } : null,
     recipients: recipientsOf(email).map((r) => {
       const address = r.address.toLowerCase();
       const state = states.get(address);

@@ -68,6 +68,16 @@ export type LastEvent =
   | 'failed'
   | 'suppressed';
 
+/** SES's definitive refusal of a queued email, as the sender recorded it. */
+export interface SendFailure {
+  /** The error name the synchronous API answers with in the same case (e.g. `validation_error`). */
+  readonly name: string;
+  /** SES's words, as a sentence. */
+  readonly message: string;
+  /** ISO 8601, UTC. */
+  readonly failedAt: string;
+}
+
 /** An email as Outbox keeps it. */
 export interface EmailRecord extends EmailDraft {
   readonly id: string;
@@ -82,6 +92,8 @@ export interface EmailRecord extends EmailDraft {
   readonly scheduledAt?: string;
   /** Recipients left out of the send because they were on the suppression list (lower-cased). */
   readonly suppressedRecipients?: readonly string[];
+  /** Why a queued email failed for good (`last_event` `failed` with no SES message ID). */
+  readonly failure?: SendFailure;
   /** Epoch seconds after which the record may be deleted (retention). */
   readonly expiresAt: number;
 }

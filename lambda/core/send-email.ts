@@ -2,12 +2,15 @@ import { acceptEmail, type AcceptEmailDeps, type AcceptedEmail } from './accept-
 import type { Principal } from './api-keys';
 import { scanDraft, type ContentScanDeps } from './content-scan';
 import { OutboxError } from './errors';
+import type { OutboundQueue } from './outbound';
 import type { EmailSender } from './ports';
 import { scheduledAtOf } from './schedule';
 import { parseSendRequest } from './send-request';
 
 export interface SendEmailDeps extends AcceptEmailDeps, ContentScanDeps {
   readonly sender: EmailSender;
+  /** Where an email SES throttled goes to be sent later (see deliverNow); absent, it answers 429. */
+  readonly outbound?: OutboundQueue;
   readonly configurationSet?: string;
   /** Reports a failure that does not change the answer (the email was sent regardless). */
   readonly warn?: (message: string, error: unknown) => void;
@@ -43,6 +46,13 @@ export async function sendEmail(deps: SendEmailDeps, principal: Principal, body:
  *
  * - SES refuses it: the record is discarded and the error rethrown; nothing was sent, nothing is
  *   claimed.
+ * - SES throttles it: it stays `queued` and goes on the outbound queue, where the sender sends it
+ *   paced to the account's rate; the caller gets its id as usual. (If it cannot be queued, it is
+ *   discarded and the answer is 429.)
+ * - SES says sending is paused (or the account suspended): discarded, and a 503 says so. A sync
+ *   send is refused rather than kept, because an error answer carries no id, and an email the
+ *   caller cannot name or see would still go out later; queued emails (batches, scheduled ones)
+ *   stay queued and go once sending resumes.
  * - SES takes it: the SES message ID and `sent` are recorded. If only this write fails, the email
  *   was still sent: SES's Send event (which carries the tag) repairs the record later.
  */
@@ -51,7 +61,9 @@ export async function deliverNow(deps: SendEmailDeps, { email, sendable }: Accep
   try {
     sesMessageId = await deps.sender.send(sendable, { emailId: email.id, configurationSet: deps.configurationSet });
   } catch (error) {
+    if (error instanceof OutboxError && error.kind === 'rate_limited' && (await queueForLater(deps, email.id))) return;
     await deps.emails.discard(email.id).catch((discardError: unknown) => deps.warn?.(`could not discard refused email ${email.id}`, discardError));
+    if (error instanceof OutboxError && error.kind === 'sending_paused') throw pausedRefusal(error);
     throw error instanceof OutboxError
       ? error
       : new OutboxError('unavailable', 'SES could not be reached; nothing was sent. Please try again.', { cause: error });
@@ -62,4 +74,25 @@ export async function deliverNow(deps: SendEmailDeps, { email, sendable }: Accep
   } catch (error) {
     deps.warn?.(`email ${email.id} was sent as ${sesMessageId} but the record was not updated`, error);
   }
+}
+
+/** Puts a throttled email on the outbound queue; false (and a warning) if it could not. */
+async function queueForLater(deps: SendEmailDeps, emailId: string): Promise<boolean> {
+  if (!deps.outbound) return false;
+  try {
+    // A second's delay: SES has just said the current second is full.
+    await deps.outbound.enqueue([{ emailId }], 1);
+    return true;
+  } catch (error) {
+    deps.warn?.(`SES throttled email ${emailId} and it could not be queued; it is refused with 429`, error);
+    return false;
+  }
+}
+
+function pausedRefusal(cause: OutboxError): OutboxError {
+  return new OutboxError(
+    'sending_paused',
+    'Sending is paused for this SES account (SES answered SendingPaused or the account is suspended), so this email was not sent and not kept: send it again once sending resumes. Emails sent with POST /emails/batch, and scheduled ones, stay queued and go out when sending resumes.',
+    { cause },
+  );
 }

@@ -2,6 +2,7 @@ import type { Principal } from '../core/api-keys';
 import type { VirusScanner } from '../core/content-scan';
 import { OutboxError } from '../core/errors';
 import type { IdempotencyStore } from '../core/idempotency';
+import type { OutboundQueue } from '../core/outbound';
 import type { ApiKeyStore, Clock, EmailSender, EmailStore } from '../core/ports';
 import type { ScheduleStore } from '../core/scheduler';
 import type { SuppressionList } from '../core/suppression';
@@ -36,6 +37,8 @@ export interface ApiDeps {
   readonly idempotency: IdempotencyStore;
   /** Reschedule and cancel of scheduled emails. */
   readonly schedule: ScheduleStore;
+  /** Emails to send later: POST /emails/batch, and sync sends SES throttled. Absent: neither is queued. */
+  readonly outbound?: OutboundQueue;
   /** For the SSRF guard on webhook endpoints. */
   readonly resolver: HostResolver;
   /** Local mode: webhook endpoints may be http and loopback or private addresses. */

@@ -52,3 +52,11 @@ export const HANDLER_ENTRIES = {
  */
 export const WEBHOOK_RETRY_DELAYS_SECONDS: readonly number[] = [5, 300, 1800, 7200, 18000, 36000, 36000];
 export const WEBHOOK_MAX_ATTEMPTS = WEBHOOK_RETRY_DELAYS_SECONDS.length + 1;
+
+/**
+ * Receives of one outbound message before SQS moves it to the outbound dead-letter queue. Every
+ * throttle, pause check and wait for a send slot hands the message back once, so this is high; and
+ * the sender queues a job afresh after 50 receives (REQUEUE_AFTER_RECEIVES), so only a message
+ * whose processing keeps failing or crashing 50 times more ever reaches the DLQ.
+ */
+export const OUTBOUND_MAX_RECEIVE_COUNT = 100;

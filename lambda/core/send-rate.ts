@@ -1,0 +1,113 @@
+/**
+ * Pacing to SES's maximum send rate, shared by every sender instance, and the sending-paused
+ * state. Pure: the ports are here, the DynamoDB and SES adapters implement them.
+ *
+ * SES counts recipients, not messages, per second (SES-FACTS §6), so the governor counts
+ * recipients in one-second windows (epoch seconds). A window may take `rate` recipients in all,
+ * and less early on: the previous window's count is weighted by how much of it still lies within
+ * the last second ("sliding window" estimate). So a burst at the end of one second is not followed
+ * by a full burst at the start of the next: SES's own limiter (a bucket that refills continuously)
+ * would refuse that, and a whole window's worth of emails would come back throttled.
+ */
+
+/** The answer to "may n recipients go now?". */
+export type RateDecision = { readonly ok: true } | { readonly ok: false; readonly waitMs: number };
+
+/**
+ * Hands out send slots across every sender instance. `acquire(n)` takes n recipients from the
+ * current window when they fit, or says how long to wait before asking again. A slot taken is
+ * spent even if the send then fails: the governor only ever errs on the slow side.
+ */
+export interface SendRateGovernor {
+  acquire(recipients: number): Promise<RateDecision>;
+}
+
+/** Why and until when sending is paused. */
+export interface PauseState {
+  /** Epoch milliseconds. */
+  readonly until: number;
+  readonly reason: string;
+}
+
+/**
+ * The account-wide "SES said sending is paused" flag, shared by every sender instance. A pause is
+ * set for a short time and re-checked when it runs out, so sending resumes on its own.
+ */
+export interface SendingPause {
+  /** The pause last set, even if its time has passed; undefined when none is set. */
+  read(): Promise<PauseState | undefined>;
+  set(state: PauseState): Promise<void>;
+  /** Removes the pause if it is still the one that ends at `until` (not one set since). */
+  clear(until: number): Promise<void>;
+}
+
+/** What SES's GetAccount says, as far as sending goes. */
+export interface SesAccountStatus {
+  /** Recipients per second (SendQuota.MaxSendRate). */
+  readonly maxSendRate: number;
+  /** False while SES has paused sending for the account (or suspended it). */
+  readonly sendingEnabled: boolean;
+}
+
+/** SES's GetAccount. */
+export interface SesAccount {
+  get(): Promise<SesAccountStatus>;
+}
+
+/**
+ * The share of SES's MaxSendRate the senders use: all of it. The governor counts exactly what SES
+ * counts (recipients) and never lets a window exceed the rate, and a throttle that slips through
+ * anyway is retried, never failed, so holding quota back would only slow every send down. Keep
+ * headroom for other senders of the same account (SMTP, other applications, Outbox's own
+ * synchronous sends) with the OUTBOX_MAX_SEND_RATE override instead.
+ */
+export const RATE_FRACTION = 1;
+
+/** The key of the window `atMs` falls in. */
+export function windowOf(atMs: number): { second: number; elapsedMs: number } {
+  const second = Math.floor(atMs / 1000);
+  return { second, elapsedMs: atMs - second * 1000 };
+}
+
+/**
+ * How many recipients the current window may hold in all at `elapsedMs` into it: the rate minus
+ * the part of the previous window's count that still lies within the last second (taking the
+ * previous window's sends as spread evenly over it). Never more than the rate.
+ */
+export function windowAllowance(rate: number, previousCount: number, elapsedMs: number): number {
+  const stillRecent = previousCount * (1 - Math.min(1000, Math.max(0, elapsedMs)) / 1000);
+  // The epsilon absorbs float drift (e.g. 14 - 14 * 0.5 = 7.000000000000001).
+  return Math.floor(rate - stillRecent + 1e-9);
+}
+
+/**
+ * Milliseconds until `recipients` more fit, given what the current window already holds
+ * (`currentCount`, a lower bound: it only grows) and the previous window's count. Later in this
+ * window if the allowance grows enough, else in the next one (assumed empty, with this one as its
+ * previous window). At least 1.
+ */
+export function msUntilFits(rate: number, previousCount: number, currentCount: number, recipients: number, elapsedMs: number): number {
+  const room = rate - currentCount - recipients;
+  if (room >= 0) {
+    if (previousCount <= 0) return 1;
+    // rate - previous * (1 - t / 1000) >= current + recipients  <=>  t >= 1000 * (1 - room / previous)
+    const at = Math.ceil(1000 * (1 - room / previousCount));
+    if (at < 1000) return Math.max(1, at - elapsedMs);
+  }
+  const toNextWindow = 1000 - elapsedMs;
+  if (currentCount <= 0 || recipients > rate) return Math.max(1, toNextWindow);
+  const intoNext = Math.max(0, Math.ceil(1000 * (1 - (rate - recipients) / currentCount)));
+  return Math.max(1, toNextWindow + intoNext);
+}
+
+/**
+ * The delay before retry `attempt` (1 = the first retry) of a send that SES throttled or could not
+ * take: exponential from `baseSeconds`, capped at `maxSeconds`, with "equal jitter" (between half
+ * and all of it), so emails throttled together do not come back together. Whole seconds, at least
+ * 1, because SQS delays are whole seconds.
+ */
+export function backoffSeconds(attempt: number, random: () => number, baseSeconds = 2, maxSeconds = 300): number {
+  const exponent = Math.min(30, Math.max(0, attempt - 1));
+  const ceiling = Math.min(maxSeconds, baseSeconds * 2 ** exponent);
+  return Math.max(1, Math.round(ceiling / 2 + (random() * ceiling) / 2));
+}
