@@ -141,11 +141,16 @@ export function buildWebhookDeliveryDeps(config: WebhookDeliveryConfig, options:
 }
 /**
  * Builds the scheduler's dependencies: the emails table (its `by-due` index) and the outbound
- * queue, which the caller gives: the SQS adapter in the Lambda, the in-process queue locally.
+ * queue (SQS; local mode gives its in-process queue instead).
  */
-export function buildSchedulerDeps(config: SchedulerConfig, outbound: OutboundQueue, options: ClientOptions = {}): SchedulerTickDeps {
+export function buildSchedulerDeps(config: SchedulerConfig, options: ClientOptions = {}, outbound?: OutboundQueue): SchedulerTickDeps {
   const documents = documentClient(config.dynamoDbEndpoint, options);
-  return { schedule: new DynamoDbScheduleStore(documents, config.emailsTable, systemClock), outbound, clock: systemClock, log: logError };
+  return {
+    schedule: new DynamoDbScheduleStore(documents, config.emailsTable, systemClock),
+    outbound: outbound ?? new SqsOutboundQueue(new SQSClient({ ...options }), config.outboundQueueUrl),
+    clock: systemClock,
+    log: logError,
+  };
 }
 
 function outboundFor(config: ApiConfig, options: ClientOptions, overrides: ApiOverrides): { outbound?: OutboundQueue } {
