@@ -50,9 +50,10 @@ export class LocalQueue {
     this.concurrency = options.concurrency ?? 2;
   }
 
-  send(body: string): string {
+  /** Queues a message, visible after `delayMs` (SQS's DelaySeconds). */
+  send(body: string, delayMs = 0): string {
     const messageId = randomUUID();
-    this.waiting.push({ messageId, body, receiveCount: 0, visibleAt: 0 });
+    this.waiting.push({ messageId, body, receiveCount: 0, visibleAt: delayMs > 0 ? Date.now() + delayMs : 0 });
     this.schedule(0);
     return messageId;
   }

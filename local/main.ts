@@ -6,7 +6,8 @@ import { startLocalOutbox } from './runtime';
  * `npm start`: Outbox on this machine. Settings come from the environment:
  * HOST (127.0.0.1), PORT (3000), OUTBOX_API_KEY (generated when unset), OUTBOX_LOCAL_IDENTITIES
  * (comma-separated verified domains or addresses; unset = all), OUTBOX_DATA_DIR (in memory when unset),
- * OUTBOX_CLAMD (a ClamAV daemon, `host:port` or a socket path; unset = no ClamAV scan).
+ * OUTBOX_CLAMD (a ClamAV daemon, `host:port` or a socket path; unset = no ClamAV scan),
+ * OUTBOX_LOCAL_MAX_SEND_RATE (the SES stand-in's maximum send rate, recipients per second; unset = unlimited).
  */
 async function main(): Promise<void> {
   const env = process.env;
@@ -15,6 +16,11 @@ async function main(): Promise<void> {
   const port = Number(env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got ${env.PORT}`);
   const clamd = env[ENV.clamd]?.trim();
+  const rawRate = env.OUTBOX_LOCAL_MAX_SEND_RATE?.trim();
+  const maxSendRate = rawRate ? Number(rawRate) : undefined;
+  if (maxSendRate !== undefined && !(Number.isFinite(maxSendRate) && maxSendRate > 0)) {
+    throw new Error(`OUTBOX_LOCAL_MAX_SEND_RATE must be a positive number of recipients per second, got ${rawRate}`);
+  }
   const identities = env.OUTBOX_LOCAL_IDENTITIES?.split(',').map((s) => s.trim()).filter((s) => s !== '');
 
   const outbox = await startLocalOutbox({
@@ -24,6 +30,7 @@ async function main(): Promise<void> {
     ...(identities && identities.length > 0 ? { identities } : {}),
     ...(env.OUTBOX_DATA_DIR ? { dataDir: env.OUTBOX_DATA_DIR } : {}),
     ...(clamd ? { clamd } : {}),
+    ...(maxSendRate !== undefined ? { maxSendRate } : {}),
     logRequest: (line) => console.log(`${new Date().toISOString()} ${line}`),
     logError: (message, error) => console.error(`${new Date().toISOString()} error: ${message}${error instanceof Error ? `: ${error.name}: ${error.message}` : ''}`),
   });
@@ -40,6 +47,9 @@ async function main(): Promise<void> {
   if (clamd && !(await new ClamdScanner({ address: clamd, timeoutMs: 2000 }).ping())) {
     console.log(`  warning: clamd at ${clamd} does not answer PING; sends are refused (503) until it does.`);
   }
+  console.log(
+    `SES send rate: ${maxSendRate !== undefined ? `${maxSendRate} recipients/s (the stand-in throttles above it; batches and queued emails are paced to it)` : 'unlimited (set OUTBOX_LOCAL_MAX_SEND_RATE to make the stand-in throttle like SES)'}`,
+  );
   console.log(`Store: ${env.OUTBOX_DATA_DIR ? `persisted in ${env.OUTBOX_DATA_DIR}` : 'in memory (set OUTBOX_DATA_DIR to keep data)'}`);
 
   let stopping = false;

@@ -7,11 +7,15 @@ import type { ApiConfig, EventsConfig } from '../lambda/config';
 import { OutboxError, toErrorBody } from '../lambda/core/errors';
 import type { HttpResponse } from '../lambda/entrypoints/http';
 import { handleSesEventBatch, processSesNotification, type EventsDeps } from '../lambda/entrypoints/sqs-events';
-import { ALL_TABLES, API_KEYS_TABLE, EMAILS_TABLE, IDEMPOTENCY_TABLE, SUPPRESSIONS_TABLE, WEBHOOKS_TABLE, type TableDefinition } from '../lambda/shared/tables';
+import { ALL_TABLES, API_KEYS_TABLE, CONTROL_TABLE, EMAILS_TABLE, IDEMPOTENCY_TABLE, SUPPRESSIONS_TABLE, WEBHOOKS_TABLE, type TableDefinition } from '../lambda/shared/tables';
 import { handleWebhookBatch } from '../lambda/entrypoints/sqs-webhooks';
 import { HttpWebhookClient } from '../lambda/adapters/http-webhook-client';
-import { WEBHOOK_MAX_ATTEMPTS } from '../lambda/shared/env';
-import { buildApiDeps, buildEventsDeps, buildWebhookDeliveryDeps } from '../lambda/wiring';
+import { OUTBOUND_MAX_RECEIVE_COUNT, WEBHOOK_MAX_ATTEMPTS } from '../lambda/shared/env';
+import { buildApiDeps, buildEventsDeps, buildSchedulerDeps, buildSenderDeps, buildWebhookDeliveryDeps } from '../lambda/wiring';
+import type { OutboundSenderSettings } from '../lambda/core/outbound-sender';
+import { handleOutboundBatch, type OutboundBatchDeps } from '../lambda/entrypoints/sqs-outbound';
+import { LocalOutboundQueue, LocalOutboundRetry } from './local-outbound';
+import { startLocalScheduler } from './local-scheduler';
 import { FileContentStore, InMemoryContentStore } from './local-content-store';
 import { LocalNotificationTopic } from './local-notification-topic';
 import { LocalQueue } from './local-queue';
@@ -36,6 +40,14 @@ export interface LocalOptions {
   readonly clamd?: string;
   /** How much faster than in AWS webhook retries come (default 300: 5 min becomes 1 s). */
   readonly webhookRetrySpeedup?: number;
+  /**
+   * The SES stand-in's maximum send rate, recipients per second (OUTBOX_LOCAL_MAX_SEND_RATE); it
+   * answers TooManyRequests above it, and GetAccount reports it, so the sender paces to it.
+   * Undefined: unlimited (GetAccount says 1000).
+   */
+  readonly maxSendRate?: number;
+  /** Sender tuning (lease, grace, pause and backoff lengths), for tests that cannot wait a minute. */
+  readonly outboundSettings?: Partial<OutboundSenderSettings>;
   readonly logRequest?: (line: string) => void;
   readonly logError?: (message: string, error?: unknown) => void;
 }
@@ -53,6 +65,8 @@ export interface LocalOutbox {
   readonly notifications: LocalNotificationTopic;
   /** Content too big for a DynamoDB item (the S3 bucket in AWS): in memory, or files under dataDir/content. */
   readonly content: ContentStore;
+  /** The outbound queue (SQS in AWS), delivering queued emails to the sender handler. */
+  readonly outboundQueue: LocalQueue;
   stop(): Promise<void>;
 }
 
@@ -70,7 +84,11 @@ export function localTableName(definition: TableDefinition): string {
 export async function startLocalOutbox(options: LocalOptions = {}): Promise<LocalOutbox> {
   const host = options.host ?? '127.0.0.1';
   const dynamo = await startEmbeddedDynamoDb({ host, ...(options.dataDir ? { dataDir: options.dataDir } : {}) });
-  const ses = await startSesStandIn({ host, ...(options.identities ? { verifiedIdentities: options.identities } : {}) });
+  const ses = await startSesStandIn({
+    host,
+    ...(options.identities ? { verifiedIdentities: options.identities } : {}),
+    ...(options.maxSendRate !== undefined ? { maxSendRate: options.maxSendRate } : {}),
+  });
   await createTables(dynamo.endpoint, ALL_TABLES.map((definition) => ({ definition, name: localTableName(definition) })));
 
   const config: ApiConfig = {
@@ -87,7 +105,29 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
   };
   const clientOptions = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
   const content = options.dataDir ? new FileContentStore(path.join(options.dataDir, 'content')) : new InMemoryContentStore();
-  const deps = buildApiDeps(config, clientOptions, { contentStore: content });
+  // Outbound: SQS -> sender Lambda in AWS; here a local queue in real time (pacing must be real),
+  // with the stand-in's rate read through GetAccount as deployed. Four batches at once, so
+  // several senders compete for send slots as concurrent Lambdas do.
+  const outboundQueueUrl = 'http://local/outbox-outbound';
+  const senderDeps: OutboundBatchDeps = buildSenderDeps(
+    {
+      emailsTable: config.emailsTable,
+      controlTable: localTableName(CONTROL_TABLE),
+      outboundQueueUrl,
+      configurationSet: config.configurationSet,
+      retentionDays: config.retentionDays,
+      sesEndpoint: ses.url,
+      dynamoDbEndpoint: dynamo.endpoint,
+    },
+    clientOptions,
+    { contentStore: content, ...(options.outboundSettings ? { settings: options.outboundSettings } : {}) },
+  );
+  const outboundQueue = new LocalQueue((event) => handleOutboundBatch(senderDeps, event), { maxReceiveCount: OUTBOUND_MAX_RECEIVE_COUNT, concurrency: 4 });
+  const outbound = new LocalOutboundQueue(outboundQueue);
+  Object.assign(senderDeps, { retry: new LocalOutboundRetry(outboundQueue), requeue: outbound });
+  const deps = buildApiDeps(config, clientOptions, { contentStore: content, outbound });
+  // Scheduled emails: the scheduler Lambda every minute in AWS; here the same tick every second.
+  const schedulerDeps = buildSchedulerDeps({ emailsTable: config.emailsTable, outboundQueueUrl, dynamoDbEndpoint: dynamo.endpoint }, clientOptions, outbound);
   // A developer receives webhooks on their own machine: http and loopback endpoints are allowed.
   Object.assign(deps, { allowPrivateWebhookUrls: true });
   // Webhook deliveries: SQS -> delivery Lambda in AWS; here a local queue with the same retry
@@ -120,7 +160,7 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
     queue: { enqueue: async (jobs) => jobs.forEach((job) => webhookQueue.send(JSON.stringify(job))) },
   });
   if (options.logError) {
-    for (const target of [deps, eventsDeps, webhookDeps]) Object.assign(target, { log: options.logError });
+    for (const target of [deps, eventsDeps, webhookDeps, senderDeps, schedulerDeps]) Object.assign(target, { log: options.logError });
   }
   // SES -> SNS -> SQS -> events Lambda, in one process: what the stand-in publishes is queued.
   const eventsQueue = new LocalQueue((event) => handleSesEventBatch(eventsDeps, event));
@@ -139,10 +179,11 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
     port: options.port ?? 3000,
     deps,
     keys: deps.keys,
-    localRoutes: localRoutes(ses, eventsDeps, eventsQueue, webhookQueue, notifications),
+    localRoutes: localRoutes(ses, eventsDeps, eventsQueue, webhookQueue, notifications, outboundQueue),
     ...(options.logRequest ? { logRequest: options.logRequest } : {}),
   });
 
+  const scheduler = startLocalScheduler(schedulerDeps);
   return {
     url,
     apiKey,
@@ -150,10 +191,14 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
     dynamoDbEndpoint: dynamo.endpoint,
     eventsQueue,
     webhookQueue,
+    outboundQueue,
     notifications,
     content,
     stop: async () => {
       await closeServer(server);
+      // First, so no sender is mid-send when the stand-in and the store go.
+      await scheduler.stop();
+      await outboundQueue.stop();
       await ses.stop();
       await eventsQueue.stop();
       await webhookQueue.stop();
@@ -167,12 +212,19 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
  * the notifications published, the queues' dead letters, and `POST /_local/ses-events` to replay
  * any SES notification.
  */
-function localRoutes(ses: SesStandIn, eventsDeps: EventsDeps, eventsQueue: LocalQueue, webhookQueue: LocalQueue, notifications: LocalNotificationTopic): LocalRoutes {
+function localRoutes(
+  ses: SesStandIn,
+  eventsDeps: EventsDeps,
+  eventsQueue: LocalQueue,
+  webhookQueue: LocalQueue,
+  notifications: LocalNotificationTopic,
+  outboundQueue: LocalQueue,
+): LocalRoutes {
   return async (method, path, body) => {
     if (method === 'POST' && path === '/_local/ses-events') return replaySesEvent(eventsDeps, body);
     if (method !== 'GET') return undefined;
     if (path === '/_local/dead-letters') {
-      return json(200, { object: 'list', data: { events: eventsQueue.deadLettered(), webhooks: webhookQueue.deadLettered() } });
+      return json(200, { object: 'list', data: { events: eventsQueue.deadLettered(), webhooks: webhookQueue.deadLettered(), outbound: outboundQueue.deadLettered() } });
     }
     if (path === '/_local/notifications') return json(200, { object: 'list', data: notifications.list() });
     if (path === '/_local/messages') {

@@ -5,6 +5,7 @@ import { isUuid } from '../core/ids';
 import { sendEmail } from '../core/send-email';
 import { idempotent } from './idempotent';
 import { parseJsonBody, parseJsonObject, principalOf, type ApiDeps, type Handler, type HttpRequest, type HttpResponse, type Route } from './route';
+import { BATCH_ROUTES } from './batch-routes';
 import { RAW_EMAIL_ROUTES } from './raw-email-routes';
 import { SCHEDULE_ROUTES } from './schedule-routes';
 import { SUPPRESSION_ROUTES } from './suppression-routes';
@@ -24,6 +25,7 @@ const ROUTES: readonly Route[] = [
   },
   // Before /emails/{id}, so `raw` is never read as an id.
   ...RAW_EMAIL_ROUTES,
+  ...BATCH_ROUTES,
   {
     pattern: /^\/emails\/([^/]+)$/,
     methods: {

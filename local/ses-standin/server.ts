@@ -73,6 +73,8 @@ export interface SesStandIn {
   setPaused(paused: boolean): void;
   /** Replaces the rate limit with a full bucket at the new rate; undefined = unlimited. */
   setMaxSendRate(rate: number | undefined): void;
+  /** How many SendEmail calls were answered 429 TooManyRequestsException since start. */
+  throttled(): number;
   /**
    * Calls `listener` for each accepted message, synchronously, before SendEmail answers; keep it
    * quick and schedule real work. Returns a function that unsubscribes.
@@ -130,6 +132,8 @@ export async function startSesStandIn(options: SesStandInOptions = {}): Promise<
   /** Recipients accepted, by time, for GetAccount's rolling 24-hour count. */
   const sentLog: { at: number; count: number }[] = [];
   let paused = false;
+  /** SendEmail calls answered TooManyRequestsException, since start. */
+  let throttledCount = 0;
   let maxSendRate = options.maxSendRate;
   let bucket = maxSendRate === undefined ? undefined : new TokenBucket(maxSendRate, clock);
 
@@ -150,6 +154,7 @@ export async function startSesStandIn(options: SesStandInOptions = {}): Promise<
     // The rate counts every recipient, simulator ones included (SES-FACTS §4, §6).
     if (bucket && !bucket.tryTake(decoded.message.recipients.length)) {
       // Observed body for this case (SES-FACTS §7).
+      throttledCount += 1;
       throw new SesError('TooManyRequestsException', 'Maximum sending rate exceeded.', 429);
     }
     const now = clock();
@@ -241,6 +246,7 @@ export async function startSesStandIn(options: SesStandInOptions = {}): Promise<
     setPaused: (value) => {
       paused = value;
     },
+    throttled: () => throttledCount,
     setMaxSendRate: (rate) => {
       maxSendRate = rate;
       bucket = rate === undefined ? undefined : new TokenBucket(rate, clock);
