@@ -91,13 +91,18 @@ export function msUntilFits(rate: number, previousCount: number, currentCount: n
   if (room >= 0) {
     if (previousCount <= 0) return 1;
     // rate - previous * (1 - t / 1000) >= current + recipients  <=>  t >= 1000 * (1 - room / previous)
-    const at = Math.ceil(1000 * (1 - room / previousCount));
+    const at = ceilMs(1000 * (1 - room / previousCount));
     if (at < 1000) return Math.max(1, at - elapsedMs);
   }
   const toNextWindow = 1000 - elapsedMs;
   if (currentCount <= 0 || recipients > rate) return Math.max(1, toNextWindow);
-  const intoNext = Math.max(0, Math.ceil(1000 * (1 - (rate - recipients) / currentCount)));
+  const intoNext = Math.max(0, ceilMs(1000 * (1 - (rate - recipients) / currentCount)));
   return Math.max(1, toNextWindow + intoNext);
+}
+
+/** Rounds up to whole milliseconds, ignoring float noise (1000 * (1 - 0.7) is 300.00000000000006). */
+function ceilMs(ms: number): number {
+  return Math.ceil(ms - 1e-6);
 }
 
 /**
