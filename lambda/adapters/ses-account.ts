@@ -4,7 +4,8 @@ import type { SesAccount, SesAccountStatus } from '../core/send-rate';
 /**
  * SES v2 GetAccount, for the send rate and whether sending is enabled. SES allows its non-send
  * actions 1 request per second per account (SES-FACTS §6), so calls made at once share one
- * request, and an answer is reused for `reuseMs` (5 s by default).
+ * request, and an answer is reused for `reuseMs` (1 s by default). Callers ask rarely: the send
+ * rate once a minute (AccountSendRate), and whether sending is back when a pause runs out.
  */
 export class SesAccountClient implements SesAccount {
   private last: { at: number; status: SesAccountStatus } | undefined;
@@ -12,7 +13,7 @@ export class SesAccountClient implements SesAccount {
 
   constructor(
     private readonly ses: SESv2Client,
-    private readonly reuseMs = 5_000,
+    private readonly reuseMs = 1_000,
     private readonly now: () => number = Date.now,
   ) {}
 
