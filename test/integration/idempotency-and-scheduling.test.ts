@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { GetCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Resend } from 'resend';
 import { documentClient } from '../../lambda/adapters/dynamodb-documents';
@@ -10,13 +8,6 @@ import { EMAILS_TABLE, IDEMPOTENCY_TABLE } from '../../lambda/shared/tables';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/embedded-dynamodb';
 import { localTableName, startLocalOutbox, type LocalOutbox } from '../../local/runtime';
 import { RecordingOutboundQueue } from '../helpers/in-memory-scheduling';
-
-/**
- * The end-to-end "scheduled email goes" check needs the outbound sender and the local scheduler
- * timer; until the sender handler replaces its placeholder, that one test is skipped and the
- * release is checked against the store with a recording queue instead.
- */
-const SENDER_WIRED = !readFileSync(join(__dirname, '../../lambda/handlers/sender.ts'), 'utf8').includes('Placeholder');
 
 /**
  * Idempotency-Key and scheduling through the official resend SDK (and plain fetch where the test
@@ -93,6 +84,24 @@ describe('Idempotency-Key and scheduling through the resend SDK', () => {
       expect(outbox.ses.messages().filter((m) => m.subject === 'Fifty at once')).toHaveLength(1);
       // Once the first has answered, a retry gets the replay.
       await expect(post('/emails', body, 'burst-1')).resolves.toEqual({ status: 200, body: { id } });
+    });
+
+    it('replays a batch sent again with the same key, queuing its emails once', async () => {
+      const batch = [
+        { ...email, subject: 'Batch one' },
+        { ...email, subject: 'Batch two' },
+      ];
+      const first = await resend.batch.send(batch, { idempotencyKey: 'batch-1' });
+      expect(first.error).toBeNull();
+      expect(first.data!.data).toHaveLength(2);
+      const again = await resend.batch.send(batch, { idempotencyKey: 'batch-1' });
+      expect(again.data).toEqual(first.data);
+      const other = await resend.batch.send([batch[0]!], { idempotencyKey: 'batch-1' });
+      expect(other.error).toMatchObject({ statusCode: 409, name: 'invalid_idempotent_request' });
+      const deadline = Date.now() + 10_000;
+      const ids = first.data!.data.map((e) => e.id);
+      while (ids.some((id) => sesMessagesFor(id).length === 0) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      for (const id of ids) expect(sesMessagesFor(id)).toHaveLength(1);
     });
 
     it('lets a client fix a refused request and retry with the same key', async () => {
@@ -201,18 +210,29 @@ describe('Idempotency-Key and scheduling through the resend SDK', () => {
       }
     });
 
-    (SENDER_WIRED ? it : it.skip)('sends a scheduled email within moments of its time (2 s ahead), after showing it scheduled', async () => {
-      const sent = await resend.emails.send({ ...email, subject: 'Scheduled end to end', scheduledAt: new Date(Date.now() + 2000).toISOString() });
-      const id = sent.data!.id;
-      expect((await resend.emails.get(id)).data!.last_event).toBe('scheduled');
+    it('sends a scheduled email when due (2 s ahead), a rescheduled one at its new time, and never a canceled one', async () => {
+      const soon = () => new Date(Date.now() + 2000).toISOString();
+      const due = (await resend.emails.send({ ...email, subject: 'Scheduled end to end', scheduledAt: soon() })).data!.id;
+      const moved = (await resend.emails.send({ ...email, subject: 'Rescheduled end to end', scheduledAt: 'in 1 hour' })).data!.id;
+      const canceled = (await resend.emails.send({ ...email, subject: 'Canceled end to end', scheduledAt: soon() })).data!.id;
+      expect((await resend.emails.get(due)).data!.last_event).toBe('scheduled');
+      expect((await resend.emails.update({ id: moved, scheduledAt: soon() })).error).toBeNull();
+      expect((await resend.emails.cancel(canceled)).error).toBeNull();
+
       const deadline = Date.now() + 10_000;
-      while (sesMessagesFor(id).length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(sesMessagesFor(id)).toHaveLength(1);
-      expect(Date.parse(sesMessagesFor(id)[0]!.receivedAt)).toBeGreaterThanOrEqual(Date.parse((await resend.emails.get(id)).data!.scheduled_at!) - 50);
-      const canceledLate = (await resend.emails.send({ ...email, scheduledAt: new Date(Date.now() + 1500).toISOString() })).data!.id;
-      await resend.emails.cancel(canceledLate);
-      await new Promise((resolve) => setTimeout(resolve, 2500));
-      expect(sesMessagesFor(canceledLate)).toHaveLength(0);
+      while ((sesMessagesFor(due).length === 0 || sesMessagesFor(moved).length === 0) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      for (const id of [due, moved]) {
+        expect(sesMessagesFor(id)).toHaveLength(1);
+        const read = (await resend.emails.get(id)).data!;
+        expect(Date.parse(sesMessagesFor(id)[0]!.receivedAt)).toBeGreaterThanOrEqual(Date.parse(read.scheduled_at!));
+        expect(read.last_event).not.toMatch(/scheduled|queued/);
+      }
+      // The canceled one was due as early as the others: give the scheduler another tick.
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      expect(sesMessagesFor(canceled)).toHaveLength(0);
+      expect((await resend.emails.get(canceled)).data!.last_event).toBe('canceled');
     });
   });
 });
