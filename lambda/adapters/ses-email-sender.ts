@@ -104,6 +104,12 @@ function toOutboxError(error: unknown): OutboxError {
       return new OutboxError('sender_not_verified', `SES refused the sender's MAIL FROM domain: ${sesMessage}. Nothing was sent.`, { cause: error });
     case 'BadRequestException':
       return new OutboxError('message_rejected', `SES refused the request: ${sesMessage}. Nothing was sent.`, { cause: error });
+    // A template or configuration set that does not exist, or a message over SES's size: sending
+    // the same email again cannot succeed, so it must not count as a passing outage.
+    case 'NotFoundException':
+      return new OutboxError('message_rejected', `SES could not find what the message names: ${sesMessage}. Nothing was sent.`, { cause: error });
+    case 'RequestEntityTooLargeException':
+      return new OutboxError('message_rejected', `SES refused the message as too large: ${sesMessage}. Nothing was sent.`, { cause: error });
     case 'TooManyRequestsException':
     case 'ThrottlingException':
     case 'Throttling':

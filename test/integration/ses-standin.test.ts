@@ -13,6 +13,9 @@ import {
   type SendEmailCommandInput,
 } from '@aws-sdk/client-sesv2';
 import { SES_MESSAGE_ID_PATTERN, startSesStandIn, type AcceptedMessage, type SesStandIn } from '../../local/ses-standin';
+import { SesEmailSender } from '../../lambda/adapters/ses-email-sender';
+import type { EmailDraft } from '../../lambda/core/email';
+import { OutboxError } from '../../lambda/core/errors';
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
 
@@ -414,6 +417,48 @@ describe('SES stand-in request size cap', () => {
       expect(error.name).toBe('RequestEntityTooLargeException');
       expect(error.$metadata.httpStatusCode).toBe(413);
       expect(standIn.messages()).toHaveLength(0);
+    } finally {
+      ses.destroy();
+      await standIn.stop();
+    }
+  });
+});
+
+describe('SesEmailSender against the stand-in: refusals that retrying cannot cure', () => {
+  const draft: EmailDraft = {
+    from: { address: 'hello@example.com' },
+    to: [{ address: 'someone@example.net' }],
+    cc: [],
+    bcc: [],
+    replyTo: [],
+    subject: 'Hello',
+    text: 'Hi there',
+    headers: [],
+    tags: [],
+    attachments: [],
+  };
+
+  it('turns NotFoundException (a configuration set SES does not have) into message_rejected, not an outage', async () => {
+    const standIn = await startSesStandIn({ configurationSets: ['outbox-events'] });
+    const ses = clientFor(standIn);
+    try {
+      const error = await new SesEmailSender(ses).send(draft, { emailId: '019ac9a4-6f1c-7b2e-9a41-4c0f2d9e8b11', configurationSet: 'missing-set' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(OutboxError);
+      expect(error).toMatchObject({ kind: 'message_rejected' });
+      expect((error as OutboxError).message).toContain('Configuration set missing-set does not exist');
+      expect(standIn.messages()).toHaveLength(0);
+    } finally {
+      ses.destroy();
+      await standIn.stop();
+    }
+  });
+
+  it('turns a 413 RequestEntityTooLargeException into message_rejected', async () => {
+    const standIn = await startSesStandIn({ maxRequestBytes: 2048 });
+    const ses = clientFor(standIn);
+    try {
+      const error = await new SesEmailSender(ses).send({ ...draft, text: 'x'.repeat(4096) }, { emailId: '019ac9a4-6f1c-7b2e-9a41-4c0f2d9e8b11' }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ kind: 'message_rejected' });
     } finally {
       ses.destroy();
       await standIn.stop();
