@@ -106,14 +106,15 @@ export function shuffle<T>(items: T[], random: () => number): T[] {
 
 /**
  * The environment the stack gives a Lambda, for a handler's readConfig: every table's variable (with
- * the local table names) and every shared variable except the local-only endpoints, each with a
- * value of the shape its name says; plus a Region and dummy credentials, so SDK clients construct
- * as they do in Lambda. New variables are picked up without touching the benchmark.
+ * the local table names) and every shared variable except the local-only endpoints and the ones the
+ * stack sets only when configured (a ClamAV daemon, a send-rate override), each with a value of the
+ * shape its name says; plus a Region and dummy credentials, so SDK clients construct as they do in
+ * Lambda. New variables are picked up without touching the benchmark.
  */
 export function lambdaEnvironment(): Record<string, string> {
-  const localOnly = new Set<string>([ENV.sesEndpoint, ENV.dynamoDbEndpoint]);
+  const notSetByDefault = new Set<string>([ENV.sesEndpoint, ENV.dynamoDbEndpoint, ENV.clamd, ENV.maxSendRate]);
   const variables: Record<string, string> = Object.fromEntries(ALL_TABLES.map((table) => [table.envVar, localTableName(table)]));
-  for (const name of Object.values(ENV)) if (!localOnly.has(name)) variables[name] = sampleValue(name);
+  for (const name of Object.values(ENV)) if (!notSetByDefault.has(name)) variables[name] = sampleValue(name);
   return {
     ...variables,
     AWS_REGION: 'us-east-1',

@@ -4,14 +4,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { HANDLER_ENTRIES } from '../lambda/shared/env';
+import { LAMBDA_ESBUILD_OPTIONS } from '../lib/constructs/node-function';
 import { lambdaEnvironment, median, relativeSpread, round, type Figure, type Measure } from './lib';
 
 /**
- * P3 cold start: each Lambda bundle, built with the options NodeFunction gives esbuild, by size and
- * by module init time: a fresh `node` process times `require()` of the bundle (its top-level code,
- * which reads the config and builds the clients, included; the environment is the one the stack
- * sets, see lambdaEnvironment), against a bundle that only constructs
- * an SESv2Client. value = the worst init ratio.
+ * P3 cold start: each Lambda bundle, built with the options NodeFunction gives esbuild
+ * (LAMBDA_ESBUILD_OPTIONS), by size and by module init time: a fresh `node` process times
+ * `require()` of the bundle (its top-level code, which reads the config and builds the clients,
+ * included; the environment is the one the stack sets, see lambdaEnvironment), against a bundle
+ * that only constructs an SESv2Client, built the same way. value = the worst init ratio.
  */
 export const coldStart: Measure = { id: 'P3', title: 'cold start', run };
 
@@ -85,7 +86,7 @@ async function run(log: (line: string) => void): Promise<Figure> {
         ),
         runsPerBundle: RUNS,
         kilobyte: 1024,
-        esbuild: 'bundle, minify, keepNames, no source map, target node24, format cjs, platform node, mainFields module,main, no externals',
+        esbuild: LAMBDA_ESBUILD_OPTIONS,
       },
     };
   } finally {
@@ -93,21 +94,17 @@ async function run(log: (line: string) => void): Promise<Figure> {
   }
 }
 
-/** Bundles `entry` with the options lib/constructs/node-function.ts gives NodejsFunction. */
+/**
+ * Bundles `entry` with the options lib/constructs/node-function.ts gives NodejsFunction. The bundles
+ * run from a temporary folder with no node_modules above it and no NODE_PATH, so a bundle that
+ * required one of its external modules at init would fail to load, not pass.
+ */
 async function bundle(name: string, entry: string, outdir: string): Promise<Bundle> {
   const file = path.join(outdir, name, 'index.js');
   const { metafile } = await build({
+    ...LAMBDA_ESBUILD_OPTIONS,
     entryPoints: [entry],
     outfile: file,
-    bundle: true,
-    minify: true,
-    keepNames: true,
-    sourcemap: false,
-    target: 'node24',
-    platform: 'node',
-    format: 'cjs',
-    mainFields: ['module', 'main'],
-    external: [],
     metafile: true,
     logLevel: 'warning',
     absWorkingDir: ROOT,

@@ -1,9 +1,10 @@
 import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { BuildOptions } from 'esbuild';
 
 export interface NodeFunctionProps {
   /** Absolute path of the handler file; it must export `handler`. */
@@ -21,14 +22,73 @@ export interface NodeFunctionProps {
 }
 
 /**
+ * The credential providers of the SDK's default chain that a Lambda never reaches. Lambda hands
+ * the function's role credentials over in environment variables, and the chain tries those first
+ * (fromEnv); it loads these providers only with dynamic imports, each after the ones before it
+ * failed. Left out of the bundle, they cost neither bytes nor parse time (about a third of a
+ * client-only bundle). Should one ever be reached (say AWS_PROFILE set on a function), the
+ * Node.js runtimes resolve it through NODE_PATH, which includes the SDK they ship in
+ * /var/runtime/node_modules; hence LAMBDA_BUNDLING turns dynamic imports into require(), because
+ * Node's ES module resolver ignores NODE_PATH.
+ */
+export const UNREACHED_CREDENTIAL_PROVIDERS: readonly string[] = [
+  '@aws-sdk/credential-provider-ini',
+  '@aws-sdk/credential-provider-sso',
+  '@aws-sdk/credential-provider-web-identity',
+  '@aws-sdk/credential-provider-process',
+  '@aws-sdk/credential-provider-http',
+  '@aws-sdk/credential-provider-login',
+  '@aws-sdk/token-providers',
+  // STS, SSO, SSO OIDC and sign-in clients, used only by the providers above.
+  '@aws-sdk/nested-clients',
+  // Instance and container metadata: EC2 and ECS, not Lambda.
+  '@smithy/credential-provider-imds',
+];
+
+/** The esbuild settings every Lambda is bundled with; the benchmark (P3) builds with the same. */
+export const LAMBDA_BUNDLING = {
+  minify: true,
+  // Readable function and class names in stack traces, instead of source maps.
+  keepNames: true,
+  sourceMap: false,
+  target: 'node24',
+  format: OutputFormat.CJS,
+  // Prefer the SDK's ES module builds: esbuild tree-shakes them, which cuts bundles by a third.
+  mainFields: ['module', 'main'],
+  // The AWS SDK v3 itself is bundled and tree-shaken, not taken from the runtime: the code that
+  // runs is the code that was tested, and it loads faster from one file than from the runtime's
+  // node_modules (docs/benchmark.md, P3).
+  externalModules: [...UNREACHED_CREDENTIAL_PROVIDERS],
+  // `import()` of an external module stays an ES module import, which would not find the
+  // runtime's SDK; as require() it does (see UNREACHED_CREDENTIAL_PROVIDERS).
+  esbuildArgs: { '--supported:dynamic-import': 'false' },
+} as const satisfies BundlingOptions;
+
+/**
+ * LAMBDA_BUNDLING as esbuild's own options, the way NodejsFunction passes them to esbuild (it
+ * always bundles, for the node platform): what the benchmark and the bundling tests build with.
+ */
+export const LAMBDA_ESBUILD_OPTIONS: Readonly<BuildOptions> = {
+  bundle: true,
+  platform: 'node',
+  minify: LAMBDA_BUNDLING.minify,
+  keepNames: LAMBDA_BUNDLING.keepNames,
+  sourcemap: LAMBDA_BUNDLING.sourceMap,
+  target: LAMBDA_BUNDLING.target,
+  format: LAMBDA_BUNDLING.format,
+  mainFields: [...LAMBDA_BUNDLING.mainFields],
+  external: [...LAMBDA_BUNDLING.externalModules],
+  supported: { 'dynamic-import': false },
+};
+
+/**
  * Every Outbox Lambda, with the defaults kept in one place: Node.js 24 on ARM64, bundled locally by
- * esbuild (never Docker), minified, with the AWS SDK v3 bundled and tree-shaken instead of taken
- * from the runtime, so the code that runs is the code that was tested. Each function gets its own
+ * esbuild (never Docker) with LAMBDA_BUNDLING: minified, the AWS SDK v3 bundled and tree-shaken
+ * but for the credential providers a Lambda never reaches. Each function gets its own
  * log group with a retention period and its own role that may write only to that log group (no AWS
  * managed policy); callers grant everything else.
  *
- * Source maps are off: they add to the bundle and to cold starts. `keepNames` keeps function and
- * class names readable in stack traces instead.
+ * Source maps are off: they add to the bundle and to cold starts.
  */
 export class NodeFunction extends Construct {
   public readonly function: NodejsFunction;
@@ -62,15 +122,10 @@ export class NodeFunction extends Construct {
       tracing: props.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
       environment: props.environment,
       bundling: {
-        minify: true,
-        keepNames: true,
-        sourceMap: false,
-        target: 'node24',
-        format: OutputFormat.CJS,
-        // Prefer the SDK's ES module builds: esbuild tree-shakes them, which cuts bundles by a third.
-        mainFields: ['module', 'main'],
-        // Empty on purpose: the AWS SDK v3 is bundled and tree-shaken, not taken from the runtime.
-        externalModules: [],
+        ...LAMBDA_BUNDLING,
+        mainFields: [...LAMBDA_BUNDLING.mainFields],
+        externalModules: [...LAMBDA_BUNDLING.externalModules],
+        esbuildArgs: { ...LAMBDA_BUNDLING.esbuildArgs },
         forceDockerBundling: false,
       },
     });
