@@ -90,7 +90,7 @@ export interface NotificationOverrides {
 
 /**
  * Builds the events consumer's dependencies: the emails table for tracking, the suppressions table,
- * and the notification fan-out (SNS topic, webhooks table, webhook queue).
+ * and the notification fan-out (SNS topic, the webhooks table's subscriptions, webhook queue).
  */
 export function buildEventsDeps(config: EventsConfig, options: ClientOptions = {}, overrides?: NotificationOverrides): EventsDeps {
   const documents = documentClient(config.dynamoDbEndpoint, options);
@@ -99,7 +99,6 @@ export function buildEventsDeps(config: EventsConfig, options: ClientOptions = {
     topic: overrides?.topic ?? new SnsNotificationTopic(new SNSClient({ ...options }), config.notificationsTopicArn),
     queue: overrides?.queue ?? new SqsWebhookQueue(new SQSClient({ ...options }), config.webhookQueueUrl),
     subscriptions: new CachedWebhookSubscriptions(webhooks, systemClock, config.webhookCacheMs),
-    webhooks,
     clock: systemClock,
   };
   return {

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient, ResourceInUseException, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, ResourceInUseException, type CreateTableCommandInput, type Projection } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import type { TableDefinition } from '../lambda/shared/tables';
+import type { IndexProjection, TableDefinition } from '../lambda/shared/tables';
 
 /** Dummy credentials: the embedded store and the SES stand-in accept any signature. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -48,7 +48,7 @@ export function createTableInput(definition: TableDefinition, tableName: string)
           GlobalSecondaryIndexes: definition.globalIndexes.map((index) => ({
             IndexName: index.indexName,
             KeySchema: keySchema(index.partitionKey, index.sortKey),
-            Projection: { ProjectionType: 'ALL' },
+            Projection: projectionOf(index.projection),
           })),
         }
       : {}),
@@ -73,4 +73,10 @@ export async function createTables(endpoint: string, tables: readonly { definiti
   } finally {
     client.destroy();
   }
+}
+
+/** A shared index projection as CreateTable takes it (ALL when none is given). */
+function projectionOf(projection: IndexProjection | undefined): Projection {
+  if (projection?.type === 'INCLUDE') return { ProjectionType: 'INCLUDE', NonKeyAttributes: [...projection.attributes] };
+  return { ProjectionType: projection?.type ?? 'ALL' };
 }

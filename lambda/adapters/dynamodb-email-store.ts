@@ -1,15 +1,16 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ContentStore } from '../core/content-store';
-import type { EmailRecord, LastEvent } from '../core/email';
+import type { EmailRecord } from '../core/email';
 import type { Clock, EmailDetails, EmailStore } from '../core/ports';
-import { LAST_EVENT_RANK, RECIPIENT_RANK, type RecipientStatus } from '../core/precedence';
-import type { TimelineEntry, TrackingStore } from '../core/tracking';
+import { LAST_EVENT_RANK } from '../core/precedence';
+import type { TimelineEntry, TrackedEmail, TrackingStore } from '../core/tracking';
 import { dueIndexAttributes } from './dynamodb-schedule-store';
 
 const EMAIL_SK = 'email';
-const RECIPIENT_PREFIX = 'rcpt#';
 const EVENT_PREFIX = 'event#';
+/** What the events path reads of an email it found by SES message ID (no bodies). */
+const TRACKED_PROJECTION = 'pk, createdAt, #from, #to, subject, tags, expiresAt';
 /**
  * DynamoDB items stop at 400 KB (names and values). An email item whose JSON would pass this keeps
  * its content (bodies, attachments, raw message) in the ContentStore instead, and says so with
@@ -21,12 +22,13 @@ const MAX_ITEM_BYTES = 350_000;
 type EmailItem = Omit<EmailRecord, 'id'> & { pk: string; sk: string; createdDay: string; lastEventRank: number; bodyOmitted?: boolean; contentStored?: boolean; dueShard?: string; dueAt?: string };
 
 /**
- * The emails table. One partition per email (pk = its id): the `email` item, a `rcpt#<address>`
- * item per recipient that an event has touched, and an `event#<time>#<key>` item per timeline
- * event. Mail Outbox did not send is kept the same way under pk `ses#<SES message ID>`.
- * Ranks are stored beside statuses so conditional writes can enforce precedence.
+ * The emails table. One partition per email (pk = its id): the `email` item, written by the API,
+ * the scheduler and the sender, and an `event#<time>#<key>` item per timeline event, appended by
+ * the events path and never updated. Mail Outbox did not send is kept the same way under pk
+ * `ses#<SES message ID>`. `lastEventRank` is stored beside `lastEvent` so conditional writes can
+ * enforce precedence. get() reads the partition whole; the email's state is folded from it on read.
  * Content too big for the item goes to `content` (see MAX_ITEM_BYTES); get() puts it back, so
- * readers see whole emails either way. The events path (findEmail) reads the item alone.
+ * readers see whole emails either way. The events path (findEmail) reads a few attributes alone.
  */
 export class DynamoDbEmailStore implements EmailStore, TrackingStore {
   constructor(
@@ -65,7 +67,7 @@ export class DynamoDbEmailStore implements EmailStore, TrackingStore {
   }
 
   markSent(id: string, sesMessageId: string): Promise<void> {
-    return this.raiseLastEvent(id, 'sent', sesMessageId);
+    return raiseToSent(this.documents, this.tableName, id, sesMessageId);
   }
 
   async discard(id: string): Promise<void> {
@@ -98,20 +100,14 @@ export class DynamoDbEmailStore implements EmailStore, TrackingStore {
     const email = emailItem?.contentStored ? { ...stored, ...(await this.storedContent(stored.id)) } : stored;
     return {
       email,
-      recipients: items
-        .filter((item) => String(item.sk).startsWith(RECIPIENT_PREFIX))
-        .map((item) => ({ address: item.address as string, status: item.status as RecipientStatus, updatedAt: item.updatedAt as string })),
       events: items
         .filter((item) => String(item.sk).startsWith(EVENT_PREFIX))
         .map((item) => item.entry as TimelineEntry),
     };
   }
 
-  async findEmail(sesMessageId: string, outboxId?: string): Promise<EmailRecord | undefined> {
-    if (outboxId) {
-      const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { pk: outboxId, sk: EMAIL_SK } }));
-      if (Item) return this.toRecord(Item as EmailItem);
-    }
+  async findEmail(sesMessageId: string): Promise<TrackedEmail | undefined> {
+    // The index holds keys only (no bodies to copy on every write), so the item is read after.
     const { Items } = await this.documents.send(
       new QueryCommand({
         TableName: this.tableName,
@@ -121,8 +117,25 @@ export class DynamoDbEmailStore implements EmailStore, TrackingStore {
         Limit: 1,
       }),
     );
-    const item = Items?.[0] as EmailItem | undefined;
-    return item ? this.toRecord(item) : undefined;
+    const key = Items?.[0];
+    if (!key) return undefined;
+    const { Item } = await this.documents.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: key.pk, sk: key.sk },
+        ProjectionExpression: TRACKED_PROJECTION,
+        ExpressionAttributeNames: { '#from': 'from', '#to': 'to' },
+      }),
+    );
+    if (!Item || (Item.expiresAt as number) <= this.clock.now().getTime() / 1000) return undefined;
+    return {
+      id: Item.pk as string,
+      createdAt: Item.createdAt as string,
+      from: Item.from as TrackedEmail['from'],
+      to: (Item.to as TrackedEmail['to'] | undefined) ?? [],
+      ...(typeof Item.subject === 'string' ? { subject: Item.subject } : {}),
+      tags: (Item.tags as TrackedEmail['tags'] | undefined) ?? [],
+    };
   }
 
   async appendEvent(owner: string, entry: TimelineEntry): Promise<boolean> {
@@ -138,54 +151,6 @@ export class DynamoDbEmailStore implements EmailStore, TrackingStore {
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
-    }
-  }
-
-  async raiseRecipientStatus(owner: string, address: string, status: RecipientStatus, at: string): Promise<void> {
-    await this.ignoringLowerRank(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: owner, sk: `${RECIPIENT_PREFIX}${address}` },
-        UpdateExpression: 'SET address = :address, #status = :status, #rank = :rank, updatedAt = :at, expiresAt = if_not_exists(expiresAt, :expires)',
-        ConditionExpression: 'attribute_not_exists(#rank) OR #rank < :rank',
-        ExpressionAttributeNames: { '#status': 'status', '#rank': 'rank' },
-        ExpressionAttributeValues: { ':address': address, ':status': status, ':rank': RECIPIENT_RANK[status], ':at': at, ':expires': this.expiry() },
-      }),
-    );
-  }
-
-  async raiseLastEvent(emailId: string, lastEvent: LastEvent, sesMessageId: string): Promise<void> {
-    const key = { pk: emailId, sk: EMAIL_SK };
-    try {
-      await this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: key,
-          UpdateExpression: 'SET lastEvent = :event, lastEventRank = :rank, sesMessageId = if_not_exists(sesMessageId, :ses)',
-          ConditionExpression: 'attribute_exists(pk) AND lastEventRank < :rank',
-          ExpressionAttributeValues: { ':event': lastEvent, ':rank': LAST_EVENT_RANK[lastEvent], ':ses': sesMessageId },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      // Already further along: keep its state, but make sure the SES mapping is there.
-      await this.ignoringLowerRank(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: key,
-          UpdateExpression: 'SET sesMessageId = :ses',
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(sesMessageId)',
-          ExpressionAttributeValues: { ':ses': sesMessageId },
-        }),
-      );
-    }
-  }
-
-  private async ignoringLowerRank(command: UpdateCommand): Promise<void> {
-    try {
-      await this.documents.send(command);
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
   }
 
@@ -205,5 +170,42 @@ export class DynamoDbEmailStore implements EmailStore, TrackingStore {
 
   private expiry(): number {
     return Math.floor(this.clock.now().getTime() / 1000) + this.retentionDays * 86_400;
+  }
+}
+
+/**
+ * Records that SES accepted the email as `sesMessageId`: `last_event` rises to `sent` (never
+ * lowers) and the SES message ID is set if missing, so SES events without Outbox's tag find the
+ * email through the by-ses-message-id index. Shared with the send claims, which record a send an
+ * earlier, crashed attempt made.
+ */
+export async function raiseToSent(documents: DynamoDBDocumentClient, tableName: string, emailId: string, sesMessageId: string): Promise<void> {
+  const key = { pk: emailId, sk: EMAIL_SK };
+  try {
+    await documents.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: key,
+        UpdateExpression: 'SET lastEvent = :event, lastEventRank = :rank, sesMessageId = if_not_exists(sesMessageId, :ses)',
+        ConditionExpression: 'attribute_exists(pk) AND lastEventRank < :rank',
+        ExpressionAttributeValues: { ':event': 'sent', ':rank': LAST_EVENT_RANK.sent, ':ses': sesMessageId },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    // Already further along: keep its state, but make sure the SES mapping is there.
+    try {
+      await documents.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: key,
+          UpdateExpression: 'SET sesMessageId = :ses',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(sesMessageId)',
+          ExpressionAttributeValues: { ':ses': sesMessageId },
+        }),
+      );
+    } catch (second) {
+      if (!(second instanceof ConditionalCheckFailedException)) throw second;
+    }
   }
 }

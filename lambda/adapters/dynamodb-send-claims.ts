@@ -1,17 +1,24 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { LastEvent, SendFailure } from '../core/email';
 import type { ClaimResult, SendClaims } from '../core/outbound-sender';
 import { LAST_EVENT_RANK } from '../core/precedence';
 
 /** The email item's sort key, as DynamoDbEmailStore writes it (pk = the email id). */
 const EMAIL_SK = 'email';
+/** The prefix of the email's timeline items, as DynamoDbEmailStore writes them. */
+const EVENT_PREFIX = 'event#';
 
 /**
  * The send lease on the `email` item of the emails table: `sendingClaimUntil` (epoch ms) and
  * `sendingClaimToken` (whose claim it is), plus `sendAttempts`, a count of claims taken. Each
- * method is one conditional UpdateItem, so the sender, the scheduler, the API and the events
- * pipeline never overwrite each other's changes.
+ * method is one conditional UpdateItem, so the sender, the scheduler and the API never overwrite
+ * each other's changes.
+ *
+ * Taking over a claim that ran out (its sender crashed, or SES's answer never came) is the one
+ * case where SES may already hold the message: the events path does not update the email, so the
+ * claim looks for an SES event in the email's timeline (one Query, on this rare path only) and,
+ * finding one, records the email `sent` instead of granting the claim.
  */
 export class DynamoDbSendClaims implements SendClaims {
   constructor(
@@ -21,7 +28,7 @@ export class DynamoDbSendClaims implements SendClaims {
 
   async claim(emailId: string, token: string, times: { until: number; staleBefore: number }): Promise<ClaimResult> {
     try {
-      await this.documents.send(
+      const { Attributes } = await this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: emailId, sk: EMAIL_SK },
@@ -29,9 +36,12 @@ export class DynamoDbSendClaims implements SendClaims {
           ConditionExpression:
             'attribute_exists(pk) AND lastEvent = :queued AND attribute_not_exists(sesMessageId) AND (attribute_not_exists(sendingClaimUntil) OR sendingClaimUntil < :staleBefore)',
           ExpressionAttributeValues: { ':until': times.until, ':token': token, ':one': 1, ':queued': 'queued', ':staleBefore': times.staleBefore },
+          ReturnValues: 'UPDATED_OLD',
         }),
       );
-      return { claimed: true };
+      // A claim released cleanly leaves no `sendingClaimUntil`; one still there ran out mid-attempt.
+      if (Attributes?.sendingClaimUntil === undefined) return { claimed: true };
+      return await this.settleTakeover(emailId, token);
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
@@ -53,6 +63,33 @@ export class DynamoDbSendClaims implements SendClaims {
         ...(typeof Item.sendingClaimUntil === 'number' ? { claimUntil: Item.sendingClaimUntil } : {}),
       },
     };
+  }
+
+  /**
+   * We took over a claim that ran out: if SES published any event for the email (it carries
+   * Outbox's tag, so it sits in the email's timeline), SES took the message. Record it `sent` with
+   * that SES message ID and drop our claim, so it is not sent again; otherwise the claim is ours.
+   */
+  private async settleTakeover(emailId: string, token: string): Promise<ClaimResult> {
+    const { Items } = await this.documents.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :event)',
+        ExpressionAttributeValues: { ':pk': emailId, ':event': EVENT_PREFIX },
+        ConsistentRead: true,
+        Limit: 1,
+      }),
+    );
+    const entry = Items?.[0]?.entry as { sesMessageId?: unknown } | undefined;
+    if (typeof entry?.sesMessageId !== 'string') return { claimed: true };
+    await this.ifStillOurs(
+      emailId,
+      token,
+      'SET lastEvent = :sent, lastEventRank = :rank, sesMessageId = :ses REMOVE sendingClaimUntil, sendingClaimToken',
+      { ':sent': 'sent', ':rank': LAST_EVENT_RANK.sent, ':ses': entry.sesMessageId },
+      'attribute_not_exists(sesMessageId)',
+    );
+    return { claimed: false, state: { lastEvent: 'sent', sesMessageId: entry.sesMessageId } };
   }
 
   async release(emailId: string, token: string): Promise<void> {

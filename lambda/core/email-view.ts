@@ -1,6 +1,7 @@
 import { displayMailbox as display, type Mailbox } from './addresses';
 import { base64Size } from './attachments';
-import { recipientsOf, type EmailRecord, type RecipientKind } from './email';
+import type { EmailRecord, RecipientKind } from './email';
+import { foldEmailState } from './email-state';
 import type { EmailDetails } from './ports';
 import { notificationTypeOf, type RecipientStatus } from './precedence';
 
@@ -39,10 +40,9 @@ function listOrNull(mailboxes: readonly Mailbox[]): string[] | null {
   return mailboxes.length > 0 ? mailboxes.map(display) : null;
 }
 
-export function toEmailView({ email, recipients, events }: EmailDetails): EmailView {
-  const states = new Map(recipients.map((r) => [r.address, r]));
-  const suppressed = new Set(email.suppressedRecipients ?? []);
-  const baseStatus: RecipientStatus = email.failure ? 'failed' : email.lastEvent === 'queued' || email.lastEvent === 'scheduled' || email.lastEvent === 'canceled' ? email.lastEvent : 'sent';
+/** The email as stored, its timeline folded in (foldEmailState) for its state and its recipients'. */
+export function toEmailView({ email, events }: EmailDetails): EmailView {
+  const state = foldEmailState(email, events);
   return {
     object: 'email',
     id: email.id,
@@ -56,20 +56,15 @@ export function toEmailView({ email, recipients, events }: EmailDetails): EmailV
     text: email.text ?? null,
     created_at: email.createdAt,
     scheduled_at: email.scheduledAt ?? null,
-    last_event: email.lastEvent,
+    last_event: state.lastEvent,
     tags: email.tags.map((t) => ({ name: t.name, value: t.value })),
-    message_id: email.sesMessageId ?? null,
-    ses_message_id: email.sesMessageId ?? null,
+    message_id: state.sesMessageId ?? null,
+    ses_message_id: state.sesMessageId ?? null,
     headers: Object.fromEntries(email.headers.map((h) => [h.name, h.value])),
     attachments: (email.attachments ?? []).map((a) => ({ filename: a.filename, content_type: a.contentType, content_id: a.contentId ?? null, size: base64Size(a.content) })),
     template: email.template ? { id: email.template.id, variables: email.template.variables } : null,
     failure: email.failure ? { name: email.failure.name, message: email.failure.message, failed_at: email.failure.failedAt } : null,
-    recipients: recipientsOf(email).map((r) => {
-      const address = r.address.toLowerCase();
-      const state = states.get(address);
-      const status = state?.status ?? (suppressed.has(address) ? 'suppressed' : baseStatus);
-      return { email: r.address, type: r.kind, status, updated_at: state?.updatedAt ?? null };
-    }),
+    recipients: state.recipients.map((r) => ({ email: r.address, type: r.kind, status: r.status, updated_at: r.updatedAt ?? null })),
     events: [...events]
       .sort(timelineOrder)
       .map((e) => {

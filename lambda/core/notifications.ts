@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { displayMailbox as display } from './addresses';
-import type { EmailRecord } from './email';
 import { uuidv7 } from './ids';
 import type { Clock } from './ports';
 import { isAutoResponse, type SesEvent } from './ses-events';
 import { notificationTypeOf } from './precedence';
-import { WEBHOOK_EVENT_TYPES, type NotificationPayload, type NotificationTopic, type WebhookEventType, type WebhookQueue, type WebhookRecord, type WebhookStore } from './webhooks';
+import type { TrackedEmail } from './tracking';
+import { WEBHOOK_EVENT_TYPES, type NotificationPayload, type NotificationTopic, type WebhookEventType, type WebhookJob, type WebhookQueue, type WebhookRecord } from './webhooks';
 
 /** The webhooks that want a notification type: enabled, and subscribed to it (or to everything). */
 export interface WebhookSubscriptions {
@@ -15,7 +15,6 @@ export interface WebhookSubscriptions {
 export interface NotifyDeps {
   readonly topic: NotificationTopic;
   readonly subscriptions: WebhookSubscriptions;
-  readonly webhooks: WebhookStore;
   readonly queue: WebhookQueue;
   readonly clock: Clock;
 }
@@ -25,8 +24,13 @@ const WEBHOOK_TYPES = new Set<string>(WEBHOOK_EVENT_TYPES);
 /**
  * The notification an SES event becomes, in the resend SDK's webhook payload shape, with the
  * email's tags echoed; undefined for events no sender subscribes to (Subscription).
+ *
+ * It is built from what SES says of the message (`mail`: From, To, Subject, when SES took it, and
+ * the email's own tags, which Outbox gives SES with every send), so the events path need not read
+ * the email. `email`, when given, describes it instead: an identity feedback notification carries
+ * no tags, and its headers only when the identity is set to include them.
  */
-export function toNotificationPayload(event: SesEvent, email: EmailRecord | undefined): NotificationPayload | undefined {
+export function toNotificationPayload(event: SesEvent, emailId: string | undefined, email?: TrackedEmail): NotificationPayload | undefined {
   const type = notificationTypeOf(event.detail);
   if (!WEBHOOK_TYPES.has(type)) return undefined;
   const tags = email ? Object.fromEntries(email.tags.map((t) => [t.name, t.value])) : event.tags;
@@ -35,11 +39,11 @@ export function toNotificationPayload(event: SesEvent, email: EmailRecord | unde
     type: type as WebhookEventType,
     created_at: event.occurredAt,
     data: {
-      email_id: email?.id ?? null,
+      email_id: emailId ?? null,
       created_at: email?.createdAt ?? event.mail.timestamp,
       message_id: event.sesMessageId,
       from: email ? display(email.from) : event.mail.from,
-      to: email ? email.to.map(display) : event.mail.destination,
+      to: email ? email.to.map(display) : event.mail.to,
       subject: email?.subject ?? event.mail.subject,
       ...(Object.keys(tags).length > 0 ? { tags } : {}),
       recipients: event.recipients,
@@ -81,33 +85,22 @@ export function webhookMessageId(eventKey: string, webhookId: string, occurredAt
  * Sends one notification to the SNS topic and to every subscribed webhook.
  *
  * 1. Publish to the notifications topic.
- * 2. For each enabled webhook subscribed to the type, store its delivery-log message (id stable
- *    per event and webhook) and put a delivery job on the webhook queue.
+ * 2. For each enabled webhook subscribed to the type, put a delivery job on the webhook queue
+ *    carrying the message (id stable per event and webhook). The delivery worker logs it with its
+ *    first attempt, so the events path writes nothing for webhooks.
  *
- * At least once: a retried event publishes again and re-queues a message that has not been tried
- * yet; receivers drop duplicates by `webhook-id` (the message id), as Standard Webhooks intends.
+ * At least once: a retried event publishes and enqueues again; the worker drops a second job for
+ * a message already tried, and receivers drop duplicates by `webhook-id` (the message id), as
+ * Standard Webhooks intends.
  */
 export async function notify(deps: NotifyDeps, payload: NotificationPayload, eventKey: string): Promise<void> {
   await deps.topic.publish(payload);
   const subscribers = await deps.subscriptions.subscribersOf(payload.type);
-  const jobs: { webhookId: string; messageId: string }[] = [];
-  for (const webhook of subscribers) {
-    const id = webhookMessageId(eventKey, webhook.id, payload.created_at);
-    const created = await deps.webhooks.putMessage({
-      id,
-      webhookId: webhook.id,
-      type: payload.type,
-      createdAt: deps.clock.now().toISOString(),
-      status: 'attempting',
-      nextAttemptAt: null,
-      attempts: 0,
-      payload,
-    });
-    if (!created) {
-      const existing = await deps.webhooks.getMessage(webhook.id, id);
-      if (!existing || existing.attempts > 0) continue;
-    }
-    jobs.push({ webhookId: webhook.id, messageId: id });
-  }
+  const createdAt = deps.clock.now().toISOString();
+  const jobs: WebhookJob[] = subscribers.map((webhook) => ({
+    webhookId: webhook.id,
+    messageId: webhookMessageId(eventKey, webhook.id, payload.created_at),
+    message: { type: payload.type, createdAt, payload },
+  }));
   if (jobs.length > 0) await deps.queue.enqueue(jobs);
 }

@@ -24,7 +24,10 @@ export interface SendClaims {
   /**
    * Claims the email until `until` (epoch ms). Succeeds only while it is `queued`, has no SES
    * message ID, and carries no claim, or one that ended before `staleBefore` (epoch ms).
-   * Otherwise returns where the email stands (no `state`: it does not exist).
+   * Otherwise returns where the email stands (no `state`: it does not exist). Taking over a claim
+   * that ended without a release, it first looks for an SES event of the email in its timeline:
+   * if there is one, SES took the message, so the email is recorded `sent` with that SES message
+   * ID and the claim is refused with that state.
    */
   claim(emailId: string, token: string, times: { until: number; staleBefore: number }): Promise<ClaimResult>;
   /** Drops our claim: SES was not called, or refused the message, so nothing was sent. */
@@ -102,14 +105,16 @@ export interface OutboundRetry {
  *    again): retry when the pause ends. The email stays `queued`.
  * 3. Claim it with a lease (a conditional write), so no other sender sends it meanwhile. Held by
  *    another sender: retry when the lease ends. A claim that ran out without a release means an
- *    attempt that may have reached SES (a crash, a timeout): wait for SES's Send event, which
- *    carries Outbox's id and records the SES message ID, for `sendEventGraceMs`; only then send
- *    again. Residual risk: if that event is not recorded within the grace period (the events
- *    pipeline down or far behind), an email SES did take goes out a second time.
+ *    attempt that may have reached SES (a crash, a timeout): wait `sendEventGraceMs` for SES's Send
+ *    event, which carries Outbox's id and lands in the email's timeline; the claim that then
+ *    takes over finds it there and records the email sent (SendClaims.claim), and only without
+ *    one is it sent again. Residual risk: if that event is not recorded within the grace period
+ *    (the events pipeline down or far behind), an email SES did take goes out a second time.
  * 4. Take send slots for its recipients (the governor), waiting in process up to
  *    `maxInlineWaitMs`; longer: release the claim and retry when slots are due.
  * 5. SendEmail, the suppressed recipients left out.
- *    - accepted: record the SES message ID and `sent` (if that write fails, the Send event does it);
+ *    - accepted: record the SES message ID and `sent` (if that write fails, the email still reads as
+ *      sent: GET folds in its Send event);
  *    - throttled (TooManyRequests, Throttling, LimitExceeded): release, retry with backoff, never
  *      `failed`;
  *    - sending paused or account suspended: set the shared pause, release, retry after it;
@@ -164,7 +169,7 @@ export async function sendQueuedEmail(deps: OutboundSenderDeps, job: OutboundJob
   try {
     await deps.emails.markSent(email.id, sesMessageId);
   } catch (error) {
-    deps.log(`Email ${email.id} was sent as ${sesMessageId} but the record was not updated; its Send event will`, error);
+    deps.log(`Email ${email.id} was sent as ${sesMessageId} but the record was not updated; its Send event shows it sent`, error);
   }
   return { kind: 'done', result: 'sent', sesMessageId };
 }

@@ -1,10 +1,12 @@
 import type { EmailDraft, EmailRecord } from './email';
-import type { RecipientState, TimelineEntry } from './tracking';
+import type { TimelineEntry } from './tracking';
 
-/** An email with what SES has reported about it. */
+/**
+ * An email with what SES has reported about it: the record as the API and the sender left it, and
+ * its timeline. Its state (last_event, recipients' statuses) is the two folded (foldEmailState).
+ */
 export interface EmailDetails {
   readonly email: EmailRecord;
-  readonly recipients: readonly RecipientState[];
   /** Oldest first. */
   readonly events: readonly TimelineEntry[];
 }

@@ -65,10 +65,13 @@ export interface SesEvent {
   readonly occurredAt: string;
   /** The recipients it is about, lower-cased; for Send and Reject, every recipient of the message. */
   readonly recipients: readonly string[];
-  /** The message's custom tags (SES's automatic `ses:` tags left out). */
+  /** The message's custom tags: the sender's own, SES's automatic `ses:` and Outbox's `outbox-` tags left out. */
   readonly tags: Readonly<Record<string, string>>;
-  /** What SES says of the message itself (`mail`): From, subject, all recipients, when sent. */
-  readonly mail: { readonly from: string; readonly subject: string; readonly destination: readonly string[]; readonly timestamp: string };
+  /**
+   * What SES says of the message itself (`mail`): From and To as written (when SES included the
+   * headers; else the envelope sender and every recipient), subject, all recipients, when sent.
+   */
+  readonly mail: { readonly from: string; readonly to: readonly string[]; readonly subject: string; readonly destination: readonly string[]; readonly timestamp: string };
   /** The SNS MessageId of the envelope it came in, if any. */
   readonly snsMessageId?: string;
   readonly detail: SesEventDetail;
@@ -155,6 +158,7 @@ function parseRecord(record: Record<string, unknown>, snsMessageId: string | und
     mail: {
       // The From header as written (with its display name) when SES included headers.
       from: stringList(commonHeaders.from)[0] ?? (typeof mail.source === 'string' ? mail.source : ''),
+      to: commonHeaders.to !== undefined ? stringList(commonHeaders.to) : destination,
       subject: typeof commonHeaders.subject === 'string' ? commonHeaders.subject : '',
       destination,
       timestamp: mailTimestamp ?? occurredAt,
@@ -288,6 +292,9 @@ export function isAutoResponse(detail: SesEventDetail): boolean {
   );
 }
 
+/** Tags Outbox itself gives SES (the tracking tag); they are not the sender's, so not echoed. */
+const OUTBOX_TAG_PREFIX = 'outbox-';
+
 function readTags(value: unknown): { outboxId?: string; tags: Record<string, string> } {
   const tags: Record<string, string> = {};
   let outboxId: string | undefined;
@@ -296,7 +303,7 @@ function readTags(value: unknown): { outboxId?: string; tags: Record<string, str
     const first = Array.isArray(values) ? values.find((v) => typeof v === 'string') : typeof values === 'string' ? values : undefined;
     if (typeof first !== 'string') continue;
     if (name === MESSAGE_ID_TAG) outboxId = first;
-    else if (!name.startsWith('ses:')) tags[name] = first;
+    else if (!name.startsWith('ses:') && !name.startsWith(OUTBOX_TAG_PREFIX)) tags[name] = first;
   }
   return { ...(outboxId ? { outboxId } : {}), tags };
 }

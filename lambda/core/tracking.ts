@@ -1,8 +1,7 @@
 import { normalizeAddress } from './addresses';
-import type { EmailRecord, LastEvent } from './email';
+import type { EmailRecord } from './email';
 import { uuidv7 } from './ids';
 import type { Clock } from './ports';
-import { LAST_EVENT_RANK, lastEventOf, recipientStatusOf, type RecipientStatus } from './precedence';
 import { isAutoResponse, type SesEvent, type SesEventDetail } from './ses-events';
 import type { SuppressionList, SuppressionOrigin } from './suppression';
 import { toNotificationPayload } from './notifications';
@@ -19,26 +18,19 @@ export interface TimelineEntry {
   readonly detail: SesEventDetail;
 }
 
-/** The recipient state the events have established. */
-export interface RecipientState {
-  readonly address: string;
-  readonly status: RecipientStatus;
-  readonly updatedAt: string;
-}
+/** What the events path may need of an email it found by its SES message ID: no content. */
+export type TrackedEmail = Pick<EmailRecord, 'id' | 'createdAt' | 'from' | 'to' | 'subject' | 'tags'>;
 
 /**
- * Where SES events are recorded. The owner is the Outbox email id, or `ses#<SES message ID>` for
- * mail Outbox did not send (SMTP, console), so those events are kept too.
+ * Where SES events are recorded: an append-only timeline per owner. The owner is the Outbox email
+ * id, or `ses#<SES message ID>` for mail Outbox did not send (SMTP, console), so those events are
+ * kept too. Nothing here updates an email: its state is folded from the timeline on read.
  */
 export interface TrackingStore {
-  /** The email by Outbox's id (from the tag) if it exists, else by the SES message ID index. */
-  findEmail(sesMessageId: string, outboxId?: string): Promise<EmailRecord | undefined>;
+  /** The email SES accepted as this message, by the SES message ID (set once the send is recorded). */
+  findEmail(sesMessageId: string): Promise<TrackedEmail | undefined>;
   /** Adds the entry to the owner's timeline; false when it is already there. */
   appendEvent(owner: string, entry: TimelineEntry): Promise<boolean>;
-  /** Sets the recipient's status if its rank is above the current one. */
-  raiseRecipientStatus(owner: string, address: string, status: RecipientStatus, at: string): Promise<void>;
-  /** Sets `last_event` if its rank is above the current one, and the SES message ID if missing. */
-  raiseLastEvent(emailId: string, lastEvent: LastEvent, sesMessageId: string): Promise<void>;
 }
 
 /** Soft bounces per address, for the repeated-soft-bounce rule. */
@@ -74,22 +66,27 @@ export interface TrackingOutcome {
 /**
  * Records one SES event.
  *
- * 1. Find the email: by Outbox's tag, else by the SES message ID. Unknown mail is kept under
- *    `ses#<SES message ID>`.
- * 2. Append the event to the timeline (once: the key is stable across redeliveries).
- * 3. Raise each recipient's status and the email's `last_event` by precedence.
- * 4. Apply the suppression policy: Permanent bounces and complaints (except `not-spam`)
+ * 1. Find its owner: Outbox's email id from the `outbox-message-id` tag, taken as it is (no read);
+ *    without the tag (identity feedback notifications carry none, nor mail sent before the tag),
+ *    the email whose SES message ID it is; otherwise `ses#<SES message ID>`.
+ * 2. Append the event to the owner's timeline (once: the key is stable across redeliveries). This
+ *    is the only write for the email: recipient statuses and `last_event` are folded from the
+ *    timeline when the email is read (foldEmailState), so events may come late, twice or in any
+ *    order.
+ * 3. Apply the suppression policy: Permanent bounces and complaints (except `not-spam`)
  *    suppress; Transient bounces suppress after `limit` within `windowDays`; Undetermined bounces
  *    and auto-responses never do; mailbox-simulator addresses never enter the list.
- * 5. Forward it to the sender as a notification (SNS topic and webhooks), once recorded.
+ * 4. Forward it to the sender as a notification (SNS topic and webhooks), described from SES's
+ *    own `mail` object, or from the email found in step 1.
  *
- * Idempotent: steps 2-4 are conditional or set-based writes, so a retry after a crash at any
- * point completes the work without doing any of it twice.
+ * Idempotent: steps 2-3 are conditional or set-based writes, so a retry after a crash at any
+ * point completes the work without doing any of it twice. On the common path (tagged, no
+ * suppression) the whole of it is one DynamoDB write.
  */
 export async function recordSesEvent(deps: TrackingDeps, event: SesEvent): Promise<TrackingOutcome> {
-  const email = await deps.tracking.findEmail(event.sesMessageId, event.outboxId);
-  const owner = email?.id ?? `ses#${event.sesMessageId}`;
-  const firstTime = await deps.tracking.appendEvent(owner, {
+  const found = event.outboxId === undefined ? await deps.tracking.findEmail(event.sesMessageId) : undefined;
+  const emailId = event.outboxId ?? found?.id;
+  const firstTime = await deps.tracking.appendEvent(emailId ?? `ses#${event.sesMessageId}`, {
     eventKey: event.eventKey,
     type: event.type,
     occurredAt: event.occurredAt,
@@ -99,21 +96,10 @@ export async function recordSesEvent(deps: TrackingDeps, event: SesEvent): Promi
     detail: event.detail,
   });
 
-  const status = recipientStatusOf(event.detail);
-  if (status) {
-    await Promise.all(event.recipients.map((address) => deps.tracking.raiseRecipientStatus(owner, address, status, event.occurredAt)));
-  }
-  const lastEvent = lastEventOf(event.detail);
-  // The email was just read: skip the write when it would change nothing (most Send events,
-  // since the API already recorded `sent`), which saves a conditional write that would fail.
-  if (email && lastEvent && (LAST_EVENT_RANK[lastEvent] > LAST_EVENT_RANK[email.lastEvent] || email.sesMessageId === undefined)) {
-    await deps.tracking.raiseLastEvent(email.id, lastEvent, event.sesMessageId);
-  }
-
-  const suppressed = await applySuppressionPolicy(deps, event, email?.id ?? event.sesMessageId);
-  const payload = deps.notify ? toNotificationPayload(event, email) : undefined;
+  const suppressed = await applySuppressionPolicy(deps, event, emailId ?? event.sesMessageId);
+  const payload = deps.notify ? toNotificationPayload(event, emailId, found) : undefined;
   if (payload) await deps.notify!(payload, event.eventKey);
-  return { ...(email ? { emailId: email.id } : {}), firstTime, suppressed };
+  return { ...(emailId ? { emailId } : {}), firstTime, suppressed };
 }
 
 /** The SES mailbox simulator's domain: its addresses test outcomes and are never suppressed. */

@@ -75,7 +75,7 @@ export interface WebhookDeliveryDeps {
 /** What the queue should do with the job. */
 export type DeliveryOutcome =
   /** Nothing more to do: delete the job. */
-  | { readonly kind: 'done'; readonly result: 'delivered' | 'already delivered' | 'webhook missing' | 'message missing' | 'webhook disabled' }
+  | { readonly kind: 'done'; readonly result: 'delivered' | 'already delivered' | 'already queued' | 'webhook missing' | 'message missing' | 'webhook disabled' }
   /** This attempt failed; deliver the job again after this many seconds. */
   | { readonly kind: 'retry'; readonly retryAfterSeconds: number; readonly reason: string }
   /** The last attempt failed: the message is failed, the webhook disabled; the job goes to the DLQ. */
@@ -84,9 +84,12 @@ export type DeliveryOutcome =
 /**
  * Delivers one webhook message, one attempt of it.
  *
- * 1. Loads the webhook and the message; if either is gone, there is nothing to do.
+ * 1. Loads the webhook and the message; if the webhook is gone, there is nothing to do. A message
+ *    not yet in the delivery log is added from the job (the first attempt logs it); a job without
+ *    one whose message is gone has nothing to deliver.
  * 2. A disabled webhook: the message is marked `failed` ("webhook disabled"), no retry.
- * 3. A message already `success` (a redelivered job): nothing to do.
+ * 3. A message already `success` (a redelivered job), or already tried when this job is on its
+ *    first delivery (a duplicate job, from an event processed twice): nothing to do.
  * 4. Checks the endpoint again (SSRF guard: its name may resolve elsewhere now); a blocked address
  *    is a failed attempt with status 0, and nothing is sent.
  * 5. Signs the payload with a fresh timestamp and the message's id as `webhook-id` (the same on
@@ -105,16 +108,25 @@ export type DeliveryOutcome =
  * same `webhook-id`, which is what Standard Webhooks receivers deduplicate on.
  */
 export async function deliverWebhookMessage(deps: WebhookDeliveryDeps, job: WebhookJob, attempt: number): Promise<DeliveryOutcome> {
-  const [webhook, message] = await Promise.all([deps.store.get(job.webhookId), deps.store.getMessage(job.webhookId, job.messageId)]);
+  const [webhook, logged] = await Promise.all([deps.store.get(job.webhookId), deps.store.getMessage(job.webhookId, job.messageId)]);
   if (!webhook) {
     deps.log(`Webhook ${job.webhookId} is gone; dropping message ${job.messageId}`);
     return { kind: 'done', result: 'webhook missing' };
   }
+  let message = logged;
   if (!message) {
-    deps.log(`Webhook message ${job.messageId} of webhook ${job.webhookId} is gone; nothing to deliver`);
-    return { kind: 'done', result: 'message missing' };
+    if (!job.message) {
+      deps.log(`Webhook message ${job.messageId} of webhook ${job.webhookId} is gone; nothing to deliver`);
+      return { kind: 'done', result: 'message missing' };
+    }
+    message = { id: job.messageId, webhookId: job.webhookId, ...job.message, status: 'attempting', nextAttemptAt: null, attempts: 0 };
+    // False only when a duplicate job logged it a moment ago: delivering it too is at least once.
+    await deps.store.putMessage(message);
   }
   if (message.status === 'success') return { kind: 'done', result: 'already delivered' };
+  // A job on its first delivery for a message that was already tried: the event was processed
+  // twice and queued it twice. The job that tried it owns its retries.
+  if (job.message && attempt === 1 && message.attempts > 0) return { kind: 'done', result: 'already queued' };
   if (webhook.status === 'disabled') {
     if (message.status !== 'failed') {
       const now = deps.clock.now();

@@ -98,10 +98,15 @@ export interface WebhookAttempt {
   readonly latencyMs: number;
 }
 
-/** The job on the webhook queue: which message to deliver. The payload lives in the store. */
+/**
+ * The job on the webhook queue: which message to deliver, and the message itself, which the
+ * delivery worker adds to the delivery log on its first attempt. (Jobs queued by earlier versions
+ * carry no `message`: theirs is already in the log.)
+ */
 export interface WebhookJob {
   readonly webhookId: string;
   readonly messageId: string;
+  readonly message?: Pick<WebhookMessage, 'type' | 'createdAt' | 'payload'>;
 }
 
 /** Webhooks and their delivery log. */

@@ -65,7 +65,13 @@ export function parseWebhookJob(body: string): WebhookJob {
   if (typeof job !== 'object' || job === null || typeof job.webhookId !== 'string' || typeof job.messageId !== 'string' || job.webhookId === '' || job.messageId === '') {
     throw new Error(`Webhook job is not { webhookId, messageId }: ${body.slice(0, 200)}`);
   }
-  return { webhookId: job.webhookId, messageId: job.messageId };
+  if (job.message === undefined) return { webhookId: job.webhookId, messageId: job.messageId };
+  const message = job.message as Partial<Record<keyof NonNullable<WebhookJob['message']>, unknown>> | null;
+  if (typeof message !== 'object' || message === null || typeof message.type !== 'string' || typeof message.createdAt !== 'string' || typeof message.payload !== 'object' || message.payload === null) {
+    throw new Error(`Webhook job's message is not { type, createdAt, payload }: ${body.slice(0, 200)}`);
+  }
+  // The job was built by the events path from a checked payload; its shape is trusted past this point.
+  return { webhookId: job.webhookId, messageId: job.messageId, message: job.message as NonNullable<WebhookJob['message']> };
 }
 
 /** SQS's ApproximateReceiveCount: 1 on the first delivery. */

@@ -11,10 +11,18 @@ export interface KeyAttribute {
   readonly type: AttributeType;
 }
 
+/**
+ * Which attributes an index copies: `ALL`, only the keys, or the keys plus the named attributes.
+ * Every write of a projected attribute is written again to the index, so large ones stay out.
+ */
+export type IndexProjection = { readonly type: 'ALL' } | { readonly type: 'KEYS_ONLY' } | { readonly type: 'INCLUDE'; readonly attributes: readonly string[] };
+
 export interface IndexDefinition {
   readonly indexName: string;
   readonly partitionKey: KeyAttribute;
   readonly sortKey?: KeyAttribute;
+  /** ALL when absent. */
+  readonly projection?: IndexProjection;
 }
 
 export interface TableDefinition {
@@ -33,8 +41,10 @@ export interface TableDefinition {
 export const TTL_ATTRIBUTE = 'expiresAt';
 
 /**
- * Emails, their recipients and their event timeline share one partition (pk = email id), so reading
- * an email whole is one Query. Sort keys: `email`, `rcpt#<address>`, `event#<time>#<event id>`.
+ * Emails and their event timeline share one partition (pk = email id), so reading an email whole is
+ * one Query. Sort keys: `email`, `event#<time>#<event id>`. (Tables written by earlier versions
+ * may also hold `rcpt#<address>` items; nothing reads them any more, and they expire.) The indexes
+ * project keys only: an email item carries its bodies, which no index lookup needs.
  */
 export const EMAILS_TABLE: TableDefinition = {
   id: 'Emails',
@@ -42,13 +52,16 @@ export const EMAILS_TABLE: TableDefinition = {
   partitionKey: { name: 'pk', type: 'S' },
   sortKey: { name: 'sk', type: 'S' },
   globalIndexes: [
-    // Sparse: only email items carry sesMessageId, so SES events find their email in one read.
-    { indexName: 'by-ses-message-id', partitionKey: { name: 'sesMessageId', type: 'S' } },
-    // Newest-first listing, sharded by UTC day so no single partition takes every write.
+    // Sparse: only email items carry sesMessageId, so SES events without Outbox's tag find their
+    // email's id here (the rare path; a GetItem follows when more is needed).
+    { indexName: 'by-ses-message-id', partitionKey: { name: 'sesMessageId', type: 'S' }, projection: { type: 'KEYS_ONLY' } },
+    // Newest-first listing, sharded by UTC day so no single partition takes every write. A listing
+    // must read each email's partition anyway (`last_event` folds in its timeline), so keys suffice.
     {
       indexName: 'by-created-day',
       partitionKey: { name: 'createdDay', type: 'S' },
       sortKey: { name: 'pk', type: 'S' },
+      projection: { type: 'KEYS_ONLY' },
     },
     // Sparse: only scheduled emails carry dueShard/dueAt, so the scheduler reads just what is due.
     { indexName: 'by-due', partitionKey: { name: 'dueShard', type: 'S' }, sortKey: { name: 'dueAt', type: 'S' } },

@@ -10,6 +10,7 @@ import {
   IDEMPOTENCY_TABLE,
   SUPPRESSIONS_TABLE,
   WEBHOOKS_TABLE,
+  type IndexProjection,
   type KeyAttribute,
   type TableDefinition,
 } from '../../lambda/shared/tables';
@@ -63,7 +64,7 @@ export class OutboxTable extends Construct {
         indexName: index.indexName,
         partitionKey: attribute(index.partitionKey),
         sortKey: index.sortKey ? attribute(index.sortKey) : undefined,
-        projectionType: dynamodb.ProjectionType.ALL,
+        ...projectionProps(index.projection),
       });
     }
   }
@@ -112,5 +113,17 @@ export class Tables extends Construct {
     const found = this.all.find((table) => table.definition.id === definition.id);
     if (!found) throw new Error(`No table is built from the definition "${definition.id}".`);
     return found;
+  }
+}
+
+/** The CDK projection props for a shared index projection (ALL when none is given). */
+function projectionProps(projection: IndexProjection | undefined): Pick<dynamodb.GlobalSecondaryIndexProps, 'projectionType' | 'nonKeyAttributes'> {
+  switch (projection?.type) {
+    case 'KEYS_ONLY':
+      return { projectionType: dynamodb.ProjectionType.KEYS_ONLY };
+    case 'INCLUDE':
+      return { projectionType: dynamodb.ProjectionType.INCLUDE, nonKeyAttributes: [...projection.attributes] };
+    default:
+      return { projectionType: dynamodb.ProjectionType.ALL };
   }
 }

@@ -15,6 +15,13 @@ export class InMemorySendClaims implements SendClaims {
     if (!email) return { claimed: false };
     const lease = this.leases.get(emailId);
     if (email.lastEvent === 'queued' && email.sesMessageId === undefined && (!lease || lease.until < times.staleBefore)) {
+      // Taking over a claim that ran out: an SES event in the timeline means SES took the message.
+      const event = lease ? this.store.timelines.get(emailId)?.[0] : undefined;
+      if (event) {
+        this.leases.delete(emailId);
+        this.store.emails.set(emailId, { ...email, lastEvent: 'sent', sesMessageId: event.sesMessageId });
+        return { claimed: false, state: { lastEvent: 'sent', sesMessageId: event.sesMessageId } };
+      }
       this.leases.set(emailId, { token, until: times.until });
       return { claimed: true };
     }

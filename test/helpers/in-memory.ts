@@ -2,10 +2,13 @@ import type { ApiKeyRecord } from '../../lambda/core/api-keys';
 import type { EmailDraft, EmailRecord } from '../../lambda/core/email';
 import type { ApiKeyStore, Clock, EmailDetails, EmailSender, EmailStore, SendContext } from '../../lambda/core/ports';
 import { ORIGIN_RANK, type SuppressionList, type SuppressionOrigin, type SuppressionRecord } from '../../lambda/core/suppression';
+import type { TimelineEntry } from '../../lambda/core/tracking';
 
 /** In-memory fakes of the core's ports, for unit tests of the use cases. */
 export class InMemoryEmailStore implements EmailStore {
   readonly emails = new Map<string, EmailRecord>();
+  /** Each email's timeline, as the events path appends it. */
+  readonly timelines = new Map<string, TimelineEntry[]>();
 
   async create(email: EmailRecord): Promise<void> {
     if (this.emails.has(email.id)) throw new Error(`duplicate ${email.id}`);
@@ -24,7 +27,7 @@ export class InMemoryEmailStore implements EmailStore {
 
   async get(id: string): Promise<EmailDetails | undefined> {
     const email = this.emails.get(id);
-    return email ? { email, recipients: [], events: [] } : undefined;
+    return email ? { email, events: this.timelines.get(id) ?? [] } : undefined;
   }
 }
 

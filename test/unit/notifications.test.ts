@@ -1,47 +1,63 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { EmailRecord } from '../../lambda/core/email';
 import { notify, toNotificationPayload, webhookMessageId, type NotifyDeps } from '../../lambda/core/notifications';
 import { parseSesNotification } from '../../lambda/core/ses-events';
-import type { NotificationPayload, WebhookJob, WebhookMessage, WebhookRecord, WebhookStore } from '../../lambda/core/webhooks';
+import type { TrackedEmail } from '../../lambda/core/tracking';
+import type { NotificationPayload, WebhookJob, WebhookRecord } from '../../lambda/core/webhooks';
 import { fixedClock } from '../helpers/in-memory';
 
 const fixture = (name: string) => parseSesNotification(readFileSync(path.join(__dirname, '../fixtures/ses', name), 'utf8'));
 
-const email: EmailRecord = {
-  id: '019ac9a4-6f1c-7b2e-9a41-4c0f2d9e8b11',
+const EMAIL_ID = '019ac9a4-6f1c-7b2e-9a41-4c0f2d9e8b11';
+
+/** An email as the events path finds it by SES message ID (for events that carry no tags). */
+const email: TrackedEmail = {
+  id: EMAIL_ID,
   createdAt: '2026-11-28T00:00:00.000Z',
-  apiKeyId: 'k',
-  lastEvent: 'sent',
-  expiresAt: 0,
   from: { address: 'hello@acme.test', name: 'Acme' },
   to: [{ address: 'recipient@example.com' }],
-  cc: [],
-  bcc: [],
-  replyTo: [],
   subject: 'Welcome',
-  text: 'Hi',
-  headers: [],
   tags: [{ name: 'category', value: 'welcome' }],
-  attachments: [],
 };
 
+/** An event publishing record as SES publishes it for mail Outbox sent: the sender's tags and Outbox's. */
+function tagged(name: string, tags: Record<string, string[]>) {
+  const record = JSON.parse(readFileSync(path.join(__dirname, '../fixtures/ses', name), 'utf8')) as { mail: { tags: Record<string, string[]> } };
+  record.mail.tags = { ...record.mail.tags, ...tags };
+  return parseSesNotification(record);
+}
+
 describe('toNotificationPayload', () => {
-  it('shapes a bounce as the resend SDK\'s email.bounced event, with the email\'s tags', () => {
-    expect(toNotificationPayload(fixture('event-bounce-permanent.json'), email)).toEqual({
+  it('shapes a bounce as the resend SDK\'s email.bounced event from SES\'s mail object, echoing the sender\'s tags only', () => {
+    const event = tagged('event-bounce-permanent.json', { 'outbox-message-id': [EMAIL_ID], 'outbox-other': ['x'], category: ['welcome'] });
+    expect(toNotificationPayload(event, event.outboxId)).toEqual({
       type: 'email.bounced',
       created_at: '2017-08-05T00:41:02.669Z',
       data: {
-        email_id: email.id,
-        created_at: email.createdAt,
+        email_id: EMAIL_ID,
+        created_at: '2017-08-05T00:40:02.012Z',
         message_id: 'EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000',
-        from: 'Acme <hello@acme.test>',
+        from: 'Sender Name <sender@example.com>',
         to: ['recipient@example.com'],
-        subject: 'Welcome',
+        subject: 'Message sent from Amazon SES',
+        // SES's own `ses:` tags and Outbox's `outbox-` tags are not the sender's: they stay out.
         tags: { category: 'welcome' },
         recipients: ['recipient@example.com'],
         bounce: { message: 'smtp; 550 5.1.1 user unknown', type: 'Permanent', subType: 'General' },
       },
+    });
+  });
+
+  it('describes the email from its record when one is given (a feedback notification carries no tags)', () => {
+    const event = fixture('notification-bounce-permanent-without-dsn.json');
+    expect(event.tags).toEqual({});
+    expect(toNotificationPayload(event, EMAIL_ID, email)!.data).toMatchObject({
+      email_id: EMAIL_ID,
+      created_at: email.createdAt,
+      from: 'Acme <hello@acme.test>',
+      to: ['recipient@example.com'],
+      subject: 'Welcome',
+      tags: { category: 'welcome' },
     });
   });
 
@@ -63,11 +79,11 @@ describe('toNotificationPayload', () => {
     ['observed-simulator-notification-bounce-ooto.json', 'email.auto_replied'],
     ['observed-sns-envelope-notification-bounce-onaccountsuppressionlist.json', 'email.suppressed'],
   ])('names %s as %s', (name, type) => {
-    expect(toNotificationPayload(fixture(name), email)!.type).toBe(type);
+    expect(toNotificationPayload(fixture(name), EMAIL_ID)!.type).toBe(type);
   });
 
   it('sends no notification for a Subscription event', () => {
-    expect(toNotificationPayload(fixture('event-subscription.json'), email)).toBeUndefined();
+    expect(toNotificationPayload(fixture('event-subscription.json'), EMAIL_ID)).toBeUndefined();
   });
 });
 
@@ -84,42 +100,33 @@ describe('notify', () => {
 
   function setup(webhooks: WebhookRecord[]) {
     const published: NotificationPayload[] = [];
-    const messages = new Map<string, WebhookMessage>();
     const jobs: WebhookJob[] = [];
-    const store = {
-      putMessage: async (m: WebhookMessage) => (messages.has(m.id) ? false : (messages.set(m.id, m), true)),
-      getMessage: async (_w: string, id: string) => messages.get(id),
-    } as unknown as WebhookStore;
     const deps: NotifyDeps = {
       topic: { publish: async (p) => void published.push(p) },
       subscriptions: { subscribersOf: async (type) => webhooks.filter((w) => w.status === 'enabled' && (w.events === null || w.events.includes(type))) },
-      webhooks: store,
       queue: { enqueue: async (j) => void jobs.push(...j) },
       clock: fixedClock('2026-11-28T00:00:01.000Z'),
     };
-    return { deps, published, messages, jobs };
+    return { deps, published, jobs };
   }
 
-  it('publishes to the topic and queues one message per subscribed webhook', async () => {
-    const { deps, published, jobs, messages } = setup([webhook('all'), webhook('bounces', { events: ['email.bounced'] }), webhook('opens', { events: ['email.opened'] })]);
-    const payload = toNotificationPayload(fixture('event-bounce-permanent.json'), email)!;
+  it('publishes to the topic and queues one job per subscribed webhook, carrying the message for the delivery log', async () => {
+    const { deps, published, jobs } = setup([webhook('all'), webhook('bounces', { events: ['email.bounced'] }), webhook('opens', { events: ['email.opened'] })]);
+    const payload = toNotificationPayload(fixture('event-bounce-permanent.json'), EMAIL_ID)!;
     await notify(deps, payload, 'key-1');
     expect(published).toEqual([payload]);
     expect(jobs.map((j) => j.webhookId)).toEqual(['all', 'bounces']);
-    expect([...messages.values()].every((m) => m.status === 'attempting' && m.payload === payload)).toBe(true);
+    expect(jobs.every((j) => j.message?.payload === payload && j.message.type === 'email.bounced' && j.message.createdAt === '2026-11-28T00:00:01.000Z')).toBe(true);
   });
 
-  it('gives the same message id on a redelivery and does not queue a message already tried', async () => {
-    const { deps, jobs, messages } = setup([webhook('all')]);
-    const payload = toNotificationPayload(fixture('event-delivery.json'), email)!;
+  it('gives the same message id on a redelivery of the event', async () => {
+    const { deps, jobs } = setup([webhook('all')]);
+    const payload = toNotificationPayload(fixture('event-delivery.json'), EMAIL_ID)!;
     await notify(deps, payload, 'key-1');
-    const id = jobs[0]!.messageId;
-    expect(id).toBe(webhookMessageId('key-1', 'all', payload.created_at));
-    expect(id).toMatch(/^msg_[0-9a-f-]{36}$/);
     await notify(deps, payload, 'key-1');
     expect(jobs).toHaveLength(2);
-    messages.set(id, { ...messages.get(id)!, attempts: 1, status: 'pending' });
-    await notify(deps, payload, 'key-1');
-    expect(jobs).toHaveLength(2);
+    expect(jobs[0]!.messageId).toBe(webhookMessageId('key-1', 'all', payload.created_at));
+    expect(jobs[0]!.messageId).toMatch(/^msg_[0-9a-f-]{36}$/);
+    expect(jobs[1]!.messageId).toBe(jobs[0]!.messageId);
   });
 });

@@ -165,12 +165,22 @@ describe('sendQueuedEmail', () => {
     expect(await sendQueuedEmail(t.deps, job, 3)).toMatchObject({ kind: 'done', result: 'sent' });
   });
 
-  it('sends nothing again once the Send event recorded the SES message ID', async () => {
+  it('sends nothing again once an earlier attempt recorded the SES message ID', async () => {
     const t = setup();
     t.deps.claims.leases.set(ID, { token: 'crashed', until: NOW - 1 });
-    await t.emails.markSent(ID, 'ses-from-the-send-event');
+    await t.emails.markSent(ID, 'ses-from-the-earlier-attempt');
     expect(await sendQueuedEmail(t.deps, job, 2)).toMatchObject({ kind: 'done', result: 'already_sent' });
     expect(t.deps.sender.sent).toHaveLength(0);
+  });
+
+  it('sends nothing again after a crash before markSent when the Send event is in the timeline, and records it sent', async () => {
+    const t = setup();
+    // The sender crashed after SES took the message: its claim ran out, the Send event came in.
+    t.deps.claims.leases.set(ID, { token: 'crashed', until: NOW - DEFAULT_OUTBOUND_SENDER_SETTINGS.sendEventGraceMs - 1 });
+    t.emails.timelines.set(ID, [{ eventKey: 'k', type: 'Send', occurredAt: new Date(NOW - 400_000).toISOString(), recipients: ['a@example.com'], sesMessageId: 'ses-from-the-send-event', detail: { kind: 'Send' } }]);
+    expect(await sendQueuedEmail(t.deps, job, 2)).toMatchObject({ kind: 'done', result: 'already_sent', lastEvent: 'sent' });
+    expect(t.deps.sender.sent).toHaveLength(0);
+    expect(t.emails.emails.get(ID)).toMatchObject({ lastEvent: 'sent', sesMessageId: 'ses-from-the-send-event' });
   });
 
   it('waits in process for a send slot that comes soon', async () => {

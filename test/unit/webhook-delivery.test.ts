@@ -255,6 +255,31 @@ describe('deliverWebhookMessage', () => {
     expect(logs).toHaveLength(2);
   });
 
+  it('logs a message the job carries with its first attempt, so the events path need not write it', async () => {
+    const { deps, store, http } = await setup({ answers: [{ status: 500 }] });
+    const fresh: WebhookJob = { webhookId, messageId: 'msg_new', message: { type: 'email.delivered', createdAt: '2026-11-28T10:00:01.000Z', payload } };
+    expect(await store.getMessage(webhookId, 'msg_new')).toBeUndefined();
+
+    expect(await deliverWebhookMessage(deps, fresh, 1)).toMatchObject({ kind: 'retry' });
+    expect(http.requests).toHaveLength(1);
+    expect(http.requests[0]!.headers['webhook-id']).toBe('msg_new');
+    expect(await store.getMessage(webhookId, 'msg_new')).toMatchObject({ id: 'msg_new', type: 'email.delivered', createdAt: '2026-11-28T10:00:01.000Z', status: 'pending', attempts: 1, payload });
+    expect(await store.listAttempts(webhookId, 'msg_new')).toEqual([expect.objectContaining({ attempt: 1, httpStatusCode: 500 })]);
+
+    // Its retry (the same job, received again) delivers it from the log.
+    expect(await deliverWebhookMessage(deps, fresh, 2)).toEqual({ kind: 'done', result: 'delivered' });
+    expect((await store.listAttempts(webhookId, 'msg_new')).map((a) => a.httpStatusCode)).toEqual([500, 200]);
+  });
+
+  it('drops a second job for a message another job already tried (an event processed twice)', async () => {
+    const { deps, store, http } = await setup({ message: { status: 'pending', attempts: 1 } });
+    const duplicate: WebhookJob = { ...job, message: { type: 'email.delivered', createdAt: payload.created_at, payload } };
+
+    expect(await deliverWebhookMessage(deps, duplicate, 1)).toEqual({ kind: 'done', result: 'already queued' });
+    expect(http.requests).toHaveLength(0);
+    expect(await store.getMessage(webhookId, messageId)).toMatchObject({ status: 'pending', attempts: 1 });
+  });
+
   it('sends nothing when the endpoint now resolves to a private address, and logs a failure with status 0', async () => {
     const { deps, store, http } = await setup({ dns: { 'hooks.acme.test': ['10.0.0.1'] } });
 
@@ -395,6 +420,9 @@ describe('handleWebhookBatch', () => {
     expect(parseWebhookJob(JSON.stringify({ ...job, extra: 1 }))).toEqual(job);
     expect(() => parseWebhookJob('[]')).toThrow(/not \{ webhookId, messageId \}/);
     expect(() => parseWebhookJob('{"webhookId":"w","messageId":""}')).toThrow();
+    const carrying: WebhookJob = { ...job, message: { type: 'email.delivered', createdAt: payload.created_at, payload } };
+    expect(parseWebhookJob(JSON.stringify(carrying))).toEqual(carrying);
+    expect(() => parseWebhookJob(JSON.stringify({ ...job, message: { type: 'email.delivered' } }))).toThrow(/message is not/);
   });
 });
 
