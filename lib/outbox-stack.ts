@@ -128,8 +128,9 @@ export class OutboxStack extends Stack {
     this.ses.allowSending(this.apiFunction).allowReadingAccount(this.apiFunction);
     // The sending-paused flag and the cached account quota, shared with the sender.
     this.tables.control.grantReadWriteData(this.apiFunction);
-    // Content too big for a DynamoDB item is stored at accept time.
-    this.content.grantReadWrite(this.apiFunction);
+    // Content too big for a DynamoDB item is stored at accept time, read back by GET /emails/{id},
+    // and deleted with an email refused after it was stored.
+    this.content.grantReadWriteDelete(this.apiFunction);
     // Batches, and sync sends SES throttled, go out through the sender.
     this.outbound.allowEnqueueing(this.apiFunction);
 

@@ -54,6 +54,14 @@ export const WEBHOOK_RETRY_DELAYS_SECONDS: readonly number[] = [5, 300, 1800, 72
 export const WEBHOOK_MAX_ATTEMPTS = WEBHOOK_RETRY_DELAYS_SECONDS.length + 1;
 
 /**
+ * How far ahead an email can be scheduled, in days. An email's record is kept for the retention
+ * period counted from its scheduled time, so content stored beside it at accept time (the content
+ * bucket) must last this much longer. Shared with the stack; lambda/core/schedule.ts's
+ * MAX_SCHEDULE_AHEAD_DAYS must equal it (test/infra checks).
+ */
+export const SCHEDULING_HORIZON_DAYS = 30;
+
+/**
  * Receives of one outbound message before SQS moves it to the outbound dead-letter queue. Every
  * throttle, pause check and wait for a send slot hands the message back once, so this is high; and
  * the sender queues a job afresh after 50 receives (REQUEUE_AFTER_RECEIVES), so only a message

@@ -2,12 +2,24 @@ import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { ENV } from '../../lambda/shared/env';
+import { ENV, SCHEDULING_HORIZON_DAYS } from '../../lambda/shared/env';
 import type { NodeFunction } from './node-function';
 
 export interface ContentBucketProps {
-  /** How long emails are kept, in days; objects expire a day after that. */
+  /**
+   * How long emails are kept, in days, counted from their scheduled time; objects expire
+   * SCHEDULING_HORIZON_DAYS and a day after that (see contentExpirationDays).
+   */
   readonly retentionDays: number;
+}
+
+/**
+ * Days after which a content object expires. It is written when its email is accepted, while the
+ * email's record expires `retentionDays` after the email's scheduled time, which can be up to
+ * SCHEDULING_HORIZON_DAYS after acceptance; plus a day of margin.
+ */
+export function contentExpirationDays(retentionDays: number): number {
+  return retentionDays + SCHEDULING_HORIZON_DAYS + 1;
 }
 
 /**
@@ -17,10 +29,10 @@ export interface ContentBucketProps {
  * Private and TLS-only: every public access blocked, ACLs disabled, a policy denying any request not
  * made over TLS, S3-managed encryption (a customer-managed key would add a KMS grant to every reader
  * and buys nothing here, since only this stack's roles are let in). Unversioned: content is written
- * once per email and never updated. Objects expire one day after the emails table's retention, so
- * content never outlives the email that refers to it by more than a day; incomplete multipart
- * uploads are aborted after a day. The bucket is retained when the stack is deleted, with its
- * objects, because it holds users' mail.
+ * once per email and never updated. Objects expire after contentExpirationDays, so an email's
+ * content lasts as long as its record (and a day more); incomplete multipart uploads are aborted
+ * after a day. The bucket is retained when the stack is deleted, with its objects, because it
+ * holds users' mail.
  *
  * Granting access also sets ENV.contentBucket on the function. Grants name objects only
  * (`<bucket>/*`), never the bucket itself: no listing, no bucket configuration.
@@ -40,7 +52,7 @@ export class ContentBucket extends Construct {
       lifecycleRules: [
         {
           id: 'ExpireWithRetention',
-          expiration: Duration.days(props.retentionDays + 1),
+          expiration: Duration.days(contentExpirationDays(props.retentionDays)),
           abortIncompleteMultipartUploadAfter: Duration.days(1),
         },
       ],
@@ -60,9 +72,12 @@ export class ContentBucket extends Construct {
     return this.grant(fn, ['s3:GetObject']);
   }
 
-  /** Lets the function read and write content objects (GetObject, PutObject) and sets ENV.contentBucket. */
-  public grantReadWrite(fn: NodeFunction): this {
-    return this.grant(fn, ['s3:GetObject', 's3:PutObject']);
+  /**
+   * Lets the function read, write and delete content objects (GetObject, PutObject, DeleteObject:
+   * an email refused after its content was stored is discarded with it) and sets ENV.contentBucket.
+   */
+  public grantReadWriteDelete(fn: NodeFunction): this {
+    return this.grant(fn, ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']);
   }
 
   private grant(fn: NodeFunction, actions: string[]): this {

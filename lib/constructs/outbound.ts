@@ -3,19 +3,9 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV } from '../../lambda/shared/env';
+import { ENV, OUTBOUND_MAX_RECEIVE_COUNT } from '../../lambda/shared/env';
 import { addDeadLetteredQueue } from './dead-lettered-queue';
 import { NodeFunction } from './node-function';
-
-/**
- * Receives of one outbound message before it moves to the dead-letter queue. Every SES throttle
- * and every wait for a send slot costs the sender one receive (it hands the message back with
- * ChangeMessageVisibility and a batch item failure), so the count must be far above what pacing
- * and throttling can use up: a good email must never be dead-lettered for waiting its turn. At 100,
- * only an email that keeps failing for another reason (or a sender that keeps crashing) lands
- * there. Defined here until the sender's code shares one in lambda/shared/env.ts.
- */
-export const OUTBOUND_MAX_RECEIVES = 100;
 
 /** The sender Lambda's timeout: one batch of up to 10 emails, paced, each one SES call. */
 export const SENDER_TIMEOUT = Duration.seconds(30);
@@ -60,12 +50,14 @@ export interface OutboundProps {
  * The sender sends each queued email to SES paced to the account's rate. A throttled email is not
  * failed: the sender changes its visibility to a backoff delay and reports it as a batch item
  * failure, so SQS hands the same message back later. Hence the high maxReceiveCount
- * (OUTBOUND_MAX_RECEIVES). A sender that crashes or times out costs its whole batch one receive,
+ * (OUTBOUND_MAX_RECEIVE_COUNT, shared with the sender, which queues a job afresh long before it is
+ * reached, so waiting its turn never dead-letters a good email). A sender that crashes or times out costs its whole batch one receive,
  * retried after the visibility timeout (six sender timeouts, as AWS recommends for Lambda event
  * sources). Both queues keep messages 14 days, SQS's maximum; SQS counts a dead letter's age from
  * its first enqueue, so a message dead-lettered late keeps less than that (its email stays
  * `queued` in the emails table either way).
  *
+ * The sender may also send to the queue: a job that has waited many receives is queued afresh.
  * `allowEnqueueing(fn)` lets another function (the api, the scheduler) queue emails. Callers
  * grant the sender its tables, SES and the content bucket.
  */
@@ -105,8 +97,8 @@ export class Outbound extends Construct {
     const { queue, deadLetterQueue, deadLetterAlarm } = addDeadLetteredQueue(this, {
       consumerTimeout: SENDER_TIMEOUT,
       retentionPeriod: OUTBOUND_RETENTION,
-      maxReceiveCount: OUTBOUND_MAX_RECEIVES,
-      alarmDescription: `Emails are waiting in the outbound dead-letter queue: the sender failed them ${OUTBOUND_MAX_RECEIVES} times for a reason other than throttling, or kept crashing. They are still queued in the emails table; fix the cause, then redrive.`,
+      maxReceiveCount: OUTBOUND_MAX_RECEIVE_COUNT,
+      alarmDescription: `Emails are waiting in the outbound dead-letter queue: the sender failed them ${OUTBOUND_MAX_RECEIVE_COUNT} times for a reason other than throttling, or kept crashing. They are still queued in the emails table; fix the cause, then redrive.`,
     });
     this.queue = queue;
     this.deadLetterQueue = deadLetterQueue;
@@ -132,7 +124,8 @@ export class Outbound extends Construct {
       maxConcurrency,
     });
     this.senderFunction.function.addEventSource(this.eventSource);
-    this.senderFunction.addEnvironment(ENV.outboundQueueUrl, this.queue.queueUrl);
+    // Requeue: after many receives (or days) a job is sent to the queue afresh and the old message deleted.
+    this.allowEnqueueing(this.senderFunction);
   }
 
   /**

@@ -1,11 +1,13 @@
 import * as path from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { readApiConfig, readAuthorizerConfig, readEventsConfig, readWebhookDeliveryConfig } from '../../lambda/config';
-import { ENV, HANDLER_ENTRIES } from '../../lambda/shared/env';
+import { readApiConfig, readAuthorizerConfig, readEventsConfig, readSchedulerConfig, readSenderConfig, readWebhookDeliveryConfig } from '../../lambda/config';
+import { MAX_SCHEDULE_AHEAD_DAYS } from '../../lambda/core/schedule';
+import { ENV, HANDLER_ENTRIES, OUTBOUND_MAX_RECEIVE_COUNT, SCHEDULING_HORIZON_DAYS } from '../../lambda/shared/env';
 import { CONTROL_TABLE, EMAILS_TABLE } from '../../lambda/shared/tables';
 import type { NodeFunction } from '../../lib/constructs/node-function';
-import { OUTBOUND_MAX_RECEIVES, Outbound } from '../../lib/constructs/outbound';
+import { contentExpirationDays } from '../../lib/constructs/content-bucket';
+import { Outbound } from '../../lib/constructs/outbound';
 import {
   acknowledgements,
   actionsOf,
@@ -74,10 +76,10 @@ describe('OutboxStack sending surface', () => {
     template.findResources('AWS::Lambda::Function')[logicalId(stack, fn.function)]!.Properties.Environment?.Variables ?? {};
 
   describe('outbound queue', () => {
-    it(`moves an email to its own dead-letter queue only after ${OUTBOUND_MAX_RECEIVES} receives, so throttling retries never do`, () => {
+    it(`moves an email to its own dead-letter queue only after the sender's ${OUTBOUND_MAX_RECEIVE_COUNT} receives, so throttling retries never do`, () => {
       const redrive = template.findResources('AWS::SQS::Queue')[queue]!.Properties.RedrivePolicy;
-      expect(redrive).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': [deadLetterQueue, 'Arn'] }, maxReceiveCount: 100 });
-      expect(OUTBOUND_MAX_RECEIVES).toBe(100);
+      expect(redrive).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': [deadLetterQueue, 'Arn'] }, maxReceiveCount: OUTBOUND_MAX_RECEIVE_COUNT });
+      expect(OUTBOUND_MAX_RECEIVE_COUNT).toBe(100);
     });
 
     it('sets the visibility timeout to six times the sender timeout (180 s for 30 s)', () => {
@@ -159,11 +161,10 @@ describe('OutboxStack sending surface', () => {
       expect(actionsOn(statements, objects)).toEqual(['s3:GetObject']);
     });
 
-    it('consumes the outbound queue, changing visibility for retries, and never sends to a queue', () => {
+    it('consumes the outbound queue, changing visibility for retries, and requeues long-waiting jobs on it and no other queue', () => {
       expect(resourcesFor(statements, 'sqs')).toEqual([`\${${queue}.Arn}`]);
       const actions = actionsOn(statements, `\${${queue}.Arn}`);
-      expect(actions).toEqual(expect.arrayContaining(['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:ReceiveMessage']));
-      expect(actions).not.toContain('sqs:SendMessage');
+      expect(actions).toEqual(expect.arrayContaining(['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:ReceiveMessage', 'sqs:SendMessage']));
     });
 
     it('reaches nothing but its logs, DynamoDB, S3, SES and its queue: no SNS or KMS', () => {
@@ -287,10 +288,15 @@ describe('OutboxStack sending surface', () => {
       });
     });
 
-    it('expires content a day after the retention and aborts unfinished uploads after a day', () => {
+    it('keeps content as long as the longest email record (retention after a scheduled time up to 30 days ahead) and a day, and aborts unfinished uploads after a day', () => {
       expect(resource.Properties.LifecycleConfiguration).toEqual({
-        Rules: [{ Id: 'ExpireWithRetention', Status: 'Enabled', ExpirationInDays: 91, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }],
+        Rules: [{ Id: 'ExpireWithRetention', Status: 'Enabled', ExpirationInDays: 90 + 30 + 1, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }],
       });
+      expect(contentExpirationDays(7)).toBe(7 + 30 + 1);
+    });
+
+    it('counts the scheduling horizon the send API allows', () => {
+      expect(SCHEDULING_HORIZON_DAYS).toBe(MAX_SCHEDULE_AHEAD_DAYS);
     });
 
     it('is retained with its objects when the stack is deleted', () => {
@@ -306,9 +312,10 @@ describe('OutboxStack sending surface', () => {
       ]);
     });
 
-    it('lets the api Lambda read and write objects, the sender read them, and no other Lambda reach S3', () => {
+    it('lets the api Lambda read, write and delete objects, the sender only read them, and no other Lambda reach S3', () => {
       const s3Actions = (fn: NodeFunction): string[] => actionsOn(roleStatements(template, stack, fn.role), objects);
-      expect(s3Actions(stack.apiFunction)).toEqual(['s3:GetObject', 's3:PutObject']);
+      expect(s3Actions(stack.apiFunction)).toEqual(['s3:DeleteObject', 's3:GetObject', 's3:PutObject']);
+      expect(resourcesFor(roleStatements(template, stack, stack.apiFunction.role), 's3')).toEqual([objects]);
       expect(s3Actions(sender)).toEqual(['s3:GetObject']);
       for (const fn of [stack.authorizerFunction, stack.eventsFunction, stack.webhooks.deliveryFunction, scheduler]) {
         const s3 = servicesOf(roleStatements(template, stack, fn.role)).includes('s3');
@@ -350,6 +357,8 @@ describe('OutboxStack sending surface', () => {
       ['Outbox SES events consumer', readEventsConfig],
       ['Outbox webhook delivery', readWebhookDeliveryConfig],
       ['Outbox API key authorizer', readAuthorizerConfig],
+      [SENDER, readSenderConfig],
+      [SCHEDULER, readSchedulerConfig],
     ] as const)('gives "%s" every variable its config reader requires', (description, read) => {
       expect(() => read(resolvedEnvironment(environmentOf(template, description)))).not.toThrow();
     });
