@@ -13,6 +13,11 @@ import { lambdaEnvironment, median, relativeSpread, round, type Figure, type Mea
  * `require()` of the bundle (its top-level code, which reads the config and builds the clients,
  * included; the environment is the one the stack sets, see lambdaEnvironment), against a bundle
  * that only constructs an SESv2Client, built the same way. value = the worst init ratio.
+ *
+ * For comparison only (not in the value), the same bundles as NodejsFunction's own default builds
+ * them for current runtimes, with the SDK left out (`@aws-sdk/*`, `@smithy/*`) and loaded at init
+ * from node_modules through NODE_PATH, as Lambda loads the SDK it ships in
+ * /var/runtime/node_modules; their loads are interleaved with the others'.
  */
 export const coldStart: Measure = { id: 'P3', title: 'cold start', run };
 
@@ -25,6 +30,10 @@ const BASELINE = 'baseline';
 const BASELINE_ENTRY = path.join(__dirname, 'cold-start-baseline.ts');
 /** Packages shown per bundle in the detail, largest first. */
 const TOP_INPUTS = 5;
+/** NodejsFunction's default externals for the Node.js 18+ runtimes (with the @smithy flag on, as cdk.json has it). */
+const RUNTIME_SDK_EXTERNALS = ['@aws-sdk/*', '@smithy/*'];
+/** Name prefix of the comparison bundles built with RUNTIME_SDK_EXTERNALS. */
+const RUNTIME_SDK = 'runtimeSdk:';
 
 /** Runs in the fresh process: the time to load and initialize the bundle, nothing else. */
 const LOADER = `
@@ -39,6 +48,8 @@ interface Bundle {
   readonly file: string;
   readonly bytes: number;
   readonly topInputs: Readonly<Record<string, number>>;
+  /** Where `require` finds the modules left out of the bundle; none for the stack's bundles. */
+  readonly nodePath?: string;
 }
 
 async function run(log: (line: string) => void): Promise<Figure> {
@@ -48,18 +59,28 @@ async function run(log: (line: string) => void): Promise<Figure> {
     const bundles: Bundle[] = [];
     for (const [name, entry] of entries) bundles.push(await bundle(name, entry, outdir));
     log(`P3: bundled ${bundles.map((b) => `${b.name} ${kb(b.bytes)} KB`).join(', ')}`);
+    const runtimeSdkBundles: Bundle[] = [];
+    for (const [name, entry] of entries) runtimeSdkBundles.push(await bundle(`${RUNTIME_SDK}${name}`, entry, outdir, RUNTIME_SDK_EXTERNALS));
+    const everyBundle = [...bundles, ...runtimeSdkBundles];
 
-    const times = new Map<string, number[]>(bundles.map((b) => [b.name, []]));
-    for (const b of bundles) await initMs(b.file);
+    const times = new Map<string, number[]>(everyBundle.map((b) => [b.name, []]));
+    for (const b of everyBundle) await initMs(b);
     for (let runIndex = 0; runIndex < RUNS; runIndex++) {
       // Interleaved, and in a rotating order, so drift in the machine's load touches every bundle alike.
-      for (let k = 0; k < bundles.length; k++) {
-        const b = bundles[(runIndex + k) % bundles.length]!;
-        times.get(b.name)!.push(await initMs(b.file));
+      for (let k = 0; k < everyBundle.length; k++) {
+        const b = everyBundle[(runIndex + k) % everyBundle.length]!;
+        times.get(b.name)!.push(await initMs(b));
       }
     }
     const baselineMs = median(times.get(BASELINE)!);
     const handlers = bundles.filter((b) => b.name !== BASELINE);
+    const runtimeSdk = Object.fromEntries(
+      runtimeSdkBundles.map((b) => {
+        const ms = median(times.get(b.name)!);
+        return [b.name.slice(RUNTIME_SDK.length), { kb: kb(b.bytes), initMs: round(ms, 1), vsBundledBaseline: round(ms / baselineMs, 3) }];
+      }),
+    );
+    log(`P3: with the SDK from node_modules: ${Object.entries(runtimeSdk).map(([name, r]) => `${name} ${r.kb} KB ${r.initMs} ms`).join(', ')}`);
     const results = handlers.map((b) => {
       const ms = median(times.get(b.name)!);
       return { name: b.name, bytes: b.bytes, kb: kb(b.bytes), initMs: round(ms, 1), ratio: ms / baselineMs, spread: relativeSpread(times.get(b.name)!), topInputs: b.topInputs };
@@ -87,6 +108,11 @@ async function run(log: (line: string) => void): Promise<Figure> {
         runsPerBundle: RUNS,
         kilobyte: 1024,
         esbuild: LAMBDA_ESBUILD_OPTIONS,
+        runtimeSdkAlternative: {
+          about: 'not in the value: the same entries with the SDK external and loaded from node_modules through NODE_PATH, as with NodejsFunction defaults',
+          externals: RUNTIME_SDK_EXTERNALS,
+          bundles: runtimeSdk,
+        },
       },
     };
   } finally {
@@ -99,17 +125,24 @@ async function run(log: (line: string) => void): Promise<Figure> {
  * run from a temporary folder with no node_modules above it and no NODE_PATH, so a bundle that
  * required one of its external modules at init would fail to load, not pass.
  */
-async function bundle(name: string, entry: string, outdir: string): Promise<Bundle> {
-  const file = path.join(outdir, name, 'index.js');
+async function bundle(name: string, entry: string, outdir: string, external?: string[]): Promise<Bundle> {
+  const file = path.join(outdir, name.replace(':', '-'), 'index.js');
   const { metafile } = await build({
     ...LAMBDA_ESBUILD_OPTIONS,
+    ...(external ? { external } : {}),
     entryPoints: [entry],
     outfile: file,
     metafile: true,
     logLevel: 'warning',
     absWorkingDir: ROOT,
   });
-  return { name, file, bytes: statSync(file).size, topInputs: largestInputs(metafile, file) };
+  return {
+    name,
+    file,
+    bytes: statSync(file).size,
+    topInputs: largestInputs(metafile, file),
+    ...(external ? { nodePath: path.join(ROOT, 'node_modules') } : {}),
+  };
 }
 
 /** The packages (or repository folders) that take the most room in the output, in KB. */
@@ -137,9 +170,10 @@ function ownerOf(input: string): string {
 }
 
 /** Loads the bundle in a fresh node process and returns its reported init time. */
-function initMs(file: string): Promise<number> {
+function initMs({ file, nodePath }: Bundle): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', LOADER, file], { env: { PATH: process.env.PATH ?? '', ...lambdaEnvironment() }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = { PATH: process.env.PATH ?? '', ...(nodePath ? { NODE_PATH: nodePath } : {}), ...lambdaEnvironment() };
+    const child = spawn(process.execPath, ['-e', LOADER, file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
