@@ -9,8 +9,9 @@ import path from 'node:path';
 import { formatTable, nowMs, resultsJson, type Measure, type Outcome } from './lib';
 import { eventIngestion } from './p2-event-ingestion';
 import { coldStart } from './p3-cold-start';
+import { costOnPaper } from './p5-cost';
 
-const MEASURES: readonly Measure[] = [eventIngestion, coldStart];
+const MEASURES: readonly Measure[] = [eventIngestion, coldStart, costOnPaper];
 const RESULTS_FILE = path.join(__dirname, 'results.json');
 
 async function main(): Promise<number> {

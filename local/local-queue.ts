@@ -11,6 +11,19 @@ export interface LocalQueueOptions {
   readonly concurrency?: number;
 }
 
+/**
+ * What a counter sees of a queue (the benchmark's cost figure counts SQS requests and consumer
+ * invocations this way). Observers only watch: they never change what is delivered or when.
+ */
+export interface QueueObserver {
+  /** A message was queued (SendMessage in SQS), with its body. */
+  sent?(body: string): void;
+  /** The consumer returned from one batch: one Lambda invocation in AWS. */
+  delivered?(delivery: { readonly messages: number; readonly failed: number; readonly ms: number }): void;
+  /** The consumer changed a message's visibility (ChangeMessageVisibility in SQS). */
+  visibilityChanged?(): void;
+}
+
 interface Message {
   readonly messageId: string;
   readonly body: string;
@@ -35,6 +48,7 @@ export class LocalQueue {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly idleWaiters: (() => void)[] = [];
+  private readonly observers = new Set<QueueObserver>();
   private readonly batchSize: number;
   private readonly visibilityTimeoutMs: number;
   private readonly maxReceiveCount: number;
@@ -55,7 +69,14 @@ export class LocalQueue {
     const messageId = randomUUID();
     this.waiting.push({ messageId, body, receiveCount: 0, visibleAt: delayMs > 0 ? Date.now() + delayMs : 0 });
     this.schedule(0);
+    for (const observer of this.observers) observer.sent?.(body);
     return messageId;
+  }
+
+  /** Adds an observer; returns the function that removes it. */
+  observe(observer: QueueObserver): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
   }
 
   /**
@@ -67,6 +88,7 @@ export class LocalQueue {
   changeVisibility(receiptHandle: string, delayMs: number): void {
     if (!this.received.has(receiptHandle)) throw new Error(`Message ${receiptHandle} is not in flight`);
     this.visibilityChanges.set(receiptHandle, Math.max(0, delayMs));
+    for (const observer of this.observers) observer.visibilityChanged?.();
   }
 
   /** Messages that failed maxReceiveCount times, oldest first. */
@@ -124,12 +146,15 @@ export class LocalQueue {
       this.received.set(message.messageId, message);
     }
     let failed: Set<string>;
+    const started = performance.now();
     try {
       const response = await this.consume({ Records: batch.map(toRecord) });
       failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
     } catch {
       failed = new Set(batch.map((m) => m.messageId));
     }
+    const delivery = { messages: batch.length, failed: failed.size, ms: performance.now() - started };
+    for (const observer of this.observers) observer.delivered?.(delivery);
     for (const message of batch) {
       const visibilityTimeoutMs = this.visibilityChanges.get(message.messageId) ?? this.visibilityTimeoutMs;
       this.received.delete(message.messageId);
