@@ -29,28 +29,32 @@ export async function startStore(): Promise<BenchStore> {
       await reply(child, 'reset', { type: 'reset' });
     },
     stats: async () => (await reply<{ stats: StoreStats }>(child, 'stats', { type: 'stats' })).stats,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        // Closing the channel lets it exit on its own (a --cpu-prof profile gets written); kill it if it does not.
-        const timer = setTimeout(() => child.kill(), 2_000);
-        child.once('exit', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        child.disconnect();
-      }),
+    stop: () => stopChild(child),
   };
 }
 
-/** Sends `request` (if any) and resolves with the next message of `type`. */
-function reply<T>(child: ChildProcess, type: string, request: object | undefined, timeoutMs = 5_000): Promise<T> {
+/** Stops a forked server process of the benchmark (the store, the SES stand-in). */
+export function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    // Closing the channel lets it exit on its own (a --cpu-prof profile gets written); kill it if it does not.
+    const timer = setTimeout(() => child.kill(), 2_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.disconnect();
+  });
+}
+
+/** Sends `request` (if any) to a forked server process and resolves with its next message of `type`. */
+export function reply<T>(child: ChildProcess, type: string, request: object | undefined, timeoutMs = 5_000): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => done(new Error(`the store did not answer '${type}' within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(() => done(new Error(`the process did not answer '${type}' within ${timeoutMs} ms`)), timeoutMs);
     const onMessage = (message: { type?: string }): void => {
       if (message.type === type) done(undefined, message as T);
     };
-    const onExit = (code: number | null): void => done(new Error(`the store exited (code ${code}) before answering '${type}'`));
+    const onExit = (code: number | null): void => done(new Error(`the process exited (code ${code}) before answering '${type}'`));
     function done(error: Error | undefined, value?: T): void {
       clearTimeout(timer);
       child.off('message', onMessage);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { createApiKey, generateApiKeySecret } from '../lambda/core/api-keys';
 import type { ContentStore } from '../lambda/core/content-store';
-import type { ApiConfig, EventsConfig } from '../lambda/config';
+import type { ApiConfig, EventsConfig, SenderConfig } from '../lambda/config';
 import { OutboxError, toErrorBody } from '../lambda/core/errors';
 import type { HttpResponse } from '../lambda/entrypoints/http';
 import { handleSesEventBatch, processSesNotification, type EventsDeps } from '../lambda/entrypoints/sqs-events';
@@ -11,7 +11,7 @@ import { ALL_TABLES, API_KEYS_TABLE, CONTROL_TABLE, EMAILS_TABLE, IDEMPOTENCY_TA
 import { handleWebhookBatch } from '../lambda/entrypoints/sqs-webhooks';
 import { HttpWebhookClient } from '../lambda/adapters/http-webhook-client';
 import { OUTBOUND_MAX_RECEIVE_COUNT, WEBHOOK_MAX_ATTEMPTS } from '../lambda/shared/env';
-import { buildApiDeps, buildEventsDeps, buildSchedulerDeps, buildSenderDeps, buildWebhookDeliveryDeps } from '../lambda/wiring';
+import { buildApiDeps, buildEventsDeps, buildSchedulerDeps, buildSenderDeps, buildWebhookDeliveryDeps, type SenderOverrides } from '../lambda/wiring';
 import type { OutboundSenderSettings } from '../lambda/core/outbound-sender';
 import { handleOutboundBatch, type OutboundBatchDeps } from '../lambda/entrypoints/sqs-outbound';
 import { LocalOutboundQueue, LocalOutboundRetry } from './local-outbound';
@@ -105,11 +105,8 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
   };
   const clientOptions = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
   const content = options.dataDir ? new FileContentStore(path.join(options.dataDir, 'content')) : new InMemoryContentStore();
-  // Outbound: SQS -> sender Lambda in AWS; here a local queue in real time (pacing must be real),
-  // with the stand-in's rate read through GetAccount as deployed. Four batches at once, so
-  // several senders compete for send slots as concurrent Lambdas do.
-  const outboundQueueUrl = 'http://local/outbox-outbound';
-  const senderDeps: OutboundBatchDeps = buildSenderDeps(
+  const outboundQueueUrl = LOCAL_OUTBOUND_QUEUE_URL;
+  const { queue: outboundQueue, outbound, deps: senderDeps } = createLocalSender(
     {
       emailsTable: config.emailsTable,
       controlTable: localTableName(CONTROL_TABLE),
@@ -119,12 +116,8 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
       sesEndpoint: ses.url,
       dynamoDbEndpoint: dynamo.endpoint,
     },
-    clientOptions,
     { contentStore: content, ...(options.outboundSettings ? { settings: options.outboundSettings } : {}) },
   );
-  const outboundQueue = new LocalQueue((event) => handleOutboundBatch(senderDeps, event), { maxReceiveCount: OUTBOUND_MAX_RECEIVE_COUNT, concurrency: 4 });
-  const outbound = new LocalOutboundQueue(outboundQueue);
-  Object.assign(senderDeps, { retry: new LocalOutboundRetry(outboundQueue), requeue: outbound });
   const deps = buildApiDeps(config, clientOptions, { contentStore: content, outbound });
   // Scheduled emails: the scheduler Lambda every minute in AWS; here the same tick every second.
   const schedulerDeps = buildSchedulerDeps({ emailsTable: config.emailsTable, outboundQueueUrl, dynamoDbEndpoint: dynamo.endpoint }, clientOptions, outbound);
@@ -205,6 +198,29 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
       await dynamo.stop();
     },
   };
+}
+
+export const LOCAL_OUTBOUND_QUEUE_URL = 'http://local/outbox-outbound';
+
+/** The local outbound path: its queue, the api's handle on it, and the sender's dependencies. */
+export interface LocalSender {
+  readonly queue: LocalQueue;
+  readonly outbound: LocalOutboundQueue;
+  readonly deps: OutboundBatchDeps;
+}
+
+/**
+ * The outbound path as local mode runs it. SQS -> sender Lambda in AWS; here a local queue in real
+ * time (pacing must be real), with the stand-in's rate read through GetAccount as deployed. Four
+ * batches at once, so several senders compete for send slots as concurrent Lambdas do. Retries are
+ * visibility changes on that queue, and long waits are requeued to it, as with SQS.
+ */
+export function createLocalSender(config: SenderConfig, overrides: Pick<SenderOverrides, 'contentStore' | 'settings'>): LocalSender {
+  const deps = buildSenderDeps(config, { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }, overrides);
+  const queue = new LocalQueue((event) => handleOutboundBatch(deps, event), { maxReceiveCount: OUTBOUND_MAX_RECEIVE_COUNT, concurrency: 4 });
+  const outbound = new LocalOutboundQueue(queue);
+  Object.assign(deps, { retry: new LocalOutboundRetry(queue), requeue: outbound });
+  return { queue, outbound, deps };
 }
 
 /**

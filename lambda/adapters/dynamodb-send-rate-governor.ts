@@ -22,8 +22,10 @@ export interface SendRateSource {
  *   `attribute_not_exists(count) OR count <= :max`, where :max = the window's allowance minus n
  *   (see windowAllowance), so concurrent senders can never push a window past its allowance.
  * - The previous window's count is read once per second per instance; what this instance has
- *   learnt about the current window (a lower bound: counts only grow) spares a write that could
- *   not succeed.
+ *   learnt about the current window (a lower bound: counts only grow), plus the recipients of its
+ *   own writes still in flight, spares a write that could not succeed. So when many senders of one
+ *   instance wait for the same moment, only as many write as the window can still take, instead of
+ *   all of them writing, all but a few failing their condition and each re-reading the window.
  * - A message with more recipients than the rate books a whole empty window (this one, or one of
  *   the next few, which nobody has written yet) and waits for it in process, so it is never starved
  *   by smaller ones. It overshoots that second, as it must; SES allows short bursts, and if SES
@@ -36,6 +38,8 @@ export class DynamoDbSendRateGovernor implements SendRateGovernor {
   private readonly known = new Map<number, number>();
   /** Epoch second -> its final count, read once the window closed. */
   private readonly closed = new Map<number, Promise<number>>();
+  /** Epoch second -> recipients of this instance's writes to that window not yet answered. */
+  private readonly inFlight = new Map<number, number>();
 
   constructor(
     private readonly documents: DynamoDBDocumentClient,
@@ -54,7 +58,9 @@ export class DynamoDbSendRateGovernor implements SendRateGovernor {
     const previous = await this.countOfClosed(second - 1);
     const allowance = windowAllowance(rate, previous, elapsedMs);
     const known = this.known.get(second) ?? 0;
-    if (known + recipients > allowance) return { ok: false, waitMs: msUntilFits(rate, previous, known, recipients, elapsedMs) };
+    const taken = known + (this.inFlight.get(second) ?? 0);
+    if (taken + recipients > allowance) return { ok: false, waitMs: msUntilFits(rate, previous, taken, recipients, elapsedMs) };
+    this.inFlight.set(second, (this.inFlight.get(second) ?? 0) + recipients);
     try {
       const { Attributes } = await this.documents.send(
         new UpdateCommand({
@@ -71,6 +77,8 @@ export class DynamoDbSendRateGovernor implements SendRateGovernor {
       return { ok: true };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    } finally {
+      this.settle(second, recipients);
     }
     const current = await this.readCount(second);
     this.learn(second, current);
@@ -123,6 +131,13 @@ export class DynamoDbSendRateGovernor implements SendRateGovernor {
 
   private learn(second: number, count: number): void {
     this.known.set(second, Math.max(this.known.get(second) ?? 0, count));
+  }
+
+  /** A write to `second` was answered: its recipients are in `known` now, or were refused. */
+  private settle(second: number, recipients: number): void {
+    const left = (this.inFlight.get(second) ?? 0) - recipients;
+    if (left > 0) this.inFlight.set(second, left);
+    else this.inFlight.delete(second);
   }
 
   private forgetBefore(second: number): void {

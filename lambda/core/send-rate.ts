@@ -71,13 +71,17 @@ export function windowOf(atMs: number): { second: number; elapsedMs: number } {
 
 /**
  * How many recipients the current window may hold in all at `elapsedMs` into it: the rate minus
- * the part of the previous window's count that still lies within the last second (taking the
- * previous window's sends as spread evenly over it). Never more than the rate.
+ * the previous window's sends that still lie within the last second. Those are estimated by taking
+ * the previous window's sends as spread evenly over it, each at the middle of its share of the
+ * second, so the estimate is a whole number of sends (the count rounded to the nearest, a tie
+ * counted in). Rounding up instead would keep the last send of every window waiting for the next
+ * one whenever the previous window was full, and a steady flow would lose one send a second.
+ * Never more than the rate.
  */
 export function windowAllowance(rate: number, previousCount: number, elapsedMs: number): number {
   const stillRecent = previousCount * (1 - Math.min(1000, Math.max(0, elapsedMs)) / 1000);
-  // The epsilon absorbs float drift (e.g. 14 - 14 * 0.5 = 7.000000000000001).
-  return Math.floor(rate - stillRecent + 1e-9);
+  // The epsilon absorbs float drift (e.g. 14 - 14 * 0.5 = 7.000000000000001), and counts a tie in.
+  return Math.min(Math.floor(rate), Math.floor(rate - stillRecent + 0.5 - 1e-9));
 }
 
 /**
@@ -87,22 +91,22 @@ export function windowAllowance(rate: number, previousCount: number, elapsedMs: 
  * previous window). At least 1.
  */
 export function msUntilFits(rate: number, previousCount: number, currentCount: number, recipients: number, elapsedMs: number): number {
-  const room = rate - currentCount - recipients;
+  const room = Math.floor(rate) - currentCount - recipients;
   if (room >= 0) {
     if (previousCount <= 0) return 1;
-    // rate - previous * (1 - t / 1000) >= current + recipients  <=>  t >= 1000 * (1 - room / previous)
-    const at = ceilMs(1000 * (1 - room / previousCount));
+    // The allowance reaches current + recipients once previous * (1 - t / 1000) < room + 1/2.
+    const at = firstMsAfter(1000 * (1 - (room + 0.5) / previousCount));
     if (at < 1000) return Math.max(1, at - elapsedMs);
   }
   const toNextWindow = 1000 - elapsedMs;
   if (currentCount <= 0 || recipients > rate) return Math.max(1, toNextWindow);
-  const intoNext = Math.max(0, ceilMs(1000 * (1 - (rate - recipients) / currentCount)));
+  const intoNext = firstMsAfter(1000 * (1 - (Math.floor(rate) - recipients + 0.5) / currentCount));
   return Math.max(1, toNextWindow + intoNext);
 }
 
-/** Rounds up to whole milliseconds, ignoring float noise (1000 * (1 - 0.7) is 300.00000000000006). */
-function ceilMs(ms: number): number {
-  return Math.ceil(ms - 1e-6);
+/** The first whole millisecond strictly after `ms` (0 for a time before the window), ignoring float noise (1000 * (1 - 0.7) is 300.00000000000006). */
+function firstMsAfter(ms: number): number {
+  return ms < 0 ? 0 : Math.floor(ms + 1e-6) + 1;
 }
 
 /**

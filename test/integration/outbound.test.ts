@@ -226,6 +226,35 @@ describe('outbound: batch, pacing, throttling and pause through the resend SDK',
       expect(granted).toBeGreaterThanOrEqual(rate);
     });
 
+    it('lets many acquirers of one instance write only what the window can still take: no write fails its condition', async () => {
+      const rate = 20;
+      const counted = documentClient(outbox.dynamoDbEndpoint, { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+      let writes = 0;
+      let refused = 0;
+      // Observes the real client's answers (nothing is stubbed): every write, and those whose condition failed.
+      counted.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (!/^Update(Item)?Command$/.test(String(context.commandName))) return next(args);
+          writes++;
+          try {
+            return await next(args);
+          } catch (error) {
+            if ((error as Error).name === 'ConditionalCheckFailedException') refused++;
+            throw error;
+          }
+        },
+        { step: 'initialize' },
+      );
+      const governor = new DynamoDbSendRateGovernor(counted, localTableName(CONTROL_TABLE), { current: async () => rate }, systemClock);
+      // Start early in a second whose previous second nobody wrote, so the window allows the whole rate.
+      await sleep(2_000 - (Date.now() % 1000) + 20);
+      const decisions = await Promise.all(Array.from({ length: 50 }, () => governor.acquire(1)));
+      counted.destroy();
+      expect(decisions.filter((d) => d.ok).length).toBeGreaterThanOrEqual(rate);
+      expect(refused).toBe(0);
+      expect(writes).toBe(decisions.filter((d) => d.ok).length);
+    });
+
     it('books a whole window for a message with more recipients than the rate', async () => {
       const governor = new DynamoDbSendRateGovernor(documents, localTableName(CONTROL_TABLE), { current: async () => 5 }, systemClock);
       const started = Date.now();

@@ -24,27 +24,61 @@ describe('send-rate window math', () => {
     expect(windowAllowance(14, 50, 500)).toBeLessThan(0);
   });
 
-  it('never lets a window plus the recent part of the previous one exceed the rate', () => {
-    for (const rate of [1, 7, 14, 50, 100]) {
+  it('never lets a window plus the sends of the previous one still within the last second exceed the rate, nor stay below it', () => {
+    // The previous window's sends spread evenly, each at the middle of its share of the second.
+    const stillRecent = (positions: readonly number[], elapsed: number): number => positions.filter((at) => at >= elapsed).length;
+    const wrong: string[] = [];
+    for (const rate of [1, 7, 14, 50, 100, 165]) {
       for (let previous = 0; previous <= rate; previous += Math.max(1, Math.floor(rate / 7))) {
-        for (let elapsed = 0; elapsed <= 1000; elapsed += 50) {
-          expect(windowAllowance(rate, previous, elapsed) + previous * (1 - elapsed / 1000)).toBeLessThanOrEqual(rate + 1e-9);
+        const positions = Array.from({ length: previous }, (_, i) => ((i + 0.5) * 1000) / previous);
+        for (let elapsed = 0; elapsed <= 1000; elapsed += 1) {
+          const total = windowAllowance(rate, previous, elapsed) + stillRecent(positions, elapsed);
+          if (total !== rate) wrong.push(`rate ${rate}, previous ${previous}, at ${elapsed} ms: ${total}`);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('lets a steady flow put the whole rate in every window, the last send just before the window ends', () => {
+    // After a full window, the last of 165 fits once the previous window's last send (at 997 ms) is a second old.
+    expect(windowAllowance(165, 165, 996)).toBe(164);
+    expect(windowAllowance(165, 165, 997)).toBe(165);
+    expect(msUntilFits(165, 165, 164, 1, 900)).toBe(97);
+  });
+
+  it('waits within the window until the first millisecond the allowance fits', () => {
+    // rate 100, previous 100, 20 already here, 10 more wanted: fits from 296 ms on (the previous
+    // window's sends at 295 ms and later are still within the last second up to then).
+    expect(msUntilFits(100, 100, 20, 10, 100)).toBe(196);
+    expect(windowAllowance(100, 100, 295)).toBeLessThan(30);
+    expect(windowAllowance(100, 100, 296)).toBeGreaterThanOrEqual(30);
+  });
+
+  it('answers the first millisecond at which the recipients fit, in this window or the next', () => {
+    const fitsAt = (rate: number, previous: number, current: number, recipients: number, at: number): boolean =>
+      at < 1000 ? windowAllowance(rate, previous, at) >= current + recipients : windowAllowance(rate, current, at - 1000) >= recipients;
+    for (const rate of [7, 14, 100, 165]) {
+      for (const previous of [0, 1, Math.floor(rate / 2), rate]) {
+        for (const current of [0, Math.floor(rate / 3), rate - 1, rate]) {
+          for (const recipients of [1, 2, Math.min(rate, 5)]) {
+            for (const elapsed of [0, 250, 999]) {
+              const wait = msUntilFits(rate, previous, current, recipients, elapsed);
+              const at = elapsed + wait;
+              expect(fitsAt(rate, previous, current, recipients, at)).toBe(true);
+              if (wait > 1) expect(fitsAt(rate, previous, current, recipients, at - 1)).toBe(false);
+            }
+          }
         }
       }
     }
   });
 
-  it('waits within the window when the allowance will grow enough', () => {
-    // rate 100, previous 100, 20 already here, 10 more wanted: fits from 300 ms on.
-    expect(msUntilFits(100, 100, 20, 10, 100)).toBe(200);
-    expect(windowAllowance(100, 100, 300)).toBeGreaterThanOrEqual(30);
-  });
-
   it('waits for the next window when this one is full, and into it as its previous window weighs', () => {
-    // The window holds the whole rate: the next one starts with nothing to spare, half at 500 ms.
-    expect(msUntilFits(100, 0, 100, 50, 400)).toBe(600 + 500);
-    // 60 here, 50 wanted: the next window, once 60 * (1 - t) <= 50, i.e. 167 ms into it.
-    expect(msUntilFits(100, 0, 60, 50, 400)).toBe(600 + 167);
+    // The window holds the whole rate: the next one has room for 50 once 50 of its sends are a second old.
+    expect(msUntilFits(100, 0, 100, 50, 400)).toBe(600 + 496);
+    // 60 here, 50 wanted: the next window, once 60 * (1 - t) < 50.5, i.e. 159 ms into it.
+    expect(msUntilFits(100, 0, 60, 50, 400)).toBe(600 + 159);
     // It fits now: ask again at once.
     expect(msUntilFits(100, 0, 10, 50, 400)).toBe(1);
   });

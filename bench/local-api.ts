@@ -1,0 +1,106 @@
+import { Agent, request } from 'node:http';
+import type { Server } from 'node:http';
+import type { ApiConfig } from '../lambda/config';
+import { createApiKey } from '../lambda/core/api-keys';
+import type { OutboundQueue } from '../lambda/core/outbound';
+import type { ApiDeps } from '../lambda/entrypoints/http';
+import { API_KEYS_TABLE, EMAILS_TABLE, IDEMPOTENCY_TABLE, SUPPRESSIONS_TABLE, WEBHOOKS_TABLE } from '../lambda/shared/tables';
+import { buildApiDeps } from '../lambda/wiring';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/embedded-dynamodb';
+import { startHttpServer } from '../local/http-server';
+import { InMemoryContentStore } from '../local/local-content-store';
+import { LOCAL_CONFIGURATION_SET, localTableName } from '../local/runtime';
+
+/** The SDK client options local mode uses (region and dummy credentials). */
+export const LOCAL_CLIENT_OPTIONS = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
+
+/** The api as local mode serves it, over the benchmark's store and SES stand-in processes. */
+export interface BenchApi {
+  readonly url: string;
+  readonly apiKey: string;
+  readonly deps: ApiDeps;
+  readonly config: ApiConfig;
+  stop(): Promise<void>;
+}
+
+/**
+ * Serves the api in this process as `npm start` does: `buildApiDeps` over local mode's table
+ * names and an in-memory content store, behind local mode's HTTP front end (`startHttpServer`:
+ * body cap, API-key check, then `handleHttp`), with one full-access key. The store and the SES
+ * stand-in are the benchmark's own processes; `outbound` is the outbound queue the api hands
+ * batches to. Failures the api logs are passed to `logError`.
+ */
+export async function startBenchApi(options: {
+  readonly dynamoDbEndpoint: string;
+  readonly sesEndpoint: string;
+  readonly outbound: OutboundQueue;
+  readonly logError: (message: string, error?: unknown) => void;
+}): Promise<BenchApi> {
+  const config: ApiConfig = {
+    emailsTable: localTableName(EMAILS_TABLE),
+    apiKeysTable: localTableName(API_KEYS_TABLE),
+    idempotencyTable: localTableName(IDEMPOTENCY_TABLE),
+    suppressionsTable: localTableName(SUPPRESSIONS_TABLE),
+    webhooksTable: localTableName(WEBHOOKS_TABLE),
+    configurationSet: LOCAL_CONFIGURATION_SET,
+    retentionDays: 90,
+    sesEndpoint: options.sesEndpoint,
+    dynamoDbEndpoint: options.dynamoDbEndpoint,
+  };
+  const deps: ApiDeps = { ...buildApiDeps(config, LOCAL_CLIENT_OPTIONS, { contentStore: new InMemoryContentStore(), outbound: options.outbound }), log: options.logError };
+  const { secret } = await createApiKey(deps, { name: 'bench', scope: 'full_access' });
+  const { server, url } = await startHttpServer({ host: '127.0.0.1', port: 0, deps, keys: deps.keys });
+  return { url, apiKey: secret, deps, config, stop: () => closeServer(server) };
+}
+
+/** A keep-alive HTTP client for the api, as an SDK would hold one. */
+export class ApiClient {
+  private readonly agent: Agent;
+
+  constructor(
+    private readonly api: { readonly url: string; readonly apiKey: string },
+    maxSockets: number,
+  ) {
+    this.agent = new Agent({ keepAlive: true, maxSockets });
+  }
+
+  /** POSTs JSON and resolves with the status and the parsed answer. */
+  post(path: string, body: string): Promise<{ status: number; body: unknown }> {
+    return new Promise((resolve, reject) => {
+      const call = request(
+        `${this.api.url}${path}`,
+        {
+          method: 'POST',
+          agent: this.agent,
+          headers: { authorization: `Bearer ${this.api.apiKey}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => {
+            try {
+              resolve({ status: response.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
+            } catch (error) {
+              reject(error);
+            }
+          });
+          response.on('error', reject);
+        },
+      );
+      call.setTimeout(30_000, () => call.destroy(new Error(`POST ${path} got no answer within 30 s`)));
+      call.on('error', reject);
+      call.end(body);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
