@@ -138,20 +138,21 @@ export class DynamoDbEmailStore implements EmailStore, TrackingStore {
     };
   }
 
+  /**
+   * One PutItem. The key is the event's own (time and event key), so a redelivery writes the same
+   * item again and the timeline keeps it once either way; ReturnValues tells whether it was already
+   * there. That costs no read capacity, where a condition would cost a failed request on every
+   * redelivery.
+   */
   async appendEvent(owner: string, entry: TimelineEntry): Promise<boolean> {
-    try {
-      await this.documents.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { pk: owner, sk: `${EVENT_PREFIX}${entry.occurredAt}#${entry.eventKey}`, entry, expiresAt: this.expiry() },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    const { Attributes } = await this.documents.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: owner, sk: `${EVENT_PREFIX}${entry.occurredAt}#${entry.eventKey}`, entry, expiresAt: this.expiry() },
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    return Attributes === undefined;
   }
 
   private async storedContent(id: string): Promise<Partial<EmailRecord>> {
