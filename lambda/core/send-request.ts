@@ -3,7 +3,7 @@ import { checkMessageSize, parseAttachments } from './attachments';
 import type { EmailDraft, NameValue } from './email';
 import { OutboxError, type ErrorKind } from './errors';
 import { parseTemplate } from './template-request';
-import { MESSAGE_ID_TAG } from '../shared/env';
+import { OUTBOX_TAG_PREFIX } from '../shared/env';
 
 /** SES: at most 50 recipients per message, To, Cc and Bcc together (SES-FACTS §6). */
 export const MAX_RECIPIENTS = 50;
@@ -232,8 +232,8 @@ export function parseTags(value: unknown, report: Report): NameValue[] {
       report('validation', `${where}.name must be 1-256 ASCII letters, digits, underscores or dashes; got ${JSON.stringify(truncate(String(name)))}.`);
     } else if (typeof tagValue !== 'string' || !TAG_PATTERN.test(tagValue)) {
       report('validation', `${where}.value must be 1-256 ASCII letters, digits, underscores or dashes; got ${JSON.stringify(truncate(String(tagValue)))}.`);
-    } else if (name === MESSAGE_ID_TAG) {
-      report('validation', `${where}.name \`${MESSAGE_ID_TAG}\` is reserved: Outbox uses it to track the email.`);
+    } else if (name.toLowerCase().startsWith(OUTBOX_TAG_PREFIX)) {
+      report('validation', `${where}.name \`${name}\` is reserved: tag names starting with \`${OUTBOX_TAG_PREFIX}\` are Outbox's own (it tracks the email with one).`);
     } else if (seen.has(name)) {
       report('validation', `${where}.name \`${name}\` is given twice.`);
     } else {

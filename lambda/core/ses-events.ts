@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { OutboxError } from './errors';
-import { MESSAGE_ID_TAG } from '../shared/env';
+import { MESSAGE_ID_TAG, OUTBOX_TAG_PREFIX } from '../shared/env';
 
 /**
  * SES notifications, read from either family SES publishes (SES-FACTS §1): event publishing
@@ -292,8 +292,6 @@ export function isAutoResponse(detail: SesEventDetail): boolean {
   );
 }
 
-/** Tags Outbox itself gives SES (the tracking tag); they are not the sender's, so not echoed. */
-const OUTBOX_TAG_PREFIX = 'outbox-';
 
 function readTags(value: unknown): { outboxId?: string; tags: Record<string, string> } {
   const tags: Record<string, string> = {};

@@ -29,6 +29,8 @@ export const ENV = {
 
 /** The SES message tag carrying Outbox's email id, so SES events find their email. */
 export const MESSAGE_ID_TAG = 'outbox-message-id';
+/** Tag names starting with this are Outbox's own: refused in requests, never echoed in webhooks. */
+export const OUTBOX_TAG_PREFIX = 'outbox-';
 
 /** Handler entry files, relative to the repository root, as the stack bundles them. */
 export const HANDLER_ENTRIES = {

@@ -69,6 +69,7 @@ describe('parseSendRequest', () => {
     ['a tag with a space', { ...valid, tags: [{ name: 'my tag', value: 'x' }] }, 'validation', /tags\[0\]`\.name must be/],
     ['a tag value with a space', { ...valid, tags: [{ name: 'ok', value: 'a b' }] }, 'validation', /tags\[0\]`\.value must be/],
     ['the reserved tag', { ...valid, tags: [{ name: 'outbox-message-id', value: 'x' }] }, 'validation', /reserved/],
+    ['a tag name in the reserved outbox- prefix', { ...valid, tags: [{ name: 'Outbox-campaign', value: 'x' }] }, 'validation', /`Outbox-campaign` is reserved: tag names starting with `outbox-`/],
   ])('refuses %s', (_case, body, kind, message) => {
     const error = refusal(body);
     expect(error.kind).toBe(kind);
