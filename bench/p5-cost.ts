@@ -76,7 +76,7 @@ const MONTH_SECONDS = 30 * 24 * 3600;
 const WORDS = 'order shipped arrive tracking parcel carrier delivery address invoice total items thanks support account update window morning evening warehouse returns policy receipt discount member points'.split(' ');
 const random = seededRandom(5);
 const sentence = (): string => Array.from({ length: 12 }, () => WORDS[Math.floor(random() * WORDS.length)]).join(' ');
-const HTML = `<!doctype html><html><body><table>${Array.from({ length: 48 }, () => `<tr><td style="padding:4px">${sentence()}</td></tr>`).join('')}</table></body></html>`;
+const HTML = `<!doctype html><html><body><table>${Array.from({ length: 38 }, () => `<tr><td style="padding:4px">${sentence()}</td></tr>`).join('')}</table></body></html>`;
 const TEXT = Array.from({ length: 14 }, sentence).join('\n');
 
 /** The typical email: 1 recipient, ~5 KB of HTML, its text version, 2 tags. */
