@@ -7,12 +7,13 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { formatTable, nowMs, resultsJson, type Measure, type Outcome } from './lib';
+import { sendOverhead } from './p1-send-overhead';
 import { eventIngestion } from './p2-event-ingestion';
 import { coldStart } from './p3-cold-start';
 import { bulk } from './p4-bulk';
 import { costOnPaper } from './p5-cost';
 
-const MEASURES: readonly Measure[] = [eventIngestion, coldStart, bulk, costOnPaper];
+const MEASURES: readonly Measure[] = [sendOverhead, eventIngestion, coldStart, bulk, costOnPaper];
 const RESULTS_FILE = path.join(__dirname, 'results.json');
 
 async function main(): Promise<number> {
