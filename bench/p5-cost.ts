@@ -245,7 +245,7 @@ export const costOnPaper: Measure = {
           `no webhook $${priced.single!.total.toFixed(2)}, Idempotency-Key $${priced.idempotencyKey!.total.toFixed(2)}, ` +
           `batch $${priced.batch!.total.toFixed(2)}; fixed $${fixed.total.toFixed(2)}/month`,
         detail: {
-          dollarsPerMillionEmails: Object.fromEntries(Object.entries(priced).map(([name, p]) => [name, p])),
+          dollarsPerMillionEmails: priced,
           perEmail: Object.fromEntries(scenarios.map((s) => [s.name, perEmail(s, facts)])),
           fixedMonthly: fixed,
           designChanges: whatIf,
