@@ -16,7 +16,8 @@ export interface SendRateSource {
 
 /**
  * The shared per-second windows in the control table: item `rate#<epoch second>` with `count`, the
- * recipients sent in that second by every sender together.
+ * recipients sent in that second by every sender together, and `startMs`, how far into the second
+ * its first send was (for the next window's estimate, see windowAllowance).
  *
  * - A message of n recipients is one UpdateItem, `ADD count :n` under the condition
  *   `attribute_not_exists(count) OR count <= :max`, where :max = the window's allowance minus n
@@ -36,8 +37,8 @@ export interface SendRateSource {
 export class DynamoDbSendRateGovernor implements SendRateGovernor {
   /** Epoch second -> recipients known to be in that window (a lower bound). */
   private readonly known = new Map<number, number>();
-  /** Epoch second -> its final count, read once the window closed. */
-  private readonly closed = new Map<number, Promise<number>>();
+  /** Epoch second -> its final count and first send, read once the window closed. */
+  private readonly closed = new Map<number, Promise<WindowState>>();
   /** Epoch second -> recipients of this instance's writes to that window not yet answered. */
   private readonly inFlight = new Map<number, number>();
 
@@ -55,21 +56,21 @@ export class DynamoDbSendRateGovernor implements SendRateGovernor {
     this.forgetBefore(second - 2);
     if (recipients > Math.floor(rate)) return this.takeWholeWindow(recipients, second, elapsedMs);
 
-    const previous = await this.countOfClosed(second - 1);
-    const allowance = windowAllowance(rate, previous, elapsedMs);
+    const previous = await this.closedWindow(second - 1);
+    const allowance = windowAllowance(rate, previous.count, elapsedMs, previous.startMs);
     const known = this.known.get(second) ?? 0;
     const taken = known + (this.inFlight.get(second) ?? 0);
-    if (taken + recipients > allowance) return { ok: false, waitMs: msUntilFits(rate, previous, taken, recipients, elapsedMs) };
+    if (taken + recipients > allowance) return { ok: false, waitMs: msUntilFits(rate, previous.count, taken, recipients, elapsedMs, previous.startMs) };
     this.inFlight.set(second, (this.inFlight.get(second) ?? 0) + recipients);
     try {
       const { Attributes } = await this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { key: windowKey(second) },
-          UpdateExpression: 'ADD #count :n SET expiresAt = :expires',
+          UpdateExpression: 'ADD #count :n SET expiresAt = :expires, startMs = if_not_exists(startMs, :start)',
           ConditionExpression: 'attribute_not_exists(#count) OR #count <= :max',
           ExpressionAttributeNames: { '#count': 'count' },
-          ExpressionAttributeValues: { ':n': recipients, ':max': allowance - recipients, ':expires': second + WINDOW_TTL_SECONDS },
+          ExpressionAttributeValues: { ':n': recipients, ':max': allowance - recipients, ':expires': second + WINDOW_TTL_SECONDS, ':start': Math.floor(elapsedMs) },
           ReturnValues: 'UPDATED_NEW',
         }),
       );
@@ -80,11 +81,11 @@ export class DynamoDbSendRateGovernor implements SendRateGovernor {
     } finally {
       this.settle(second, recipients);
     }
-    const current = await this.readCount(second);
+    const current = (await this.readWindow(second)).count;
     this.learn(second, current);
     const { elapsedMs: nowElapsed, second: nowSecond } = windowOf(this.clock.now().getTime());
     if (nowSecond !== second) return { ok: false, waitMs: 1 };
-    return { ok: false, waitMs: msUntilFits(rate, previous, current, recipients, nowElapsed) };
+    return { ok: false, waitMs: msUntilFits(rate, previous.count, current, recipients, nowElapsed, previous.startMs) };
   }
 
   /** Books the first empty window from now on for the whole message, then waits for it to open. */
@@ -96,7 +97,7 @@ export class DynamoDbSendRateGovernor implements SendRateGovernor {
         await this.documents.send(
           new PutCommand({
             TableName: this.tableName,
-            Item: { key: windowKey(target), count: recipients, expiresAt: target + WINDOW_TTL_SECONDS },
+            Item: { key: windowKey(target), count: recipients, startMs: ahead === 0 ? Math.floor(elapsedMs) : 0, expiresAt: target + WINDOW_TTL_SECONDS },
             ConditionExpression: 'attribute_not_exists(#count)',
             ExpressionAttributeNames: { '#count': 'count' },
           }),
@@ -113,20 +114,21 @@ export class DynamoDbSendRateGovernor implements SendRateGovernor {
     return { ok: false, waitMs: WHOLE_WINDOW_LOOKAHEAD * 1000 - elapsedMs };
   }
 
-  private countOfClosed(second: number): Promise<number> {
-    let count = this.closed.get(second);
-    if (!count) {
-      count = this.readCount(second);
-      this.closed.set(second, count);
+  private closedWindow(second: number): Promise<WindowState> {
+    let state = this.closed.get(second);
+    if (!state) {
+      state = this.readWindow(second);
+      this.closed.set(second, state);
       // A failed read is not remembered.
-      count.catch(() => this.closed.delete(second));
+      state.catch(() => this.closed.delete(second));
     }
-    return count;
+    return state;
   }
 
-  private async readCount(second: number): Promise<number> {
+  private async readWindow(second: number): Promise<WindowState> {
     const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { key: windowKey(second) }, ConsistentRead: true }));
-    return Number(Item?.count ?? 0);
+    // A window written before startMs was kept counts from the start of its second.
+    return { count: Number(Item?.count ?? 0), startMs: Number(Item?.startMs ?? 0) };
   }
 
   private learn(second: number, count: number): void {
@@ -144,6 +146,12 @@ export class DynamoDbSendRateGovernor implements SendRateGovernor {
     for (const key of this.known.keys()) if (key < second) this.known.delete(key);
     for (const key of this.closed.keys()) if (key < second) this.closed.delete(key);
   }
+}
+
+/** A window's recipients so far, and how far into its second the first of them went. */
+interface WindowState {
+  readonly count: number;
+  readonly startMs: number;
 }
 
 function windowKey(second: number): string {

@@ -72,30 +72,42 @@ export function windowOf(atMs: number): { second: number; elapsedMs: number } {
 /**
  * How many recipients the current window may hold in all at `elapsedMs` into it: the rate minus
  * the previous window's sends that still lie within the last second. Those are estimated by taking
- * the previous window's sends as spread evenly over it, each at the middle of its share of the
- * second, so the estimate is a whole number of sends (the count rounded to the nearest, a tie
- * counted in). Rounding up instead would keep the last send of every window waiting for the next
- * one whenever the previous window was full, and a steady flow would lose one send a second.
+ * the previous window's sends as spread evenly from its first one (`previousStartMs` into it) to
+ * its end, each at the middle of its share, so the estimate is a whole number of sends (rounded to
+ * the nearest, a tie counted in).
+ *
+ * - From its first send, not from the window's start: after a quiet spell the first window's sends
+ *   all come late in it (say from 960 ms), and spreading them over the whole second would let the
+ *   next window take most of the rate at once, so SES would see nearly twice the rate within one
+ *   second.
+ * - Rounded, not up: rounding up would keep the last send of every window waiting for the next one
+ *   whenever the previous window was full, and a steady flow would lose one send a second.
+ *
  * Never more than the rate.
  */
-export function windowAllowance(rate: number, previousCount: number, elapsedMs: number): number {
-  const stillRecent = previousCount * (1 - Math.min(1000, Math.max(0, elapsedMs)) / 1000);
+export function windowAllowance(rate: number, previousCount: number, elapsedMs: number, previousStartMs = 0): number {
+  const start = Math.min(999, Math.max(0, previousStartMs));
+  const elapsed = Math.min(1000, Math.max(0, elapsedMs));
+  const stillRecent = previousCount * Math.min(1, (1000 - elapsed) / (1000 - start));
   // The epsilon absorbs float drift (e.g. 14 - 14 * 0.5 = 7.000000000000001), and counts a tie in.
   return Math.min(Math.floor(rate), Math.floor(rate - stillRecent + 0.5 - 1e-9));
 }
 
 /**
  * Milliseconds until `recipients` more fit, given what the current window already holds
- * (`currentCount`, a lower bound: it only grows) and the previous window's count. Later in this
- * window if the allowance grows enough, else in the next one (assumed empty, with this one as its
- * previous window). At least 1.
+ * (`currentCount`, a lower bound: it only grows) and the previous window's count and first send.
+ * Later in this window if the allowance grows enough, else in the next one (assumed empty, with
+ * this one as its previous window, its sends taken as spread over all of it: at worst an answer
+ * that comes early, and the sender asks again). At least 1.
  */
-export function msUntilFits(rate: number, previousCount: number, currentCount: number, recipients: number, elapsedMs: number): number {
+export function msUntilFits(rate: number, previousCount: number, currentCount: number, recipients: number, elapsedMs: number, previousStartMs = 0): number {
   const room = Math.floor(rate) - currentCount - recipients;
   if (room >= 0) {
-    if (previousCount <= 0) return 1;
-    // The allowance reaches current + recipients once previous * (1 - t / 1000) < room + 1/2.
-    const at = firstMsAfter(1000 * (1 - (room + 0.5) / previousCount));
+    // Even the whole previous window within the last second leaves room.
+    if (previousCount <= room) return 1;
+    const start = Math.min(999, Math.max(0, previousStartMs));
+    // The allowance reaches current + recipients once previous * (1000 - t) / (1000 - start) < room + 1/2.
+    const at = firstMsAfter(1000 - ((room + 0.5) * (1000 - start)) / previousCount);
     if (at < 1000) return Math.max(1, at - elapsedMs);
   }
   const toNextWindow = 1000 - elapsedMs;

@@ -255,6 +255,23 @@ describe('outbound: batch, pacing, throttling and pause through the resend SDK',
       expect(writes).toBe(decisions.filter((d) => d.ok).length);
     });
 
+    it('keeps the sends of a window that started late within the last second until their time comes round', async () => {
+      const rate = 20;
+      const governor = new DynamoDbSendRateGovernor(documents, localTableName(CONTROL_TABLE), { current: async () => rate }, systemClock);
+      // 850 ms into a second whose previous second nobody wrote: 10 sends, late in the window.
+      await sleep(2_000 - (Date.now() % 1000) + 850);
+      const late = Math.floor(Date.now() / 1000);
+      expect((await Promise.all(Array.from({ length: 10 }, () => governor.acquire(1)))).every((d) => d.ok)).toBe(true);
+      // Halfway through the next second all 10 are less than a second old: only 10 more may go.
+      await sleep(1_000 - (Date.now() % 1000) + 450);
+      expect(Math.floor(Date.now() / 1000)).toBe(late + 1);
+      const next = await Promise.all(Array.from({ length: 15 }, () => governor.acquire(1)));
+      expect(next.filter((d) => d.ok).length).toBe(10);
+      const { Item } = await documents.send(new GetCommand({ TableName: localTableName(CONTROL_TABLE), Key: { key: `rate#${late}` } }));
+      expect(Item).toMatchObject({ count: 10 });
+      expect(Item!.startMs).toBeGreaterThanOrEqual(850);
+    });
+
     it('books a whole window for a message with more recipients than the rate', async () => {
       const governor = new DynamoDbSendRateGovernor(documents, localTableName(CONTROL_TABLE), { current: async () => 5 }, systemClock);
       const started = Date.now();

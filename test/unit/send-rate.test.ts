@@ -25,19 +25,31 @@ describe('send-rate window math', () => {
   });
 
   it('never lets a window plus the sends of the previous one still within the last second exceed the rate, nor stay below it', () => {
-    // The previous window's sends spread evenly, each at the middle of its share of the second.
-    const stillRecent = (positions: readonly number[], elapsed: number): number => positions.filter((at) => at >= elapsed).length;
+    // The previous window's sends spread evenly from its first one to its end, each at the middle of its share.
     const wrong: string[] = [];
     for (const rate of [1, 7, 14, 50, 100, 165]) {
       for (let previous = 0; previous <= rate; previous += Math.max(1, Math.floor(rate / 7))) {
-        const positions = Array.from({ length: previous }, (_, i) => ((i + 0.5) * 1000) / previous);
-        for (let elapsed = 0; elapsed <= 1000; elapsed += 1) {
-          const total = windowAllowance(rate, previous, elapsed) + stillRecent(positions, elapsed);
-          if (total !== rate) wrong.push(`rate ${rate}, previous ${previous}, at ${elapsed} ms: ${total}`);
+        for (const start of [0, 300, 960]) {
+          const positions = Array.from({ length: previous }, (_, i) => start + ((i + 0.5) * (1000 - start)) / previous);
+          for (let elapsed = 0; elapsed <= 1000; elapsed += 1) {
+            const stillRecent = positions.filter((at) => at >= elapsed).length;
+            const total = windowAllowance(rate, previous, elapsed, start) + stillRecent;
+            if (total !== rate) wrong.push(`rate ${rate}, previous ${previous} from ${start} ms, at ${elapsed} ms: ${total}`);
+          }
         }
       }
     }
     expect(wrong).toEqual([]);
+  });
+
+  it('counts the previous window from its first send: after a quiet spell the next window does not take the rate at once', () => {
+    // 40 sent from 960 ms on: all 40 are within the last second until 960 ms into the next window.
+    expect(windowAllowance(165, 40, 0, 960)).toBe(125);
+    expect(windowAllowance(165, 40, 959, 960)).toBe(125);
+    expect(windowAllowance(165, 40, 980, 960)).toBe(145);
+    // Spread over the whole second instead, most of them would count as gone by mid-second.
+    expect(windowAllowance(165, 40, 500, 0)).toBe(145);
+    expect(msUntilFits(165, 40, 125, 1, 100, 960)).toBe(961 - 100);
   });
 
   it('lets a steady flow put the whole rate in every window, the last send just before the window ends', () => {
@@ -56,22 +68,26 @@ describe('send-rate window math', () => {
   });
 
   it('answers the first millisecond at which the recipients fit, in this window or the next', () => {
-    const fitsAt = (rate: number, previous: number, current: number, recipients: number, at: number): boolean =>
-      at < 1000 ? windowAllowance(rate, previous, at) >= current + recipients : windowAllowance(rate, current, at - 1000) >= recipients;
+    const fitsAt = (rate: number, previous: number, current: number, recipients: number, at: number, start: number): boolean =>
+      at < 1000 ? windowAllowance(rate, previous, at, start) >= current + recipients : windowAllowance(rate, current, at - 1000) >= recipients;
+    const wrong: string[] = [];
     for (const rate of [7, 14, 100, 165]) {
       for (const previous of [0, 1, Math.floor(rate / 2), rate]) {
-        for (const current of [0, Math.floor(rate / 3), rate - 1, rate]) {
-          for (const recipients of [1, 2, Math.min(rate, 5)]) {
-            for (const elapsed of [0, 250, 999]) {
-              const wait = msUntilFits(rate, previous, current, recipients, elapsed);
-              const at = elapsed + wait;
-              expect(fitsAt(rate, previous, current, recipients, at)).toBe(true);
-              if (wait > 1) expect(fitsAt(rate, previous, current, recipients, at - 1)).toBe(false);
+        for (const start of [0, 500, 960]) {
+          for (const current of [0, Math.floor(rate / 3), rate - 1, rate]) {
+            for (const recipients of [1, 2, Math.min(rate, 5)]) {
+              for (const elapsed of [0, 250, 999]) {
+                const wait = msUntilFits(rate, previous, current, recipients, elapsed, start);
+                const at = elapsed + wait;
+                const early = wait > 1 && fitsAt(rate, previous, current, recipients, at - 1, start);
+                if (!fitsAt(rate, previous, current, recipients, at, start) || early) wrong.push(`${[rate, previous, start, current, recipients, elapsed].join(', ')}: ${wait} ms`);
+              }
             }
           }
         }
       }
     }
+    expect(wrong).toEqual([]);
   });
 
   it('waits for the next window when this one is full, and into it as its previous window weighs', () => {
