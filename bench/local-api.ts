@@ -8,7 +8,6 @@ import { API_KEYS_TABLE, EMAILS_TABLE, IDEMPOTENCY_TABLE, SUPPRESSIONS_TABLE, WE
 import { buildApiDeps } from '../lambda/wiring';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/embedded-dynamodb';
 import { startHttpServer } from '../local/http-server';
-import { InMemoryContentStore } from '../local/local-content-store';
 import { LOCAL_CONFIGURATION_SET, localTableName } from '../local/runtime';
 
 /** The SDK client options local mode uses (region and dummy credentials). */
@@ -25,7 +24,7 @@ export interface BenchApi {
 
 /**
  * Serves the api in this process as `npm start` does: `buildApiDeps` over local mode's table
- * names and an in-memory content store, behind local mode's HTTP front end (`startHttpServer`:
+ * names, behind local mode's HTTP front end (`startHttpServer`:
  * body cap, API-key check, then `handleHttp`), with one full-access key. The store and the SES
  * stand-in are the benchmark's own processes; `outbound` is the outbound queue the api hands
  * batches to. Failures the api logs are passed to `logError`.
@@ -47,7 +46,7 @@ export async function startBenchApi(options: {
     sesEndpoint: options.sesEndpoint,
     dynamoDbEndpoint: options.dynamoDbEndpoint,
   };
-  const deps: ApiDeps = { ...buildApiDeps(config, LOCAL_CLIENT_OPTIONS, { contentStore: new InMemoryContentStore(), outbound: options.outbound }), log: options.logError };
+  const deps: ApiDeps = { ...buildApiDeps(config, LOCAL_CLIENT_OPTIONS, { outbound: options.outbound }), log: options.logError };
   const { secret } = await createApiKey(deps, { name: 'bench', scope: 'full_access' });
   const { server, url } = await startHttpServer({ host: '127.0.0.1', port: 0, deps, keys: deps.keys });
   return { url, apiKey: secret, deps, config, stop: () => closeServer(server) };

@@ -416,17 +416,6 @@ function attachProbes(outbox: LocalOutbox, receiverPort: number): Probes {
     return publish(payload);
   };
   undos.push(() => (topic.publish = publish));
-  const content = outbox.content;
-  const [put, get] = [content.put.bind(content), content.get.bind(content)];
-  content.put = async (...args) => {
-    probes.contentStoreWrites += 1;
-    return put(...args);
-  };
-  content.get = async (...args) => {
-    probes.contentStoreReads += 1;
-    return get(...args);
-  };
-  undos.push(() => Object.assign(content, { put, get }));
   return probes;
 }
 

@@ -10,11 +10,6 @@ export interface ApiConfig {
   readonly webhooksTable: string;
   readonly configurationSet: string;
   readonly retentionDays: number;
-  /**
-   * The S3 bucket for email content too big for a DynamoDB item. readApiConfig requires it;
-   * local mode and tests leave it unset and give buildApiDeps a ContentStore instead.
-   */
-  readonly contentBucket?: string;
   /** A ClamAV daemon, `host:port` or a unix socket path; unset, no ClamAV scan. */
   readonly clamd?: string;
   /**
@@ -66,7 +61,6 @@ export function readApiConfig(env: Env): ApiConfig {
     webhooksTable: need(WEBHOOKS_TABLE.envVar),
     configurationSet: need(ENV.configurationSet),
     retentionDays: Number(need(ENV.retentionDays)),
-    contentBucket: need(ENV.contentBucket),
     ...optional(env, ENV.clamd, 'clamd'),
     ...optional(env, ENV.outboundQueueUrl, 'outboundQueueUrl'),
     ...optional(env, ENV.sesEndpoint, 'sesEndpoint'),
@@ -160,7 +154,7 @@ export function readSchedulerConfig(env: Env): SchedulerConfig {
   });
 }
 
-/** What the sender Lambda needs: the emails (and content) it sends, the control table it paces through, SES and its own queue. */
+/** What the sender Lambda needs: the emails it sends, the control table it paces through, SES and its own queue. */
 export interface SenderConfig {
   readonly emailsTable: string;
   /** Send-rate windows, the sending-paused flag, the cached account quota. */
@@ -169,8 +163,6 @@ export interface SenderConfig {
   readonly outboundQueueUrl: string;
   readonly configurationSet: string;
   readonly retentionDays: number;
-  /** Content too big for a DynamoDB item; required deployed, local mode gives a ContentStore instead. */
-  readonly contentBucket?: string;
   /** Recipients per second, overriding SES's MaxSendRate (OUTBOX_MAX_SEND_RATE). */
   readonly maxSendRate?: number;
   /** Local mode only. */
@@ -181,7 +173,7 @@ export interface SenderConfig {
 
 /** Reads the sender Lambda's configuration, reporting every missing variable at once. */
 export function readSenderConfig(env: Env): SenderConfig {
-  const required = [EMAILS_TABLE.envVar, CONTROL_TABLE.envVar, ENV.outboundQueueUrl, ENV.configurationSet, ENV.retentionDays, ENV.contentBucket];
+  const required = [EMAILS_TABLE.envVar, CONTROL_TABLE.envVar, ENV.outboundQueueUrl, ENV.configurationSet, ENV.retentionDays];
   const missing = required.filter((name) => !env[name]);
   if (missing.length > 0) throw new Error(`Missing environment variables: ${missing.join(', ')}`);
   const rawRate = env[ENV.maxSendRate];
@@ -195,7 +187,6 @@ export function readSenderConfig(env: Env): SenderConfig {
     outboundQueueUrl: env[ENV.outboundQueueUrl]!,
     configurationSet: env[ENV.configurationSet]!,
     retentionDays: positiveInteger(env, ENV.retentionDays, 90),
-    contentBucket: env[ENV.contentBucket]!,
     ...(maxSendRate !== undefined ? { maxSendRate } : {}),
     ...optional(env, ENV.sesEndpoint, 'sesEndpoint'),
     ...optional(env, ENV.dynamoDbEndpoint, 'dynamoDbEndpoint'),

@@ -1,6 +1,5 @@
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { CachedWebhookSubscriptions } from './adapters/cached-webhook-subscriptions';
 import { ClamdScanner } from './adapters/clamd-scanner';
@@ -14,7 +13,6 @@ import { DynamoDbSoftBounceCounter } from './adapters/dynamodb-soft-bounce-count
 import { DynamoDbSuppressionList } from './adapters/dynamodb-suppression-list';
 import { DynamoDbWebhookStore } from './adapters/dynamodb-webhook-store';
 import { HttpWebhookClient } from './adapters/http-webhook-client';
-import { S3ContentStore } from './adapters/s3-content-store';
 import { SesEmailSender } from './adapters/ses-email-sender';
 import { SnsNotificationTopic } from './adapters/sns-notification-topic';
 import { SqsOutboundQueue } from './adapters/sqs-outbound-queue';
@@ -28,7 +26,6 @@ import { SqsOutboundRetry } from './adapters/sqs-outbound-retry';
 import type { ApiConfig, EventsConfig, SchedulerConfig, SenderConfig, WebhookDeliveryConfig } from './config';
 import type { OutboundRetry, OutboundSenderSettings } from './core/outbound-sender';
 import type { OutboundBatchDeps } from './entrypoints/sqs-outbound';
-import type { ContentStore } from './core/content-store';
 import { notify } from './core/notifications';
 import type { OutboundQueue } from './core/outbound';
 import { systemClock } from './core/ports';
@@ -40,8 +37,6 @@ import type { WebhookBatchDeps } from './entrypoints/sqs-webhooks';
 
 /** What local mode and tests put in place of AWS services when building the api. */
 export interface ApiOverrides {
-  /** Instead of the S3 content bucket. */
-  readonly contentStore?: ContentStore;
   /** Instead of the SQS outbound queue. */
   readonly outbound?: OutboundQueue;
 }
@@ -53,9 +48,8 @@ export interface ApiOverrides {
 export function buildApiDeps(config: ApiConfig, options: ClientOptions = {}, overrides: ApiOverrides = {}): ApiDeps {
   const documents = documentClient(config.dynamoDbEndpoint, options);
   const ses = new SESv2Client({ ...options, ...(config.sesEndpoint ? { endpoint: config.sesEndpoint } : {}) });
-  const content = overrides.contentStore ?? contentStoreFor(config, options);
   return {
-    emails: new DynamoDbEmailStore(documents, config.emailsTable, systemClock, config.retentionDays, content),
+    emails: new DynamoDbEmailStore(documents, config.emailsTable, systemClock, config.retentionDays),
     keys: new DynamoDbApiKeyStore(documents, config.apiKeysTable),
     suppressions: new DynamoDbSuppressionList(documents, config.suppressionsTable),
     webhooks: new DynamoDbWebhookStore(documents, config.webhooksTable, systemClock, config.retentionDays),
@@ -71,15 +65,6 @@ export function buildApiDeps(config: ApiConfig, options: ClientOptions = {}, ove
     retentionDays: config.retentionDays,
     log: logError,
   };
-}
-
-/**
- * The content store of emails too big for a DynamoDB item: the S3 bucket when one is configured.
- * Every Lambda that reads emails to send them (the api, the sender) must build its email store
- * with it, or large emails would go out without their content.
- */
-export function contentStoreFor(config: { readonly contentBucket?: string }, options: ClientOptions = {}): ContentStore | undefined {
-  return config.contentBucket ? new S3ContentStore(new S3Client({ ...options }), config.contentBucket) : undefined;
 }
 
 /** Local mode replaces the SNS topic and the SQS webhook queue with in-process stand-ins. */
@@ -159,7 +144,6 @@ function outboundFor(config: ApiConfig, options: ClientOptions, overrides: ApiOv
 
 /** What local mode and tests put in place of AWS services when building the sender. */
 export interface SenderOverrides {
-  readonly contentStore?: ContentStore;
   /** Instead of SQS visibility changes on the outbound queue. */
   readonly retry?: OutboundRetry;
   /** Instead of the SQS outbound queue, for requeued jobs. */
@@ -168,7 +152,7 @@ export interface SenderOverrides {
 }
 
 /**
- * Builds the sender's dependencies: the emails table (and content store) it sends from, the
+ * Builds the sender's dependencies: the emails table it sends from (content included), the
  * control table it paces and pauses through, SES (sends and GetAccount), and its queue for
  * retries. Its SES client makes one attempt per call: the sender retries throttles itself, paced,
  * and an SDK retry after a timeout could send an email twice.
@@ -184,7 +168,6 @@ export function buildSenderDeps(config: SenderConfig, options: ClientOptions = {
   });
   const sqs = new SQSClient({ ...options });
   const account = new SesAccountClient(ses);
-  const content = overrides.contentStore ?? contentStoreFor(config, options);
   const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
   const rate = new AccountSendRate({
     documents,
@@ -195,7 +178,7 @@ export function buildSenderDeps(config: SenderConfig, options: ClientOptions = {
     ...(config.maxSendRate !== undefined ? { override: config.maxSendRate } : {}),
   });
   return {
-    emails: new DynamoDbEmailStore(documents, config.emailsTable, systemClock, config.retentionDays, content),
+    emails: new DynamoDbEmailStore(documents, config.emailsTable, systemClock, config.retentionDays),
     claims: new DynamoDbSendClaims(documents, config.emailsTable),
     sender: new SesEmailSender(ses),
     governor: new DynamoDbSendRateGovernor(documents, config.controlTable, rate, systemClock, sleep),

@@ -3,7 +3,6 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ENV, HANDLER_ENTRIES } from '../lambda/shared/env';
 import { DEFAULT_RETENTION_DAYS, DEFAULT_SOFT_BOUNCE_LIMIT, DEFAULT_SOFT_BOUNCE_WINDOW_DAYS } from './context';
-import { ContentBucket } from './constructs/content-bucket';
 import { EventPipeline } from './constructs/event-pipeline';
 import { Monitoring } from './constructs/monitoring';
 import { NodeFunction } from './constructs/node-function';
@@ -47,9 +46,9 @@ const REPO_ROOT = path.resolve(__dirname, '..');
 const EVENTS_TIMEOUT = Duration.seconds(30);
 
 /**
- * Outbox in one stack: the HTTP API and its Lambdas, the tables, the content bucket, SES sending
- * with event publishing, the outbound queue with the sender Lambda and the every-minute scheduler
- * feeding it, the SES event queue and the events Lambda consuming it, the notifications topic and
+ * Outbox in one stack: the HTTP API and its Lambdas, the tables (email content included), SES
+ * sending with event publishing, the outbound queue with the sender Lambda and the every-minute
+ * scheduler feeding it, the SES event queue and the events Lambda consuming it, the notifications topic and
  * the webhook delivery the events Lambda feeds, and alarms. It composes constructs and creates no
  * resource of its own. The stack is environment-agnostic, so it synthesizes offline without
  * credentials.
@@ -61,7 +60,6 @@ export class OutboxStack extends Stack {
   public readonly monitoring: Monitoring;
   public readonly notifications: NotificationsTopic;
   public readonly webhooks: Webhooks;
-  public readonly content: ContentBucket;
   public readonly outbound: Outbound;
   public readonly scheduler: Scheduler;
   public readonly apiFunction: NodeFunction;
@@ -88,7 +86,6 @@ export class OutboxStack extends Stack {
       retentionDays,
     });
     this.monitoring.watch(this.webhooks.deadLetterAlarm);
-    this.content = new ContentBucket(this, 'Content', { retentionDays });
 
     // Sends queued emails (batches, scheduled emails that are due, sync sends SES throttled) paced
     // to the SES rate; it coordinates with its other instances and the api through the control
@@ -101,7 +98,6 @@ export class OutboxStack extends Stack {
     const sender = this.outbound.senderFunction;
     this.tables.emails.grantReadWriteData(sender);
     this.tables.control.grantReadWriteData(sender);
-    this.content.grantRead(sender);
     this.ses.allowSending(sender).allowReadingAccount(sender);
     this.monitoring.watch(this.outbound.deadLetterAlarm).watch(this.outbound.backlogAlarm);
 
@@ -128,9 +124,6 @@ export class OutboxStack extends Stack {
     this.ses.allowSending(this.apiFunction).allowReadingAccount(this.apiFunction);
     // The sending-paused flag and the cached account quota, shared with the sender.
     this.tables.control.grantReadWriteData(this.apiFunction);
-    // Content too big for a DynamoDB item is stored at accept time, read back by GET /emails/{id},
-    // and deleted with an email refused after it was stored.
-    this.content.grantReadWriteDelete(this.apiFunction);
     // Batches, and sync sends SES throttled, go out through the sender.
     this.outbound.allowEnqueueing(this.apiFunction);
 

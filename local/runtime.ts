@@ -1,8 +1,6 @@
 import type { Server } from 'node:http';
-import path from 'node:path';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { createApiKey, generateApiKeySecret } from '../lambda/core/api-keys';
-import type { ContentStore } from '../lambda/core/content-store';
 import type { ApiConfig, EventsConfig, SenderConfig } from '../lambda/config';
 import { OutboxError, toErrorBody } from '../lambda/core/errors';
 import type { HttpResponse } from '../lambda/entrypoints/http';
@@ -16,7 +14,6 @@ import type { OutboundSenderSettings } from '../lambda/core/outbound-sender';
 import { handleOutboundBatch, type OutboundBatchDeps } from '../lambda/entrypoints/sqs-outbound';
 import { LocalOutboundQueue, LocalOutboundRetry } from './local-outbound';
 import { startLocalScheduler } from './local-scheduler';
-import { FileContentStore, InMemoryContentStore } from './local-content-store';
 import { LocalNotificationTopic } from './local-notification-topic';
 import { LocalQueue } from './local-queue';
 import { LOCAL_WEBHOOK_SPEEDUP, LocalWebhookRetry } from './local-webhook-retry';
@@ -63,8 +60,6 @@ export interface LocalOutbox {
   readonly webhookQueue: LocalQueue;
   /** The notifications topic (SNS in AWS). */
   readonly notifications: LocalNotificationTopic;
-  /** Content too big for a DynamoDB item (the S3 bucket in AWS): in memory, or files under dataDir/content. */
-  readonly content: ContentStore;
   /** The outbound queue (SQS in AWS), delivering queued emails to the sender handler. */
   readonly outboundQueue: LocalQueue;
   stop(): Promise<void>;
@@ -104,7 +99,6 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
     dynamoDbEndpoint: dynamo.endpoint,
   };
   const clientOptions = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
-  const content = options.dataDir ? new FileContentStore(path.join(options.dataDir, 'content')) : new InMemoryContentStore();
   const outboundQueueUrl = LOCAL_OUTBOUND_QUEUE_URL;
   const { queue: outboundQueue, outbound, deps: senderDeps } = createLocalSender(
     {
@@ -116,9 +110,9 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
       sesEndpoint: ses.url,
       dynamoDbEndpoint: dynamo.endpoint,
     },
-    { contentStore: content, ...(options.outboundSettings ? { settings: options.outboundSettings } : {}) },
+    options.outboundSettings ? { settings: options.outboundSettings } : {},
   );
-  const deps = buildApiDeps(config, clientOptions, { contentStore: content, outbound });
+  const deps = buildApiDeps(config, clientOptions, { outbound });
   // Scheduled emails: the scheduler Lambda every minute in AWS; here the same tick every second.
   const schedulerDeps = buildSchedulerDeps({ emailsTable: config.emailsTable, outboundQueueUrl, dynamoDbEndpoint: dynamo.endpoint }, clientOptions, outbound);
   // A developer receives webhooks on their own machine: http and loopback endpoints are allowed.
@@ -186,7 +180,6 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
     webhookQueue,
     outboundQueue,
     notifications,
-    content,
     stop: async () => {
       await closeServer(server);
       // First, so no sender is mid-send when the stand-in and the store go.
@@ -215,7 +208,7 @@ export interface LocalSender {
  * batches at once, so several senders compete for send slots as concurrent Lambdas do. Retries are
  * visibility changes on that queue, and long waits are requeued to it, as with SQS.
  */
-export function createLocalSender(config: SenderConfig, overrides: Pick<SenderOverrides, 'contentStore' | 'settings'>): LocalSender {
+export function createLocalSender(config: SenderConfig, overrides: Pick<SenderOverrides, 'settings'>): LocalSender {
   const deps = buildSenderDeps(config, { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }, overrides);
   const queue = new LocalQueue((event) => handleOutboundBatch(deps, event), { maxReceiveCount: OUTBOUND_MAX_RECEIVE_COUNT, concurrency: 4 });
   const outbound = new LocalOutboundQueue(queue);

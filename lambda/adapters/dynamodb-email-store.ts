@@ -1,68 +1,73 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { ContentStore } from '../core/content-store';
 import type { EmailRecord } from '../core/email';
 import type { Clock, EmailDetails, EmailStore } from '../core/ports';
 import { LAST_EVENT_RANK } from '../core/precedence';
 import type { TimelineEntry, TrackedEmail, TrackingStore } from '../core/tracking';
+import { DynamoDbEmailContent, readContent } from './dynamodb-email-content';
 import { dueIndexAttributes } from './dynamodb-schedule-store';
 
 const EMAIL_SK = 'email';
 const EVENT_PREFIX = 'event#';
-/** What the events path reads of an email it found by SES message ID (no bodies). */
+/** What the events path reads of an email it found by SES message ID (no content). */
 const TRACKED_PROJECTION = 'pk, createdAt, #from, #to, subject, tags, expiresAt';
-/**
- * DynamoDB items stop at 400 KB (names and values). An email item whose JSON would pass this keeps
- * its content (bodies, attachments, raw message) in the ContentStore instead, and says so with
- * `contentStored`. Without a ContentStore such content is sent but not kept (`bodyOmitted`), and
- * the email reads back without it, which is better than refusing a valid email.
- */
-const MAX_ITEM_BYTES = 350_000;
 
-type EmailItem = Omit<EmailRecord, 'id'> & { pk: string; sk: string; createdDay: string; lastEventRank: number; bodyOmitted?: boolean; contentStored?: boolean; dueShard?: string; dueAt?: string };
+/**
+ * The email item: the record without its content, plus keys and index attributes. `contentChunks`
+ * counts its content items; items written before content moved out have none, and hold their
+ * content inline (html, text, attachments, raw), which reads back as it is.
+ */
+type EmailItem = Omit<EmailRecord, 'id' | 'attachments'> & {
+  pk: string;
+  sk: string;
+  createdDay: string;
+  lastEventRank: number;
+  attachments?: EmailRecord['attachments'];
+  contentChunks?: number;
+  dueShard?: string;
+  dueAt?: string;
+};
 
 /**
  * The emails table. One partition per email (pk = its id): the `email` item, written by the API,
- * the scheduler and the sender, and an `event#<time>#<key>` item per timeline event, appended by
- * the events path and never updated. Mail Outbox did not send is kept the same way under pk
- * `ses#<SES message ID>`. `lastEventRank` is stored beside `lastEvent` so conditional writes can
- * enforce precedence. get() reads the partition whole; the email's state is folded from it on read.
- * Content too big for the item goes to `content` (see MAX_ITEM_BYTES); get() puts it back, so
- * readers see whole emails either way. The events path (findEmail) reads a few attributes alone.
+ * the scheduler and the sender; its content (bodies, attachments, raw message) in `content#NN`
+ * items written once beside it (DynamoDbEmailContent), so the email item stays about 1 KB and its
+ * status updates cost one write unit; and an `event#<time>#<key>` item per timeline event,
+ * appended by the events path and never updated. Mail Outbox did not send is kept the same way
+ * under pk `ses#<SES message ID>`. `lastEventRank` is stored beside `lastEvent` so conditional
+ * writes can enforce precedence. get() reads the partition whole, content included; the email's
+ * state is folded from it on read. The events path (findEmail) reads a few attributes alone.
  */
 export class DynamoDbEmailStore implements EmailStore, TrackingStore {
+  private readonly content: DynamoDbEmailContent;
+
   constructor(
     private readonly documents: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly clock: Clock,
     private readonly retentionDays: number,
-    private readonly content?: ContentStore,
-  ) {}
+  ) {
+    this.content = new DynamoDbEmailContent(documents, tableName);
+  }
 
+  /**
+   * Content items first, then the email item (conditional on the id being new), so an email item
+   * never points at content that is not there. If the email item's write fails, the content items
+   * are left to expire: the write may have landed with only its answer lost.
+   */
   async create(email: EmailRecord): Promise<void> {
     const { id, html, text, attachments, raw, ...rest } = email;
-    const base: EmailItem = {
+    const contentChunks = await this.content.put(id, { html, text, attachments, raw }, email.expiresAt);
+    const item: EmailItem = {
       pk: id,
       sk: EMAIL_SK,
       createdDay: email.createdAt.slice(0, 10),
       ...rest,
       lastEventRank: LAST_EVENT_RANK[email.lastEvent],
+      contentChunks,
       // A scheduled email enters the due-time index in the same write that creates it.
       ...(email.lastEvent === 'scheduled' && email.scheduledAt ? dueIndexAttributes(id, email.scheduledAt) : {}),
-      attachments: [],
     };
-    let item: EmailItem = {
-      ...base,
-      ...(html !== undefined ? { html } : {}),
-      ...(text !== undefined ? { text } : {}),
-      attachments,
-      ...(raw !== undefined ? { raw } : {}),
-    };
-    if (Buffer.byteLength(JSON.stringify(item)) > MAX_ITEM_BYTES) {
-      // Content first: an item never points at content that is not there.
-      if (this.content) await this.content.put(id, { ...(html !== undefined ? { html } : {}), ...(text !== undefined ? { text } : {}), attachments, ...(raw !== undefined ? { raw } : {}) });
-      item = { ...base, ...(this.content ? { contentStored: true } : { bodyOmitted: true }) };
-    }
     await this.documents.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
   }
 
@@ -70,12 +75,12 @@ export class DynamoDbEmailStore implements EmailStore, TrackingStore {
     return raiseToSent(this.documents, this.tableName, id, sesMessageId);
   }
 
+  /** The email item first, then its content: an email item never outlives part of its content. */
   async discard(id: string): Promise<void> {
     const { Attributes } = await this.documents.send(
       new DeleteCommand({ TableName: this.tableName, Key: { pk: id, sk: EMAIL_SK }, ReturnValues: 'ALL_OLD' }),
     );
-    // Only an email whose content went to the content store has any there to remove.
-    if (Attributes?.contentStored) await this.content?.delete(id);
+    await this.content.delete(id, (Attributes?.contentChunks as number | undefined) ?? 0);
   }
 
   async get(id: string): Promise<EmailDetails | undefined> {
@@ -97,7 +102,9 @@ export class DynamoDbEmailStore implements EmailStore, TrackingStore {
     const emailItem = items.find((item) => item.sk === EMAIL_SK) as EmailItem | undefined;
     const stored = emailItem ? this.toRecord(emailItem) : undefined;
     if (!stored) return undefined;
-    const email = emailItem?.contentStored ? { ...stored, ...(await this.storedContent(stored.id)) } : stored;
+    // The content items came in the same Query: no further call.
+    const chunks = emailItem?.contentChunks ?? 0;
+    const email = chunks > 0 ? { ...stored, ...(await readContent(id, chunks, items)) } : stored;
     return {
       email,
       events: items
@@ -155,17 +162,12 @@ export class DynamoDbEmailStore implements EmailStore, TrackingStore {
     return Attributes === undefined;
   }
 
-  private async storedContent(id: string): Promise<Partial<EmailRecord>> {
-    if (!this.content) throw new Error(`email ${id} keeps its content in the content store, and none is configured`);
-    return (await this.content.get(id)) ?? {};
-  }
-
-  /** The record as the item holds it: content kept in the ContentStore is not read here. */
+  /** The record as the email item holds it: content in content items is not read here. */
   private toRecord(item: EmailItem): EmailRecord | undefined {
     // DynamoDB deletes expired items lazily, days late: an expired item is already gone to readers.
     if (item.expiresAt <= this.clock.now().getTime() / 1000) return undefined;
-    const { pk, sk: _sk, createdDay: _day, bodyOmitted: _omitted, contentStored: _stored, lastEventRank: _rank, dueShard: _shard, dueAt: _due, ...record } = item;
-    // Items written before attachments existed have none.
+    const { pk, sk: _sk, createdDay: _day, contentChunks: _chunks, lastEventRank: _rank, dueShard: _shard, dueAt: _due, ...record } = item;
+    // New items keep attachments in their content items; items written before attachments existed have none.
     return { ...record, attachments: record.attachments ?? [], id: pk };
   }
 

@@ -4,6 +4,7 @@ import type { LastEvent } from '../core/email';
 import type { Clock } from '../core/ports';
 import { LAST_EVENT_RANK } from '../core/precedence';
 import type { DueEmail, ScheduleChange, ScheduleStore } from '../core/scheduler';
+import { DynamoDbEmailContent } from './dynamodb-email-content';
 
 /** The email item's sort key, as DynamoDbEmailStore writes it (pk = the email id). */
 const EMAIL_SK = 'email';
@@ -26,13 +27,28 @@ export function dueIndexAttributes(id: string, scheduledAt: string): { dueShard:
  * reschedule and cancel, the scheduler's release and the sender never overwrite each other.
  */
 export class DynamoDbScheduleStore implements ScheduleStore {
+  private readonly content: DynamoDbEmailContent;
+
   constructor(
     private readonly documents: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.content = new DynamoDbEmailContent(documents, tableName);
+  }
 
+  /**
+   * Moving an email later extends its retention, and its content items' with it. So that content
+   * never expires before its email, even if this stops halfway: read the email item (1 read
+   * unit), raise the content items' expiry if the new one is later, then update the email item.
+   * Content items' expiry only ever rises; moving an email earlier leaves them as they are.
+   */
   async reschedule(id: string, scheduledAt: string, expiresAt: number): Promise<ScheduleChange> {
+    const { Item } = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: id, sk: EMAIL_SK }, ConsistentRead: true, ProjectionExpression: 'lastEvent, expiresAt, contentChunks' }),
+    );
+    const chunks = (Item?.contentChunks as number | undefined) ?? 0;
+    if (Item?.lastEvent === 'scheduled' && chunks > 0 && expiresAt > (Item.expiresAt as number)) await this.content.extendExpiry(id, chunks, expiresAt);
     const due = dueIndexAttributes(id, scheduledAt);
     return this.changeScheduled(
       new UpdateCommand({

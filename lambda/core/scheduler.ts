@@ -18,13 +18,16 @@ export interface DueEmail {
 export type ScheduleChange = { readonly ok: true } | { readonly ok: false; readonly lastEvent?: LastEvent };
 
 /**
- * The scheduled emails in the emails table and their due-time index. Each method is one
- * conditional single-item write (or one index query), so the API, the scheduler and the sender can
- * race safely: only an email whose `last_event` is still `scheduled` can be moved, canceled or
+ * The scheduled emails in the emails table and their due-time index. Each method decides with one
+ * conditional single-item write (or is one index query), so the API, the scheduler and the sender
+ * can race safely: only an email whose `last_event` is still `scheduled` can be moved, canceled or
  * released.
  */
 export interface ScheduleStore {
-  /** Moves a `scheduled` email to a new time (and its retention with it). */
+  /**
+   * Moves a `scheduled` email to a new time (and its retention with it). Its content, wherever
+   * the store keeps it, lasts at least as long as the email.
+   */
   reschedule(id: string, scheduledAt: string, expiresAt: number): Promise<ScheduleChange>;
   /** `scheduled` -> `canceled`, leaving the due-time index: it will never be sent. */
   cancel(id: string): Promise<ScheduleChange>;

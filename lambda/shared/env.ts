@@ -17,8 +17,6 @@ export const ENV = {
   outboundQueueUrl: 'OUTBOX_OUTBOUND_QUEUE_URL',
   /** Overrides the SES MaxSendRate (recipients per second) read from GetAccount. */
   maxSendRate: 'OUTBOX_MAX_SEND_RATE',
-  /** The S3 bucket for email content too large for a DynamoDB item (big attachments). */
-  contentBucket: 'OUTBOX_CONTENT_BUCKET',
   /** Optional ClamAV daemon: `host:port` or a socket path. Unset: no ClamAV scan. */
   clamd: 'OUTBOX_CLAMD',
   /** Local mode only: where the SES stand-in listens. Unset in AWS. */
@@ -54,14 +52,6 @@ export const HANDLER_ENTRIES = {
  */
 export const WEBHOOK_RETRY_DELAYS_SECONDS: readonly number[] = [5, 300, 1800, 7200, 18000, 36000, 36000];
 export const WEBHOOK_MAX_ATTEMPTS = WEBHOOK_RETRY_DELAYS_SECONDS.length + 1;
-
-/**
- * How far ahead an email can be scheduled, in days. An email's record is kept for the retention
- * period counted from its scheduled time, so content stored beside it at accept time (the content
- * bucket) must last this much longer. Shared with the stack; lambda/core/schedule.ts's
- * MAX_SCHEDULE_AHEAD_DAYS must equal it (test/infra checks).
- */
-export const SCHEDULING_HORIZON_DAYS = 30;
 
 /**
  * Receives of one outbound message before SQS moves it to the outbound dead-letter queue. Every

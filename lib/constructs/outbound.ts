@@ -59,7 +59,7 @@ export interface OutboundProps {
  *
  * The sender may also send to the queue: a job that has waited many receives is queued afresh.
  * `allowEnqueueing(fn)` lets another function (the api, the scheduler) queue emails. Callers
- * grant the sender its tables, SES and the content bucket.
+ * grant the sender its tables and SES.
  */
 export class Outbound extends Construct {
   public readonly queue: sqs.Queue;

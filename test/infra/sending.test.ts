@@ -1,15 +1,11 @@
 import * as path from 'node:path';
 import { Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Template } from 'aws-cdk-lib/assertions';
 import { readApiConfig, readAuthorizerConfig, readEventsConfig, readSchedulerConfig, readSenderConfig, readWebhookDeliveryConfig } from '../../lambda/config';
-import { MAX_SCHEDULE_AHEAD_DAYS } from '../../lambda/core/schedule';
-import { ENV, HANDLER_ENTRIES, OUTBOUND_MAX_RECEIVE_COUNT, SCHEDULING_HORIZON_DAYS } from '../../lambda/shared/env';
+import { ENV, HANDLER_ENTRIES, OUTBOUND_MAX_RECEIVE_COUNT } from '../../lambda/shared/env';
 import { CONTROL_TABLE, EMAILS_TABLE } from '../../lambda/shared/tables';
-import type { NodeFunction } from '../../lib/constructs/node-function';
-import { contentExpirationDays } from '../../lib/constructs/content-bucket';
 import { Outbound } from '../../lib/constructs/outbound';
 import {
-  acknowledgements,
   actionsOf,
   asArray,
   environmentOf,
@@ -64,16 +60,12 @@ describe('OutboxStack sending surface', () => {
   const { stack, template } = synthesized;
   const queue = logicalId(stack, stack.outbound.queue);
   const deadLetterQueue = logicalId(stack, stack.outbound.deadLetterQueue);
-  const bucket = logicalId(stack, stack.content.bucket);
   const emails = logicalId(stack, stack.tables.emails.table);
   const control = logicalId(stack, stack.tables.control.table);
   const configurationSet = logicalId(stack, stack.ses.configurationSet);
   const sender = stack.outbound.senderFunction;
   const scheduler = stack.scheduler.function;
   const emailsResources = [`\${${emails}.Arn}`, ...EMAILS_TABLE.globalIndexes.map((index) => `\${${emails}.Arn}/index/${index.indexName}`)];
-  const objects = `\${${bucket}.Arn}/*`;
-  const variablesOf = (fn: NodeFunction): Record<string, unknown> =>
-    template.findResources('AWS::Lambda::Function')[logicalId(stack, fn.function)]!.Properties.Environment?.Variables ?? {};
 
   describe('outbound queue', () => {
     it(`moves an email to its own dead-letter queue only after the sender's ${OUTBOUND_MAX_RECEIVE_COUNT} receives, so throttling retries never do`, () => {
@@ -156,28 +148,22 @@ describe('OutboxStack sending surface', () => {
       }
     });
 
-    it('only reads content objects', () => {
-      expect(resourcesFor(statements, 's3')).toEqual([objects]);
-      expect(actionsOn(statements, objects)).toEqual(['s3:GetObject']);
-    });
-
     it('consumes the outbound queue, changing visibility for retries, and requeues long-waiting jobs on it and no other queue', () => {
       expect(resourcesFor(statements, 'sqs')).toEqual([`\${${queue}.Arn}`]);
       const actions = actionsOn(statements, `\${${queue}.Arn}`);
       expect(actions).toEqual(expect.arrayContaining(['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:ReceiveMessage', 'sqs:SendMessage']));
     });
 
-    it('reaches nothing but its logs, DynamoDB, S3, SES and its queue: no SNS or KMS', () => {
-      expect(servicesOf(statements)).toEqual(['dynamodb', 'logs', 's3', 'ses', 'sqs']);
+    it('reaches nothing but its logs, DynamoDB, SES and its queue: no S3, SNS or KMS', () => {
+      expect(servicesOf(statements)).toEqual(['dynamodb', 'logs', 'ses', 'sqs']);
     });
 
-    it('knows its two tables, the configuration set, the queue URL, the bucket and the retention, and no send-rate override', () => {
+    it('knows its two tables, the configuration set, the queue URL and the retention, and no send-rate override', () => {
       expect(environmentOf(template, SENDER)).toEqual({
         [EMAILS_TABLE.envVar]: { Ref: emails },
         [CONTROL_TABLE.envVar]: { Ref: control },
         [ENV.configurationSet]: { Ref: configurationSet },
         [ENV.outboundQueueUrl]: { Ref: queue },
-        [ENV.contentBucket]: { Ref: bucket },
         [ENV.retentionDays]: '90',
       });
     });
@@ -256,75 +242,6 @@ describe('OutboxStack sending surface', () => {
     });
   });
 
-  describe('content bucket', () => {
-    const resource = template.findResources('AWS::S3::Bucket')[bucket]!;
-
-    it('is the only bucket and blocks every kind of public access, with ACLs disabled', () => {
-      template.resourceCountIs('AWS::S3::Bucket', 1);
-      expect(resource.Properties).toMatchObject({
-        PublicAccessBlockConfiguration: {
-          BlockPublicAcls: true,
-          BlockPublicPolicy: true,
-          IgnorePublicAcls: true,
-          RestrictPublicBuckets: true,
-        },
-        OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
-      });
-    });
-
-    it('encrypts objects with S3-managed keys and keeps no versions', () => {
-      expect(resource.Properties.BucketEncryption).toEqual({
-        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
-      });
-      expect(resource.Properties.VersioningConfiguration).toBeUndefined();
-    });
-
-    it('refuses every request not made over TLS', () => {
-      template.hasResourceProperties('AWS::S3::BucketPolicy', {
-        Bucket: { Ref: bucket },
-        PolicyDocument: {
-          Statement: [Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })],
-        },
-      });
-    });
-
-    it('keeps content as long as the longest email record (retention after a scheduled time up to 30 days ahead) and a day, and aborts unfinished uploads after a day', () => {
-      expect(resource.Properties.LifecycleConfiguration).toEqual({
-        Rules: [{ Id: 'ExpireWithRetention', Status: 'Enabled', ExpirationInDays: 90 + 30 + 1, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }],
-      });
-      expect(contentExpirationDays(7)).toBe(7 + 30 + 1);
-    });
-
-    it('counts the scheduling horizon the send API allows', () => {
-      expect(SCHEDULING_HORIZON_DAYS).toBe(MAX_SCHEDULE_AHEAD_DAYS);
-    });
-
-    it('is retained with its objects when the stack is deleted', () => {
-      expect(resource.DeletionPolicy).toBe('Retain');
-      expect(resource.UpdateReplacePolicy).toBe('Retain');
-      template.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
-    });
-
-    it('keeps no server access logs, with the reason acknowledged', () => {
-      expect(resource.Properties.LoggingConfiguration).toBeUndefined();
-      expect(acknowledgements(stack.content).map((a) => [a.id, a.path])).toEqual([
-        ['Annotation::AwsSolutions-S1', stack.content.bucket.node.path],
-      ]);
-    });
-
-    it('lets the api Lambda read, write and delete objects, the sender only read them, and no other Lambda reach S3', () => {
-      const s3Actions = (fn: NodeFunction): string[] => actionsOn(roleStatements(template, stack, fn.role), objects);
-      expect(s3Actions(stack.apiFunction)).toEqual(['s3:DeleteObject', 's3:GetObject', 's3:PutObject']);
-      expect(resourcesFor(roleStatements(template, stack, stack.apiFunction.role), 's3')).toEqual([objects]);
-      expect(s3Actions(sender)).toEqual(['s3:GetObject']);
-      for (const fn of [stack.authorizerFunction, stack.eventsFunction, stack.webhooks.deliveryFunction, scheduler]) {
-        const s3 = servicesOf(roleStatements(template, stack, fn.role)).includes('s3');
-        const told = ENV.contentBucket in variablesOf(fn);
-        expect({ fn: fn.node.id, s3, told }).toEqual({ fn: fn.node.id, s3: false, told: false });
-      }
-    });
-  });
-
   describe('api Lambda', () => {
     const statements = roleStatements(template, stack, stack.apiFunction.role);
 
@@ -339,12 +256,11 @@ describe('OutboxStack sending surface', () => {
       );
     });
 
-    it('knows the outbound queue, the control table and the content bucket, and no ClamAV daemon unless one is configured', () => {
+    it('knows the outbound queue and the control table, and no ClamAV daemon unless one is configured', () => {
       const environment = environmentOf(template, API);
       expect(environment).toMatchObject({
         [ENV.outboundQueueUrl]: { Ref: queue },
         [CONTROL_TABLE.envVar]: { Ref: control },
-        [ENV.contentBucket]: { Ref: bucket },
       });
       expect(Object.keys(environment)).not.toContain(ENV.clamd);
       expect(Object.keys(environment)).not.toContain(ENV.maxSendRate);
@@ -373,10 +289,15 @@ describe('OutboxStack sending surface', () => {
     });
   });
 
-  it('passes the cdk-nag AwsSolutions checks, acknowledging the object wildcard for the two S3 grants only', () => {
+  it('passes the cdk-nag AwsSolutions checks', () => {
     expect(nagViolations(synthesized)).toEqual([]);
-    const wildcards = acknowledgements(stack).filter((a) => a.id === `Annotation::AwsSolutions-IAM5[Resource::<${bucket}.Arn>/*]`);
-    expect(wildcards.map((a) => a.path).sort()).toEqual([stack.apiFunction.node.path, sender.node.path].sort());
+  });
+
+  it('keeps email content in the emails table: no bucket, and no Lambda reaches S3', () => {
+    template.resourceCountIs('AWS::S3::Bucket', 0);
+    const functions = [stack.apiFunction, sender, stack.authorizerFunction, stack.eventsFunction, stack.webhooks.deliveryFunction, scheduler];
+    const reachingS3 = functions.filter((fn) => servicesOf(roleStatements(template, stack, fn.role)).includes('s3')).map((fn) => fn.node.id);
+    expect(reachingS3).toEqual([]);
   });
 
   it('bundles one Lambda per handler entry, the sender and the scheduler included', () => {

@@ -1,4 +1,6 @@
-import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { randomBytes } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { simpleParser } from 'mailparser';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { Resend } from 'resend';
@@ -9,7 +11,6 @@ import type { EmailRecord } from '../../lambda/core/email';
 import { systemClock } from '../../lambda/core/ports';
 import { EMAILS_TABLE } from '../../lambda/shared/tables';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/embedded-dynamodb';
-import { InMemoryContentStore } from '../../local/local-content-store';
 import { localTableName, startLocalOutbox, type LocalOutbox } from '../../local/runtime';
 import { FAKE_CLAMD_MARKER, FakeClamd } from '../helpers/fake-clamd';
 
@@ -220,35 +221,128 @@ describe('email content through the API', () => {
     expect(view).toMatchObject({ subject: '', html: null, text: null, template: { id: 'welcome', variables: { name: 'Ada', count: 3 } } });
   });
 
-  it('keeps an attachment over 350 KB in the content store and gives the whole email back', async () => {
-    const big = Buffer.alloc(400_000);
-    for (let i = 0; i < big.length; i++) big[i] = (i * 7919) % 251;
-    const { data, error } = await resend.emails.send({ ...base, subject: 'Big', text: 'See attached', attachments: [{ filename: 'big.bin', content: big }] });
-    expect(error).toBeNull();
-    const id = data!.id;
+  describe('content too big for one DynamoDB item', () => {
+    // Random bytes do not compress: 4 MB (5.3 MB as base64, under the 6 MB request cap) stays
+    // about 4 MB gzipped, so it needs a dozen content items.
+    const big = randomBytes(4_000_000);
+    const bigAttachment = { filename: 'big.bin', content: big };
 
-    expect((outbox.content as InMemoryContentStore).contents.has(id)).toBe(true);
-    const parsed = await simpleParser(sesMessageFor(id).mime);
-    expect(parsed.attachments[0]!.content.equals(big)).toBe(true);
+    async function expectWholeEmail(id: string): Promise<void> {
+      const items = await partitionItems(id);
+      const contentItems = items.filter((item) => String(item.sk).startsWith('content#'));
+      const emailItem = items.find((item) => item.sk === 'email')!;
+      expect(contentItems.length).toBeGreaterThan(10);
+      expect(emailItem.contentChunks).toBe(contentItems.length);
+      expect(Math.max(...contentItems.map((item) => (item.data as Uint8Array).length))).toBeLessThanOrEqual(350_000);
+      // The email item holds no content: it stays small, so every status update of it stays cheap.
+      expect(Buffer.byteLength(JSON.stringify(emailItem))).toBeLessThan(2_000);
+      expect(contentItems.every((item) => item.expiresAt === emailItem.expiresAt)).toBe(true);
 
-    const view = await getEmail(id);
-    expect(view).toMatchObject({ subject: 'Big', text: 'See attached', attachments: [{ filename: 'big.bin', content_type: 'application/octet-stream', content_id: null, size: 400_000 }] });
+      const parsed = await simpleParser(sesMessageFor(id).mime);
+      expect(parsed.attachments).toHaveLength(1);
+      expect(parsed.attachments[0]!.content.equals(big)).toBe(true);
 
-    // What a queued sender reads: the whole draft, the bytes included.
-    const store = new DynamoDbEmailStore(documents, localTableName(EMAILS_TABLE), systemClock, 90, outbox.content);
-    const details = await store.get(id);
-    expect(Buffer.from(details!.email.attachments[0]!.content, 'base64').equals(big)).toBe(true);
-    expect(details!.email.text).toBe('See attached');
+      const view = await getEmail(id);
+      expect(view).toMatchObject({ subject: 'Big', text: 'See attached', last_event: 'sent', attachments: [{ filename: 'big.bin', content_type: 'application/octet-stream', content_id: null, size: big.length }] });
+
+      // What a queued sender reads: the whole draft, the bytes included.
+      const store = new DynamoDbEmailStore(documents, localTableName(EMAILS_TABLE), systemClock, 90);
+      const details = await store.get(id);
+      expect(Buffer.from(details!.email.attachments[0]!.content, 'base64').equals(big)).toBe(true);
+      expect(details!.email.text).toBe('See attached');
+    }
+
+    it('keeps a 4 MB attachment of POST /emails in content items, sends it whole and gives the whole email back', async () => {
+      const { data, error } = await resend.emails.send({ ...base, subject: 'Big', text: 'See attached', attachments: [bigAttachment] });
+      expect(error).toBeNull();
+      await expectWholeEmail(data!.id);
+    });
+
+    it('keeps a 4 MB attachment of POST /emails/batch in content items, and the sender sends it whole', async () => {
+      // Plain HTTP: the SDK's batch type leaves attachments out, while Outbox takes each email as for POST /emails.
+      const response = await fetch(`${outbox.url}/emails/batch`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${outbox.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify([
+          { ...base, subject: 'Big', text: 'See attached', attachments: [{ filename: 'big.bin', content: big.toString('base64') }] },
+          { ...base, subject: 'Small', text: 'Hello' },
+        ]),
+      });
+      expect(response.status).toBe(200);
+      const [bigId, smallId] = ((await response.json()) as { data: { id: string }[] }).data.map((entry) => entry.id);
+      await outbox.outboundQueue.idle();
+      expect(outbox.outboundQueue.deadLettered()).toHaveLength(0);
+      await expectWholeEmail(bigId!);
+      expect((await simpleParser(sesMessageFor(smallId!).mime)).text?.trim()).toBe('Hello');
+      expect(await getEmail(smallId!)).toMatchObject({ subject: 'Small', text: 'Hello', last_event: 'sent' });
+    });
+
+    it('keeps content alive as long as its email when a scheduled email moves later, and never shortens it', async () => {
+      const { data, error } = await resend.emails.send({ ...base, subject: 'Later', text: 'x', attachments: [{ filename: 'a.bin', content: randomBytes(500_000) }], scheduledAt: 'in 1 day' });
+      expect(error).toBeNull();
+      const id = data!.id;
+      const expiries = async () => {
+        const items = await partitionItems(id);
+        return {
+          email: items.find((item) => item.sk === 'email')!.expiresAt as number,
+          content: items.filter((item) => String(item.sk).startsWith('content#')).map((item) => item.expiresAt as number),
+        };
+      };
+      const created = await expiries();
+      expect(created.content).toEqual([created.email, created.email]);
+
+      const later = new Date(Date.now() + 20 * 86_400_000).toISOString();
+      expect((await resend.emails.update({ id, scheduledAt: later })).error).toBeNull();
+      const moved = await expiries();
+      expect(moved.email).toBe(Math.floor(Date.parse(later) / 1000) + 90 * 86_400);
+      expect(moved.content).toEqual([moved.email, moved.email]);
+
+      const sooner = new Date(Date.now() + 2 * 86_400_000).toISOString();
+      expect((await resend.emails.update({ id, scheduledAt: sooner })).error).toBeNull();
+      const movedBack = await expiries();
+      expect(movedBack.email).toBeLessThan(moved.email);
+      expect(movedBack.content).toEqual([moved.email, moved.email]);
+
+      expect(await getEmail(id)).toMatchObject({ last_event: 'scheduled', scheduled_at: sooner, attachments: [{ filename: 'a.bin', size: 500_000 }] });
+    });
   });
+
+  async function partitionItems(id: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await documents.send(
+        new QueryCommand({ TableName: localTableName(EMAILS_TABLE), KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': id }, ExclusiveStartKey: startKey }),
+      );
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
 });
 
-describe('DynamoDbEmailStore with a content store', () => {
+describe('DynamoDbEmailStore content items', () => {
   let outbox: LocalOutbox;
   let documents: DynamoDBDocumentClient;
+  let store: DynamoDbEmailStore;
+  /** Write units DynamoDB reports for each call, by command: the store's real calls, observed. */
+  const writeUnits: { command: string; units: number }[] = [];
+  const table = () => localTableName(EMAILS_TABLE);
 
   beforeAll(async () => {
     outbox = await startLocalOutbox({ port: 0 });
     documents = documentClient(outbox.dynamoDbEndpoint, { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    documents.middlewareStack.add(
+      (next, context) => async (args) => {
+        Object.assign(args.input as object, { ReturnConsumedCapacity: 'TOTAL' });
+        const result = await next(args);
+        const consumed = (result.output as { ConsumedCapacity?: { CapacityUnits?: number } }).ConsumedCapacity;
+        if (consumed?.CapacityUnits !== undefined) writeUnits.push({ command: context.commandName ?? '', units: consumed.CapacityUnits });
+        return result;
+      },
+      { step: 'initialize', name: 'recordConsumedCapacity' },
+    );
+    store = new DynamoDbEmailStore(documents, table(), systemClock, 90);
   });
   afterAll(async () => {
     documents.destroy();
@@ -277,37 +371,66 @@ describe('DynamoDbEmailStore with a content store', () => {
     };
   }
 
-  it('keeps small content in the item and nothing in the content store', async () => {
-    const content = new InMemoryContentStore();
-    const store = new DynamoDbEmailStore(documents, localTableName(EMAILS_TABLE), systemClock, 90, content);
-    const email = record({ text: 'small', attachments: [{ filename: 'a.txt', content: 'aGk=', contentType: 'text/plain' }] });
+  async function items(id: string): Promise<Record<string, unknown>[]> {
+    return (await documents.send(new QueryCommand({ TableName: table(), KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': id } }))).Items ?? [];
+  }
+
+  it('keeps small content in one compressed content item beside a small email item', async () => {
+    const email = record({ html: `<p>${'Hello there. '.repeat(400)}</p>`, text: 'small', attachments: [{ filename: 'a.txt', content: 'aGk=', contentType: 'text/plain' }] });
     await store.create(email);
-    expect(content.contents.size).toBe(0);
+    const stored = await items(email.id);
+    expect(stored.map((item) => item.sk)).toEqual(['content#00', 'email']);
+    expect((stored[0]!.data as Uint8Array).length).toBeLessThan(1_000);
+    expect(stored[1]).not.toHaveProperty('html');
+    expect(stored[1]).not.toHaveProperty('attachments');
+    expect(stored[1]!.contentChunks).toBe(1);
     expect((await store.get(email.id))!.email).toEqual(email);
   });
 
-  it('moves a large body and raw message to the content store, reads them back, and removes them on discard', async () => {
-    const content = new InMemoryContentStore();
-    const store = new DynamoDbEmailStore(documents, localTableName(EMAILS_TABLE), systemClock, 90, content);
-    const email = record({ html: 'x'.repeat(200_000), raw: Buffer.alloc(150_000, 65).toString('base64') });
+  it('writes no content item for an email without content (a template)', async () => {
+    const email = record({ subject: undefined, template: { id: 'welcome', variables: { name: 'Ada' } } });
     await store.create(email);
-    expect(content.contents.has(email.id)).toBe(true);
+    expect((await items(email.id)).map((item) => item.sk)).toEqual(['email']);
     expect((await store.get(email.id))!.email).toEqual(email);
-    // The events path reads a few attributes of the item alone: none of the content.
+  });
+
+  it('splits a large body and raw message into content items, reads them back, records a send in one write unit, and removes them on discard', async () => {
+    const email = record({ html: randomBytes(600_000).toString('hex'), raw: randomBytes(300_000).toString('base64') });
+    await store.create(email);
+    const chunks = (await items(email.id)).filter((item) => String(item.sk).startsWith('content#'));
+    expect(chunks.length).toBeGreaterThanOrEqual(3);
+    expect((await store.get(email.id))!.email).toEqual(email);
+
+    writeUnits.length = 0;
     await store.markSent(email.id, `ses-large-${email.id}`);
+    expect(writeUnits).toEqual([{ command: 'UpdateItemCommand', units: 1 }]);
+    // The events path reads a few attributes of the email item alone: none of the content.
     expect(await store.findEmail(`ses-large-${email.id}`)).toEqual({ id: email.id, createdAt: email.createdAt, from: email.from, to: email.to, subject: 'Hi', tags: [] });
+
     await store.discard(email.id);
-    expect(content.contents.has(email.id)).toBe(false);
+    expect(await items(email.id)).toEqual([]);
     expect(await store.get(email.id)).toBeUndefined();
   });
 
-  it('without a content store, sends large content but does not keep it, as before', async () => {
-    const store = new DynamoDbEmailStore(documents, localTableName(EMAILS_TABLE), systemClock, 90);
-    const email = record({ text: 'y'.repeat(400_000) });
+  it('refuses to read an email missing one of its content items rather than give it back incomplete', async () => {
+    const email = record({ html: randomBytes(500_000).toString('hex') });
     await store.create(email);
-    const read = (await store.get(email.id))!.email;
-    expect(read.text).toBeUndefined();
-    expect(read.subject).toBe('Hi');
+    await documents.send(new DeleteCommand({ TableName: table(), Key: { pk: email.id, sk: 'content#01' } }));
+    await expect(store.get(email.id)).rejects.toThrow(new RegExp(`email ${email.id} is missing 1 of its \\d+ content items`));
+  });
+
+  it('never replaces the content of an email whose id is taken', async () => {
+    const email = record({ text: 'first' });
+    await store.create(email);
+    await expect(store.create({ ...email, text: 'second' })).rejects.toBeInstanceOf(ConditionalCheckFailedException);
+    expect((await store.get(email.id))!.email.text).toBe('first');
+  });
+
+  it('reads an email item written with its content inline, as items were before content items', async () => {
+    const email = record({ html: '<p>inline</p>', attachments: [{ filename: 'a.txt', content: 'aGk=', contentType: 'text/plain' }] });
+    const { id, ...rest } = email;
+    await documents.send(new PutCommand({ TableName: table(), Item: { pk: id, sk: 'email', createdDay: email.createdAt.slice(0, 10), lastEventRank: 0, ...rest } }));
+    expect((await store.get(id))!.email).toEqual(email);
   });
 });
 

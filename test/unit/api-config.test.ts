@@ -8,18 +8,24 @@ const env = {
   OUTBOX_WEBHOOKS_TABLE: 'hooks',
   OUTBOX_CONFIGURATION_SET: 'outbox',
   OUTBOX_RETENTION_DAYS: '90',
-  OUTBOX_CONTENT_BUCKET: 'outbox-content',
 };
 
 describe('readApiConfig: content settings', () => {
-  it('reads the content bucket, and the clamd address when set', () => {
-    expect(readApiConfig(env)).toMatchObject({ contentBucket: 'outbox-content' });
-    expect(readApiConfig(env)).not.toHaveProperty('clamd');
+  it('needs no place for content beyond the tables, and reads the clamd address when set', () => {
+    expect(readApiConfig(env)).toEqual({
+      emailsTable: 'emails',
+      apiKeysTable: 'keys',
+      idempotencyTable: 'idem',
+      suppressionsTable: 'supp',
+      webhooksTable: 'hooks',
+      configurationSet: 'outbox',
+      retentionDays: 90,
+    });
     expect(readApiConfig({ ...env, OUTBOX_CLAMD: '10.0.0.5:3310' })).toMatchObject({ clamd: '10.0.0.5:3310' });
   });
 
-  it('reports a missing content bucket with the other missing variables', () => {
-    const { OUTBOX_CONTENT_BUCKET: _bucket, OUTBOX_CONFIGURATION_SET: _set, ...rest } = env;
-    expect(() => readApiConfig(rest)).toThrow('Missing environment variables: OUTBOX_CONFIGURATION_SET, OUTBOX_CONTENT_BUCKET');
+  it('reports every missing variable at once', () => {
+    const { OUTBOX_EMAILS_TABLE: _emails, OUTBOX_CONFIGURATION_SET: _set, ...rest } = env;
+    expect(() => readApiConfig(rest)).toThrow('Missing environment variables: OUTBOX_EMAILS_TABLE, OUTBOX_CONFIGURATION_SET');
   });
 });
