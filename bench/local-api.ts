@@ -1,4 +1,4 @@
-import { Agent, request } from 'node:http';
+import { Agent as ConnectionPool, request } from 'node:http';
 import type { Server } from 'node:http';
 import type { ApiConfig } from '../lambda/config';
 import { createApiKey } from '../lambda/core/api-keys';
@@ -54,13 +54,13 @@ export async function startBenchApi(options: {
 
 /** A keep-alive HTTP client for the api, as an SDK would hold one. */
 export class ApiClient {
-  private readonly agent: Agent;
+  private readonly connections: ConnectionPool;
 
   constructor(
     private readonly api: { readonly url: string; readonly apiKey: string },
     maxSockets: number,
   ) {
-    this.agent = new Agent({ keepAlive: true, maxSockets });
+    this.connections = new ConnectionPool({ keepAlive: true, maxSockets });
   }
 
   /** POSTs JSON and resolves with the status and the parsed answer. */
@@ -70,7 +70,7 @@ export class ApiClient {
         `${this.api.url}${path}`,
         {
           method: 'POST',
-          agent: this.agent,
+          agent: this.connections,
           headers: { authorization: `Bearer ${this.api.apiKey}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
         },
         (response) => {
@@ -93,7 +93,7 @@ export class ApiClient {
   }
 
   close(): void {
-    this.agent.destroy();
+    this.connections.destroy();
   }
 }
 

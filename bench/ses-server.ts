@@ -70,17 +70,24 @@ function stats(throttled: number): SesStats {
   };
 }
 
-/** The most recipients accepted within any one-second span [t, t + 1000 ms), found with two pointers. */
-function busiestSecond(): number {
+/**
+ * The most recipients accepted within any one-second span [t, t + 1000 ms), found with two
+ * pointers, and where that span starts (seconds after the first acceptance).
+ */
+function busiestSecond(): { recipients: number; startsAfterSeconds: number } {
   let most = 0;
+  let mostStart = 0;
   let inWindow = 0;
   let start = 0;
   for (let end = 0; end < acceptedAt.length; end++) {
     inWindow += recipients[end]!;
     while (acceptedAt[end]! - acceptedAt[start]! >= 1000) inWindow -= recipients[start++]!;
-    most = Math.max(most, inWindow);
+    if (inWindow > most) {
+      most = inWindow;
+      mostStart = start;
+    }
   }
-  return most;
+  return { recipients: most, startsAfterSeconds: acceptedAt.length > 0 ? (acceptedAt[mostStart]! - acceptedAt[0]!) / 1000 : 0 };
 }
 
 /** Recipients accepted in each whole second of the clock (epoch seconds), from the first acceptance's second on. */

@@ -15,8 +15,8 @@ export interface SesStats {
   /** Epoch milliseconds, sub-millisecond, by the stand-in's clock; null before any acceptance. */
   readonly firstAcceptedAt: number | null;
   readonly lastAcceptedAt: number | null;
-  /** The most recipients accepted within any one-second span. */
-  readonly busiestSecond: number;
+  /** The most recipients accepted within any one-second span, and where it starts (seconds after the first acceptance). */
+  readonly busiestSecond: { readonly recipients: number; readonly startsAfterSeconds: number };
   /** Recipients accepted in each second of the clock (epoch seconds), from the first acceptance's second to the last's. */
   readonly perEpochSecond: readonly number[];
   readonly cpuMs: number;
