@@ -226,6 +226,12 @@ export async function startSesStandIn(options: SesStandInOptions = {}): Promise<
     });
   });
 
+  // Node closes idle keep-alive connections after 5 s; the SDK may pick one up just as it closes,
+  // and a SendEmail lost that way reads as "SES may have taken it" to the sender, which then waits
+  // minutes for a Send event. SES's own endpoints keep idle connections far longer.
+  server.keepAliveTimeout = 60_000;
+  server.headersTimeout = 65_000;
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => {
