@@ -8,7 +8,6 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gzipSync } from 'node:zlib';
 import { DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { NotificationPayload } from '../lambda/core/webhooks';
 import { WEBHOOK_EVENT_TYPES } from '../lambda/core/webhooks';
@@ -37,8 +36,6 @@ export const PRICES = {
   logsStoragePerGbMonth: 0.03,
   alarmPerMonth: 0.1, // standard-resolution metric alarm
   dataTransferOutPerGb: 0.09, // https://aws.amazon.com/ec2/pricing/on-demand/ (internet, first 10 TB)
-  s3PerThousandPuts: 0.005, // https://aws.amazon.com/s3/pricing/
-  s3PerThousandGets: 0.0004,
 } as const;
 
 /**
@@ -121,8 +118,6 @@ interface ScenarioCounts {
   notificationPublishes: number;
   webhookPosts: number;
   webhookBytes: number;
-  contentStoreWrites: number;
-  contentStoreReads: number;
   errorsLogged: number;
   queues: Record<'events' | 'webhooks' | 'outbound', QueueCounts>;
   dynamoDb: DynamoDbCounts;
@@ -164,32 +159,9 @@ function classOf(table: string, index: string | undefined): 'authorizer' | 'sche
   return 'perEmail';
 }
 
-const BODY_ATTRIBUTES = ['html', 'text', 'attachments', 'raw'];
-const isEmailItem = (table: string, item: Item): boolean => table === TABLE.emails && item.sk?.S === 'email';
-
 /** Design variants priced from the same item images (see docs/cost.md). */
 const VARIANTS: readonly StorageVariant[] = [
   { name: 'keysOnlyIndexes', projection: () => ({ type: 'KEYS_ONLY' }) },
-  {
-    name: 'bodiesApart',
-    itemShape: (table, item) => (isEmailItem(table, item) ? Object.fromEntries(Object.entries(item).filter(([name]) => !BODY_ATTRIBUTES.includes(name))) : item),
-    // The bodies, in an item of their own written once when the email is created.
-    extraWrites: (table, before, after, size) => {
-      if (before || !after || !isEmailItem(table, after)) return 0;
-      const body = Object.fromEntries(Object.entries(after).filter(([name]) => ['pk', 'sk', ...BODY_ATTRIBUTES].includes(name)));
-      return Math.max(1, Math.ceil(size(body) / 1024));
-    },
-  },
-  {
-    name: 'bodiesCompressed',
-    // html and text kept as one gzip'ed binary attribute of the same item.
-    itemShape: (table, item) => {
-      if (!isEmailItem(table, item) || (!item.html && !item.text)) return item;
-      const { html, text, ...rest } = item;
-      const zipped = gzipSync(`${String(html?.S ?? '')}${String(text?.S ?? '')}`).length;
-      return { ...rest, body: { B: Buffer.alloc(zipped).toString('base64') } };
-    },
-  },
 ];
 
 export const costOnPaper: Measure = {
@@ -331,8 +303,6 @@ interface Probes {
   sesEventPublishes: number;
   notifications: number;
   notificationPublishes: number;
-  contentStoreWrites: number;
-  contentStoreReads: number;
   readonly receiverPort: number;
   reset(): void;
   detach(): void;
@@ -349,13 +319,10 @@ function attachProbes(outbox: LocalOutbox, receiverPort: number): Probes {
     sesEventPublishes: 0,
     notifications: 0,
     notificationPublishes: 0,
-    contentStoreWrites: 0,
-    contentStoreReads: 0,
     receiverPort,
     reset() {
       for (const name of ['events', 'webhooks', 'outbound'] as const) probes.queues[name] = emptyQueue();
       probes.sesEvents = probes.sesEventPublishes = probes.notifications = probes.notificationPublishes = 0;
-      probes.contentStoreWrites = probes.contentStoreReads = 0;
     },
     detach() {
       for (const undo of undos) undo();
@@ -474,8 +441,6 @@ function collect(name: string, seconds: number, api: ApiClient, probes: Probes, 
     notificationPublishes: probes.notificationPublishes,
     webhookPosts: posts.length,
     webhookBytes: sum(posts.map((p) => p.requestBytes + p.headerBytes)),
-    contentStoreWrites: probes.contentStoreWrites,
-    contentStoreReads: probes.contentStoreReads,
     errorsLogged,
     queues: structuredClone(probes.queues),
     dynamoDb: {
@@ -576,8 +541,6 @@ function perEmail(s: ScenarioCounts, facts: DeployedFacts): Record<string, numbe
     webhookPosts: s.webhookPosts / n,
     logBytes: totalInvocations * ASSUMPTIONS.platformLogBytesPerInvocation + apiRequests * facts.accessLogLineBytes,
     bytesOut: (s.webhookBytes + s.apiResponseBytes) / n,
-    s3Puts: s.contentStoreWrites / n,
-    s3Gets: s.contentStoreReads / n,
     storedBytes: s.storedBytes / n,
   };
 }
@@ -622,7 +585,6 @@ function price(s: ScenarioCounts, facts: DeployedFacts): Priced {
     snsNotifications: e.notificationPublishes! * PRICES.snsPerMillionPublishes,
     cloudWatchLogs: ((e.logBytes! * million) / gb) * (PRICES.logsIngestionPerGb + PRICES.logsStoragePerGbMonth * (facts.logRetentionDays / 30)),
     dataTransferOut: ((e.bytesOut! * million) / gb) * PRICES.dataTransferOutPerGb,
-    s3: e.s3Puts! * PRICES.s3PerThousandPuts * 1000 + e.s3Gets! * PRICES.s3PerThousandGets * 1000,
   };
   for (const key of Object.keys(lines)) lines[key] = round(lines[key]!, 3);
   return { total: round(Object.values(lines).reduce((a, b) => a + b, 0), 3), lines };
@@ -669,13 +631,9 @@ function designChanges(s: ScenarioCounts, facts: DeployedFacts): Record<string, 
     webhookJobsSentPerEventsBatch: webhookSends * (1 - 1 / facts.batchSize.events) * PRICES.sqsPerMillionRequests,
     webhookLogWritesDropped: writeDollars((s.dynamoDb.writeUnitsByTarget[TABLE.webhooks] ?? 0) / n),
     keysOnlyIndexes: variantSaving('keysOnlyIndexes'),
-    bodiesInTheirOwnItem: variantSaving('bodiesApart'),
-    bodiesCompressed: variantSaving('bodiesCompressed'),
     accessLogsOff: ((e.apiRequests! * facts.accessLogLineBytes * 1e6) / 1024 ** 3) * PRICES.logsIngestionPerGb,
   };
-  const { bodiesInTheirOwnItem, bodiesCompressed, ...independent } = savings;
-  // The two body changes overlap; the larger counts once.
-  const allSavings = Object.values(independent).reduce((a, b) => a + b, 0) + Math.max(bodiesInTheirOwnItem!, bodiesCompressed!);
+  const allSavings = Object.values(savings).reduce((a, b) => a + b, 0);
   savings.totalWithAllOfThese = base.total - allSavings;
   savings.eventsLambdaAtBatchesOf1Costs = -(e.eventsInvocations! * (facts.batchSize.events - 1)) * (PRICES.lambdaPerMillionRequests + 2 * PRICES.sqsPerMillionRequests);
   for (const key of Object.keys(savings)) savings[key] = round(savings[key]!, 3);
