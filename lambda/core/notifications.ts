@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { displayMailbox as display } from './addresses';
+import type { SendFailure } from './email';
 import { uuidv7 } from './ids';
 import type { Clock } from './ports';
 import { isAutoResponse, type SesEvent } from './ses-events';
@@ -72,6 +73,48 @@ export function toNotificationPayload(event: SesEvent, emailId: string | undefin
   };
 }
 
+/** A notification Outbox raises itself, not from an SES event, with what keeps its webhook-id stable. */
+export interface OutboxNotification {
+  readonly payload: NotificationPayload;
+  /** Names the event once: the same on every retry, so each webhook gets the same `webhook-id`. */
+  readonly eventKey: string;
+  /**
+   * The time its message ids are ordered by. Not the payload's `created_at`, which is when this
+   * attempt failed and so moves on a retry: a time that does not.
+   */
+  readonly orderedAt: string;
+}
+
+/**
+ * The `email.failed` notification for a queued email SES refused for good when the sender sent
+ * it. SES took nothing, so no SES event (Reject, Rendering Failure) will follow: Outbox tells the
+ * sender itself, in the same shape, with the email's own tags, `message_id` null, the recipients
+ * SES was asked to send to, and SES's reason. An email fails once, so its event key is
+ * `failed-<emailId>`, and its message ids are ordered by the email's creation time.
+ */
+export function failedSendNotification(email: TrackedEmail, recipients: readonly string[], failure: SendFailure): OutboxNotification {
+  const tags = Object.fromEntries(email.tags.map((t) => [t.name, t.value]));
+  return {
+    eventKey: `failed-${email.id}`,
+    orderedAt: email.createdAt,
+    payload: {
+      type: 'email.failed',
+      created_at: failure.failedAt,
+      data: {
+        email_id: email.id,
+        created_at: email.createdAt,
+        message_id: null,
+        from: display(email.from),
+        to: email.to.map(display),
+        subject: email.subject ?? '',
+        ...(Object.keys(tags).length > 0 ? { tags } : {}),
+        recipients,
+        failed: { reason: failure.message },
+      },
+    },
+  };
+}
+
 /**
  * The message id a notification has for one webhook: time-ordered by the event, and the same
  * every time the same event reaches the same webhook, so it can serve as `webhook-id`.
@@ -81,25 +124,29 @@ export function webhookMessageId(eventKey: string, webhookId: string, occurredAt
   return `msg_${uuidv7(Date.parse(occurredAt), digest.subarray(0, 10))}`;
 }
 
+/** Sends a notification (see `notify`), its dependencies already bound. */
+export type Notify = (payload: NotificationPayload, eventKey: string, orderedAt?: string) => Promise<void>;
+
 /**
  * Sends one notification to the SNS topic and to every subscribed webhook.
  *
  * 1. Publish to the notifications topic.
  * 2. For each enabled webhook subscribed to the type, put a delivery job on the webhook queue
- *    carrying the message (id stable per event and webhook). The delivery worker logs it with its
- *    first attempt, so the events path writes nothing for webhooks.
+ *    carrying the message (id stable per event and webhook, time-ordered by `orderedAt`, the
+ *    payload's `created_at` unless given). The delivery worker logs it with its first attempt, so
+ *    the notifying path writes nothing for webhooks.
  *
  * At least once: a retried event publishes and enqueues again; the worker drops a second job for
  * a message already tried, and receivers drop duplicates by `webhook-id` (the message id), as
  * Standard Webhooks intends.
  */
-export async function notify(deps: NotifyDeps, payload: NotificationPayload, eventKey: string): Promise<void> {
+export async function notify(deps: NotifyDeps, payload: NotificationPayload, eventKey: string, orderedAt: string = payload.created_at): Promise<void> {
   await deps.topic.publish(payload);
   const subscribers = await deps.subscriptions.subscribersOf(payload.type);
   const createdAt = deps.clock.now().toISOString();
   const jobs: WebhookJob[] = subscribers.map((webhook) => ({
     webhookId: webhook.id,
-    messageId: webhookMessageId(eventKey, webhook.id, payload.created_at),
+    messageId: webhookMessageId(eventKey, webhook.id, orderedAt),
     message: { type: payload.type, createdAt, payload },
   }));
   if (jobs.length > 0) await deps.queue.enqueue(jobs);

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { withoutSuppressed } from './accept-email';
-import { recipientsOf, type LastEvent, type SendFailure } from './email';
+import { recipientsOf, type EmailDraft, type EmailRecord, type LastEvent, type SendFailure } from './email';
 import { OutboxError } from './errors';
+import { failedSendNotification, type Notify } from './notifications';
 import type { OutboundJob } from './outbound';
 import type { Clock, EmailSender, EmailStore } from './ports';
 import { backoffSeconds, type SendingPause, type SendRateGovernor, type SesAccount } from './send-rate';
@@ -78,6 +79,8 @@ export interface OutboundSenderDeps {
   readonly sleep: (ms: number) => Promise<void>;
   readonly log: (message: string, error?: unknown) => void;
   readonly settings?: Partial<OutboundSenderSettings>;
+  /** Sends `email.failed` to the notifications topic and the webhooks. Absent: nobody is told. */
+  readonly notify?: Notify;
 }
 
 export type RetryReason = 'claimed_elsewhere' | 'awaiting_send_event' | 'paused' | 'pacing' | 'throttled' | 'unavailable';
@@ -118,8 +121,10 @@ export interface OutboundRetry {
  *    - throttled (TooManyRequests, Throttling, LimitExceeded): release, retry with backoff, never
  *      `failed`;
  *    - sending paused or account suspended: set the shared pause, release, retry after it;
- *    - refused for good (content, unverified sender, bad request): `failed` with SES's reason,
- *      visible on GET /emails/{id}; not retried;
+ *    - refused for good (content, unverified sender, bad request): `email.failed` is notified,
+ *      then the email marked `failed` with SES's reason, visible on GET /emails/{id}; not retried.
+ *      Notified first, so a crash in between retries and notifies again under the same event key
+ *      (at least once, as SES events are); a failed notification releases the claim and throws;
  *    - anything else (SES unreachable, a timeout, a 5xx): it may have been sent, so the claim ends
  *      as uncertain and the retry waits for the Send event as in 3.
  *
@@ -164,7 +169,7 @@ export async function sendQueuedEmail(deps: OutboundSenderDeps, job: OutboundJob
   try {
     sesMessageId = await deps.sender.send(sendable, { emailId: email.id, configurationSet: deps.configurationSet });
   } catch (error) {
-    return settleRefusal(deps, settings, email.id, token, error, attempt);
+    return settleRefusal(deps, settings, email, sendable, token, error, attempt);
   }
   try {
     await deps.emails.markSent(email.id, sesMessageId);
@@ -180,11 +185,13 @@ const DEFINITIVE_REFUSALS = new Set(['message_rejected', 'sender_not_verified', 
 async function settleRefusal(
   deps: OutboundSenderDeps,
   settings: OutboundSenderSettings,
-  emailId: string,
+  email: EmailRecord,
+  sendable: EmailDraft,
   token: string,
   error: unknown,
   attempt: number,
 ): Promise<OutboundOutcome> {
+  const emailId = email.id;
   const kind = error instanceof OutboxError ? error.kind : undefined;
   const now = deps.clock.now().getTime();
   if (kind === 'rate_limited') {
@@ -200,6 +207,16 @@ async function settleRefusal(
   if (kind !== undefined && DEFINITIVE_REFUSALS.has(kind)) {
     const outboxError = error as OutboxError;
     const failure: SendFailure = { name: outboxError.code, message: outboxError.message, failedAt: new Date(now).toISOString() };
+    if (deps.notify) {
+      const { payload, eventKey, orderedAt } = failedSendNotification(email, recipientsOf(sendable).map((r) => r.address), failure);
+      try {
+        await deps.notify(payload, eventKey, orderedAt);
+      } catch (notifyError) {
+        // SES took nothing: released, the retry sends at once instead of waiting for a Send event.
+        await releaseQuietly(deps, emailId, token);
+        throw notifyError;
+      }
+    }
     await deps.claims.markFailed(emailId, token, failure);
     return { kind: 'done', result: 'failed', failure };
   }

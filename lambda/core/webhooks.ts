@@ -45,8 +45,8 @@ export interface NotificationPayload {
   readonly data: {
     readonly email_id: string | null;
     readonly created_at: string;
-    /** The SES message ID. */
-    readonly message_id: string;
+    /** The SES message ID; null when SES took nothing (an email Outbox failed after SES refused it). */
+    readonly message_id: string | null;
     readonly from: string;
     readonly to: readonly string[];
     readonly subject: string;

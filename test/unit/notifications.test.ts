@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { notify, toNotificationPayload, webhookMessageId, type NotifyDeps } from '../../lambda/core/notifications';
+import { failedSendNotification, notify, toNotificationPayload, webhookMessageId, type NotifyDeps } from '../../lambda/core/notifications';
 import { parseSesNotification } from '../../lambda/core/ses-events';
 import type { TrackedEmail } from '../../lambda/core/tracking';
 import type { NotificationPayload, WebhookJob, WebhookRecord } from '../../lambda/core/webhooks';
@@ -128,5 +128,20 @@ describe('notify', () => {
     expect(jobs[0]!.messageId).toBe(webhookMessageId('key-1', 'all', payload.created_at));
     expect(jobs[0]!.messageId).toMatch(/^msg_[0-9a-f-]{36}$/);
     expect(jobs[1]!.messageId).toBe(jobs[0]!.messageId);
+  });
+
+  it('gives an email Outbox failed the same message id when a retry fails it again later, and only when it is the same email', async () => {
+    const { deps, jobs, published } = setup([webhook('all')]);
+    const reason = { name: 'validation_error', message: 'SES rejected the message: Illegal address. Nothing was sent.' };
+    const first = failedSendNotification(email, ['recipient@example.com'], { ...reason, failedAt: '2026-11-28T00:00:05.000Z' });
+    const retried = failedSendNotification(email, ['recipient@example.com'], { ...reason, failedAt: '2026-11-28T00:06:05.000Z' });
+    const other = failedSendNotification({ ...email, id: '019ac9a4-6f1c-7b2e-9a41-4c0f2d9e8b12' }, ['recipient@example.com'], { ...reason, failedAt: '2026-11-28T00:00:05.000Z' });
+    for (const n of [first, retried, other]) await notify(deps, n.payload, n.eventKey, n.orderedAt);
+
+    expect(first.eventKey).toBe(`failed-${EMAIL_ID}`);
+    expect(published.map((p) => p.created_at)).toEqual(['2026-11-28T00:00:05.000Z', '2026-11-28T00:06:05.000Z', '2026-11-28T00:00:05.000Z']);
+    expect(jobs[1]!.messageId).toBe(jobs[0]!.messageId);
+    expect(jobs[2]!.messageId).not.toBe(jobs[0]!.messageId);
+    expect(jobs[0]!.messageId).toBe(webhookMessageId(`failed-${EMAIL_ID}`, 'all', email.createdAt));
   });
 });

@@ -3,6 +3,7 @@ import type { EmailRecord } from '../../lambda/core/email';
 import { OutboxError } from '../../lambda/core/errors';
 import { DEFAULT_OUTBOUND_SENDER_SETTINGS, sendQueuedEmail, type OutboundSenderDeps } from '../../lambda/core/outbound-sender';
 import type { RateDecision } from '../../lambda/core/send-rate';
+import type { NotificationPayload } from '../../lambda/core/webhooks';
 import { handleOutboundBatch, processOutboundRecord, REQUEUE_AFTER_RECEIVES, type OutboundBatchDeps } from '../../lambda/entrypoints/sqs-outbound';
 import { InMemoryEmailStore, RecordingSender } from '../helpers/in-memory';
 import { FakeSesAccount, InMemorySendClaims, InMemorySendingPause, ScriptedGovernor } from '../helpers/in-memory-outbound';
@@ -270,5 +271,95 @@ describe('handleOutboundBatch', () => {
     const response = await handleOutboundBatch(b.deps, { Records: [record(JSON.stringify(job), 1), record('not json', 2)] });
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }, { itemIdentifier: 'm-2' }]);
     expect(b.delays).toEqual([{ handle: 'r-1', seconds: 1 }]);
+  });
+});
+
+describe('sendQueuedEmail: email.failed for an email SES refuses for good', () => {
+  /** The sender's deps with a notify that records each call and where the email stood then. */
+  function withNotify(t: ReturnType<typeof setup>) {
+    const calls: { payload: NotificationPayload; eventKey: string; orderedAt?: string; lastEventThen?: string }[] = [];
+    let failing: Error | undefined;
+    const notify = async (payload: NotificationPayload, eventKey: string, orderedAt?: string): Promise<void> => {
+      if (failing) throw failing;
+      calls.push({ payload, eventKey, ...(orderedAt !== undefined ? { orderedAt } : {}), lastEventThen: t.emails.emails.get(ID)?.lastEvent });
+    };
+    const deps: OutboundBatchDeps = { ...t.deps, notify, retry: { retryAfter: async () => undefined } };
+    return { deps, calls, failWith: (error: Error | undefined) => (failing = error) };
+  }
+
+  const rejectedEmail = () =>
+    queuedEmail({
+      from: { address: 'hello@acme.test', name: 'Acme' },
+      tags: [{ name: 'category', value: 'welcome' }],
+      suppressedRecipients: ['b@example.com'],
+    });
+
+  it('notifies email.failed once, with the email, the recipients SES was asked about and its reason, under a stable key, before marking it failed', async () => {
+    const t = setup({ email: rejectedEmail() });
+    const n = withNotify(t);
+    t.deps.sender.failWith = new OutboxError('message_rejected', 'SES rejected the message: Illegal address. Nothing was sent.');
+
+    expect(await sendQueuedEmail(n.deps, job, 1)).toMatchObject({ kind: 'done', result: 'failed' });
+    expect(n.calls).toEqual([
+      {
+        eventKey: `failed-${ID}`,
+        orderedAt: new Date(NOW - 1000).toISOString(),
+        // Still queued when notified: markFailed comes after.
+        lastEventThen: 'queued',
+        payload: {
+          type: 'email.failed',
+          created_at: new Date(NOW).toISOString(),
+          data: {
+            email_id: ID,
+            created_at: new Date(NOW - 1000).toISOString(),
+            message_id: null,
+            from: 'Acme <hello@acme.test>',
+            to: ['a@example.com', 'b@example.com'],
+            subject: 'Hi',
+            tags: { category: 'welcome' },
+            recipients: ['a@example.com', 'c@example.com'],
+            failed: { reason: 'SES rejected the message: Illegal address. Nothing was sent.' },
+          },
+        },
+      },
+    ]);
+    expect(t.emails.emails.get(ID)!.lastEvent).toBe('failed');
+  });
+
+  it('keeps the email queued and retries the job when notifying fails (a failing notify, injected), then notifies under the same key', async () => {
+    const t = setup({ email: rejectedEmail() });
+    const n = withNotify(t);
+    t.deps.sender.failWith = new OutboxError('sender_not_verified', 'SES refused the sender: Email address is not verified.');
+    n.failWith(new Error('SNS unreachable'));
+
+    expect(await processOutboundRecord(n.deps, record(JSON.stringify(job), 1))).toMatchObject({ kind: 'retry' });
+    expect(t.emails.emails.get(ID)).toMatchObject({ lastEvent: 'queued' });
+    expect(t.emails.emails.get(ID)!.failure).toBeUndefined();
+    // SES took nothing: the claim is released, so the retry need not wait for a Send event.
+    expect(t.deps.claims.leases.size).toBe(0);
+
+    n.failWith(undefined);
+    t.advance(2_000);
+    expect(await processOutboundRecord(n.deps, record(JSON.stringify(job), 2))).toMatchObject({ kind: 'done', result: 'failed' });
+    expect(n.calls.map((c) => [c.eventKey, c.orderedAt])).toEqual([[`failed-${ID}`, new Date(NOW - 1000).toISOString()]]);
+    expect(t.emails.emails.get(ID)).toMatchObject({ lastEvent: 'failed', failure: { name: 'invalid_from_address' } });
+  });
+
+  it('notifies nothing for a throttle, a pause, an answer that may mean sent, or a send SES took', async () => {
+    const outcomes: string[] = [];
+    for (const failWith of [
+      new OutboxError('rate_limited', 'throttled'),
+      new OutboxError('sending_paused', 'paused'),
+      new Error('socket hang up'),
+      undefined,
+    ]) {
+      const t = setup();
+      const n = withNotify(t);
+      t.deps.sender.failWith = failWith;
+      const outcome = await sendQueuedEmail(n.deps, job, 1);
+      outcomes.push(outcome.kind === 'retry' ? outcome.reason : outcome.result);
+      expect(n.calls).toEqual([]);
+    }
+    expect(outcomes).toEqual(['throttled', 'paused', 'unavailable', 'sent']);
   });
 });
