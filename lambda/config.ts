@@ -23,18 +23,23 @@ export interface ApiConfig {
   readonly dynamoDbEndpoint?: string;
 }
 
-/** What the events Lambda needs. */
-export interface EventsConfig {
-  readonly emailsTable: string;
-  readonly suppressionsTable: string;
-  readonly retentionDays: number;
-  readonly softBounceLimit: number;
-  readonly softBounceWindowDays: number;
+/** Where a Lambda that notifies (the events Lambda, the sender) sends notifications. */
+export interface NotificationConfig {
+  /** Read only: which webhooks subscribe to what. */
   readonly webhooksTable: string;
   readonly notificationsTopicArn: string;
   readonly webhookQueueUrl: string;
   /** How long the list of webhooks is cached between reads (0 = always read). */
   readonly webhookCacheMs: number;
+}
+
+/** What the events Lambda needs. */
+export interface EventsConfig extends NotificationConfig {
+  readonly emailsTable: string;
+  readonly suppressionsTable: string;
+  readonly retentionDays: number;
+  readonly softBounceLimit: number;
+  readonly softBounceWindowDays: number;
   readonly dynamoDbEndpoint?: string;
 }
 
@@ -84,11 +89,23 @@ function optional<K extends string>(env: Env, name: string, key: K): Partial<Rec
   return value ? ({ [key]: value } as Record<K, string>) : {};
 }
 
+/** The variables a notifying Lambda needs (see NotificationConfig). */
+const NOTIFICATION_ENV_VARS = [WEBHOOKS_TABLE.envVar, ENV.notificationsTopicArn, ENV.webhookQueueUrl];
+
+/** The notification settings; call after checking NOTIFICATION_ENV_VARS are set. */
+function notificationConfig(env: Env): NotificationConfig {
+  return {
+    webhooksTable: env[WEBHOOKS_TABLE.envVar]!,
+    notificationsTopicArn: env[ENV.notificationsTopicArn]!,
+    webhookQueueUrl: env[ENV.webhookQueueUrl]!,
+    // A new or changed webhook is seen within this long.
+    webhookCacheMs: 10_000,
+  };
+}
+
 /** Reads the events Lambda's configuration; soft-bounce settings default to 3 within 7 days. */
 export function readEventsConfig(env: Env): EventsConfig {
-  const missing = [EMAILS_TABLE.envVar, SUPPRESSIONS_TABLE.envVar, WEBHOOKS_TABLE.envVar, ENV.retentionDays, ENV.notificationsTopicArn, ENV.webhookQueueUrl].filter(
-    (name) => !env[name],
-  );
+  const missing = [EMAILS_TABLE.envVar, SUPPRESSIONS_TABLE.envVar, ENV.retentionDays, ...NOTIFICATION_ENV_VARS].filter((name) => !env[name]);
   if (missing.length > 0) throw new Error(`Missing environment variables: ${missing.join(', ')}`);
   const config: EventsConfig = {
     emailsTable: env[EMAILS_TABLE.envVar]!,
@@ -96,11 +113,7 @@ export function readEventsConfig(env: Env): EventsConfig {
     retentionDays: positiveInteger(env, ENV.retentionDays, 90),
     softBounceLimit: positiveInteger(env, ENV.softBounceLimit, 3),
     softBounceWindowDays: positiveInteger(env, ENV.softBounceWindowDays, 7),
-    webhooksTable: env[WEBHOOKS_TABLE.envVar]!,
-    notificationsTopicArn: env[ENV.notificationsTopicArn]!,
-    webhookQueueUrl: env[ENV.webhookQueueUrl]!,
-    // A new or changed webhook is seen by the events Lambda within this long.
-    webhookCacheMs: 10_000,
+    ...notificationConfig(env),
     ...optional(env, ENV.dynamoDbEndpoint, 'dynamoDbEndpoint'),
   };
   return Object.freeze(config);
@@ -154,7 +167,10 @@ export function readSchedulerConfig(env: Env): SchedulerConfig {
   });
 }
 
-/** What the sender Lambda needs: the emails it sends, the control table it paces through, SES and its own queue. */
+/**
+ * What the sender Lambda needs: the emails it sends, the control table it paces through, SES, its
+ * own queue, and where to notify an email SES refused for good.
+ */
 export interface SenderConfig {
   readonly emailsTable: string;
   /** Send-rate windows, the sending-paused flag, the cached account quota. */
@@ -165,6 +181,11 @@ export interface SenderConfig {
   readonly retentionDays: number;
   /** Recipients per second, overriding SES's MaxSendRate (OUTBOX_MAX_SEND_RATE). */
   readonly maxSendRate?: number;
+  /**
+   * Where `email.failed` goes for an email SES refuses for good. Always set by readSenderConfig;
+   * unset (tests, tools), nobody is told.
+   */
+  readonly notifications?: NotificationConfig;
   /** Local mode only. */
   readonly sesEndpoint?: string;
   /** Local mode only. */
@@ -173,7 +194,7 @@ export interface SenderConfig {
 
 /** Reads the sender Lambda's configuration, reporting every missing variable at once. */
 export function readSenderConfig(env: Env): SenderConfig {
-  const required = [EMAILS_TABLE.envVar, CONTROL_TABLE.envVar, ENV.outboundQueueUrl, ENV.configurationSet, ENV.retentionDays];
+  const required = [EMAILS_TABLE.envVar, CONTROL_TABLE.envVar, ENV.outboundQueueUrl, ENV.configurationSet, ENV.retentionDays, ...NOTIFICATION_ENV_VARS];
   const missing = required.filter((name) => !env[name]);
   if (missing.length > 0) throw new Error(`Missing environment variables: ${missing.join(', ')}`);
   const rawRate = env[ENV.maxSendRate];
@@ -188,6 +209,7 @@ export function readSenderConfig(env: Env): SenderConfig {
     configurationSet: env[ENV.configurationSet]!,
     retentionDays: positiveInteger(env, ENV.retentionDays, 90),
     ...(maxSendRate !== undefined ? { maxSendRate } : {}),
+    notifications: Object.freeze(notificationConfig(env)),
     ...optional(env, ENV.sesEndpoint, 'sesEndpoint'),
     ...optional(env, ENV.dynamoDbEndpoint, 'dynamoDbEndpoint'),
   };

@@ -5,6 +5,7 @@ import { CachedWebhookSubscriptions } from './adapters/cached-webhook-subscripti
 import { ClamdScanner } from './adapters/clamd-scanner';
 import { DnsHostResolver } from './adapters/dns-host-resolver';
 import { DynamoDbApiKeyStore } from './adapters/dynamodb-api-key-store';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { documentClient, type ClientOptions } from './adapters/dynamodb-documents';
 import { DynamoDbEmailStore } from './adapters/dynamodb-email-store';
 import { DynamoDbIdempotencyStore } from './adapters/dynamodb-idempotency-store';
@@ -23,10 +24,10 @@ import { AccountSendRate, DynamoDbSendRateGovernor } from './adapters/dynamodb-s
 import { DynamoDbSendingPause } from './adapters/dynamodb-sending-pause';
 import { SesAccountClient } from './adapters/ses-account';
 import { SqsOutboundRetry } from './adapters/sqs-outbound-retry';
-import type { ApiConfig, EventsConfig, SchedulerConfig, SenderConfig, WebhookDeliveryConfig } from './config';
+import type { ApiConfig, EventsConfig, NotificationConfig, SchedulerConfig, SenderConfig, WebhookDeliveryConfig } from './config';
 import type { OutboundRetry, OutboundSenderSettings } from './core/outbound-sender';
 import type { OutboundBatchDeps } from './entrypoints/sqs-outbound';
-import { notify } from './core/notifications';
+import { notify, type Notify } from './core/notifications';
 import type { OutboundQueue } from './core/outbound';
 import { systemClock } from './core/ports';
 import type { NotificationTopic, WebhookQueue } from './core/webhooks';
@@ -74,11 +75,16 @@ export interface NotificationOverrides {
 }
 
 /**
- * Builds the events consumer's dependencies: the emails table for tracking, the suppressions table,
- * and the notification fan-out (SNS topic, the webhooks table's subscriptions, webhook queue).
+ * The notification fan-out the events Lambda and the sender share: the SNS notifications topic,
+ * the webhook subscriptions (the webhooks table, only read, cached for `webhookCacheMs`) and the
+ * webhook queue.
  */
-export function buildEventsDeps(config: EventsConfig, options: ClientOptions = {}, overrides?: NotificationOverrides): EventsDeps {
-  const documents = documentClient(config.dynamoDbEndpoint, options);
+function buildNotify(
+  config: NotificationConfig & { readonly retentionDays: number },
+  documents: DynamoDBDocumentClient,
+  options: ClientOptions,
+  overrides?: NotificationOverrides,
+): Notify {
   const webhooks = new DynamoDbWebhookStore(documents, config.webhooksTable, systemClock, config.retentionDays);
   const notifyDeps = {
     topic: overrides?.topic ?? new SnsNotificationTopic(new SNSClient({ ...options }), config.notificationsTopicArn),
@@ -86,8 +92,17 @@ export function buildEventsDeps(config: EventsConfig, options: ClientOptions = {
     subscriptions: new CachedWebhookSubscriptions(webhooks, systemClock, config.webhookCacheMs),
     clock: systemClock,
   };
+  return (payload, eventKey, orderedAt) => notify(notifyDeps, payload, eventKey, orderedAt);
+}
+
+/**
+ * Builds the events consumer's dependencies: the emails table for tracking, the suppressions table,
+ * and the notification fan-out (buildNotify).
+ */
+export function buildEventsDeps(config: EventsConfig, options: ClientOptions = {}, overrides?: NotificationOverrides): EventsDeps {
+  const documents = documentClient(config.dynamoDbEndpoint, options);
   return {
-    notify: (payload, eventKey) => notify(notifyDeps, payload, eventKey),
+    notify: buildNotify(config, documents, options, overrides),
     tracking: new DynamoDbEmailStore(documents, config.emailsTable, systemClock, config.retentionDays),
     suppressions: new DynamoDbSuppressionList(documents, config.suppressionsTable),
     softBounces: new DynamoDbSoftBounceCounter(documents, config.suppressionsTable),
@@ -149,12 +164,14 @@ export interface SenderOverrides {
   /** Instead of the SQS outbound queue, for requeued jobs. */
   readonly requeue?: OutboundQueue;
   readonly settings?: Partial<OutboundSenderSettings>;
+  /** Instead of the SNS notifications topic and the SQS webhook queue. */
+  readonly notifications?: NotificationOverrides;
 }
 
 /**
  * Builds the sender's dependencies: the emails table it sends from (content included), the
- * control table it paces and pauses through, SES (sends and GetAccount), and its queue for
- * retries. Its SES client makes one attempt per call: the sender retries throttles itself, paced,
+ * control table it paces and pauses through, SES (sends and GetAccount), its queue for retries,
+ * and the notification fan-out (buildNotify) for emails SES refuses for good. Its SES client makes one attempt per call: the sender retries throttles itself, paced,
  * and an SDK retry after a timeout could send an email twice.
  */
 export function buildSenderDeps(config: SenderConfig, options: ClientOptions = {}, overrides: SenderOverrides = {}): OutboundBatchDeps {
@@ -192,5 +209,8 @@ export function buildSenderDeps(config: SenderConfig, options: ClientOptions = {
     retry: overrides.retry ?? new SqsOutboundRetry(sqs, config.outboundQueueUrl),
     requeue: overrides.requeue ?? new SqsOutboundQueue(sqs, config.outboundQueueUrl),
     ...(overrides.settings ? { settings: overrides.settings } : {}),
+    ...(config.notifications
+      ? { notify: buildNotify({ ...config.notifications, retentionDays: config.retentionDays }, documents, options, overrides.notifications) }
+      : {}),
   };
 }

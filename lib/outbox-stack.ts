@@ -48,10 +48,10 @@ const EVENTS_TIMEOUT = Duration.seconds(30);
 /**
  * Outbox in one stack: the HTTP API and its Lambdas, the tables (email content included), SES
  * sending with event publishing, the outbound queue with the sender Lambda and the every-minute
- * scheduler feeding it, the SES event queue and the events Lambda consuming it, the notifications topic and
- * the webhook delivery the events Lambda feeds, and alarms. It composes constructs and creates no
- * resource of its own. The stack is environment-agnostic, so it synthesizes offline without
- * credentials.
+ * scheduler feeding it, the SES event queue and the events Lambda consuming it, the notifications
+ * topic and the webhook delivery the events Lambda and the sender feed, and alarms. It composes
+ * constructs and creates no resource of its own. The stack is environment-agnostic, so it
+ * synthesizes offline without credentials.
  */
 export class OutboxStack extends Stack {
   public readonly tables: Tables;
@@ -99,6 +99,8 @@ export class OutboxStack extends Stack {
     this.tables.emails.grantReadWriteData(sender);
     this.tables.control.grantReadWriteData(sender);
     this.ses.allowSending(sender).allowReadingAccount(sender);
+    // An email SES refuses for good is notified (email.failed) as the events Lambda notifies.
+    this.allowNotifying(sender);
     this.monitoring.watch(this.outbound.deadLetterAlarm).watch(this.outbound.backlogAlarm);
 
     this.scheduler = new Scheduler(this, 'Scheduler', { entry: path.join(REPO_ROOT, HANDLER_ENTRIES.scheduler) });
@@ -136,8 +138,8 @@ export class OutboxStack extends Stack {
     this.tables.apiKeys.grantReadData(this.authorizerFunction);
 
     // Records events and recipient statuses and maintains the suppression list; it never sends
-    // email. It forwards each notification to the notifications topic and, for every webhook
-    // subscribed to it, logs the delivery in the webhooks table and queues it.
+    // email. It forwards each notification to the notifications topic and queues a delivery for
+    // every webhook subscribed to it (the delivery Lambda logs it).
     this.eventsFunction = new NodeFunction(this, 'EventsFunction', {
       entry: path.join(REPO_ROOT, HANDLER_ENTRIES.events),
       description: 'Outbox SES events consumer',
@@ -152,9 +154,7 @@ export class OutboxStack extends Stack {
     });
     this.tables.emails.grantReadWriteData(this.eventsFunction);
     this.tables.suppressions.grantReadWriteData(this.eventsFunction);
-    this.tables.webhooks.grantReadWriteData(this.eventsFunction);
-    this.notifications.allowPublishing(this.eventsFunction);
-    this.webhooks.allowEnqueueing(this.eventsFunction);
+    this.allowNotifying(this.eventsFunction);
     this.events.consumeWith(this.eventsFunction);
 
     this.api = new SendApi(this, 'Api', { handler: this.apiFunction, authorizer: this.authorizerFunction });
@@ -194,5 +194,15 @@ export class OutboxStack extends Stack {
         });
       });
     }
+  }
+
+  /**
+   * What a function that sends notifications needs: publish to the notifications topic, queue
+   * webhook deliveries, and read (only) which webhooks subscribe to what.
+   */
+  private allowNotifying(fn: NodeFunction): void {
+    this.notifications.allowPublishing(fn);
+    this.webhooks.allowEnqueueing(fn);
+    this.tables.webhooks.grantReadData(fn);
   }
 }

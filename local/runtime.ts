@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { createApiKey, generateApiKeySecret } from '../lambda/core/api-keys';
-import type { ApiConfig, EventsConfig, SenderConfig } from '../lambda/config';
+import type { ApiConfig, EventsConfig, NotificationConfig, SenderConfig } from '../lambda/config';
 import { OutboxError, toErrorBody } from '../lambda/core/errors';
 import type { HttpResponse } from '../lambda/entrypoints/http';
 import { handleSesEventBatch, processSesNotification, type EventsDeps } from '../lambda/entrypoints/sqs-events';
@@ -9,6 +9,7 @@ import { ALL_TABLES, API_KEYS_TABLE, CONTROL_TABLE, EMAILS_TABLE, IDEMPOTENCY_TA
 import { handleWebhookBatch } from '../lambda/entrypoints/sqs-webhooks';
 import { HttpWebhookClient } from '../lambda/adapters/http-webhook-client';
 import { OUTBOUND_MAX_RECEIVE_COUNT, WEBHOOK_MAX_ATTEMPTS } from '../lambda/shared/env';
+import type { WebhookJob } from '../lambda/core/webhooks';
 import { buildApiDeps, buildEventsDeps, buildSchedulerDeps, buildSenderDeps, buildWebhookDeliveryDeps, type SenderOverrides } from '../lambda/wiring';
 import type { OutboundSenderSettings } from '../lambda/core/outbound-sender';
 import { handleOutboundBatch, type OutboundBatchDeps } from '../lambda/entrypoints/sqs-outbound';
@@ -99,24 +100,6 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
     dynamoDbEndpoint: dynamo.endpoint,
   };
   const clientOptions = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
-  const outboundQueueUrl = LOCAL_OUTBOUND_QUEUE_URL;
-  const { queue: outboundQueue, outbound, deps: senderDeps } = createLocalSender(
-    {
-      emailsTable: config.emailsTable,
-      controlTable: localTableName(CONTROL_TABLE),
-      outboundQueueUrl,
-      configurationSet: config.configurationSet,
-      retentionDays: config.retentionDays,
-      sesEndpoint: ses.url,
-      dynamoDbEndpoint: dynamo.endpoint,
-    },
-    options.outboundSettings ? { settings: options.outboundSettings } : {},
-  );
-  const deps = buildApiDeps(config, clientOptions, { outbound });
-  // Scheduled emails: the scheduler Lambda every minute in AWS; here the same tick every second.
-  const schedulerDeps = buildSchedulerDeps({ emailsTable: config.emailsTable, outboundQueueUrl, dynamoDbEndpoint: dynamo.endpoint }, clientOptions, outbound);
-  // A developer receives webhooks on their own machine: http and loopback endpoints are allowed.
-  Object.assign(deps, { allowPrivateWebhookUrls: true });
   // Webhook deliveries: SQS -> delivery Lambda in AWS; here a local queue with the same retry
   // policy on a compressed clock, and loopback receivers allowed.
   const localQueueUrl = 'http://local/outbox-webhooks';
@@ -128,24 +111,49 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
   const webhookQueue = new LocalQueue((event) => handleWebhookBatch(webhookDeps, event), { maxReceiveCount: WEBHOOK_MAX_ATTEMPTS });
   Object.assign(webhookDeps, { retry: new LocalWebhookRetry(webhookQueue, options.webhookRetrySpeedup ?? LOCAL_WEBHOOK_SPEEDUP) });
 
+  // The notifications topic (SNS in AWS) and the webhook queue, for the events path and the sender alike.
   const notifications = new LocalNotificationTopic();
+  const notificationOverrides = {
+    topic: notifications,
+    queue: { enqueue: async (jobs: readonly WebhookJob[]) => jobs.forEach((job) => webhookQueue.send(JSON.stringify(job))) },
+  };
+  const notificationConfig: NotificationConfig = {
+    webhooksTable: config.webhooksTable,
+    notificationsTopicArn: 'arn:aws:sns:us-east-1:000000000000:outbox-local-notifications',
+    webhookQueueUrl: localQueueUrl,
+    // Local mode reads webhooks on every notification, so one registered a moment ago gets the next.
+    webhookCacheMs: 0,
+  };
   const eventsConfig: EventsConfig = {
     emailsTable: config.emailsTable,
     suppressionsTable: config.suppressionsTable,
-    webhooksTable: config.webhooksTable,
     retentionDays: config.retentionDays,
     softBounceLimit: options.softBounceLimit ?? 3,
     softBounceWindowDays: options.softBounceWindowDays ?? 7,
-    notificationsTopicArn: 'arn:aws:sns:us-east-1:000000000000:outbox-local-notifications',
-    webhookQueueUrl: localQueueUrl,
-    // Local mode reads webhooks on every event, so one registered a moment ago gets the next event.
-    webhookCacheMs: 0,
+    ...notificationConfig,
     dynamoDbEndpoint: dynamo.endpoint,
   };
-  const eventsDeps = buildEventsDeps(eventsConfig, clientOptions, {
-    topic: notifications,
-    queue: { enqueue: async (jobs) => jobs.forEach((job) => webhookQueue.send(JSON.stringify(job))) },
-  });
+  const eventsDeps = buildEventsDeps(eventsConfig, clientOptions, notificationOverrides);
+
+  const outboundQueueUrl = LOCAL_OUTBOUND_QUEUE_URL;
+  const { queue: outboundQueue, outbound, deps: senderDeps } = createLocalSender(
+    {
+      emailsTable: config.emailsTable,
+      controlTable: localTableName(CONTROL_TABLE),
+      outboundQueueUrl,
+      configurationSet: config.configurationSet,
+      retentionDays: config.retentionDays,
+      notifications: notificationConfig,
+      sesEndpoint: ses.url,
+      dynamoDbEndpoint: dynamo.endpoint,
+    },
+    { notifications: notificationOverrides, ...(options.outboundSettings ? { settings: options.outboundSettings } : {}) },
+  );
+  const deps = buildApiDeps(config, clientOptions, { outbound });
+  // Scheduled emails: the scheduler Lambda every minute in AWS; here the same tick every second.
+  const schedulerDeps = buildSchedulerDeps({ emailsTable: config.emailsTable, outboundQueueUrl, dynamoDbEndpoint: dynamo.endpoint }, clientOptions, outbound);
+  // A developer receives webhooks on their own machine: http and loopback endpoints are allowed.
+  Object.assign(deps, { allowPrivateWebhookUrls: true });
   if (options.logError) {
     for (const target of [deps, eventsDeps, webhookDeps, senderDeps, schedulerDeps]) Object.assign(target, { log: options.logError });
   }
@@ -206,9 +214,11 @@ export interface LocalSender {
  * The outbound path as local mode runs it. SQS -> sender Lambda in AWS; here a local queue in real
  * time (pacing must be real), with the stand-in's rate read through GetAccount as deployed. Four
  * batches at once, so several senders compete for send slots as concurrent Lambdas do. Retries are
- * visibility changes on that queue, and long waits are requeued to it, as with SQS.
+ * visibility changes on that queue, and long waits are requeued to it, as with SQS. With
+ * `notifications` in the config and the overrides, an email SES refuses for good is notified to
+ * the local topic and webhook queue as the events path notifies.
  */
-export function createLocalSender(config: SenderConfig, overrides: Pick<SenderOverrides, 'settings'>): LocalSender {
+export function createLocalSender(config: SenderConfig, overrides: Pick<SenderOverrides, 'settings' | 'notifications'>): LocalSender {
   const deps = buildSenderDeps(config, { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }, overrides);
   const queue = new LocalQueue((event) => handleOutboundBatch(deps, event), { maxReceiveCount: OUTBOUND_MAX_RECEIVE_COUNT, concurrency: 4 });
   const outbound = new LocalOutboundQueue(queue);

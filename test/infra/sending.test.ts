@@ -3,7 +3,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { readApiConfig, readAuthorizerConfig, readEventsConfig, readSchedulerConfig, readSenderConfig, readWebhookDeliveryConfig } from '../../lambda/config';
 import { ENV, HANDLER_ENTRIES, OUTBOUND_MAX_RECEIVE_COUNT } from '../../lambda/shared/env';
-import { CONTROL_TABLE, EMAILS_TABLE } from '../../lambda/shared/tables';
+import { CONTROL_TABLE, EMAILS_TABLE, WEBHOOKS_TABLE } from '../../lambda/shared/tables';
 import { Outbound } from '../../lib/constructs/outbound';
 import {
   actionsOf,
@@ -62,9 +62,14 @@ describe('OutboxStack sending surface', () => {
   const deadLetterQueue = logicalId(stack, stack.outbound.deadLetterQueue);
   const emails = logicalId(stack, stack.tables.emails.table);
   const control = logicalId(stack, stack.tables.control.table);
+  const webhooks = logicalId(stack, stack.tables.webhooks.table);
+  const webhookQueue = logicalId(stack, stack.webhooks.queue);
+  const notificationsTopic = logicalId(stack, stack.notifications.topic);
+  const notificationsKey = logicalId(stack, stack.notifications.key);
   const configurationSet = logicalId(stack, stack.ses.configurationSet);
   const sender = stack.outbound.senderFunction;
   const scheduler = stack.scheduler.function;
+  const webhooksResources = [`\${${webhooks}.Arn}`, ...WEBHOOKS_TABLE.globalIndexes.map((index) => `\${${webhooks}.Arn}/index/${index.indexName}`)];
   const emailsResources = [`\${${emails}.Arn}`, ...EMAILS_TABLE.globalIndexes.map((index) => `\${${emails}.Arn}/index/${index.indexName}`)];
 
   describe('outbound queue', () => {
@@ -139,31 +144,44 @@ describe('OutboxStack sending surface', () => {
       ]);
     });
 
-    it('reads and writes the emails table with its indexes and the control table, and no other table', () => {
-      expect(resourcesFor(statements, 'dynamodb')).toEqual([...emailsResources, `\${${control}.Arn}`].sort());
+    it('reads and writes the emails table with its indexes and the control table, only reads the webhooks table, and no other table', () => {
+      expect(resourcesFor(statements, 'dynamodb')).toEqual([...emailsResources, `\${${control}.Arn}`, ...webhooksResources].sort());
       for (const table of [emails, control]) {
         expect(actionsOn(statements, `\${${table}.Arn}`)).toEqual(
           expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query']),
         );
       }
+      const onWebhooks = actionsOn(statements, `\${${webhooks}.Arn}`);
+      expect(onWebhooks).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
+      expect(onWebhooks.filter((action) => /Put|Update|Delete|Write/.test(action))).toEqual([]);
     });
 
-    it('consumes the outbound queue, changing visibility for retries, and requeues long-waiting jobs on it and no other queue', () => {
-      expect(resourcesFor(statements, 'sqs')).toEqual([`\${${queue}.Arn}`]);
+    it('consumes the outbound queue, changing visibility for retries, requeues long-waiting jobs on it, and only sends to the webhook queue', () => {
+      expect(resourcesFor(statements, 'sqs')).toEqual([`\${${queue}.Arn}`, `\${${webhookQueue}.Arn}`].sort());
       const actions = actionsOn(statements, `\${${queue}.Arn}`);
       expect(actions).toEqual(expect.arrayContaining(['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:ReceiveMessage', 'sqs:SendMessage']));
+      expect(actionsOn(statements, `\${${webhookQueue}.Arn}`)).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
     });
 
-    it('reaches nothing but its logs, DynamoDB, SES and its queue: no S3, SNS or KMS', () => {
-      expect(servicesOf(statements)).toEqual(['dynamodb', 'logs', 'ses', 'sqs']);
+    it('publishes to the notifications topic only, with its key, for emails SES refuses for good', () => {
+      expect(resourcesFor(statements, 'sns')).toEqual([`\${${notificationsTopic}}`]);
+      expect(actionsOn(statements, `\${${notificationsTopic}}`)).toEqual(['sns:Publish']);
+      expect(resourcesFor(statements, 'kms')).toEqual([`\${${notificationsKey}.Arn}`]);
     });
 
-    it('knows its two tables, the configuration set, the queue URL and the retention, and no send-rate override', () => {
+    it('reaches nothing but its logs, DynamoDB, SES, its queues and the notifications topic with its key: no S3', () => {
+      expect(servicesOf(statements)).toEqual(['dynamodb', 'kms', 'logs', 'ses', 'sns', 'sqs']);
+    });
+
+    it('knows its tables, the configuration set, the queue URLs, the notifications topic and the retention, and no send-rate override', () => {
       expect(environmentOf(template, SENDER)).toEqual({
         [EMAILS_TABLE.envVar]: { Ref: emails },
         [CONTROL_TABLE.envVar]: { Ref: control },
+        [WEBHOOKS_TABLE.envVar]: { Ref: webhooks },
         [ENV.configurationSet]: { Ref: configurationSet },
         [ENV.outboundQueueUrl]: { Ref: queue },
+        [ENV.webhookQueueUrl]: { Ref: webhookQueue },
+        [ENV.notificationsTopicArn]: { Ref: notificationsTopic },
         [ENV.retentionDays]: '90',
       });
     });

@@ -41,6 +41,9 @@ describe('OutboxStack webhooks and notifications', () => {
       .flatMap((s) => asArray(s.Resource))
       .map(render)
       .sort();
+  /** Every action the statements allow on the webhooks table. */
+  const webhooksActions = (statements: Array<Record<string, unknown>>): string[] =>
+    statements.filter((s) => asArray(s.Resource).map(render).includes(`\${${webhooksTable}.Arn}`)).flatMap(actionsOf);
   const writesWebhooks = (statements: Array<Record<string, unknown>>): boolean =>
     statements.some(
       (s) =>
@@ -73,13 +76,16 @@ describe('OutboxStack webhooks and notifications', () => {
       expect(template.findOutputs('NotificationsTopicArn').NotificationsTopicArn!.Value).toEqual({ Ref: topic });
     });
 
-    it('lets the events Lambda publish to it with the two key actions SNS needs, and tells it the ARN', () => {
-      const statements = roleStatements(template, stack, stack.eventsFunction.role);
+    it.each([
+      ['events Lambda', 'Outbox SES events consumer', stack.eventsFunction],
+      ['sender', 'Outbox sender', stack.outbound.senderFunction],
+    ] as const)('lets the %s publish to it with the two key actions SNS needs, and tells it the ARN', (_, description, fn) => {
+      const statements = roleStatements(template, stack, fn.role);
       const sns = statements.filter((s) => actionsOf(s).some((action) => action.startsWith('sns:')));
       expect(sns).toEqual([{ Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: topic } }]);
       const kms = statements.filter((s) => actionsOf(s).some((action) => action.startsWith('kms:')));
       expect(kms).toEqual([{ Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: { 'Fn::GetAtt': [key, 'Arn'] } }]);
-      expect(environmentOf(template, 'Outbox SES events consumer')[ENV.notificationsTopicArn]).toEqual({ Ref: topic });
+      expect(environmentOf(template, description)[ENV.notificationsTopicArn]).toEqual({ Ref: topic });
     });
 
     it('lets no other Lambda publish or use a key', () => {
@@ -118,6 +124,20 @@ describe('OutboxStack webhooks and notifications', () => {
 
     it('sets no retry delay that SQS would refuse once a whole invocation has passed since the receive', () => {
       for (const delay of WEBHOOK_RETRY_DELAYS_SECONDS) expect(delay + 30).toBeLessThanOrEqual(SQS_MAX_VISIBILITY_SECONDS);
+    });
+
+    it('lets only the events Lambda and the sender queue deliveries, and tells them the queue URL', () => {
+      const functions = [stack.apiFunction, stack.authorizerFunction, stack.eventsFunction, deliveryFunction, stack.outbound.senderFunction, stack.scheduler.function];
+      const sending = functions
+        .filter((fn) =>
+          roleStatements(template, stack, fn.role).some((s) => asArray(s.Resource).map(render).includes(`\${${queue}.Arn}`) && actionsOf(s).includes('sqs:SendMessage')),
+        )
+        .map((fn) => fn.node.id)
+        .sort();
+      expect(sending).toEqual([stack.eventsFunction.node.id, stack.outbound.senderFunction.node.id].sort());
+      for (const description of ['Outbox SES events consumer', 'Outbox sender']) {
+        expect(environmentOf(template, description)[ENV.webhookQueueUrl]).toEqual({ Ref: queue });
+      }
     });
 
     it('encrypts both webhook queues and refuses plain-HTTP access to them', () => {
@@ -229,11 +249,16 @@ describe('OutboxStack webhooks and notifications', () => {
       expect(environmentOf(template, 'Outbox HTTP API')[WEBHOOKS_TABLE.envVar]).toEqual({ Ref: webhooksTable });
     });
 
-    it('lets the events Lambda read and write it (subscriptions and the delivery log) and tells it the table name', () => {
-      const statements = roleStatements(template, stack, stack.eventsFunction.role);
+    it.each([
+      ['events Lambda', 'Outbox SES events consumer', stack.eventsFunction],
+      ['sender', 'Outbox sender', stack.outbound.senderFunction],
+    ] as const)('lets the %s only read it and its index (which webhooks subscribe to what) and tells it the table name', (_, description, fn) => {
+      const statements = roleStatements(template, stack, fn.role);
       expect(dynamoResources(statements)).toEqual(expect.arrayContaining(webhooksTableResources));
-      expect(writesWebhooks(statements)).toBe(true);
-      expect(environmentOf(template, 'Outbox SES events consumer')[WEBHOOKS_TABLE.envVar]).toEqual({ Ref: webhooksTable });
+      expect(webhooksActions(statements)).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
+      expect(webhooksActions(statements).filter((action) => /Put|Update|Delete|Write/.test(action))).toEqual([]);
+      expect(writesWebhooks(statements)).toBe(false);
+      expect(environmentOf(template, description)[WEBHOOKS_TABLE.envVar]).toEqual({ Ref: webhooksTable });
     });
 
     it('gives the authorizer no access to it', () => {

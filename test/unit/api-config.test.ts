@@ -1,4 +1,4 @@
-import { readApiConfig } from '../../lambda/config';
+import { readApiConfig, readSenderConfig } from '../../lambda/config';
 
 const env = {
   OUTBOX_EMAILS_TABLE: 'emails',
@@ -27,5 +27,32 @@ describe('readApiConfig: content settings', () => {
   it('reports every missing variable at once', () => {
     const { OUTBOX_EMAILS_TABLE: _emails, OUTBOX_CONFIGURATION_SET: _set, ...rest } = env;
     expect(() => readApiConfig(rest)).toThrow('Missing environment variables: OUTBOX_EMAILS_TABLE, OUTBOX_CONFIGURATION_SET');
+  });
+});
+
+describe('readSenderConfig', () => {
+  const senderEnv = {
+    OUTBOX_EMAILS_TABLE: 'emails',
+    OUTBOX_CONTROL_TABLE: 'control',
+    OUTBOX_OUTBOUND_QUEUE_URL: 'https://sqs.test/outbound',
+    OUTBOX_CONFIGURATION_SET: 'outbox',
+    OUTBOX_RETENTION_DAYS: '30',
+    OUTBOX_WEBHOOKS_TABLE: 'hooks',
+    OUTBOX_NOTIFICATIONS_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:notifications',
+    OUTBOX_WEBHOOK_QUEUE_URL: 'https://sqs.test/webhooks',
+  };
+
+  it('reads where an email SES refuses for good is notified: the webhooks table, the topic and the webhook queue', () => {
+    expect(readSenderConfig(senderEnv).notifications).toEqual({
+      webhooksTable: 'hooks',
+      notificationsTopicArn: 'arn:aws:sns:eu-west-1:111122223333:notifications',
+      webhookQueueUrl: 'https://sqs.test/webhooks',
+      webhookCacheMs: 10_000,
+    });
+  });
+
+  it('reports every missing variable at once, the notification ones included', () => {
+    const { OUTBOX_CONTROL_TABLE: _control, OUTBOX_NOTIFICATIONS_TOPIC_ARN: _topic, OUTBOX_WEBHOOK_QUEUE_URL: _queue, ...rest } = senderEnv;
+    expect(() => readSenderConfig(rest)).toThrow('Missing environment variables: OUTBOX_CONTROL_TABLE, OUTBOX_NOTIFICATIONS_TOPIC_ARN, OUTBOX_WEBHOOK_QUEUE_URL');
   });
 });
