@@ -4,11 +4,10 @@ import type { ApiConfig } from '../lambda/config';
 import { createApiKey } from '../lambda/core/api-keys';
 import type { OutboundQueue } from '../lambda/core/outbound';
 import type { ApiDeps } from '../lambda/entrypoints/http';
-import { API_KEYS_TABLE, EMAILS_TABLE, IDEMPOTENCY_TABLE, SUPPRESSIONS_TABLE, WEBHOOKS_TABLE } from '../lambda/shared/tables';
 import { buildApiDeps } from '../lambda/wiring';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/embedded-dynamodb';
 import { startHttpServer } from '../local/http-server';
-import { LOCAL_CONFIGURATION_SET, localTableName } from '../local/runtime';
+import { localApiConfig } from '../local/runtime';
 
 /** The SDK client options local mode uses (region and dummy credentials). */
 export const LOCAL_CLIENT_OPTIONS = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
@@ -35,17 +34,7 @@ export async function startBenchApi(options: {
   readonly outbound: OutboundQueue;
   readonly logError: (message: string, error?: unknown) => void;
 }): Promise<BenchApi> {
-  const config: ApiConfig = {
-    emailsTable: localTableName(EMAILS_TABLE),
-    apiKeysTable: localTableName(API_KEYS_TABLE),
-    idempotencyTable: localTableName(IDEMPOTENCY_TABLE),
-    suppressionsTable: localTableName(SUPPRESSIONS_TABLE),
-    webhooksTable: localTableName(WEBHOOKS_TABLE),
-    configurationSet: LOCAL_CONFIGURATION_SET,
-    retentionDays: 90,
-    sesEndpoint: options.sesEndpoint,
-    dynamoDbEndpoint: options.dynamoDbEndpoint,
-  };
+  const config = localApiConfig({ sesEndpoint: options.sesEndpoint, dynamoDbEndpoint: options.dynamoDbEndpoint });
   const deps: ApiDeps = { ...buildApiDeps(config, LOCAL_CLIENT_OPTIONS, { outbound: options.outbound }), log: options.logError };
   const { secret } = await createApiKey(deps, { name: 'bench', scope: 'full_access' });
   const { server, url } = await startHttpServer({ host: '127.0.0.1', port: 0, deps, keys: deps.keys });

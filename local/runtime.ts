@@ -77,6 +77,22 @@ export function localTableName(definition: TableDefinition): string {
  * Outbox in one process: the embedded DynamoDB-compatible store with the stack's tables, the SES
  * stand-in, and the api handlers behind a local HTTP server. No AWS, no Docker, no network.
  */
+/** The api's configuration in local mode: the local table names, the stand-in's configuration set and endpoints. */
+export function localApiConfig(options: { sesEndpoint: string; dynamoDbEndpoint: string; retentionDays?: number; clamd?: string }): ApiConfig {
+  return {
+    emailsTable: localTableName(EMAILS_TABLE),
+    apiKeysTable: localTableName(API_KEYS_TABLE),
+    idempotencyTable: localTableName(IDEMPOTENCY_TABLE),
+    suppressionsTable: localTableName(SUPPRESSIONS_TABLE),
+    webhooksTable: localTableName(WEBHOOKS_TABLE),
+    configurationSet: LOCAL_CONFIGURATION_SET,
+    retentionDays: options.retentionDays ?? 90,
+    ...(options.clamd ? { clamd: options.clamd } : {}),
+    sesEndpoint: options.sesEndpoint,
+    dynamoDbEndpoint: options.dynamoDbEndpoint,
+  };
+}
+
 export async function startLocalOutbox(options: LocalOptions = {}): Promise<LocalOutbox> {
   const host = options.host ?? '127.0.0.1';
   const dynamo = await startEmbeddedDynamoDb({ host, ...(options.dataDir ? { dataDir: options.dataDir } : {}) });
@@ -87,18 +103,12 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
   });
   await createTables(dynamo.endpoint, ALL_TABLES.map((definition) => ({ definition, name: localTableName(definition) })));
 
-  const config: ApiConfig = {
-    emailsTable: localTableName(EMAILS_TABLE),
-    apiKeysTable: localTableName(API_KEYS_TABLE),
-    idempotencyTable: localTableName(IDEMPOTENCY_TABLE),
-    suppressionsTable: localTableName(SUPPRESSIONS_TABLE),
-    webhooksTable: localTableName(WEBHOOKS_TABLE),
-    configurationSet: LOCAL_CONFIGURATION_SET,
-    retentionDays: options.retentionDays ?? 90,
-    ...(options.clamd ? { clamd: options.clamd } : {}),
+  const config = localApiConfig({
     sesEndpoint: ses.url,
     dynamoDbEndpoint: dynamo.endpoint,
-  };
+    ...(options.retentionDays !== undefined ? { retentionDays: options.retentionDays } : {}),
+    ...(options.clamd ? { clamd: options.clamd } : {}),
+  });
   const clientOptions = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
   // Webhook deliveries: SQS -> delivery Lambda in AWS; here a local queue with the same retry
   // policy on a compressed clock, and loopback receivers allowed.
