@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { EmailRecord } from '../core/email';
+import { daysToWalk, type EmailPage, type EmailPageRequest } from '../core/email-list';
 import type { Clock, EmailDetails, EmailStore } from '../core/ports';
 import { LAST_EVENT_RANK } from '../core/precedence';
 import type { TimelineEntry, TrackedEmail, TrackingStore } from '../core/tracking';
@@ -9,6 +10,9 @@ import { dueIndexAttributes } from './dynamodb-schedule-store';
 
 const EMAIL_SK = 'email';
 const EVENT_PREFIX = 'event#';
+/** Just past every `event#` key: `email` through this spans the email item and its timeline, skipping `content#` items. */
+const AFTER_EVENTS = 'event$';
+const CREATED_DAY_INDEX = 'by-created-day';
 /** What the events path reads of an email it found by SES message ID (no content). */
 const TRACKED_PROJECTION = 'pk, createdAt, #from, #to, subject, tags, expiresAt';
 
@@ -113,6 +117,25 @@ export class DynamoDbEmailStore implements EmailStore, TrackingStore {
     };
   }
 
+  /**
+   * Walks the by-created-day index a day at a time (daysToWalk: within retention only) for one
+   * more id than the page holds, which tells whether more follow; then reads the page's emails in
+   * parallel, each with one Query for its email item and timeline (no content items).
+   */
+  async list(page: EmailPageRequest): Promise<EmailPage> {
+    const newer = page.before !== undefined;
+    const ids: string[] = [];
+    for (const day of daysToWalk(page, this.clock.now().getTime(), this.retentionDays)) {
+      ids.push(...(await this.idsCreatedOn(day, page, page.limit + 1 - ids.length)));
+      if (ids.length > page.limit) break;
+    }
+    // Newer emails were read oldest first, so the page holds those nearest the cursor.
+    const pageIds = ids.slice(0, page.limit);
+    if (newer) pageIds.reverse();
+    const emails = await Promise.all(pageIds.map((id) => this.readWithoutContent(id)));
+    return { emails: emails.filter((details) => details !== undefined), hasMore: ids.length > page.limit };
+  }
+
   async findEmail(sesMessageId: string): Promise<TrackedEmail | undefined> {
     // The index holds keys only (no bodies to copy on every write), so the item is read after.
     const { Items } = await this.documents.send(
@@ -160,6 +183,53 @@ export class DynamoDbEmailStore implements EmailStore, TrackingStore {
       }),
     );
     return Attributes === undefined;
+  }
+
+  /** Up to `wanted` ids of emails created on `day`, beyond the page's cursor, in reading order. */
+  private async idsCreatedOn(day: string, page: EmailPageRequest, wanted: number): Promise<string[]> {
+    const newer = page.before !== undefined;
+    const cursor = page.before ?? page.after;
+    const ids: string[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const result = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: CREATED_DAY_INDEX,
+          KeyConditionExpression: cursor === undefined ? 'createdDay = :day' : `createdDay = :day AND pk ${newer ? '>' : '<'} :cursor`,
+          ExpressionAttributeValues: { ':day': day, ...(cursor === undefined ? {} : { ':cursor': cursor }) },
+          ScanIndexForward: newer,
+          Limit: wanted - ids.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      ids.push(...(result.Items ?? []).map((item) => item.pk as string));
+      startKey = result.LastEvaluatedKey;
+    } while (startKey && ids.length < wanted);
+    return ids;
+  }
+
+  /** The email item and its timeline; undefined when it expired or was discarded since the index was read. */
+  private async readWithoutContent(id: string): Promise<EmailDetails | undefined> {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :email AND :afterEvents',
+          ExpressionAttributeValues: { ':pk': id, ':email': EMAIL_SK, ':afterEvents': AFTER_EVENTS },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    const emailItem = items.find((item) => item.sk === EMAIL_SK) as EmailItem | undefined;
+    const email = emailItem ? this.toRecord(emailItem) : undefined;
+    if (!email) return undefined;
+    return { email, events: items.filter((item) => String(item.sk).startsWith(EVENT_PREFIX)).map((item) => item.entry as TimelineEntry) };
   }
 
   /** The record as the email item holds it: content in content items is not read here. */

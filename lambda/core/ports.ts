@@ -11,6 +11,7 @@ export interface EmailDetails {
   readonly events: readonly TimelineEntry[];
 }
 import type { ApiKeyRecord } from './api-keys';
+import type { EmailPage, EmailPageRequest } from './email-list';
 
 /** Where emails are kept. Adapters map records to storage; the core never sees keys. */
 export interface EmailStore {
@@ -22,6 +23,8 @@ export interface EmailStore {
   discard(id: string): Promise<void>;
   /** The email with its recipients' states and timeline; undefined when absent or past retention. */
   get(id: string): Promise<EmailDetails | undefined>;
+  /** One page of emails, newest first, without their content; emails past retention are left out. */
+  list(page: EmailPageRequest): Promise<EmailPage>;
 }
 
 /** What SES needs besides the draft. */

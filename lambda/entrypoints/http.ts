@@ -1,4 +1,5 @@
 import { createApiKey, parseScope, requireFullAccess } from '../core/api-keys';
+import { listEmails } from '../core/email-list';
 import { toEmailView } from '../core/email-view';
 import { OutboxError, toErrorBody } from '../core/errors';
 import { isUuid } from '../core/ids';
@@ -21,6 +22,10 @@ const ROUTES: readonly Route[] = [
       POST: idempotent('POST /emails', async (deps, request) => ({
         body: await sendEmail({ ...deps, warn: deps.log }, principalOf(request), parseJsonBody(request)),
       })),
+      GET: async (deps, request) => {
+        requireFullAccess(principalOf(request));
+        return { body: await listEmails(deps, request.query ?? {}) };
+      },
     },
   },
   // Before /emails/{id}, so `raw` is never read as an id.

@@ -1,5 +1,6 @@
 import type { ApiKeyRecord } from '../../lambda/core/api-keys';
 import type { EmailDraft, EmailRecord } from '../../lambda/core/email';
+import type { EmailPage, EmailPageRequest } from '../../lambda/core/email-list';
 import type { ApiKeyStore, Clock, EmailDetails, EmailSender, EmailStore, SendContext } from '../../lambda/core/ports';
 import { ORIGIN_RANK, type SuppressionList, type SuppressionOrigin, type SuppressionRecord } from '../../lambda/core/suppression';
 import type { TimelineEntry } from '../../lambda/core/tracking';
@@ -28,6 +29,17 @@ export class InMemoryEmailStore implements EmailStore {
   async get(id: string): Promise<EmailDetails | undefined> {
     const email = this.emails.get(id);
     return email ? { email, events: this.timelines.get(id) ?? [] } : undefined;
+  }
+
+  /** Every email newest first, cut at the cursor; no retention or day walk. */
+  async list(page: EmailPageRequest): Promise<EmailPage> {
+    const newestFirst = [...this.emails.values()].sort((a, b) => b.id.localeCompare(a.id));
+    const beyond = page.before
+      ? newestFirst.filter((e) => e.id > page.before!).reverse()
+      : newestFirst.filter((e) => page.after === undefined || e.id < page.after);
+    const taken = beyond.slice(0, page.limit);
+    if (page.before) taken.reverse();
+    return { emails: taken.map((email) => ({ email, events: this.timelines.get(email.id) ?? [] })), hasMore: beyond.length > page.limit };
   }
 }
 

@@ -1,0 +1,153 @@
+import { displayMailbox as display, type Mailbox } from './addresses';
+import type { EmailRecord } from './email';
+import { foldEmailState } from './email-state';
+import { OutboxError } from './errors';
+import { isUuid } from './ids';
+import type { EmailDetails, EmailStore } from './ports';
+
+/** `GET /emails` (the resend SDK's `emails.list`): newest first, paged by email id. */
+
+export const DEFAULT_EMAIL_LIST_LIMIT = 20;
+export const MAX_EMAIL_LIST_LIMIT = 100;
+const DAY_MS = 86_400_000;
+
+/**
+ * One page to read: at most `limit` emails older than `after`, or newer than `before` (the ones
+ * nearest to it), or the newest ones with neither.
+ */
+export interface EmailPageRequest {
+  readonly limit: number;
+  readonly after?: string;
+  readonly before?: string;
+}
+
+/** The page, newest first; each email without its content, with its timeline. */
+export interface EmailPage {
+  readonly emails: readonly EmailDetails[];
+  /** Whether more emails lie beyond the page in the direction it was read. */
+  readonly hasMore: boolean;
+}
+
+/** One entry of the list: the resend SDK's `ListEmail` (GET /emails/{id} without bodies and tags). */
+export interface EmailListItem {
+  readonly id: string;
+  readonly from: string;
+  readonly to: string[];
+  readonly cc: string[] | null;
+  readonly bcc: string[] | null;
+  readonly reply_to: string[] | null;
+  readonly subject: string;
+  readonly created_at: string;
+  readonly scheduled_at: string | null;
+  readonly last_event: EmailRecord['lastEvent'];
+  /** The SES message ID, null until SES accepts the email (as in GET /emails/{id}). */
+  readonly message_id: string | null;
+}
+
+export interface EmailListView {
+  readonly object: 'list';
+  readonly has_more: boolean;
+  readonly data: EmailListItem[];
+}
+
+/**
+ * One page of sent emails (`GET /emails?limit&after&before`).
+ * 1. Validates the query (parseEmailPageRequest).
+ * 2. Reads the page from the store.
+ * 3. Folds each email's timeline into it (foldEmailState), so `last_event` is GET /emails/{id}'s.
+ * Throws `validation` naming every bad parameter. Read-only.
+ */
+export async function listEmails(deps: { readonly emails: EmailStore }, query: Readonly<Record<string, string>>): Promise<EmailListView> {
+  const page = await deps.emails.list(parseEmailPageRequest(query));
+  return { object: 'list', has_more: page.hasMore, data: page.emails.map(toEmailListItem) };
+}
+
+/**
+ * The query as a page request: `limit` 1-100 (default 20); `after` or `before`, not both, each the
+ * id of an email (the last, or first, of the page the caller holds). Collects every problem, then
+ * throws one `validation` error.
+ */
+export function parseEmailPageRequest(query: Readonly<Record<string, string>>): EmailPageRequest {
+  const problems: string[] = [];
+  let limit = DEFAULT_EMAIL_LIST_LIMIT;
+  if (query.limit !== undefined) {
+    const parsed = /^\d{1,4}$/.test(query.limit) ? Number(query.limit) : NaN;
+    if (parsed >= 1 && parsed <= MAX_EMAIL_LIST_LIMIT) limit = parsed;
+    else problems.push(`\`limit\` must be a whole number from 1 to ${MAX_EMAIL_LIST_LIMIT}, not ${describe(query.limit)}`);
+  }
+  const after = cursor(query, 'after', 'the last one of the previous page', problems);
+  const before = cursor(query, 'before', 'the first one of the next page', problems);
+  if (after !== undefined && before !== undefined) problems.push('give `after` or `before`, not both');
+  if (problems.length > 0) throw new OutboxError('validation', `${problems.join('; ')}.`);
+  return { limit, ...(after !== undefined ? { after } : {}), ...(before !== undefined ? { before } : {}) };
+}
+
+/**
+ * The UTC days (`YYYY-MM-DD`) a page walks, in reading order: from the cursor's day (or today)
+ * back to the first day still within retention when reading older emails, up to today when
+ * reading newer ones. Empty when the cursor lies outside that span. Ids are UUIDv7, so an id
+ * gives its creation day without a read.
+ */
+export function daysToWalk(page: EmailPageRequest, nowMs: number, retentionDays: number): string[] {
+  const today = dayStart(nowMs);
+  const oldest = dayStart(nowMs - retentionDays * DAY_MS);
+  const newer = page.before !== undefined;
+  const cursorId = page.before ?? page.after;
+  const from = cursorId !== undefined ? dayStart(createdAtOfId(cursorId)) : today;
+  const days: string[] = [];
+  if (newer) {
+    for (let day = Math.max(from, oldest); day <= today; day += DAY_MS) days.push(isoDay(day));
+  } else {
+    for (let day = Math.min(from, today); day >= oldest; day -= DAY_MS) days.push(isoDay(day));
+  }
+  return days;
+}
+
+/** The creation time a UUIDv7 carries in its first 48 bits (Unix milliseconds). */
+export function createdAtOfId(id: string): number {
+  return parseInt(id.replace(/-/g, '').slice(0, 12), 16);
+}
+
+export function toEmailListItem({ email, events }: EmailDetails): EmailListItem {
+  const state = foldEmailState(email, events);
+  return {
+    id: email.id,
+    from: display(email.from),
+    to: email.to.map(display),
+    cc: listOrNull(email.cc),
+    bcc: listOrNull(email.bcc),
+    reply_to: listOrNull(email.replyTo),
+    subject: email.subject ?? '',
+    created_at: email.createdAt,
+    scheduled_at: email.scheduledAt ?? null,
+    last_event: state.lastEvent,
+    message_id: state.sesMessageId ?? null,
+  };
+}
+
+function cursor(query: Readonly<Record<string, string>>, name: 'after' | 'before', which: string, problems: string[]): string | undefined {
+  const value = query[name]?.trim();
+  if (value === undefined || value === '') return undefined;
+  const id = value.toLowerCase();
+  if (isUuid(id)) return id;
+  problems.push(`\`${name}\` must be the id of an email (${which}), not ${describe(query[name])}`);
+  return undefined;
+}
+
+function listOrNull(mailboxes: readonly Mailbox[]): string[] | null {
+  return mailboxes.length > 0 ? mailboxes.map(display) : null;
+}
+
+function dayStart(ms: number): number {
+  return Math.floor(ms / DAY_MS) * DAY_MS;
+}
+
+function isoDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** A caller's value quoted for a message, cut short so one huge entry cannot flood it. */
+function describe(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
