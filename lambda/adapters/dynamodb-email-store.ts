@@ -88,21 +88,7 @@ export class DynamoDbEmailStore implements EmailStore, TrackingStore {
   }
 
   async get(id: string): Promise<EmailDetails | undefined> {
-    const items: Record<string, unknown>[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': id },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const items = await this.queryPartition(id);
     const emailItem = items.find((item) => item.sk === EMAIL_SK) as EmailItem | undefined;
     const stored = emailItem ? this.toRecord(emailItem) : undefined;
     if (!stored) return undefined;
@@ -211,14 +197,23 @@ export class DynamoDbEmailStore implements EmailStore, TrackingStore {
 
   /** The email item and its timeline; undefined when it expired or was discarded since the index was read. */
   private async readWithoutContent(id: string): Promise<EmailDetails | undefined> {
+    const items = await this.queryPartition(id, { from: EMAIL_SK, to: AFTER_EVENTS });
+    const emailItem = items.find((item) => item.sk === EMAIL_SK) as EmailItem | undefined;
+    const email = emailItem ? this.toRecord(emailItem) : undefined;
+    if (!email) return undefined;
+    return { email, events: items.filter((item) => String(item.sk).startsWith(EVENT_PREFIX)).map((item) => item.entry as TimelineEntry) };
+  }
+
+  /** Every item of an email's partition, or those whose sort key lies in `range`, all pages. */
+  private async queryPartition(id: string, range?: { from: string; to: string }): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.documents.send(
         new QueryCommand({
           TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :email AND :afterEvents',
-          ExpressionAttributeValues: { ':pk': id, ':email': EMAIL_SK, ':afterEvents': AFTER_EVENTS },
+          KeyConditionExpression: range ? 'pk = :pk AND sk BETWEEN :from AND :to' : 'pk = :pk',
+          ExpressionAttributeValues: range ? { ':pk': id, ':from': range.from, ':to': range.to } : { ':pk': id },
           ConsistentRead: true,
           ExclusiveStartKey: startKey,
         }),
@@ -226,10 +221,7 @@ export class DynamoDbEmailStore implements EmailStore, TrackingStore {
       items.push(...(page.Items ?? []));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    const emailItem = items.find((item) => item.sk === EMAIL_SK) as EmailItem | undefined;
-    const email = emailItem ? this.toRecord(emailItem) : undefined;
-    if (!email) return undefined;
-    return { email, events: items.filter((item) => String(item.sk).startsWith(EVENT_PREFIX)).map((item) => item.entry as TimelineEntry) };
+    return items;
   }
 
   /** The record as the email item holds it: content in content items is not read here. */
