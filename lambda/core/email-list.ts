@@ -1,6 +1,6 @@
 import { displayMailbox as display, type Mailbox } from './addresses';
-import type { EmailRecord } from './email';
 import { foldEmailState } from './email-state';
+import type { EmailView } from './email-view';
 import { OutboxError } from './errors';
 import { isUuid } from './ids';
 import type { EmailDetails, EmailStore } from './ports';
@@ -29,20 +29,10 @@ export interface EmailPage {
 }
 
 /** One entry of the list: the resend SDK's `ListEmail` (GET /emails/{id} without bodies and tags). */
-export interface EmailListItem {
-  readonly id: string;
-  readonly from: string;
-  readonly to: string[];
-  readonly cc: string[] | null;
-  readonly bcc: string[] | null;
-  readonly reply_to: string[] | null;
-  readonly subject: string;
-  readonly created_at: string;
-  readonly scheduled_at: string | null;
-  readonly last_event: EmailRecord['lastEvent'];
-  /** The SES message ID, null until SES accepts the email (as in GET /emails/{id}). */
-  readonly message_id: string | null;
-}
+export type EmailListItem = Pick<
+  EmailView,
+  'id' | 'from' | 'to' | 'cc' | 'bcc' | 'reply_to' | 'subject' | 'created_at' | 'scheduled_at' | 'last_event' | 'message_id'
+>;
 
 export interface EmailListView {
   readonly object: 'list';
