@@ -1,14 +1,12 @@
-import { displayMailbox as display, type Mailbox } from './addresses';
 import { foldEmailState } from './email-state';
-import type { EmailView } from './email-view';
+import { toEmailSummary, type EmailSummary } from './email-view';
 import { OutboxError } from './errors';
-import { isUuid } from './ids';
+import { isUuid, uuidv7Time } from './ids';
+import { describeValue, parseListLimit } from './list-query';
 import type { EmailDetails, EmailStore } from './ports';
 
 /** `GET /emails` (the resend SDK's `emails.list`): newest first, paged by email id. */
 
-export const DEFAULT_EMAIL_LIST_LIMIT = 20;
-export const MAX_EMAIL_LIST_LIMIT = 100;
 const DAY_MS = 86_400_000;
 
 /**
@@ -29,10 +27,7 @@ export interface EmailPage {
 }
 
 /** One entry of the list: the resend SDK's `ListEmail` (GET /emails/{id} without bodies and tags). */
-export type EmailListItem = Pick<
-  EmailView,
-  'id' | 'from' | 'to' | 'cc' | 'bcc' | 'reply_to' | 'subject' | 'created_at' | 'scheduled_at' | 'last_event' | 'message_id'
->;
+export type EmailListItem = EmailSummary;
 
 export interface EmailListView {
   readonly object: 'list';
@@ -59,12 +54,7 @@ export async function listEmails(deps: { readonly emails: EmailStore }, query: R
  */
 export function parseEmailPageRequest(query: Readonly<Record<string, string>>): EmailPageRequest {
   const problems: string[] = [];
-  let limit = DEFAULT_EMAIL_LIST_LIMIT;
-  if (query.limit !== undefined) {
-    const parsed = /^\d{1,4}$/.test(query.limit) ? Number(query.limit) : NaN;
-    if (parsed >= 1 && parsed <= MAX_EMAIL_LIST_LIMIT) limit = parsed;
-    else problems.push(`\`limit\` must be a whole number from 1 to ${MAX_EMAIL_LIST_LIMIT}, not ${describe(query.limit)}`);
-  }
+  const limit = parseListLimit(query, problems);
   const after = cursor(query, 'after', 'the last one of the previous page', problems);
   const before = cursor(query, 'before', 'the first one of the next page', problems);
   if (after !== undefined && before !== undefined) problems.push('give `after` or `before`, not both');
@@ -83,7 +73,7 @@ export function daysToWalk(page: EmailPageRequest, nowMs: number, retentionDays:
   const oldest = dayStart(nowMs - retentionDays * DAY_MS);
   const newer = page.before !== undefined;
   const cursorId = page.before ?? page.after;
-  const from = cursorId !== undefined ? dayStart(createdAtOfId(cursorId)) : today;
+  const from = cursorId !== undefined ? dayStart(uuidv7Time(cursorId)) : today;
   const days: string[] = [];
   if (newer) {
     for (let day = Math.max(from, oldest); day <= today; day += DAY_MS) days.push(isoDay(day));
@@ -93,26 +83,8 @@ export function daysToWalk(page: EmailPageRequest, nowMs: number, retentionDays:
   return days;
 }
 
-/** The creation time a UUIDv7 carries in its first 48 bits (Unix milliseconds). */
-export function createdAtOfId(id: string): number {
-  return parseInt(id.replace(/-/g, '').slice(0, 12), 16);
-}
-
 export function toEmailListItem({ email, events }: EmailDetails): EmailListItem {
-  const state = foldEmailState(email, events);
-  return {
-    id: email.id,
-    from: display(email.from),
-    to: email.to.map(display),
-    cc: listOrNull(email.cc),
-    bcc: listOrNull(email.bcc),
-    reply_to: listOrNull(email.replyTo),
-    subject: email.subject ?? '',
-    created_at: email.createdAt,
-    scheduled_at: email.scheduledAt ?? null,
-    last_event: state.lastEvent,
-    message_id: state.sesMessageId ?? null,
-  };
+  return toEmailSummary(email, foldEmailState(email, events));
 }
 
 function cursor(query: Readonly<Record<string, string>>, name: 'after' | 'before', which: string, problems: string[]): string | undefined {
@@ -120,12 +92,8 @@ function cursor(query: Readonly<Record<string, string>>, name: 'after' | 'before
   if (value === undefined || value === '') return undefined;
   const id = value.toLowerCase();
   if (isUuid(id)) return id;
-  problems.push(`\`${name}\` must be the id of an email (${which}), not ${describe(query[name])}`);
+  problems.push(`\`${name}\` must be the id of an email (${which}), not ${describeValue(query[name])}`);
   return undefined;
-}
-
-function listOrNull(mailboxes: readonly Mailbox[]): string[] | null {
-  return mailboxes.length > 0 ? mailboxes.map(display) : null;
 }
 
 function dayStart(ms: number): number {
@@ -136,8 +104,3 @@ function isoDay(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
 
-/** A caller's value quoted for a message, cut short so one huge entry cannot flood it. */
-function describe(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}

@@ -1,7 +1,7 @@
 import { displayMailbox as display, type Mailbox } from './addresses';
 import { base64Size } from './attachments';
 import type { EmailRecord, RecipientKind } from './email';
-import { foldEmailState } from './email-state';
+import { foldEmailState, type EmailState } from './email-state';
 import type { EmailDetails } from './ports';
 import { notificationTypeOf, type RecipientStatus } from './precedence';
 
@@ -40,11 +40,15 @@ function listOrNull(mailboxes: readonly Mailbox[]): string[] | null {
   return mailboxes.length > 0 ? mailboxes.map(display) : null;
 }
 
-/** The email as stored, its timeline folded in (foldEmailState) for its state and its recipients'. */
-export function toEmailView({ email, events }: EmailDetails): EmailView {
-  const state = foldEmailState(email, events);
+/** What both `GET /emails/{id}` and each entry of `GET /emails` say of an email. */
+export type EmailSummary = Pick<
+  EmailView,
+  'id' | 'from' | 'to' | 'cc' | 'bcc' | 'reply_to' | 'subject' | 'created_at' | 'scheduled_at' | 'last_event' | 'message_id'
+>;
+
+/** The email's summary, its state (`last_event`, the SES message ID) as foldEmailState gave it. */
+export function toEmailSummary(email: EmailRecord, state: EmailState): EmailSummary {
   return {
-    object: 'email',
     id: email.id,
     from: display(email.from),
     to: email.to.map(display),
@@ -52,13 +56,22 @@ export function toEmailView({ email, events }: EmailDetails): EmailView {
     bcc: listOrNull(email.bcc),
     reply_to: listOrNull(email.replyTo),
     subject: email.subject ?? '',
-    html: email.html ?? null,
-    text: email.text ?? null,
     created_at: email.createdAt,
     scheduled_at: email.scheduledAt ?? null,
     last_event: state.lastEvent,
-    tags: email.tags.map((t) => ({ name: t.name, value: t.value })),
     message_id: state.sesMessageId ?? null,
+  };
+}
+
+/** The email as stored, its timeline folded in (foldEmailState) for its state and its recipients'. */
+export function toEmailView({ email, events }: EmailDetails): EmailView {
+  const state = foldEmailState(email, events);
+  return {
+    object: 'email',
+    ...toEmailSummary(email, state),
+    html: email.html ?? null,
+    text: email.text ?? null,
+    tags: email.tags.map((t) => ({ name: t.name, value: t.value })),
     ses_message_id: state.sesMessageId ?? null,
     headers: Object.fromEntries(email.headers.map((h) => [h.name, h.value])),
     attachments: (email.attachments ?? []).map((a) => ({ filename: a.filename, content_type: a.contentType, content_id: a.contentId ?? null, size: base64Size(a.content) })),

@@ -1,5 +1,6 @@
 import { normalizeAddress, parseMailbox } from './addresses';
 import { OutboxError } from './errors';
+import { describeValue, parseListLimit } from './list-query';
 import { isUuid, uuidv7 } from './ids';
 import type { Clock } from './ports';
 import type { SuppressionList, SuppressionOrigin, SuppressionRecord } from './suppression';
@@ -45,8 +46,6 @@ export interface SuppressionRemoval extends SuppressionRef {
 /** Amazon SES's mailbox simulator: sending to it is how bounces and complaints are tested. */
 export const SIMULATOR_DOMAIN = 'simulator.amazonses.com';
 export const MAX_BATCH_SIZE = 100;
-export const DEFAULT_LIST_LIMIT = 20;
-export const MAX_LIST_LIMIT = 100;
 const ORIGINS: readonly SuppressionOrigin[] = ['bounce', 'complaint', 'manual'];
 /** How many store calls a batch keeps in flight at once. */
 const BATCH_CONCURRENCY = 10;
@@ -90,7 +89,7 @@ export async function batchAddSuppressions(
   const addresses = entries.map((entry, index) => {
     const checked = checkSuppressible(entry);
     if (checked.ok) return checked.address;
-    problems.push(`\`emails[${index}]\` ${describe(entry)} ${checked.reason}`);
+    problems.push(`\`emails[${index}]\` ${describeValue(entry)} ${checked.reason}`);
     return '';
   });
   if (problems.length > 0) throw new OutboxError('validation', `${problems.join('; ')}. Nothing was added.`);
@@ -149,7 +148,7 @@ export async function batchRemoveSuppressions(
   const field = hasEmails ? 'emails' : 'ids';
   const entries = requireList(body, field);
   const problems = entries.flatMap((entry, index) =>
-    typeof entry === 'string' && entry.trim() !== '' ? [] : [`\`${field}[${index}]\` ${describe(entry)} is not a non-empty string`],
+    typeof entry === 'string' && entry.trim() !== '' ? [] : [`\`${field}[${index}]\` ${describeValue(entry)} is not a non-empty string`],
   );
   if (problems.length > 0) throw new OutboxError('validation', `${problems.join('; ')}. Nothing was removed.`);
   const given = entries as string[];
@@ -180,15 +179,10 @@ export async function listSuppressions(
   query: Readonly<Record<string, string>>,
 ): Promise<SuppressionListView> {
   const problems: string[] = [];
-  let limit = DEFAULT_LIST_LIMIT;
-  if (query.limit !== undefined) {
-    const parsed = /^\d{1,4}$/.test(query.limit) ? Number(query.limit) : NaN;
-    if (parsed >= 1 && parsed <= MAX_LIST_LIMIT) limit = parsed;
-    else problems.push(`\`limit\` must be a whole number from 1 to ${MAX_LIST_LIMIT}, not ${describe(query.limit)}`);
-  }
+  const limit = parseListLimit(query, problems);
   const after = present(query.after)?.toLowerCase();
   if (after !== undefined && !isUuid(after)) {
-    problems.push(`\`after\` must be the id of a suppression (the last one of the previous page), not ${describe(query.after)}`);
+    problems.push(`\`after\` must be the id of a suppression (the last one of the previous page), not ${describeValue(query.after)}`);
   }
   if (present(query.before) !== undefined) {
     problems.push('`before` is not supported: list from the newest and page forward with `after`, the id of the last suppression of the previous page');
@@ -196,7 +190,7 @@ export async function listSuppressions(
   let origin: SuppressionOrigin | undefined;
   if (query.origin !== undefined) {
     if ((ORIGINS as readonly string[]).includes(query.origin)) origin = query.origin as SuppressionOrigin;
-    else problems.push(`\`origin\` must be one of ${ORIGINS.join(', ')}, not ${describe(query.origin)}`);
+    else problems.push(`\`origin\` must be one of ${ORIGINS.join(', ')}, not ${describeValue(query.origin)}`);
   }
   if (problems.length > 0) throw new OutboxError('validation', `${problems.join('; ')}.`);
 
@@ -271,18 +265,13 @@ function ref(record: SuppressionRecord): SuppressionRef {
 }
 
 function notFound(idOrEmail: string): OutboxError {
-  return new OutboxError('not_found', `Suppression ${describe(idOrEmail)} not found.`);
+  return new OutboxError('not_found', `Suppression ${describeValue(idOrEmail)} not found.`);
 }
 
 function present(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
-/** A caller's value quoted for a message, cut short so one huge entry cannot flood it. */
-function describe(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
 
 async function mapConcurrently<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);

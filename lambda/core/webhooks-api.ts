@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { OutboxError } from './errors';
+import { describeValue, parseListLimit } from './list-query';
 import { isUuid, uuidv7 } from './ids';
 import type { Clock } from './ports';
 import { checkWebhookUrl } from './ssrf';
@@ -90,8 +91,6 @@ export interface WebhookAttemptView {
   readonly latency_ms: number;
 }
 
-export const DEFAULT_LIST_LIMIT = 20;
-export const MAX_LIST_LIMIT = 100;
 const MESSAGE_ID_PATTERN = /^msg_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** A new signing secret as the Standard Webhooks spec writes them: `whsec_` + base64 of 24 random bytes. */
@@ -144,7 +143,7 @@ export async function createWebhook(deps: WebhooksDeps, body: Readonly<Record<st
  */
 export async function listWebhooks(deps: WebhooksDeps, query: Readonly<Record<string, string>>): Promise<ListView<WebhookListEntry>> {
   const problems: string[] = [];
-  const limit = parseLimit(query, problems);
+  const limit = parseListLimit(query, problems);
   const after = parseCursor(query, 'after', isUuid, 'a webhook', problems);
   const before = parseCursor(query, 'before', isUuid, 'a webhook', problems);
   if (after !== undefined && before !== undefined) problems.push('give `after` or `before`, not both');
@@ -184,7 +183,7 @@ export async function updateWebhook(deps: WebhooksDeps, id: string, body: Readon
   const given = (field: string) => body[field] !== undefined && body[field] !== null;
   if (!given('endpoint') && !given('events') && !given('status')) {
     const fields = Object.keys(body);
-    const got = fields.length === 0 ? 'an empty body' : `only ${fields.map((field) => `\`${describe(field)}\``).join(', ')}`;
+    const got = fields.length === 0 ? 'an empty body' : `only ${fields.map((field) => `\`${describeValue(field)}\``).join(', ')}`;
     throw new OutboxError('validation', `Give at least one of \`endpoint\`, \`events\` or \`status\` to change; got ${got}.`);
   }
   const problems: string[] = [];
@@ -192,7 +191,7 @@ export async function updateWebhook(deps: WebhooksDeps, id: string, body: Readon
   let status: WebhookStatus | undefined;
   if (given('status')) {
     if (body.status === 'enabled' || body.status === 'disabled') status = body.status;
-    else problems.push(`\`status\` must be "enabled" or "disabled", not ${describe(body.status)}.`);
+    else problems.push(`\`status\` must be "enabled" or "disabled", not ${describeValue(body.status)}.`);
   }
   const endpoint = given('endpoint') ? await checkEndpoint(deps, body.endpoint, problems) : undefined;
   if (problems.length > 0) throw new OutboxError('validation', `${problems.join(' ')} Nothing was changed.`);
@@ -242,7 +241,7 @@ export async function listWebhookEvents(
   query: Readonly<Record<string, string>>,
 ): Promise<ListView<WebhookEventLogEntry>> {
   const problems: string[] = [];
-  const limit = parseLimit(query, problems);
+  const limit = parseListLimit(query, problems);
   const after = parseCursor(query, 'after', isMessageId, 'an event', problems);
   refuseBefore(query, 'event', problems);
   throwProblems(problems);
@@ -276,7 +275,7 @@ export async function listWebhookEventAttempts(
   query: Readonly<Record<string, string>>,
 ): Promise<ListView<WebhookAttemptView>> {
   const problems: string[] = [];
-  const limit = parseLimit(query, problems);
+  const limit = parseListLimit(query, problems);
   const after = parseCursor(query, 'after', isUuid, 'an attempt', problems);
   refuseBefore(query, 'attempt', problems);
   throwProblems(problems);
@@ -308,13 +307,13 @@ export async function replayWebhookEvent(deps: WebhooksDeps, webhookId: string, 
 
 function checkEvents(value: unknown, problems: string[]): WebhookEventType[] | undefined {
   if (!Array.isArray(value) || value.length === 0) {
-    problems.push(`\`events\` must be a non-empty list of event types (${WEBHOOK_EVENT_TYPES.join(', ')}), not ${describe(value)}.`);
+    problems.push(`\`events\` must be a non-empty list of event types (${WEBHOOK_EVENT_TYPES.join(', ')}), not ${describeValue(value)}.`);
     return undefined;
   }
   const known = WEBHOOK_EVENT_TYPES as readonly unknown[];
   const unknown = value.filter((type) => !known.includes(type));
   if (unknown.length > 0) {
-    const named = unknown.map(describe).join(', ');
+    const named = unknown.map(describeValue).join(', ');
     problems.push(
       `\`events\` has ${unknown.length === 1 ? 'an event type' : 'event types'} Outbox does not send: ${named}. Use any of ${WEBHOOK_EVENT_TYPES.join(', ')}.`,
     );
@@ -325,7 +324,7 @@ function checkEvents(value: unknown, problems: string[]): WebhookEventType[] | u
 
 async function checkEndpoint(deps: WebhooksDeps, value: unknown, problems: string[]): Promise<string | undefined> {
   if (typeof value !== 'string' || value.trim() === '') {
-    problems.push(`\`endpoint\` must be an https URL, not ${describe(value)}.`);
+    problems.push(`\`endpoint\` must be an https URL, not ${describeValue(value)}.`);
     return undefined;
   }
   try {
@@ -340,14 +339,6 @@ async function checkEndpoint(deps: WebhooksDeps, value: unknown, problems: strin
   }
 }
 
-function parseLimit(query: Readonly<Record<string, string>>, problems: string[]): number {
-  if (query.limit === undefined) return DEFAULT_LIST_LIMIT;
-  const parsed = /^\d{1,4}$/.test(query.limit) ? Number(query.limit) : NaN;
-  if (parsed >= 1 && parsed <= MAX_LIST_LIMIT) return parsed;
-  problems.push(`\`limit\` must be a whole number from 1 to ${MAX_LIST_LIMIT}, not ${describe(query.limit)}`);
-  return DEFAULT_LIST_LIMIT;
-}
-
 function parseCursor(
   query: Readonly<Record<string, string>>,
   name: 'after' | 'before',
@@ -359,7 +350,7 @@ function parseCursor(
   if (value === undefined || value === '') return undefined;
   if (valid(value.toLowerCase())) return value.toLowerCase();
   const which = name === 'after' ? 'the last one of the previous page' : 'the first one of the next page';
-  problems.push(`\`${name}\` must be the id of ${what} (${which}), not ${describe(query[name])}`);
+  problems.push(`\`${name}\` must be the id of ${what} (${which}), not ${describeValue(query[name])}`);
   return undefined;
 }
 
@@ -392,7 +383,7 @@ async function findWebhook(deps: WebhooksDeps, id: string): Promise<WebhookRecor
 async function findMessage(deps: WebhooksDeps, webhookId: string, eventId: string): Promise<WebhookMessage> {
   await findWebhook(deps, webhookId);
   const message = isMessageId(eventId) ? await deps.webhooks.getMessage(webhookId, eventId) : undefined;
-  if (!message) throw new OutboxError('not_found', `Webhook event ${describe(eventId)} not found for webhook ${webhookId}.`);
+  if (!message) throw new OutboxError('not_found', `Webhook event ${describeValue(eventId)} not found for webhook ${webhookId}.`);
   return message;
 }
 
@@ -422,15 +413,10 @@ function toAttemptView(attempt: WebhookAttempt): WebhookAttemptView {
 }
 
 function notFound(id: string): OutboxError {
-  return new OutboxError('not_found', `Webhook ${describe(id)} not found.`);
+  return new OutboxError('not_found', `Webhook ${describeValue(id)} not found.`);
 }
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** A caller's value quoted for a message, cut short so one huge entry cannot flood it. */
-function describe(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}

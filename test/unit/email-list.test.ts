@@ -1,5 +1,6 @@
 import type { EmailRecord } from '../../lambda/core/email';
-import { createdAtOfId, daysToWalk, listEmails, parseEmailPageRequest } from '../../lambda/core/email-list';
+import { daysToWalk, listEmails, parseEmailPageRequest } from '../../lambda/core/email-list';
+import { uuidv7Time } from '../../lambda/core/ids';
 import { OutboxError } from '../../lambda/core/errors';
 import { uuidv7 } from '../../lambda/core/ids';
 import { InMemoryEmailStore } from '../helpers/in-memory';
@@ -65,7 +66,7 @@ describe('daysToWalk', () => {
 
   it('starts at the cursor day, read from the UUIDv7 id', () => {
     const cursor = uuidv7(Date.parse('2026-11-26T23:59:59.999Z'));
-    expect(createdAtOfId(cursor)).toBe(Date.parse('2026-11-26T23:59:59.999Z'));
+    expect(uuidv7Time(cursor)).toBe(Date.parse('2026-11-26T23:59:59.999Z'));
     expect(daysToWalk({ limit: 10, after: cursor }, NOW, 3)).toEqual(['2026-11-26', '2026-11-25']);
     expect(daysToWalk({ limit: 10, before: cursor }, NOW, 3)).toEqual(['2026-11-26', '2026-11-27', '2026-11-28']);
   });
