@@ -3,6 +3,7 @@ import { gunzip, gzip } from 'node:zlib';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { EmailRecord } from '../core/email';
+import { CONTENT_PREFIX } from './email-partition';
 
 const compress = promisify(gzip);
 const decompress = promisify(gunzip);
@@ -10,8 +11,6 @@ const decompress = promisify(gunzip);
 /** The body-like part of an email: what makes it big, and what no status update touches. */
 export type EmailContent = Pick<EmailRecord, 'html' | 'text' | 'attachments' | 'raw'>;
 
-/** Sort-key prefix of an email's content items, in the email's own partition. */
-export const CONTENT_PREFIX = 'content#';
 
 /**
  * Compressed bytes per content item. DynamoDB items stop at 400 KB (names and values together);

@@ -7,9 +7,8 @@ import { LAST_EVENT_RANK } from '../core/precedence';
 import type { TimelineEntry, TrackedEmail, TrackingStore } from '../core/tracking';
 import { DynamoDbEmailContent, readContent } from './dynamodb-email-content';
 import { dueIndexAttributes } from './dynamodb-schedule-store';
+import { EMAIL_SK, EVENT_PREFIX } from './email-partition';
 
-const EMAIL_SK = 'email';
-const EVENT_PREFIX = 'event#';
 /** Just past every `event#` key: `email` through this spans the email item and its timeline, skipping `content#` items. */
 const AFTER_EVENTS = 'event$';
 const CREATED_DAY_INDEX = 'by-created-day';
@@ -241,10 +240,9 @@ export class DynamoDbEmailStore implements EmailStore, TrackingStore {
 /**
  * Records that SES accepted the email as `sesMessageId`: `last_event` rises to `sent` (never
  * lowers) and the SES message ID is set if missing, so SES events without Outbox's tag find the
- * email through the by-ses-message-id index. Shared with the send claims, which record a send an
- * earlier, crashed attempt made.
+ * email through the by-ses-message-id index.
  */
-export async function raiseToSent(documents: DynamoDBDocumentClient, tableName: string, emailId: string, sesMessageId: string): Promise<void> {
+async function raiseToSent(documents: DynamoDBDocumentClient, tableName: string, emailId: string, sesMessageId: string): Promise<void> {
   const key = { pk: emailId, sk: EMAIL_SK };
   try {
     await documents.send(

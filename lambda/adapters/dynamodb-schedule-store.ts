@@ -5,9 +5,8 @@ import type { Clock } from '../core/ports';
 import { LAST_EVENT_RANK } from '../core/precedence';
 import type { DueEmail, ScheduleChange, ScheduleStore } from '../core/scheduler';
 import { DynamoDbEmailContent } from './dynamodb-email-content';
+import { EMAIL_SK } from './email-partition';
 
-/** The email item's sort key, as DynamoDbEmailStore writes it (pk = the email id). */
-const EMAIL_SK = 'email';
 const DUE_INDEX = 'by-due';
 /** One partition of the due-time index. A scheduled email is a rare, small item; one shard holds thousands per second. */
 const DUE_SHARD = 'due';

@@ -3,11 +3,8 @@ import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } 
 import type { LastEvent, SendFailure } from '../core/email';
 import type { ClaimResult, SendClaims } from '../core/outbound-sender';
 import { LAST_EVENT_RANK } from '../core/precedence';
+import { EMAIL_SK, EVENT_PREFIX } from './email-partition';
 
-/** The email item's sort key, as DynamoDbEmailStore writes it (pk = the email id). */
-const EMAIL_SK = 'email';
-/** The prefix of the email's timeline items, as DynamoDbEmailStore writes them. */
-const EVENT_PREFIX = 'event#';
 
 /**
  * The send lease on the `email` item of the emails table: `sendingClaimUntil` (epoch ms) and

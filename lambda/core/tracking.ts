@@ -79,8 +79,9 @@ export interface TrackingOutcome {
  * 4. Forward it to the sender as a notification (SNS topic and webhooks), described from SES's
  *    own `mail` object, or from the email found in step 1.
  *
- * Idempotent: steps 2-3 are conditional or set-based writes, so a retry after a crash at any
- * point completes the work without doing any of it twice. On the common path (tagged, no
+ * Idempotent: step 2 rewrites the same item under the event's own key, and step 3 is made of
+ * conditional or set-based writes, so a retry after a crash at any point completes the work
+ * without doing any of it twice. On the common path (tagged, no
  * suppression) the whole of it is one DynamoDB write.
  */
 export async function recordSesEvent(deps: TrackingDeps, event: SesEvent): Promise<TrackingOutcome> {

@@ -41,10 +41,12 @@ export interface TableDefinition {
 export const TTL_ATTRIBUTE = 'expiresAt';
 
 /**
- * Emails and their event timeline share one partition (pk = email id), so reading an email whole is
- * one Query. Sort keys: `email`, `event#<time>#<event id>`. (Tables written by earlier versions
- * may also hold `rcpt#<address>` items; nothing reads them any more, and they expire.) The indexes
- * project keys only: an email item carries its bodies, which no index lookup needs.
+ * An email, its content and its event timeline share one partition (pk = email id), so reading an
+ * email whole is one Query. Sort keys: `email`, `content#NN` (bodies and attachments, compressed),
+ * `event#<time>#<event id>`. (Tables written by earlier versions may also hold `rcpt#<address>`
+ * items; nothing reads them any more, and they expire.) The two indexes
+ * a lookup goes through (by SES message ID, by day) project keys only: the reader then reads
+ * the partition it needs, so no email attribute is copied into them on every write.
  */
 export const EMAILS_TABLE: TableDefinition = {
   id: 'Emails',
