@@ -19,6 +19,11 @@ export const ENV = {
   maxSendRate: 'OUTBOX_MAX_SEND_RATE',
   /** Optional ClamAV daemon: `host:port` or a socket path. Unset: no ClamAV scan. */
   clamd: 'OUTBOX_CLAMD',
+  /**
+   * Comma-separated SES identities (domains or addresses) Outbox is configured to send from, for
+   * GET /account's identity report. Unset: the account's identities, as SES lists them.
+   */
+  sendingIdentities: 'OUTBOX_SENDING_IDENTITIES',
   /** Local mode only: where the SES stand-in listens. Unset in AWS. */
   sesEndpoint: 'OUTBOX_SES_ENDPOINT',
   /** Local mode only: where the embedded DynamoDB-compatible store listens. Unset in AWS. */
@@ -42,6 +47,10 @@ export const HANDLER_ENTRIES = {
   sender: 'lambda/handlers/sender.ts',
   /** Runs every minute (EventBridge): puts scheduled emails that are due on the outbound queue. */
   scheduler: 'lambda/handlers/scheduler.ts',
+  /** CloudFormation custom resource: creates the sending domain in SES, or adopts it when it already exists. */
+  sendingIdentity: 'lambda/handlers/sending-identity.ts',
+  /** CloudFormation custom resource: creates the first full-access API key and keeps its secret in Secrets Manager. */
+  initialApiKey: 'lambda/handlers/initial-api-key.ts',
 } as const;
 
 /**
