@@ -110,6 +110,11 @@ function toOutboxError(error: unknown): OutboxError {
       return new OutboxError('message_rejected', `SES could not find what the message names: ${sesMessage}. Nothing was sent.`, { cause: error });
     case 'RequestEntityTooLargeException':
       return new OutboxError('message_rejected', `SES refused the message as too large: ${sesMessage}. Nothing was sent.`, { cause: error });
+    // IAM said no: the role lacks a permission (an identity or template the policy does not name).
+    // Retrying cannot help until the deployment changes, so it is a refusal, not an outage.
+    case 'AccessDeniedException':
+    case 'AccessDenied':
+      return new OutboxError('ses_access_denied', accessDeniedMessage(sesMessage), { cause: error });
     case 'TooManyRequestsException':
     case 'ThrottlingException':
     case 'Throttling':
@@ -121,4 +126,21 @@ function toOutboxError(error: unknown): OutboxError {
     default:
       return new OutboxError('unavailable', 'SES could not take the message right now; nothing was sent. Please try again.', { cause: error });
   }
+}
+
+/**
+ * What to tell the caller when IAM refused the SES call: SES's own words, then the permission and
+ * resource it names (IAM's "is not authorized to perform: <action> on resource: <arn>").
+ */
+export function accessDeniedMessage(sesMessage: string): string {
+  const denied = /not authorized to perform:?\s*([\w:*-]+)(?:\s+on resource:?\s*(\S+))?/i.exec(sesMessage);
+  const action = denied?.[1];
+  const resource = denied?.[2]?.replace(/[.,;]+$/, '');
+  const fix = resource?.includes(':identity/')
+    ? 'send from an identity the stack was deployed with, or add this one to outbox:identities and deploy again'
+    : 'grant it to the role, or deploy the current stack, which does';
+  const missing = action
+    ? ` Outbox's role is missing ${action}${resource ? ` on ${resource}` : ''}: ${fix}.`
+    : " Outbox's role is missing an SES permission for this send: check the identities the stack was deployed with (outbox:sendingDomain, outbox:identities).";
+  return `SES refused the call: ${sesMessage.replace(/\.?\s*$/, '.')}${missing} Nothing was sent.`;
 }

@@ -27,6 +27,11 @@ export const ERROR_KINDS = {
   concurrent_idempotent_requests: { status: 409, name: 'concurrent_idempotent_requests' },
   /** SES refused the sender: the address or its domain is not a verified identity. */
   sender_not_verified: { status: 403, name: 'invalid_from_address' },
+  /**
+   * SES refused the call for lack of an IAM permission (AccessDeniedException): a refusal, not an
+   * outage, since retrying cannot succeed until the deployment's role is changed.
+   */
+  ses_access_denied: { status: 403, name: 'invalid_access' },
   /** Every recipient is on the suppression list: nothing to send. */
   all_recipients_suppressed: { status: 422, name: 'validation_error' },
   /** SES refused the content in its current form (MessageRejected and kin). */

@@ -121,7 +121,8 @@ export interface OutboundRetry {
  *    - throttled (TooManyRequests, Throttling, LimitExceeded): release, retry with backoff, never
  *      `failed`;
  *    - sending paused or account suspended: set the shared pause, release, retry after it;
- *    - refused for good (content, unverified sender, bad request): `email.failed` is notified,
+ *    - refused for good (content, unverified sender, bad request, a permission IAM denies):
+ *      `email.failed` is notified,
  *      then the email marked `failed` with SES's reason, visible on GET /emails/{id}; not retried.
  *      Notified first, so a crash in between retries and notifies again under the same event key
  *      (at least once, as SES events are); a failed notification releases the claim and throws;
@@ -180,7 +181,16 @@ export async function sendQueuedEmail(deps: OutboundSenderDeps, job: OutboundJob
 }
 
 /** Error kinds after which SES certainly sent nothing and never will in this form. */
-const DEFINITIVE_REFUSALS = new Set(['message_rejected', 'sender_not_verified', 'validation', 'invalid_from', 'invalid_attachment', 'missing_field']);
+const DEFINITIVE_REFUSALS = new Set([
+  'message_rejected',
+  'sender_not_verified',
+  // IAM refused the call: the deployment must change before SES can take it.
+  'ses_access_denied',
+  'validation',
+  'invalid_from',
+  'invalid_attachment',
+  'missing_field',
+]);
 
 async function settleRefusal(
   deps: OutboundSenderDeps,

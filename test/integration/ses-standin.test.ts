@@ -453,6 +453,28 @@ describe('SesEmailSender against the stand-in: refusals that retrying cannot cur
     }
   });
 
+  it('turns an AccessDeniedException into a 403 invalid_access refusal that names the missing permission', async () => {
+    const standIn = await startSesStandIn();
+    const ses = clientFor(standIn);
+    const denial =
+      'User: arn:aws:sts::123456789012:assumed-role/Outbox-ApiRole/Outbox-Api is not authorized to perform: ses:SendEmail on resource: arn:aws:ses:us-east-1:123456789012:identity/example.com because no identity-based policy allows the ses:SendEmail action';
+    // The stand-in answers as SES does when IAM refuses: HTTP 403, x-amzn-ErrorType AccessDeniedException.
+    standIn.failNextSends({ name: 'AccessDeniedException', message: denial, statusCode: 403 });
+    try {
+      const error = await new SesEmailSender(ses).send(draft, { emailId: '019ac9a4-6f1c-7b2e-9a41-4c0f2d9e8b11' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(OutboxError);
+      expect(error).toMatchObject({ kind: 'ses_access_denied', status: 403, code: 'invalid_access' });
+      const message = (error as OutboxError).message;
+      expect(message).toContain(denial);
+      expect(message).toContain("Outbox's role is missing ses:SendEmail on arn:aws:ses:us-east-1:123456789012:identity/example.com");
+      expect(message).toContain('outbox:identities');
+      expect(standIn.messages()).toHaveLength(0);
+    } finally {
+      ses.destroy();
+      await standIn.stop();
+    }
+  });
+
   it('turns a 413 RequestEntityTooLargeException into message_rejected', async () => {
     const standIn = await startSesStandIn({ maxRequestBytes: 2048 });
     const ses = clientFor(standIn);
