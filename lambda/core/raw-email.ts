@@ -7,7 +7,7 @@ import type { EmailDraft } from './email';
 import { OutboxError, type ErrorKind } from './errors';
 import { readMimeMessage, type HeaderMailbox, type MimeMessage } from './mime-message';
 import { deliverNow, type SendEmailDeps } from './send-email';
-import { MAX_RECIPIENTS, parseAddressList, parseTags } from './send-request';
+import { checkFields, MAX_RECIPIENTS, parseAddressList, parseTags, TAG_FIELDS } from './send-request';
 
 /** RFC 5322 §2.1.1 (and SES, SES-FACTS §5): at most 998 characters per line, CRLF excluded. */
 const MAX_LINE_LENGTH = 998;
@@ -27,6 +27,9 @@ const NOT_FOR_RAW: Readonly<Record<string, string>> = {
   template: 'templates are sent through POST /emails',
   scheduled_at: 'raw messages are sent at once',
 };
+
+/** The fields `POST /emails/raw` reads; with NOT_FOR_RAW's, anything else is refused as unknown. */
+export const RAW_FIELDS = ['raw', 'from', 'to', 'cc', 'bcc', 'tags'] as const;
 
 interface Problem {
   readonly kind: ErrorKind;
@@ -53,6 +56,9 @@ export interface RawSendRequest {
  *   configuration set or tags SES applies and defeat tracking; the ARN headers change the sending
  *   identity), and `Bcc` (SES sends a raw message as it is, so every recipient would read it).
  *
+ * - Other fields: those of `/emails` that do not apply are refused with the reason (NOT_FOR_RAW),
+ *   any other unknown field as unknown (RAW_FIELDS).
+ *
  * Throws one OutboxError naming every problem found; the kind is the first problem's.
  */
 export async function parseRawSendRequest(body: unknown): Promise<RawSendRequest> {
@@ -68,6 +74,14 @@ export async function parseRawSendRequest(body: unknown): Promise<RawSendRequest
 
   for (const [field, reason] of Object.entries(NOT_FOR_RAW)) {
     if (input[field] !== undefined && input[field] !== null) report('validation', `\`${field}\` does not apply to /emails/raw: ${reason}.`);
+  }
+  checkFields(input, [...RAW_FIELDS, ...Object.keys(NOT_FOR_RAW)], { prefix: '', noun: 'a raw email', shown: RAW_FIELDS }, report);
+  if (Array.isArray(input.tags)) {
+    input.tags.forEach((tag: unknown, index) => {
+      if (typeof tag === 'object' && tag !== null && !Array.isArray(tag)) {
+        checkFields(tag as Record<string, unknown>, TAG_FIELDS, { prefix: `tags[${index}].`, noun: 'a tag' }, report);
+      }
+    });
   }
   const bytes = readRaw(input.raw, report);
   const fromOverride = readFromOverride(input.from, report);

@@ -37,9 +37,67 @@ interface Problem {
 }
 
 /**
+ * The fields of one email, for `POST /emails` and each email of `POST /emails/batch`: every field
+ * the resend SDK (6.x) puts on the wire for `emails.send` and `batch.send` (its camelCase options
+ * converted to these names; `react` is rendered to `html` before sending), less the unsupported
+ * ones below. Anything else is refused, so a typo such as `replyTo` or `reply-to` sent over curl is
+ * named instead of silently dropping the reply address.
+ */
+export const EMAIL_FIELDS = ['from', 'to', 'cc', 'bcc', 'reply_to', 'subject', 'html', 'text', 'headers', 'tags', 'attachments', 'template', 'scheduled_at'] as const;
+/** The fields of an attachment (`path` is known, and refused with its reason by parseAttachments). */
+export const ATTACHMENT_FIELDS = ['filename', 'content', 'content_type', 'content_id', 'path'] as const;
+export const TEMPLATE_FIELDS = ['id', 'variables'] as const;
+export const TAG_FIELDS = ['name', 'value'] as const;
+
+/** Fields the resend SDK can send that Outbox cannot honour yet, with the reason it refuses them. */
+const UNSUPPORTED_EMAIL_FIELDS: Readonly<Record<string, string>> = {
+  topic_id:
+    "`topic_id` (the SDK's `topicId`) is not supported yet: Outbox keeps no contacts or topics, so it cannot limit an email to a topic's subscribers. Remove it to send to the recipients given.",
+};
+
+/**
+ * Reports each field of `input` that is not in `known` (and not listed in `unsupported`, whose
+ * reasons are reported instead) in one problem, suggesting the known field a typo stands for
+ * (`replyTo` or `reply-to` for `reply_to`) and listing the known ones. `where.prefix` goes before
+ * each field's name (`attachments[0].`), `where.noun` names the object (`an email`), `where.shown`
+ * limits the fields listed. Shared with the raw route.
+ */
+export function checkFields(
+  input: Record<string, unknown>,
+  known: readonly string[],
+  where: { readonly prefix: string; readonly noun: string; readonly shown?: readonly string[] },
+  report: Report,
+  unsupported: Readonly<Record<string, string>> = {},
+): void {
+  const unknown: string[] = [];
+  for (const field of Object.keys(input)) {
+    if (known.includes(field)) continue;
+    const reason = unsupported[field];
+    if (reason !== undefined) {
+      if (input[field] !== undefined && input[field] !== null) report('validation', reason);
+      continue;
+    }
+    const suggestion = known.find((name) => name === snakeCase(field));
+    unknown.push(`\`${where.prefix}${field}\`${suggestion !== undefined ? ` (did you mean \`${suggestion}\`?)` : ''}`);
+  }
+  if (unknown.length === 0) return;
+  const named = unknown.length === 1 ? `${unknown[0]} is not a field` : `${unknown.slice(0, -1).join(', ')} and ${unknown.at(-1)} are not fields`;
+  report('validation', `${named} of ${where.noun}; the fields of ${where.noun} are ${(where.shown ?? known).map((f) => `\`${f}\``).join(', ')}.`);
+}
+
+/** `replyTo`, `Reply-To` and `reply-to` become `reply_to`. */
+function snakeCase(field: string): string {
+  return field
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/[-\s]+/g, '_')
+    .toLowerCase();
+}
+
+/**
  * Validates a `POST /emails` body (the Resend API's field names) and returns the draft to send.
  * Collects every problem and throws one OutboxError naming them all; the kind is the first
- * problem's. Unknown fields are ignored, as the Resend API does.
+ * problem's. Fields that are not an email's (EMAIL_FIELDS), or not an attachment's, template's or
+ * tag's, are refused, naming each.
  */
 export function parseSendRequest(body: unknown): EmailDraft {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -80,6 +138,7 @@ export function parseSendRequest(body: unknown): EmailDraft {
   const tags = parseTags(input.tags, report);
   const attachments = parseAttachments(input.attachments, report);
   checkMessageSize([html, text], attachments, report);
+  checkEmailFields(input, report);
 
   if (problems.length > 0) {
     throw new OutboxError(problems[0]!.kind, problems.map((p) => p.message).join(' '));
@@ -101,6 +160,29 @@ export function parseSendRequest(body: unknown): EmailDraft {
 }
 
 export type Report = (kind: ErrorKind, message: string) => void;
+
+/** Unknown fields of an email and of its attachments, template and tags (see EMAIL_FIELDS). */
+function checkEmailFields(input: Record<string, unknown>, report: Report): void {
+  checkFields(input, EMAIL_FIELDS, { prefix: '', noun: 'an email' }, report, UNSUPPORTED_EMAIL_FIELDS);
+  if (Array.isArray(input.attachments)) {
+    input.attachments.forEach((attachment: unknown, index) => {
+      if (isObject(attachment)) {
+        const shown = ATTACHMENT_FIELDS.filter((f) => f !== 'path');
+        checkFields(attachment, ATTACHMENT_FIELDS, { prefix: `attachments[${index}].`, noun: 'an attachment', shown }, report);
+      }
+    });
+  }
+  if (isObject(input.template)) checkFields(input.template, TEMPLATE_FIELDS, { prefix: 'template.', noun: '`template`' }, report);
+  if (Array.isArray(input.tags)) {
+    input.tags.forEach((tag: unknown, index) => {
+      if (isObject(tag)) checkFields(tag, TAG_FIELDS, { prefix: `tags[${index}].`, noun: 'a tag' }, report);
+    });
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
 
 function parseFrom(value: unknown, report: Report): Mailbox | undefined {
   if (value === undefined || value === null || value === '') {
