@@ -4,12 +4,13 @@ import { authenticate } from '../lambda/core/api-keys';
 import { OutboxError, toErrorBody } from '../lambda/core/errors';
 import type { ApiKeyStore } from '../lambda/core/ports';
 import { handleHttp, isPublicRoute, type ApiDeps, type HttpResponse } from '../lambda/entrypoints/http';
+import { BODY_TOO_LARGE_MESSAGE, MAX_REQUEST_BODY_BYTES } from '../lambda/shared/request-limits';
 
 /**
- * A Lambda's synchronous request payload is capped at 6 MB, so the deployed API cannot take a
- * larger body; the local server refuses the same bodies so nothing works here that fails there.
+ * The deployed API refuses a larger body (its firewall, as the Lambda request cap requires); the
+ * local server refuses the same bodies, with the same answer, so nothing works here that fails there.
  */
-export const MAX_BODY_BYTES = 6 * 1024 * 1024;
+export const MAX_BODY_BYTES = MAX_REQUEST_BODY_BYTES;
 
 /** Local-only routes (inspection, event replay), answered before authentication. */
 export type LocalRoutes = (method: string, path: string, body: string | undefined) => Promise<HttpResponse | undefined>;
@@ -97,7 +98,7 @@ function readBody(request: IncomingMessage): Promise<string | undefined> {
     });
     request.on('end', () => {
       if (refused) {
-        reject(new OutboxError('body_too_large', `The request body is over ${MAX_BODY_BYTES / 1024 / 1024} MB, the most an AWS Lambda request can carry. Send smaller content.`));
+        reject(new OutboxError('body_too_large', BODY_TOO_LARGE_MESSAGE));
       } else {
         resolve(size === 0 ? undefined : Buffer.concat(chunks).toString('utf8'));
       }
