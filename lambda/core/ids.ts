@@ -19,7 +19,9 @@ export function uuidv7Time(id: string): number {
   return parseInt(id.replace(/-/g, '').slice(0, 12), 16);
 }
 
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A UUID as Outbox writes them (lower-case hex), as a regular-expression source for route patterns. */
+export const UUID_SOURCE = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+const UUID_PATTERN = new RegExp(`^${UUID_SOURCE}$`);
 
 export function isUuid(value: string): boolean {
   return UUID_PATTERN.test(value);

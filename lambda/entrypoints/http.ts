@@ -2,10 +2,9 @@ import { createApiKey, parseScope, requireFullAccess } from '../core/api-keys';
 import { listEmails } from '../core/email-list';
 import { toEmailView } from '../core/email-view';
 import { OutboxError, toErrorBody } from '../core/errors';
-import { isUuid } from '../core/ids';
 import { sendEmail } from '../core/send-email';
 import { idempotent } from './idempotent';
-import { parseJsonBody, parseJsonObject, principalOf, type ApiDeps, type Handler, type HttpRequest, type HttpResponse, type Route } from './route';
+import { EMAIL_ID, parseJsonBody, parseJsonObject, principalOf, type ApiDeps, type Handler, type HttpRequest, type HttpResponse, type Route } from './route';
 import { BATCH_ROUTES } from './batch-routes';
 import { RAW_EMAIL_ROUTES } from './raw-email-routes';
 import { SCHEDULE_ROUTES } from './schedule-routes';
@@ -32,11 +31,11 @@ const ROUTES: readonly Route[] = [
   ...RAW_EMAIL_ROUTES,
   ...BATCH_ROUTES,
   {
-    pattern: /^\/emails\/([^/]+)$/,
+    pattern: new RegExp(`^/emails/${EMAIL_ID}$`),
     methods: {
       GET: async (deps, request, [id]) => {
         requireFullAccess(principalOf(request));
-        const details = isUuid(id!) ? await deps.emails.get(id!) : undefined;
+        const details = await deps.emails.get(id!);
         if (!details) throw new OutboxError('not_found', `Email ${id} not found.`);
         return { body: toEmailView(details) };
       },

@@ -1,6 +1,7 @@
 import type { Principal } from '../core/api-keys';
 import type { VirusScanner } from '../core/content-scan';
 import { OutboxError } from '../core/errors';
+import { UUID_SOURCE } from '../core/ids';
 import type { IdempotencyStore } from '../core/idempotency';
 import type { OutboundQueue } from '../core/outbound';
 import type { ApiKeyStore, Clock, EmailSender, EmailStore } from '../core/ports';
@@ -52,6 +53,12 @@ export interface ApiDeps {
 }
 
 export type Handler = (deps: ApiDeps, request: HttpRequest, params: string[]) => Promise<{ status?: number; body: unknown }>;
+
+/**
+ * An email id in a route pattern: a UUID, so other segments under `/emails/` (`/emails/metrics`,
+ * a typo) are unknown routes rather than emails that are not found.
+ */
+export const EMAIL_ID = `(${UUID_SOURCE})`;
 
 export interface Route {
   readonly pattern: RegExp;

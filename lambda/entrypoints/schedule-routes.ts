@@ -1,5 +1,5 @@
 import { cancelEmail, rescheduleEmail } from '../core/scheduler';
-import { parseJsonBody, principalOf, type Route } from './route';
+import { EMAIL_ID, parseJsonBody, principalOf, type Route } from './route';
 
 /**
  * Reschedule and cancel, at the resend SDK's paths and shapes: `emails.update({ id, scheduledAt })`
@@ -8,13 +8,13 @@ import { parseJsonBody, principalOf, type Route } from './route';
  */
 export const SCHEDULE_ROUTES: readonly Route[] = [
   {
-    pattern: /^\/emails\/([^/]+)$/,
+    pattern: new RegExp(`^/emails/${EMAIL_ID}$`),
     methods: {
       PATCH: async (deps, request, [id]) => ({ body: await rescheduleEmail(deps, principalOf(request), id!, parseJsonBody(request)) }),
     },
   },
   {
-    pattern: /^\/emails\/([^/]+)\/cancel$/,
+    pattern: new RegExp(`^/emails/${EMAIL_ID}/cancel$`),
     methods: {
       POST: async (deps, request, [id]) => ({ body: await cancelEmail(deps, principalOf(request), id!) }),
     },
