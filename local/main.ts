@@ -37,7 +37,13 @@ async function main(): Promise<void> {
 
   console.log(`Outbox is running locally at ${outbox.url}`);
   console.log(`API key (full access): ${outbox.apiKey}`);
-  console.log(`  try: RESEND_BASE_URL=${outbox.url} RESEND_API_KEY=${outbox.apiKey} with the resend SDK`);
+  console.log(
+    env.OUTBOX_API_KEY
+      ? '  (from OUTBOX_API_KEY)'
+      : '  (generated for this run: it changes on every restart; start with OUTBOX_API_KEY=<key> npm start to keep one)',
+  );
+  console.log('For the resend SDK (new Resend() reads both) and curl, in the shell you run them from:');
+  console.log(`  ${exportLine(outbox.url, outbox.apiKey)}`);
   console.log(`SES stand-in: ${outbox.ses.url}; what it accepted: ${outbox.url}/_local/messages`);
   console.log(`Verified identities: ${identities && identities.length > 0 ? identities.join(', ') : 'all senders (set OUTBOX_LOCAL_IDENTITIES to restrict)'}`);
   console.log('Webhooks: local mode accepts http:// and loopback or private endpoints (so you can receive on this machine); deployed, only https to public addresses. Retries run 300x faster than in AWS.');
@@ -70,6 +76,16 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** The shell line that points the resend SDK (and the README's curl examples) at this Outbox. */
+function exportLine(url: string, apiKey: string): string {
+  return `export RESEND_BASE_URL=${shellWord(url)} RESEND_API_KEY=${shellWord(apiKey)}`;
+}
+
+/** A word the shell reads back as `value`: as it is when plain, else in single quotes. */
+function shellWord(value: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 main().catch((error: unknown) => {
