@@ -17,6 +17,11 @@ export interface ApiConfig {
    * batches are refused and a throttled sync send answers 429.
    */
   readonly outboundQueueUrl?: string;
+  /**
+   * The SES identities (domains or addresses) GET /account reports on (OUTBOX_SENDING_IDENTITIES,
+   * comma-separated). Unset: the account's identities, as SES lists them.
+   */
+  readonly sendingIdentities?: readonly string[];
   /** Local mode only. */
   readonly sesEndpoint?: string;
   /** Local mode only. */
@@ -68,6 +73,7 @@ export function readApiConfig(env: Env): ApiConfig {
     retentionDays: Number(need(ENV.retentionDays)),
     ...optional(env, ENV.clamd, 'clamd'),
     ...optional(env, ENV.outboundQueueUrl, 'outboundQueueUrl'),
+    ...identityList(env, ENV.sendingIdentities),
     ...optional(env, ENV.sesEndpoint, 'sesEndpoint'),
     ...optional(env, ENV.dynamoDbEndpoint, 'dynamoDbEndpoint'),
   };
@@ -87,6 +93,12 @@ export function readAuthorizerConfig(env: Env): AuthorizerConfig {
 function optional<K extends string>(env: Env, name: string, key: K): Partial<Record<K, string>> {
   const value = env[name];
   return value ? ({ [key]: value } as Record<K, string>) : {};
+}
+
+/** A comma-separated list of identities; unset or only commas and spaces: none given. */
+function identityList(env: Env, name: string): { sendingIdentities?: readonly string[] } {
+  const names = (env[name] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return names.length > 0 ? { sendingIdentities: Object.freeze(names) } : {};
 }
 
 /** The variables a notifying Lambda needs (see NotificationConfig). */

@@ -23,6 +23,7 @@ import { DynamoDbSendClaims } from './adapters/dynamodb-send-claims';
 import { AccountSendRate, DynamoDbSendRateGovernor } from './adapters/dynamodb-send-rate-governor';
 import { DynamoDbSendingPause } from './adapters/dynamodb-sending-pause';
 import { SesAccountClient } from './adapters/ses-account';
+import { SesAccountReportClient } from './adapters/ses-account-report';
 import { SqsOutboundRetry } from './adapters/sqs-outbound-retry';
 import type { ApiConfig, EventsConfig, NotificationConfig, SchedulerConfig, SenderConfig, WebhookDeliveryConfig } from './config';
 import type { OutboundRetry, OutboundSenderSettings } from './core/outbound-sender';
@@ -61,6 +62,8 @@ export function buildApiDeps(config: ApiConfig, options: ClientOptions = {}, ove
     sender: new SesEmailSender(ses),
     clock: systemClock,
     ...(config.clamd ? { virusScanner: new ClamdScanner({ address: config.clamd }) } : {}),
+    accountReport: new SesAccountReportClient(ses),
+    ...(config.sendingIdentities ? { sendingIdentities: config.sendingIdentities } : {}),
     ...outboundFor(config, options, overrides),
     configurationSet: config.configurationSet,
     retentionDays: config.retentionDays,

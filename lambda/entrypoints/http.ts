@@ -5,6 +5,7 @@ import { OutboxError, toErrorBody } from '../core/errors';
 import { sendEmail } from '../core/send-email';
 import { idempotent } from './idempotent';
 import { EMAIL_ID, parseJsonBody, parseJsonObject, principalOf, type ApiDeps, type Handler, type HttpRequest, type HttpResponse, type Route } from './route';
+import { ACCOUNT_ROUTES } from './account-routes';
 import { BATCH_ROUTES } from './batch-routes';
 import { RAW_EMAIL_ROUTES } from './raw-email-routes';
 import { SCHEDULE_ROUTES } from './schedule-routes';
@@ -76,6 +77,7 @@ const ROUTES: readonly Route[] = [
       },
     },
   },
+  ...ACCOUNT_ROUTES,
   ...SCHEDULE_ROUTES,
   ...SUPPRESSION_ROUTES,
   ...WEBHOOK_ROUTES,

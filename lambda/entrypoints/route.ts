@@ -1,3 +1,4 @@
+import type { SesAccountReport } from '../core/account-report';
 import type { Principal } from '../core/api-keys';
 import type { VirusScanner } from '../core/content-scan';
 import { OutboxError } from '../core/errors';
@@ -47,6 +48,10 @@ export interface ApiDeps {
   readonly clock: Clock;
   /** A ClamAV daemon (OUTBOX_CLAMD); unset, only the built-in content checks run. */
   readonly virusScanner?: VirusScanner;
+  /** SES's view of the account and identities, for GET /account; absent, that route answers 503. */
+  readonly accountReport?: SesAccountReport;
+  /** The identities GET /account reports on (OUTBOX_SENDING_IDENTITIES); unset, the account's own list. */
+  readonly sendingIdentities?: readonly string[];
   readonly configurationSet?: string;
   readonly retentionDays: number;
   readonly log: (message: string, error?: unknown) => void;

@@ -6,6 +6,7 @@
 export { startSesStandIn, type SesFault, type SesStandIn, type SesStandInOptions } from './server';
 export type { AcceptedAttachment, AcceptedMessage, NameValue } from './types';
 export { SES_MESSAGE_ID_PATTERN } from './message-id';
+export { ANY_SENDER_IDENTITY, type ReadOperation } from './identities';
 export { MAX_MESSAGE_BYTES, MAX_RECIPIENTS, type StoredTemplate } from './send-email';
 export { MAX_KEPT_BYTES, MAX_KEPT_MESSAGES } from './message-store';
 export {

@@ -9,6 +9,7 @@ import { TokenBucket } from './rate-limiter';
 import { composeMime } from './compose';
 import { checkConfigurationSet, decodeSendEmail, unverifiedSenderError, type StoredTemplate } from './send-email';
 import { DEFAULT_ACCOUNT_ID } from './simulator';
+import { ReadFaults, StandInIdentities, type ReadOperation } from './identities';
 import type { SnsEnvelope } from './sns-envelope';
 import type { AcceptedMessage } from './types';
 
@@ -51,6 +52,12 @@ export interface SesStandInOptions {
    * name is still accepted, as it would not be in SES, and kept unrendered.
    */
   templates?: Readonly<Record<string, StoredTemplate>>;
+  /**
+   * GetAccount's ProductionAccessEnabled, default true (the stand-in plays the simulator for every
+   * address, like an account out of the sandbox). False only changes what GetAccount reports:
+   * recipients are not checked.
+   */
+  productionAccessEnabled?: boolean;
 }
 
 /** An SES error to answer the next SendEmail calls with, whatever they contain. */
@@ -92,6 +99,8 @@ export interface SesStandIn {
   putTemplate(name: string, template: StoredTemplate): void;
   /** Makes the next `times` SendEmail calls fail with this error (for testing error handling). */
   failNextSends(fault: SesFault, times?: number): void;
+  /** Makes the next `times` calls of GetAccount, ListEmailIdentities or GetEmailIdentity fail with this error. */
+  failNextCalls(operation: ReadOperation, fault: SesFault, times?: number): void;
   stop(): Promise<void>;
 }
 
@@ -129,6 +138,8 @@ export async function startSesStandIn(options: SesStandInOptions = {}): Promise<
   );
   store.subscribe((message) => notifications.schedule(message));
   const faults: SesError[] = [];
+  const readFaults = new ReadFaults();
+  const emailIdentities = new StandInIdentities(options.verifiedIdentities, clock());
   /** Recipients accepted, by time, for GetAccount's rolling 24-hour count. */
   const sentLog: { at: number; count: number }[] = [];
   let paused = false;
@@ -171,10 +182,11 @@ export async function startSesStandIn(options: SesStandInOptions = {}): Promise<
   }
 
   function getAccount(): unknown {
+    readFaults.check('GetAccount');
     return {
       DedicatedIpAutoWarmupEnabled: false,
       EnforcementStatus: 'HEALTHY',
-      ProductionAccessEnabled: true,
+      ProductionAccessEnabled: options.productionAccessEnabled ?? true,
       SendQuota: {
         // -1 is SES's "unlimited": the stand-in enforces no daily quota.
         Max24HourSend: -1,
@@ -196,6 +208,8 @@ export async function startSesStandIn(options: SesStandInOptions = {}): Promise<
     }
     if (method === 'POST' && path === '/v2/email/outbound-emails') return sendJson(res, 200, await sendEmail(parseJson(body)));
     if (method === 'GET' && path === '/v2/email/account') return sendJson(res, 200, getAccount());
+    const identityAnswer = emailIdentities.answer(method, new URL(req.url ?? '/', 'http://stand-in'), () => parseJson(body), readFaults);
+    if (identityAnswer !== undefined) return sendJson(res, 200, identityAnswer);
     if (path === '/_local/messages' && method === 'GET') return sendJson(res, 200, { data: store.all().slice().reverse() });
     if (path === '/_local/messages' && method === 'DELETE') {
       store.clear();
@@ -269,6 +283,7 @@ export async function startSesStandIn(options: SesStandInOptions = {}): Promise<
       const status = fault.statusCode ?? STATUS_OF[fault.name as SesErrorName] ?? 400;
       for (let i = 0; i < times; i++) faults.push(new SesError(fault.name as SesErrorName, fault.message, status));
     },
+    failNextCalls: (operation, fault, times = 1) => readFaults.add(operation, fault, times),
     stop: () => {
       notifications.stop();
       stopping ??= new Promise<void>((resolve, reject) => {

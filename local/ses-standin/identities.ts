@@ -1,0 +1,151 @@
+import { createHash } from 'node:crypto';
+import { SesError, STATUS_OF, badRequest, notFound, type SesErrorName } from './errors';
+
+/**
+ * The stand-in's email identities, answered in SES v2's JSON shapes (restJson1, timestamps as
+ * epoch seconds) for ListEmailIdentities and GetEmailIdentity, so the real `SESv2Client` reads
+ * them as it reads SES.
+ *
+ * With `verifiedIdentities` given, those are the account's identities: each verified
+ * (`SUCCESS`, VerifiedForSendingStatus true, SendingEnabled true); a domain has Easy DKIM set up
+ * (`SUCCESS`, signing on, three tokens), an address has no DKIM of its own (`NOT_STARTED`, signing
+ * off), as SES reports an address identity. Any other name is SES's NotFoundException.
+ *
+ * Without them every sender counts as verified. A list cannot hold every name, so
+ * ListEmailIdentities lists one domain identity, ANY_SENDER_IDENTITY, to stand for them, and
+ * GetEmailIdentity answers any name as a verified identity, since SES would send from it.
+ */
+
+/** The one identity listed when every sender counts as verified. */
+export const ANY_SENDER_IDENTITY = 'example.com';
+
+/** ListEmailIdentities takes at most this many per page (SES v2 model: 0-1000). */
+const MAX_PAGE_SIZE = 1000;
+
+type IdentityType = 'DOMAIN' | 'EMAIL_ADDRESS';
+
+export class StandInIdentities {
+  /** Lower-cased name -> the name as configured. Undefined: every sender counts as verified. */
+  private readonly names: Map<string, string> | undefined;
+  /** Epoch seconds: when the identities were "verified" and their keys made (the stand-in's start). */
+  private readonly since: number;
+
+  constructor(verifiedIdentities: readonly string[] | undefined, now: number) {
+    this.names = verifiedIdentities ? new Map(verifiedIdentities.map((n) => [n.trim().toLowerCase(), n.trim()])) : undefined;
+    this.since = Math.floor(now / 1000);
+  }
+
+  /**
+   * Answers ListEmailIdentities or GetEmailIdentity (after any fault queued for it), or gives
+   * undefined when the request is neither.
+   */
+  answer(method: string, url: URL, body: () => unknown, faults: ReadFaults): unknown {
+    const path = url.pathname.replace(/\/+$/, '');
+    if ((method === 'POST' && path === '/v2/email/list-identities') || (method === 'GET' && path === '/v2/email/identities')) {
+      faults.check('ListEmailIdentities');
+      const request = method === 'POST' ? body() : Object.fromEntries(url.searchParams);
+      return this.list(typeof request === 'object' && request !== null ? request : {});
+    }
+    const one = /^\/v2\/email\/identities\/([^/]+)$/.exec(path);
+    if (method === 'GET' && one) {
+      faults.check('GetEmailIdentity');
+      return this.get(decodeURIComponent(one[1]!));
+    }
+    return undefined;
+  }
+
+  /**
+   * ListEmailIdentities: `POST /v2/email/list-identities` with `{PageSize, NextToken, Filter}` in
+   * the body (SDK 3.1176's model), or `GET /v2/email/identities?PageSize=&NextToken=` (older SDKs).
+   * Filter keys: IDENTITY_TYPE, VERIFICATION_STATUS, IDENTITY_NAME_CONTAINS.
+   */
+  list(request: { PageSize?: unknown; NextToken?: unknown; Filter?: unknown }): unknown {
+    const pageSize = request.PageSize === undefined || request.PageSize === null || request.PageSize === '' ? MAX_PAGE_SIZE : Number(request.PageSize);
+    if (!Number.isInteger(pageSize) || pageSize < 0 || pageSize > MAX_PAGE_SIZE) {
+      throw badRequest(`PageSize must be a whole number from 0 to ${MAX_PAGE_SIZE}.`);
+    }
+    const start = request.NextToken === undefined || request.NextToken === null || request.NextToken === '' ? 0 : offsetOf(request.NextToken);
+    const all = (this.names ? [...this.names.values()] : [ANY_SENDER_IDENTITY]).filter((name) => matches(name, request.Filter));
+    const page = all.slice(start, start + pageSize);
+    const next = start + pageSize < all.length ? Buffer.from(`offset:${start + pageSize}`).toString('base64') : undefined;
+    return {
+      EmailIdentities: page.map((name) => ({ IdentityType: typeOf(name), IdentityName: name, SendingEnabled: true, VerificationStatus: 'SUCCESS' })),
+      ...(next ? { NextToken: next } : {}),
+    };
+  }
+
+  /** GetEmailIdentity: `GET /v2/email/identities/{EmailIdentity}`. */
+  get(name: string): unknown {
+    const trimmed = name.trim();
+    if (trimmed === '') throw badRequest('EmailIdentity must not be empty.');
+    if (this.names && !this.names.has(trimmed.toLowerCase())) throw notFound(`Email identity ${trimmed} does not exist.`);
+    const type = typeOf(trimmed);
+    return {
+      IdentityType: type,
+      FeedbackForwardingStatus: true,
+      VerifiedForSendingStatus: true,
+      DkimAttributes: type === 'DOMAIN' ? this.domainDkim(trimmed.toLowerCase()) : ADDRESS_DKIM,
+      MailFromAttributes: { BehaviorOnMxFailure: 'USE_DEFAULT_VALUE' },
+      Policies: {},
+      Tags: [],
+      VerificationStatus: 'SUCCESS',
+      VerificationInfo: { LastCheckedTimestamp: this.since, LastSuccessTimestamp: this.since },
+    };
+  }
+
+  private domainDkim(domain: string): unknown {
+    return {
+      SigningEnabled: true,
+      Status: 'SUCCESS',
+      // Easy DKIM's three CNAME tokens: 32 characters each, here derived from the domain.
+      Tokens: [1, 2, 3].map((n) => createHash('sha256').update(`${domain}#${n}`).digest('hex').slice(0, 32)),
+      SigningAttributesOrigin: 'AWS_SES',
+      NextSigningKeyLength: 'RSA_2048_BIT',
+      CurrentSigningKeyLength: 'RSA_2048_BIT',
+      LastKeyGenerationTimestamp: this.since,
+    };
+  }
+}
+
+/** What SES answers for an address identity's DKIM (an observed AWS answer for a new address identity). */
+const ADDRESS_DKIM = { SigningEnabled: false, Status: 'NOT_STARTED', SigningAttributesOrigin: 'AWS_SES', NextSigningKeyLength: 'RSA_1024_BIT' };
+
+function typeOf(name: string): IdentityType {
+  return name.includes('@') ? 'EMAIL_ADDRESS' : 'DOMAIN';
+}
+
+function offsetOf(token: unknown): number {
+  const match = typeof token === 'string' ? /^offset:(\d+)$/.exec(Buffer.from(token, 'base64').toString('utf8')) : null;
+  if (!match) throw badRequest('The NextToken is not one this service gave.');
+  return Number(match[1]);
+}
+
+function matches(name: string, filter: unknown): boolean {
+  if (typeof filter !== 'object' || filter === null) return true;
+  const f = filter as Record<string, unknown>;
+  if (typeof f.IDENTITY_TYPE === 'string' && f.IDENTITY_TYPE !== typeOf(name)) return false;
+  if (typeof f.VERIFICATION_STATUS === 'string' && f.VERIFICATION_STATUS !== 'SUCCESS') return false;
+  if (typeof f.IDENTITY_NAME_CONTAINS === 'string' && !name.toLowerCase().includes(f.IDENTITY_NAME_CONTAINS.toLowerCase())) return false;
+  return true;
+}
+
+/** The SES v2 reads the stand-in can be told to fail (SendEmail has failNextSends). */
+export type ReadOperation = 'GetAccount' | 'ListEmailIdentities' | 'GetEmailIdentity';
+
+/** Errors queued for the next calls of each read operation, for tests of error handling. */
+export class ReadFaults {
+  private readonly queued = new Map<ReadOperation, SesError[]>();
+
+  add(operation: ReadOperation, fault: { name: string; message: string; statusCode?: number }, times: number): void {
+    const status = fault.statusCode ?? STATUS_OF[fault.name as SesErrorName] ?? 400;
+    const list = this.queued.get(operation) ?? [];
+    for (let i = 0; i < times; i++) list.push(new SesError(fault.name as SesErrorName, fault.message, status));
+    this.queued.set(operation, list);
+  }
+
+  /** Throws the next fault queued for this operation, if any. */
+  check(operation: ReadOperation): void {
+    const fault = this.queued.get(operation)?.shift();
+    if (fault) throw fault;
+  }
+}
