@@ -1,0 +1,91 @@
+import {
+  CreateEmailIdentityCommand,
+  DeleteEmailIdentityCommand,
+  GetEmailIdentityCommand,
+  type DkimAttributes,
+  type SESv2Client,
+} from '@aws-sdk/client-sesv2';
+import { IdentityAlreadyExists, SesRefusal, type DkimState, type EmailIdentities, type EmailIdentityState } from '../core/sending-identity';
+
+/**
+ * SES v2 email identities for the sending-identity custom resource. NotFoundException on a read is
+ * "no such identity", AlreadyExistsException on a create is IdentityAlreadyExists, and any other
+ * answer from SES is a SesRefusal carrying SES's exception name and message. Errors that never
+ * reached SES (network, credentials) are thrown as they are.
+ */
+export class SesEmailIdentities implements EmailIdentities {
+  constructor(private readonly ses: SESv2Client) {}
+
+  async get(identity: string): Promise<EmailIdentityState | undefined> {
+    try {
+      const answer = await this.ses.send(new GetEmailIdentityCommand({ EmailIdentity: identity }));
+      return {
+        ...dkimOf(answer.DkimAttributes),
+        tags: Object.fromEntries((answer.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? ''])),
+      };
+    } catch (error) {
+      if (errorName(error) === 'NotFoundException') return undefined;
+      throw refusal('GetEmailIdentity', error);
+    }
+  }
+
+  async create(identity: string, settings: { configurationSetName: string; tags: Readonly<Record<string, string>> }): Promise<EmailIdentityState> {
+    try {
+      const answer = await this.ses.send(
+        new CreateEmailIdentityCommand({
+          EmailIdentity: identity,
+          // Easy DKIM (no selector or private key given) with 2048-bit keys.
+          DkimSigningAttributes: { NextSigningKeyLength: 'RSA_2048_BIT' },
+          ConfigurationSetName: settings.configurationSetName,
+          Tags: Object.entries(settings.tags).map(([Key, Value]) => ({ Key, Value })),
+        }),
+      );
+      return { ...dkimOf(answer.DkimAttributes), tags: { ...settings.tags } };
+    } catch (error) {
+      if (errorName(error) === 'AlreadyExistsException') throw new IdentityAlreadyExists(messageOf(error), { cause: error });
+      throw refusal('CreateEmailIdentity', error);
+    }
+  }
+
+  async delete(identity: string): Promise<void> {
+    try {
+      await this.ses.send(new DeleteEmailIdentityCommand({ EmailIdentity: identity }));
+    } catch (error) {
+      if (errorName(error) === 'NotFoundException') return;
+      throw refusal('DeleteEmailIdentity', error);
+    }
+  }
+}
+
+function dkimOf(attributes: DkimAttributes | undefined): { dkim?: DkimState } {
+  if (!attributes) return {};
+  return {
+    dkim: {
+      tokens: attributes.Tokens ?? [],
+      ...(attributes.SigningEnabled !== undefined ? { signingEnabled: attributes.SigningEnabled } : {}),
+      ...(attributes.Status ? { status: attributes.Status } : {}),
+      ...(attributes.SigningAttributesOrigin ? { signingAttributesOrigin: attributes.SigningAttributesOrigin } : {}),
+      ...(attributes.SigningHostedZone ? { signingHostedZone: attributes.SigningHostedZone } : {}),
+    },
+  };
+}
+
+/**
+ * An answer from SES (an HTTP status in $metadata) becomes a SesRefusal; anything else (the SDK
+ * puts $metadata on network errors too, without a status) stays as it is.
+ */
+function refusal(operation: SesRefusal['operation'], error: unknown): unknown {
+  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+  if (error instanceof Error && typeof status === 'number') {
+    return new SesRefusal(operation, errorName(error) ?? 'UnknownError', messageOf(error), { cause: error });
+  }
+  return error;
+}
+
+function errorName(error: unknown): string | undefined {
+  return error instanceof Error ? error.name : undefined;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

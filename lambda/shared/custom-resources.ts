@@ -1,0 +1,44 @@
+/**
+ * The names Outbox's CloudFormation custom resources share between the stack (which declares them
+ * and reads their attributes) and their Lambda functions (which read the properties and answer the
+ * attributes). Pure data, like the table definitions.
+ */
+
+/** The sending domain in SES, created when missing and adopted when it already exists. */
+export const SENDING_IDENTITY_RESOURCE = {
+  type: 'Custom::OutboxSendingIdentity',
+  properties: {
+    /** The domain. */
+    emailIdentity: 'EmailIdentity',
+    /** Made the identity's default configuration set when the resource creates it. */
+    configurationSetName: 'ConfigurationSetName',
+  },
+  attributes: {
+    /** `created` (the stack made it and deletes it) or `adopted` (it existed and stays). */
+    origin: 'Origin',
+    /** Record n (1-3) as a line for the outputs: `<name> CNAME <value>`, or why there is none. */
+    dkimRecord: (n: 1 | 2 | 3): string => `DkimRecord${n}`,
+    /** Record n's name, empty when there is no CNAME record. */
+    dkimRecordName: (n: 1 | 2 | 3): string => `DkimRecord${n}Name`,
+    /** Record n's value, empty when there is no CNAME record. */
+    dkimRecordValue: (n: 1 | 2 | 3): string => `DkimRecord${n}Value`,
+  },
+  /** The tag an identity the resource created carries; its value is the stack's ARN. */
+  createdByStackTag: 'outbox:created-by-stack',
+} as const;
+
+/** The first full-access API key, its secret kept in a Secrets Manager secret. */
+export const INITIAL_API_KEY_RESOURCE = {
+  type: 'Custom::OutboxInitialApiKey',
+  properties: {
+    /** The api-keys table the key's record goes into. */
+    apiKeysTableName: 'ApiKeysTableName',
+    /** The secret that holds the key (JSON: id, name, permission, token, created_at). */
+    secretArn: 'SecretArn',
+  },
+  attributes: {
+    keyId: 'KeyId',
+  },
+  /** The name the key is listed under. */
+  keyName: 'initial',
+} as const;
