@@ -2,7 +2,7 @@ import {
   AccountSuspendedException,
   BadRequestException,
   GetAccountCommand,
-  GetEmailIdentityCommand,
+  GetConfigurationSetCommand,
   MessageRejected,
   NotFoundException,
   SESv2Client,
@@ -330,7 +330,7 @@ describe('SES stand-in through the real SESv2Client', () => {
   });
 
   it('answers an operation it does not implement with UnknownOperationException', async () => {
-    const error = await rejectionOf(ses.send(new GetEmailIdentityCommand({ EmailIdentity: 'example.com' })));
+    const error = await rejectionOf(ses.send(new GetConfigurationSetCommand({ ConfigurationSetName: 'outbox-test' })));
     expect(error.name).toBe('UnknownOperationException');
     expect(error.$metadata.httpStatusCode).toBe(404);
   });
