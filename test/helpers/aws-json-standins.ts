@@ -1,0 +1,188 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** An error a stand-in answers as the service would: HTTP status, exception name, message. */
+export interface ServiceFault {
+  readonly status: number;
+  readonly type: string;
+  readonly message: string;
+}
+
+/** A service on 127.0.0.1 for the real SDK clients to call, with faults to inject per operation. */
+abstract class StandIn {
+  readonly calls: Array<{ operation: string; input: unknown }> = [];
+  private readonly faults = new Map<string, Array<{ fault: ServiceFault; skip: number }>>();
+  private server!: Server;
+  url = '';
+
+  protected async listen(): Promise<void> {
+    this.server = createServer((req, res) => void this.serve(req, res));
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', () => resolve()));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** The next call of `operation` (or the one after `after` more calls) fails with this fault. */
+  failNext(operation: string, fault: ServiceFault, options: { after?: number } = {}): void {
+    this.faults.set(operation, [...(this.faults.get(operation) ?? []), { fault, skip: options.after ?? 0 }]);
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  protected takeFault(operation: string): ServiceFault | undefined {
+    const next = this.faults.get(operation)?.[0];
+    if (!next) return undefined;
+    if (next.skip > 0) {
+      next.skip -= 1;
+      return undefined;
+    }
+    return this.faults.get(operation)!.shift()!.fault;
+  }
+
+  protected abstract handle(req: IncomingMessage, body: string): { status: number; json: unknown; errorType?: string };
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const answer = this.handle(req, Buffer.concat(chunks).toString('utf8'));
+    res.statusCode = answer.status;
+    res.setHeader('content-type', 'application/json');
+    res.setHeader('x-amzn-requestid', randomUUID());
+    if (answer.errorType) res.setHeader('x-amzn-errortype', answer.errorType);
+    res.end(JSON.stringify(answer.json));
+  }
+}
+
+interface StoredSecret {
+  readonly arn: string;
+  readonly name: string;
+  versions: Array<{ id: string; value: string }>;
+}
+
+/**
+ * Secrets Manager's JSON 1.1 protocol for GetSecretValue and PutSecretValue (the only calls the
+ * initial-key resource makes), on secrets made with `create`.
+ */
+export class SecretsManagerStandIn extends StandIn {
+  private readonly secrets = new Map<string, StoredSecret>();
+
+  static async start(): Promise<SecretsManagerStandIn> {
+    const standIn = new SecretsManagerStandIn();
+    await standIn.listen();
+    return standIn;
+  }
+
+  /** A secret as CloudFormation makes it, with a random placeholder value; returns its ARN. */
+  create(name: string, value = 'kT9#qW2!zR7@mN4$vB8%'): string {
+    const arn = `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf`;
+    this.secrets.set(arn, { arn, name, versions: [{ id: randomUUID(), value }] });
+    return arn;
+  }
+
+  /** The secret's current value. */
+  current(arn: string): string | undefined {
+    return this.secrets.get(arn)?.versions.at(-1)?.value;
+  }
+
+  /** How many values the secret has had. */
+  versionCount(arn: string): number {
+    return this.secrets.get(arn)?.versions.length ?? 0;
+  }
+
+  protected handle(req: IncomingMessage, body: string): { status: number; json: unknown; errorType?: string } {
+    const operation = String(req.headers['x-amz-target'] ?? '').replace(/^secretsmanager\./, '');
+    const input = JSON.parse(body || '{}') as { SecretId?: string; SecretString?: string; ClientRequestToken?: string };
+    this.calls.push({ operation, input });
+    const fault = this.takeFault(operation);
+    if (fault) return { status: fault.status, json: { __type: fault.type, Message: fault.message } };
+    const secret = this.secrets.get(input.SecretId ?? '') ?? [...this.secrets.values()].find((s) => s.name === input.SecretId);
+    if (!secret) return { status: 400, json: { __type: 'ResourceNotFoundException', Message: "Secrets Manager can't find the specified secret." } };
+    if (operation === 'GetSecretValue') {
+      const version = secret.versions.at(-1)!;
+      return {
+        status: 200,
+        json: { ARN: secret.arn, Name: secret.name, VersionId: version.id, SecretString: version.value, VersionStages: ['AWSCURRENT'], CreatedDate: Date.now() / 1000 },
+      };
+    }
+    if (operation === 'PutSecretValue') {
+      const id = input.ClientRequestToken ?? randomUUID();
+      secret.versions.push({ id, value: input.SecretString ?? '' });
+      return { status: 200, json: { ARN: secret.arn, Name: secret.name, VersionId: id, VersionStages: ['AWSCURRENT'] } };
+    }
+    return { status: 400, json: { __type: 'InvalidRequestException', Message: `The stand-in does not answer ${operation}.` } };
+  }
+}
+
+/** An SES v2 identity as the stand-in keeps it. */
+export interface StandInIdentity {
+  dkim: { SigningEnabled: boolean; Status: string; Tokens: string[]; SigningAttributesOrigin?: string; SigningHostedZone?: string };
+  tags: Array<{ Key: string; Value: string }>;
+  configurationSetName?: string;
+}
+
+/**
+ * SES v2's restJson1 protocol for GetEmailIdentity, CreateEmailIdentity and DeleteEmailIdentity:
+ * errors carry their exception name in `x-amzn-ErrorType` and SES's words in `message`.
+ */
+export class SesIdentityStandIn extends StandIn {
+  readonly identities = new Map<string, StandInIdentity>();
+
+  static async start(): Promise<SesIdentityStandIn> {
+    const standIn = new SesIdentityStandIn();
+    await standIn.listen();
+    return standIn;
+  }
+
+  protected handle(req: IncomingMessage, body: string): { status: number; json: unknown; errorType?: string } {
+    const path = new URL(req.url ?? '/', this.url).pathname;
+    const one = /^\/v2\/email\/identities\/([^/]+)$/.exec(path);
+    const operation =
+      req.method === 'POST' && path === '/v2/email/identities'
+        ? 'CreateEmailIdentity'
+        : req.method === 'GET' && one
+          ? 'GetEmailIdentity'
+          : req.method === 'DELETE' && one
+            ? 'DeleteEmailIdentity'
+            : 'Unknown';
+    const input = body ? JSON.parse(body) : { EmailIdentity: decodeURIComponent(one?.[1] ?? '') };
+    this.calls.push({ operation, input });
+    const fault = this.takeFault(operation);
+    if (fault) return { status: fault.status, json: { message: fault.message }, errorType: fault.type };
+    const name = String(input.EmailIdentity ?? '');
+    const identity = this.identities.get(name);
+    const notFound = { status: 404, json: { message: `Email identity <${name}> does not exist.` }, errorType: 'NotFoundException' };
+    switch (operation) {
+      case 'GetEmailIdentity':
+        if (!identity) return notFound;
+        return {
+          status: 200,
+          json: {
+            IdentityType: 'DOMAIN',
+            VerifiedForSendingStatus: identity.dkim.Status === 'SUCCESS',
+            DkimAttributes: { ...identity.dkim, NextSigningKeyLength: 'RSA_2048_BIT', CurrentSigningKeyLength: 'RSA_2048_BIT' },
+            Tags: identity.tags,
+            ...(identity.configurationSetName ? { ConfigurationSetName: identity.configurationSetName } : {}),
+            VerificationStatus: identity.dkim.Status,
+          },
+        };
+      case 'CreateEmailIdentity': {
+        if (identity) return { status: 400, json: { message: `Email identity <${name}> already exist.` }, errorType: 'AlreadyExistsException' };
+        const created: StandInIdentity = {
+          dkim: { SigningEnabled: true, Status: 'PENDING', Tokens: [1, 2, 3].map((n) => `${n}`.repeat(32)), SigningAttributesOrigin: 'AWS_SES' },
+          tags: input.Tags ?? [],
+          configurationSetName: input.ConfigurationSetName,
+        };
+        this.identities.set(name, created);
+        return { status: 200, json: { IdentityType: 'DOMAIN', VerifiedForSendingStatus: false, DkimAttributes: created.dkim } };
+      }
+      case 'DeleteEmailIdentity':
+        if (!identity) return notFound;
+        this.identities.delete(name);
+        return { status: 200, json: {} };
+      default:
+        return { status: 404, json: { message: `The stand-in does not answer ${req.method} ${path}.` }, errorType: 'NotFoundException' };
+    }
+  }
+}
