@@ -10,20 +10,20 @@ export async function composeMime(
   message: Omit<AcceptedMessage, 'mime'>,
   attachmentContents: readonly Buffer[],
 ): Promise<string> {
-  const template = message.contentKind === 'Template' && message.subject === undefined && message.text === undefined && message.html === undefined ? message.template : undefined;
+  const failure = message.renderingFailure;
   const composer = new MailComposer({
     from: message.from,
     to: [...message.destination.to],
     cc: [...message.destination.cc],
     replyTo: [...message.replyTo],
-    subject: message.subject ?? (template ? `[SES template ${template.name ?? template.arn ?? ''}]` : ''),
+    subject: message.subject ?? '',
     messageId: `<${message.messageId}@email.amazonses.com>`,
     date: new Date(message.receivedAt),
     ...(message.text !== undefined ? { text: message.text } : {}),
     ...(message.html !== undefined ? { html: message.html } : {}),
-    // A template the stand-in does not store cannot be rendered: say so rather than invent content.
-    ...(template
-      ? { text: `The SES stand-in does not store template ${template.name ?? template.arn}, so SES's rendering is not shown.\nTemplateData: ${template.data ?? '{}'}\n` }
+    // SES sends nothing it could not render; say so rather than invent content.
+    ...(failure
+      ? { text: `SES did not send this message: it could not render the template${failure.templateName ? ` ${failure.templateName}` : ''} (Rendering Failure: ${failure.errorMessage}).\nTemplateData: ${message.template?.data ?? '{}'}\n` }
       : {}),
     headers: message.headers.map((h) => ({ key: h.name, value: h.value })),
     attachments: message.attachments.map((a, i) => ({

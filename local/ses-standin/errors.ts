@@ -25,6 +25,7 @@ export class SesError extends Error {
 /** Error shape names the stand-in can answer with. All but the last two are shapes of the SES v2 model. */
 export type SesErrorName =
   | 'AccountSuspendedException'
+  | 'AlreadyExistsException'
   | 'BadRequestException'
   | 'InternalServiceErrorException'
   | 'LimitExceededException'
@@ -39,6 +40,7 @@ export type SesErrorName =
 /** HTTP status of each error shape, from the httpError traits of the SES v2 model (SES-FACTS §7). */
 export const STATUS_OF: Readonly<Record<SesErrorName, number>> = {
   AccountSuspendedException: 400,
+  AlreadyExistsException: 400,
   BadRequestException: 400,
   InternalServiceErrorException: 500,
   LimitExceededException: 400,

@@ -1,6 +1,8 @@
 import { isVerifiedSender, parseMailbox, parseMailboxList, type Mailbox } from './addresses';
 import { badRequest, messageRejected, notFound, type SesError } from './errors';
 import { decodeEncodedWords, headerValue, headerValues, parseMimeMessage } from './mime';
+import { renderTemplate } from './template-render';
+import { templateNameOf, type StoredTemplate } from './templates';
 import type { AcceptedAttachment, AcceptedMessage, NameValue } from './types';
 
 /**
@@ -19,11 +21,11 @@ export const MAX_RECIPIENTS = 50;
 /** Custom headers per Simple/Template message (SES-FACTS §5). */
 export const MAX_HEADERS = 15;
 
-/** A stored template's parts, with `{{name}}` placeholders. */
-export interface StoredTemplate {
-  readonly subject?: string;
-  readonly text?: string;
-  readonly html?: string;
+export type { StoredTemplate } from './templates';
+
+/** The stored templates a Template send by name is rendered from (the TemplateStore, or a map in tests). */
+export interface TemplateLookup {
+  get(name: string): { readonly content: StoredTemplate } | undefined;
 }
 
 /** A SendEmail request that passed validation, with what the account checks need. */
@@ -40,11 +42,14 @@ export interface DecodedSendEmail {
   readonly senders: readonly { readonly given: string; readonly address: string }[];
 }
 
+const NO_TEMPLATES: TemplateLookup = { get: () => undefined };
+
 /**
  * Decodes and validates a SendEmail body; throws an `SesError` naming the first problem found.
- * `templates` are the stored templates a Template send by name is rendered from.
+ * `templates` are the stored templates a Template send by name is rendered from; a name it does not
+ * hold is SES's NotFoundException.
  */
-export function decodeSendEmail(body: unknown, templates: ReadonlyMap<string, StoredTemplate> = new Map()): DecodedSendEmail {
+export function decodeSendEmail(body: unknown, templates: TemplateLookup = NO_TEMPLATES): DecodedSendEmail {
   const request = object(body, 'request body') ?? {};
   const content = object(request['Content'], 'Content');
   if (!content) throw badRequest('Missing required field: Content.');
@@ -132,7 +137,7 @@ function decodeCommon(request: Json): Common {
   };
 }
 
-function decodeStructured(kind: 'Simple' | 'Template', part: Json, common: Common, templates: ReadonlyMap<string, StoredTemplate>): DecodedSendEmail {
+function decodeStructured(kind: 'Simple' | 'Template', part: Json, common: Common, templates: TemplateLookup): DecodedSendEmail {
   const path = `Content.${kind}`;
   // FromEmailAddress is required unless Raw supplies a From header. v1 said this for a missing
   // source (observed); v2's wording is not documented.
@@ -147,6 +152,7 @@ function decodeStructured(kind: 'Simple' | 'Template', part: Json, common: Commo
   let text: string | undefined;
   let html: string | undefined;
   let template: AcceptedMessage['template'];
+  let renderingFailure: AcceptedMessage['renderingFailure'];
   if (kind === 'Simple') {
     const subjectPart = object(part['Subject'], `${path}.Subject`);
     if (!subjectPart) throw badRequest(`Missing required field: ${path}.Subject.`);
@@ -173,13 +179,18 @@ function decodeStructured(kind: 'Simple' | 'Template', part: Json, common: Commo
           ...optional('html', string(inline['Html'], `${path}.TemplateContent.Html`)),
         }
       : undefined;
-    // Inline content, or a template stored in the stand-in (`templates` option, putTemplate), is
-    // rendered; any other name is accepted unrendered. Rendering problems are not errors here;
-    // real SES reports them later as a Rendering Failure event.
-    const source = content ?? (name !== undefined ? templates.get(name) : undefined);
-    if (source?.subject !== undefined) subject = render(source.subject, values);
-    if (source?.text !== undefined) text = render(source.text, values);
-    if (source?.html !== undefined) html = render(source.html, values);
+    // A stored template must exist (SES answers NotFoundException); inline content wins over a name.
+    const storedName = content ? undefined : templateNameOf(name, arn);
+    const stored = storedName === undefined ? undefined : templates.get(storedName);
+    if (storedName !== undefined && !stored) throw notFound(`Template ${storedName} does not exist.`);
+    // SES accepts a message it cannot render, sends nothing, and publishes a Rendering Failure
+    // event; the message is kept here with the reason and without subject or bodies.
+    const rendered = renderTemplate(content ?? stored!.content, values, { inline: content !== undefined });
+    if (rendered.ok) {
+      ({ subject, text, html } = rendered.parts);
+    } else {
+      renderingFailure = { errorMessage: rendered.errorMessage, ...optional('templateName', storedName) };
+    }
     template = { ...optional('name', name), ...optional('arn', arn), ...optional('data', data), ...(content ? { content } : {}) };
   }
 
@@ -201,6 +212,7 @@ function decodeStructured(kind: 'Simple' | 'Template', part: Json, common: Commo
       headers,
       attachments,
       ...(template ? { template } : {}),
+      ...(renderingFailure ? { renderingFailure } : {}),
       ...optional('configurationSetName', common.configurationSetName),
       tags: common.tags ?? [],
       ...(common.listManagementOptions ? { listManagementOptions: common.listManagementOptions } : {}),
@@ -419,17 +431,6 @@ function parseTemplateData(data: string, path: string): Json {
     throw badRequest(`Invalid value for ${path}: expected a JSON object.`);
   }
   return parsed as Json;
-}
-
-/** `{{name}}` and `{{a.b}}` substitution: the "simple substitutions" inline templates support (SES-FACTS §5). */
-function render(template: string, values: Json): string {
-  return template.replace(/\{\{\s*([\w.-]+)\s*\}\}/g, (_, path: string) => {
-    let value: unknown = values;
-    for (const key of path.split('.')) {
-      value = value !== null && typeof value === 'object' ? (value as Json)[key] : undefined;
-    }
-    return value === undefined || value === null ? '' : String(value);
-  });
 }
 
 function contentData(content: Json, path: string): string {

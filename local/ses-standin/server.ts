@@ -8,6 +8,7 @@ import { NotificationScheduler } from './notification-scheduler';
 import { TokenBucket } from './rate-limiter';
 import { composeMime } from './compose';
 import { checkConfigurationSet, decodeSendEmail, unverifiedSenderError, type StoredTemplate } from './send-email';
+import { handleTemplateRequest, TemplateStore } from './templates';
 import { DEFAULT_ACCOUNT_ID } from './simulator';
 import { ReadFaults, StandInIdentities, type ReadOperation } from './identities';
 import type { SnsEnvelope } from './sns-envelope';
@@ -48,8 +49,8 @@ export interface SesStandInOptions {
   /** `sendingAccountId` and the account in ARNs. Default `000000000000`. */
   accountId?: string;
   /**
-   * Email templates by name (`{{name}}` placeholders), so Template sends by name render. Any other
-   * name is still accepted, as it would not be in SES, and kept unrendered.
+   * Email templates to start with, by name, as CreateEmailTemplate would store them. A Template
+   * send by another name is SES's NotFoundException.
    */
   templates?: Readonly<Record<string, StoredTemplate>>;
   /**
@@ -97,6 +98,8 @@ export interface SesStandIn {
   setSimulateEvents(enabled: boolean): void;
   /** Stores (or replaces) a template that Template sends by this name are rendered from. */
   putTemplate(name: string, template: StoredTemplate): void;
+  /** The stored templates (CreateEmailTemplate and the rest of SES's template API reach the same store). */
+  readonly templates: TemplateStore;
   /** Makes the next `times` SendEmail calls fail with this error (for testing error handling). */
   failNextSends(fault: SesFault, times?: number): void;
   /** Makes the next `times` calls of GetAccount, ListEmailIdentities or GetEmailIdentity fail with this error. */
@@ -115,6 +118,7 @@ const SIMULATOR_DOMAIN = '@simulator.amazonses.com';
  * (`endpoint: standIn.url`, any credentials; SigV4 headers are ignored).
  *
  * - `POST /v2/email/outbound-emails` (SendEmail), `GET /v2/email/account` (GetAccount).
+ * - `/v2/email/templates[/<name>]`: Create, Get, List, Update and DeleteEmailTemplate (templates.ts).
  * - `GET /_local/messages` → `{ data: AcceptedMessage[] }` newest first;
  *   `GET /_local/messages/<messageId>` → one message or 404; `DELETE /_local/messages` → 204.
  * - Anything else: 404 `UnknownOperationException`, which the SDK surfaces as an
@@ -129,7 +133,8 @@ export async function startSesStandIn(options: SesStandInOptions = {}): Promise<
     ? new Set(options.verifiedIdentities.map((i) => i.trim().toLowerCase()))
     : undefined;
   const configurationSets = options.configurationSets ? new Set(options.configurationSets) : undefined;
-  const templates = new Map<string, StoredTemplate>(Object.entries(options.templates ?? {}));
+  const templates = new TemplateStore(clock);
+  for (const [name, template] of Object.entries(options.templates ?? {})) templates.put(name, template);
   const store = new MessageStore();
   const accountId = options.accountId ?? DEFAULT_ACCOUNT_ID;
   const notifications = new NotificationScheduler(
@@ -208,6 +213,10 @@ export async function startSesStandIn(options: SesStandInOptions = {}): Promise<
     }
     if (method === 'POST' && path === '/v2/email/outbound-emails') return sendJson(res, 200, await sendEmail(parseJson(body)));
     if (method === 'GET' && path === '/v2/email/account') return sendJson(res, 200, getAccount());
+    const templateAnswer = path.startsWith('/v2/email/templates')
+      ? handleTemplateRequest(templates, method, path, new URL(req.url ?? '/', 'http://stand-in').searchParams, method === 'POST' || method === 'PUT' ? parseJson(body) : undefined)
+      : undefined;
+    if (templateAnswer !== undefined) return sendJson(res, 200, templateAnswer);
     const identityAnswer = emailIdentities.answer(method, new URL(req.url ?? '/', 'http://stand-in'), () => parseJson(body), readFaults);
     if (identityAnswer !== undefined) return sendJson(res, 200, identityAnswer);
     if (path === '/_local/messages' && method === 'GET') return sendJson(res, 200, { data: store.all().slice().reverse() });
@@ -277,8 +286,9 @@ export async function startSesStandIn(options: SesStandInOptions = {}): Promise<
       notifications.enabled = enabled;
     },
     putTemplate: (name, template) => {
-      templates.set(name, template);
+      templates.put(name, template);
     },
+    templates,
     failNextSends: (fault, times = 1) => {
       const status = fault.statusCode ?? STATUS_OF[fault.name as SesErrorName] ?? 400;
       for (let i = 0; i < times; i++) faults.push(new SesError(fault.name as SesErrorName, fault.message, status));

@@ -119,13 +119,29 @@ export interface SesComplaint {
   readonly arrivalDate: string;
 }
 
+/** A Rendering Failure's `failure` object (AWS's example: errorMessage and templateName). */
+export interface SesRenderingFailure {
+  readonly errorMessage: string;
+  readonly templateName?: string;
+}
+
+/** The one record of a message SES could not render; its `mail` has no headers, as SES built no message. */
+export interface SesRenderingFailureRecord {
+  readonly eventType: 'Rendering Failure';
+  readonly mail: Omit<SesMail, 'headers' | 'commonHeaders'>;
+  readonly failure: SesRenderingFailure;
+}
+
 export type SesEventRecord =
   | { readonly eventType: 'Send'; readonly mail: SesMail; readonly send: Record<string, never> }
   | { readonly eventType: 'Delivery'; readonly mail: SesMail; readonly delivery: SesDelivery }
   | { readonly eventType: 'Bounce'; readonly mail: SesMail; readonly bounce: SesBounce }
   | { readonly eventType: 'Complaint'; readonly mail: SesMail; readonly complaint: SesComplaint };
 
-/** The SES record inside an envelope `simulateOutcomes` made (its `Message`, parsed). */
+/**
+ * The SES record inside an envelope `simulateOutcomes` made (its `Message`, parsed); for a message
+ * SES could not render, a SesRenderingFailureRecord.
+ */
 export function sesRecordOf(envelope: SnsEnvelope): SesEventRecord {
   return JSON.parse(envelope.Message) as SesEventRecord;
 }
@@ -163,6 +179,10 @@ const MAX_PUBLISHED_HEADER_BYTES = 10 * 1024;
  * 3. `ooto@` recipients: one `Bounce` Transient/General (address only, as observed), 200–249 ms
  *    after their last Delivery. `complaint@` recipients: one `Complaint`, 200–299 ms after theirs.
  *
+ * A Template message SES could not render (`renderingFailure`) was never sent: its only event is one
+ * `Rendering Failure`, after 0–49 ms, whose `mail` has no headers (SES built no message; AWS's
+ * example has none).
+ *
  * Returns [] when no configuration set applies: SES then publishes no events at all.
  */
 export function simulateOutcomes(message: AcceptedMessage, options: SimulateOptions): ScheduledNotification[] {
@@ -185,7 +205,12 @@ export function simulateOutcomes(message: AcceptedMessage, options: SimulateOpti
   // Only Delivery records carry ses:outgoing-ip in AWS's examples and in the captures we have.
   const deliveryMail = mailOf(message, context, outgoingIp);
 
-  const planned: { delayMs: number; record: (occurredAt: number) => SesEventRecord }[] = [];
+  const planned: { delayMs: number; record: (occurredAt: number) => SesEventRecord | SesRenderingFailureRecord }[] = [];
+  if (message.renderingFailure) {
+    const { headers: _headers, commonHeaders: _commonHeaders, ...bare } = mail;
+    planned.push({ delayMs: between(0, 50), record: () => ({ eventType: 'Rendering Failure', mail: bare, failure: { ...message.renderingFailure! } }) });
+    return publish(planned, acceptedAt, between, options.topicArn);
+  }
   planned.push({ delayMs: between(0, 50), record: () => ({ eventType: 'Send', mail, send: {} }) });
 
   const permanent: string[] = [];
@@ -286,7 +311,17 @@ export function simulateOutcomes(message: AcceptedMessage, options: SimulateOpti
     });
   }
 
-  return planned
+  return publish(planned, acceptedAt, between, options.topicArn);
+}
+
+/** The planned records as SNS notifications, sorted by delay. */
+function publish(
+  planned: readonly { delayMs: number; record: (occurredAt: number) => SesEventRecord | SesRenderingFailureRecord }[],
+  acceptedAt: number,
+  between: (low: number, high: number) => number,
+  topicArn: string,
+): ScheduledNotification[] {
+  return [...planned]
     .sort((a, b) => a.delayMs - b.delayMs)
     .map(({ delayMs, record }) => {
       const publishedAt = acceptedAt + delayMs;
@@ -294,7 +329,7 @@ export function simulateOutcomes(message: AcceptedMessage, options: SimulateOpti
       const occurredAt = publishedAt - Math.min(delayMs, between(1, 20));
       // "\n"-terminated, as in the real captures of event-publishing notifications (SES-FACTS §1).
       const text = `${JSON.stringify(record(occurredAt))}\n`;
-      return { delayMs, envelope: snsNotification(options.topicArn, SES_EVENT_SUBJECT, text, publishedAt) };
+      return { delayMs, envelope: snsNotification(topicArn, SES_EVENT_SUBJECT, text, publishedAt) };
     });
 }
 

@@ -36,7 +36,7 @@ export interface AcceptedMessage {
   /** Bare addresses of every recipient (To, Cc, Bcc), in that order. */
   readonly recipients: readonly string[];
   readonly replyTo: readonly string[];
-  /** Decoded subject (RFC 2047 encoded-words decoded); for Template, rendered from inline content only. */
+  /** Decoded subject (RFC 2047 encoded-words decoded); for Template, as rendered. */
   readonly subject?: string;
   readonly text?: string;
   readonly html?: string;
@@ -61,6 +61,11 @@ export interface AcceptedMessage {
     /** Inline `TemplateContent`, unrendered. */
     readonly content?: { readonly subject?: string; readonly text?: string; readonly html?: string };
   };
+  /**
+   * Template only: why SES could not render it (a variable the data lacks, ...). SES accepted the
+   * message but sends nothing; its only event is a Rendering Failure. Subject and bodies are unset.
+   */
+  readonly renderingFailure?: { readonly errorMessage: string; readonly templateName?: string };
   readonly configurationSetName?: string;
   readonly tags: readonly NameValue[];
   readonly listManagementOptions?: { readonly contactListName: string; readonly topicName?: string };

@@ -47,12 +47,13 @@ describe('the SES stand-in renders what it accepted as MIME', () => {
     expect(String(parsed.html).trim()).toBe('<p>Total 9.50</p>');
   });
 
-  it('says plainly when it cannot render a template it does not store', async () => {
-    const message = await send({ Template: { TemplateName: 'unknown_one', TemplateData: '{"a":1}' } });
+  it('says plainly that SES sent nothing when the data lacks a variable of the template', async () => {
+    const message = await send({ Template: { TemplateName: 'receipt', TemplateData: '{"n":12}' } });
+    expect(message.renderingFailure).toEqual({ errorMessage: "Attribute 'total' is not present in the rendering data.", templateName: 'receipt' });
+    expect(message.subject).toBeUndefined();
     const parsed = await simpleParser(message.mime);
-    expect(parsed.subject).toBe('[SES template unknown_one]');
-    expect(parsed.text).toContain('The SES stand-in does not store template unknown_one');
-    expect(parsed.text).toContain('TemplateData: {"a":1}');
+    expect(parsed.text).toContain("SES did not send this message: it could not render the template receipt (Rendering Failure: Attribute 'total' is not present in the rendering data.)");
+    expect(parsed.text).toContain('TemplateData: {"n":12}');
   });
 
   it('keeps a raw message as it was sent', async () => {
