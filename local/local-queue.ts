@@ -24,6 +24,16 @@ export interface QueueObserver {
   visibilityChanged?(): void;
 }
 
+/** A message the queue gave up on, as its dead-letter queue holds it. */
+export interface DeadLetter {
+  readonly messageId: string;
+  readonly body: string;
+  /** Deliveries it had: the queue's maxReceiveCount. */
+  readonly receiveCount: number;
+  /** ISO 8601: when it moved to the dead letters. */
+  readonly deadLetteredAt: string;
+}
+
 interface Message {
   readonly messageId: string;
   readonly body: string;
@@ -39,7 +49,7 @@ interface Message {
  */
 export class LocalQueue {
   private readonly waiting: Message[] = [];
-  private readonly deadLetters: { messageId: string; body: string }[] = [];
+  private readonly deadLetters: DeadLetter[] = [];
   /** Messages handed to the consumer and not yet settled, by receipt handle. */
   private readonly received = new Map<string, Message>();
   /** Visibility timeouts the consumer set on received messages, by receipt handle. */
@@ -92,7 +102,7 @@ export class LocalQueue {
   }
 
   /** Messages that failed maxReceiveCount times, oldest first. */
-  deadLettered(): readonly { messageId: string; body: string }[] {
+  deadLettered(): readonly DeadLetter[] {
     return this.deadLetters;
   }
 
@@ -161,7 +171,7 @@ export class LocalQueue {
       this.visibilityChanges.delete(message.messageId);
       if (!failed.has(message.messageId)) continue;
       if (message.receiveCount >= this.maxReceiveCount) {
-        this.deadLetters.push({ messageId: message.messageId, body: message.body });
+        this.deadLetters.push({ messageId: message.messageId, body: message.body, receiveCount: message.receiveCount, deadLetteredAt: new Date().toISOString() });
       } else {
         message.visibleAt = Date.now() + visibilityTimeoutMs;
         this.waiting.push(message);

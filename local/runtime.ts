@@ -21,6 +21,8 @@ import { LOCAL_WEBHOOK_SPEEDUP, LocalWebhookRetry } from './local-webhook-retry'
 import { createTables, LOCAL_CREDENTIALS, LOCAL_REGION, startEmbeddedDynamoDb } from './embedded-dynamodb';
 import { startHttpServer, type LocalRoutes } from './http-server';
 import { startSesStandIn, type SesStandIn } from './ses-standin';
+import { FailureLog, listDeadLetters, type DeadLetterSources } from './dead-letters';
+import { localTemplateRoute } from './local-templates';
 
 export interface LocalOptions {
   readonly host?: string;
@@ -167,6 +169,9 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
   if (options.logError) {
     for (const target of [deps, eventsDeps, webhookDeps, senderDeps, schedulerDeps]) Object.assign(target, { log: options.logError });
   }
+  // What each queue consumer failed with, for GET /_local/dead-letters.
+  const failures = new FailureLog();
+  for (const target of [eventsDeps, webhookDeps, senderDeps]) Object.assign(target, { log: failures.wrap(target.log) });
   // SES -> SNS -> SQS -> events Lambda, in one process: what the stand-in publishes is queued.
   const eventsQueue = new LocalQueue((event) => handleSesEventBatch(eventsDeps, event));
   ses.onNotification((envelope) => eventsQueue.send(JSON.stringify(envelope)));
@@ -184,7 +189,12 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
     port: options.port ?? 3000,
     deps,
     keys: deps.keys,
-    localRoutes: localRoutes(ses, eventsDeps, eventsQueue, webhookQueue, notifications, outboundQueue),
+    localRoutes: localRoutes(ses, eventsDeps, notifications, {
+      queues: { events: eventsQueue, webhooks: webhookQueue, outbound: outboundQueue },
+      failures,
+      webhooks: webhookDeps.store,
+      emails: senderDeps.emails,
+    }),
     ...(options.logRequest ? { logRequest: options.logRequest } : {}),
   });
 
@@ -238,23 +248,16 @@ export function createLocalSender(config: SenderConfig, overrides: Pick<SenderOv
 
 /**
  * Developer-only routes, no key needed as they exist only locally: what the SES stand-in accepted,
- * the notifications published, the queues' dead letters, and `POST /_local/ses-events` to replay
- * any SES notification.
+ * the notifications published, the queues' dead letters (one list, newest first, each with its
+ * queue, what failed and why), the stand-in's email templates (`/_local/templates`), and
+ * `POST /_local/ses-events` to replay any SES notification.
  */
-function localRoutes(
-  ses: SesStandIn,
-  eventsDeps: EventsDeps,
-  eventsQueue: LocalQueue,
-  webhookQueue: LocalQueue,
-  notifications: LocalNotificationTopic,
-  outboundQueue: LocalQueue,
-): LocalRoutes {
+function localRoutes(ses: SesStandIn, eventsDeps: EventsDeps, notifications: LocalNotificationTopic, deadLetters: DeadLetterSources): LocalRoutes {
   return async (method, path, body) => {
     if (method === 'POST' && path === '/_local/ses-events') return replaySesEvent(eventsDeps, body);
+    if (path === '/_local/templates' || path.startsWith('/_local/templates/')) return localTemplateRoute(ses.templates, method, path, body);
     if (method !== 'GET') return undefined;
-    if (path === '/_local/dead-letters') {
-      return json(200, { object: 'list', data: { events: eventsQueue.deadLettered(), webhooks: webhookQueue.deadLettered(), outbound: outboundQueue.deadLettered() } });
-    }
+    if (path === '/_local/dead-letters') return json(200, { object: 'list', data: await listDeadLetters(deadLetters) });
     if (path === '/_local/notifications') return json(200, { object: 'list', data: notifications.list() });
     if (path === '/_local/messages') {
       return json(200, { object: 'list', data: [...ses.messages()].reverse() });

@@ -156,7 +156,9 @@ describe('webhook delivery through the local queue', () => {
     const disabled = await store.get(webhook.id);
     expect(disabled?.status).toBe('disabled');
     expect(disabled?.disabledReason).toMatch(/^Disabled on \d{4}-\d\d-\d\dT.*Z: a message failed all 3 delivery attempts over about a day \(last: HTTP 503\)$/);
-    expect(queue.deadLettered()).toEqual([{ messageId: expect.any(String), body: JSON.stringify({ webhookId: webhook.id, messageId }) }]);
+    expect(queue.deadLettered()).toEqual([
+      { messageId: expect.any(String), body: JSON.stringify({ webhookId: webhook.id, messageId }), receiveCount: 3, deadLetteredAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) },
+    ]);
     expect(logs).toEqual([expect.stringContaining('disabled')]);
   });
 
