@@ -77,7 +77,7 @@ export function checkFields(
       if (input[field] !== undefined && input[field] !== null) report('validation', reason);
       continue;
     }
-    const suggestion = known.find((name) => name === snakeCase(field));
+    const suggestion = (where.shown ?? known).find((name) => name === snakeCase(field));
     unknown.push(`\`${where.prefix}${field}\`${suggestion !== undefined ? ` (did you mean \`${suggestion}\`?)` : ''}`);
   }
   if (unknown.length === 0) return;
