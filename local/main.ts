@@ -44,7 +44,10 @@ async function main(): Promise<void> {
   );
   console.log('For the resend SDK (new Resend() reads both) and curl, in the shell you run them from:');
   console.log(`  ${exportLine(outbox.url, outbox.apiKey)}`);
-  console.log(`SES stand-in: ${outbox.ses.url}; what it accepted: ${outbox.url}/_local/messages`);
+  console.log(`SES stand-in: ${outbox.ses.url} (an SES v2 endpoint: point an SESv2Client or aws sesv2 --endpoint-url at it)`);
+  console.log(
+    `Local routes, no key: ${outbox.url}/_local/messages (what SES accepted), /_local/notifications (what was notified), /_local/templates (SES templates), /_local/ses-events (replay one), /_local/dead-letters`,
+  );
   console.log(`Verified identities: ${identities && identities.length > 0 ? identities.join(', ') : 'all senders (set OUTBOX_LOCAL_IDENTITIES to restrict)'}`);
   console.log('Webhooks: local mode accepts http:// and loopback or private endpoints (so you can receive on this machine); deployed, only https to public addresses. Retries run 300x faster than in AWS.');
   console.log(
