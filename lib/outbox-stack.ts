@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import { ENV, HANDLER_ENTRIES } from '../lambda/shared/env';
 import { DEFAULT_RETENTION_DAYS, DEFAULT_SOFT_BOUNCE_LIMIT, DEFAULT_SOFT_BOUNCE_WINDOW_DAYS } from './context';
 import { EventPipeline } from './constructs/event-pipeline';
+import { InitialApiKey } from './constructs/initial-api-key';
 import { Monitoring } from './constructs/monitoring';
 import { NodeFunction } from './constructs/node-function';
 import { NotificationsTopic } from './constructs/notifications';
@@ -15,7 +16,10 @@ import { Tables } from './constructs/tables';
 import { Webhooks } from './constructs/webhooks';
 
 export interface OutboxStackProps extends StackProps {
-  /** A domain to create as an SES identity with Easy DKIM (its DKIM records become outputs). */
+  /**
+   * A domain to send from: created as an SES identity with Easy DKIM, or adopted when it already
+   * is one (its DKIM records and whether it was created or adopted become outputs).
+   */
   readonly sendingDomain?: string;
   /** Existing SES identities (domains or addresses) the API may send from. */
   readonly identities?: readonly string[];
@@ -64,6 +68,8 @@ export class OutboxStack extends Stack {
   public readonly scheduler: Scheduler;
   public readonly apiFunction: NodeFunction;
   public readonly authorizerFunction: NodeFunction;
+  /** The first full-access API key, made at deploy time and kept in a Secrets Manager secret. */
+  public readonly initialApiKey: InitialApiKey;
   public readonly eventsFunction: NodeFunction;
   public readonly api: SendApi;
 
@@ -136,6 +142,10 @@ export class OutboxStack extends Stack {
       memorySize: 256,
     });
     this.tables.apiKeys.grantReadData(this.authorizerFunction);
+    this.initialApiKey = new InitialApiKey(this, 'InitialApiKey', {
+      entry: path.join(REPO_ROOT, HANDLER_ENTRIES.initialApiKey),
+      table: this.tables.apiKeys,
+    });
 
     // Records events and recipient statuses and maintains the suppression list; it never sends
     // email. It forwards each notification to the notifications topic and queues a delivery for
@@ -174,8 +184,12 @@ export class OutboxStack extends Stack {
       value: this.ses.configurationSet.configurationSetName,
     });
     new CfnOutput(this, 'ApiKeysTableName', {
-      description: 'Table of API keys: create the first key with `npm run keys -- create --table <this>`',
+      description: 'Table of API keys (more keys: POST /api-keys, or `npm run keys -- create --table <this>`)',
       value: this.tables.apiKeys.table.tableName,
+    });
+    new CfnOutput(this, 'InitialApiKeySecretArn', {
+      description: 'Secrets Manager secret holding the first full-access API key: print it with `npm run keys -- initial --secret <this>`',
+      value: this.initialApiKey.secret.secretArn,
     });
     new CfnOutput(this, 'SesEventsTopicArn', {
       description: 'SNS topic receiving every SES event of the configuration set',
@@ -189,9 +203,13 @@ export class OutboxStack extends Stack {
     if (domain) {
       domain.dkimRecords.forEach((record, index) => {
         new CfnOutput(this, `DkimRecord${index + 1}`, {
-          description: `DKIM record ${index + 1} of ${domain.dkimRecords.length} for ${props.sendingDomain}: add this CNAME to its DNS`,
-          value: `${record.name} CNAME ${record.value}`,
+          description: `DKIM record ${index + 1} of ${domain.dkimRecords.length} for ${domain.domain}: add this CNAME to its DNS`,
+          value: record.line,
         });
+      });
+      new CfnOutput(this, 'SendingDomainOrigin', {
+        description: `"created": the stack made the SES identity ${domain.domain} and deletes it with the stack; "adopted": it existed and stays as it was`,
+        value: domain.origin,
       });
     }
   }

@@ -1,11 +1,13 @@
+import * as path from 'node:path';
 import { Annotations, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { ENV } from '../../lambda/shared/env';
+import { ENV, HANDLER_ENTRIES } from '../../lambda/shared/env';
 import type { NodeFunction } from './node-function';
+import { SendingIdentity } from './sending-identity';
 
 /** Every event type SES can publish; Outbox records all of them. */
 export const ALL_SES_EVENTS: readonly ses.EmailSendingEvent[] = [
@@ -22,7 +24,10 @@ export const ALL_SES_EVENTS: readonly ses.EmailSendingEvent[] = [
 ];
 
 export interface SesSendingProps {
-  /** A domain to create as an SES identity with Easy DKIM; its DKIM records must go into DNS. */
+  /**
+   * A domain to send from: created as an SES identity with Easy DKIM (its DKIM records must go into
+   * DNS), or adopted as it is when it already is an identity (SendingIdentity).
+   */
   readonly sendingDomain?: string;
   /** Names of identities (domains or addresses) that already exist in SES in this account and Region. */
   readonly identities?: readonly string[];
@@ -31,8 +36,8 @@ export interface SesSendingProps {
 /**
  * Everything SES needs to send for Outbox and to report back: the configuration set every message
  * goes through, its event destination publishing all ten event types to the "SES events" SNS topic,
- * and the identities Outbox may send from (an optional new domain with Easy DKIM, plus existing
- * identities by name).
+ * and the identities Outbox may send from (an optional domain, created with Easy DKIM or adopted
+ * when it exists, plus existing identities by name).
  *
  * With neither a domain nor identities, sending is allowed from any identity of the account in this
  * Region and a warning is annotated on the construct: synth keeps working (CI, first try-outs), and
@@ -48,7 +53,7 @@ export class SesSending extends Construct {
   public readonly configurationSetArn: string;
   public readonly eventsTopic: sns.Topic;
   public readonly eventsKey: kms.Key;
-  public readonly domainIdentity?: ses.EmailIdentity;
+  public readonly domainIdentity?: SendingIdentity;
   /** ARNs of the identities the send permission covers. */
   public readonly identityArns: readonly string[];
   /** True when no identity was named and sending is allowed from any identity of the account. */
@@ -97,12 +102,11 @@ export class SesSending extends Construct {
 
     const arns: string[] = [];
     if (props.sendingDomain) {
-      this.domainIdentity = new ses.EmailIdentity(this, 'DomainIdentity', {
-        identity: ses.Identity.domain(props.sendingDomain),
-        dkimSigning: true,
-        dkimIdentity: ses.DkimIdentity.easyDkim(ses.EasyDkimSigningKeyLength.RSA_2048_BIT),
+      this.domainIdentity = new SendingIdentity(this, 'DomainIdentity', {
+        entry: path.resolve(__dirname, '..', '..', HANDLER_ENTRIES.sendingIdentity),
+        domain: props.sendingDomain,
         // Mail sent without naming a configuration set still publishes its events.
-        configurationSet: this.configurationSet,
+        configurationSetName: this.configurationSet.configurationSetName,
       });
       arns.push(this.domainIdentity.emailIdentityArn);
     }

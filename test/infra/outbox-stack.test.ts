@@ -129,8 +129,8 @@ describe('OutboxStack with existing identities', () => {
   });
 
   describe('Lambdas', () => {
-    it('runs every Lambda on arm64 with nodejs24.x, one per handler entry', () => {
-      template.resourceCountIs('AWS::Lambda::Function', Object.keys(HANDLER_ENTRIES).length);
+    it("runs every Lambda on arm64 with nodejs24.x, one per handler entry but the sending identity's, which only a sending domain has", () => {
+      template.resourceCountIs('AWS::Lambda::Function', Object.keys(HANDLER_ENTRIES).length - 1);
       template.allResourcesProperties('AWS::Lambda::Function', {
         Architectures: ['arm64'],
         Runtime: 'nodejs24.x',
@@ -292,6 +292,7 @@ describe('OutboxStack with existing identities', () => {
 
     it('creates no identity and no DKIM output', () => {
       template.resourceCountIs('AWS::SES::EmailIdentity', 0);
+      template.resourceCountIs('Custom::OutboxSendingIdentity', 0);
       expect(Object.keys(template.findOutputs('*')).filter((id) => id.startsWith('Dkim'))).toEqual([]);
     });
   });
@@ -542,12 +543,13 @@ describe('OutboxStack with existing identities', () => {
     });
   });
 
-  it('outputs the API URL without a trailing slash, the configuration set, the api keys table and both topics', () => {
+  it("outputs the API URL without a trailing slash, the configuration set, the api keys table, the first key's secret and both topics", () => {
     const outputs = template.findOutputs('*');
     expect(Object.keys(outputs).sort()).toEqual([
       'ApiKeysTableName',
       'ApiUrl',
       'ConfigurationSetName',
+      'InitialApiKeySecretArn',
       'NotificationsTopicArn',
       'SesEventsTopicArn',
     ]);
@@ -581,24 +583,22 @@ describe('OutboxStack from context with a sending domain, an alarm email, a send
   });
   const { stack, template } = synthesized;
 
-  it('creates the domain identity with Easy DKIM and the configuration set as its default', () => {
-    template.hasResourceProperties('AWS::SES::EmailIdentity', {
+  it('creates or adopts the domain identity through its custom resource, naming the configuration set for a created one', () => {
+    template.resourceCountIs('AWS::SES::EmailIdentity', 0);
+    template.hasResourceProperties('Custom::OutboxSendingIdentity', {
       EmailIdentity: 'mail.example.com',
-      DkimAttributes: { SigningEnabled: true },
-      DkimSigningAttributes: { NextSigningKeyLength: 'RSA_2048_BIT' },
-      ConfigurationSetAttributes: { ConfigurationSetName: { Ref: logicalId(stack, stack.ses.configurationSet) } },
+      ConfigurationSetName: { Ref: logicalId(stack, stack.ses.configurationSet) },
     });
   });
 
-  it('outputs the three DKIM CNAME records', () => {
-    const identity = logicalId(stack, stack.ses.domainIdentity!);
+  it('outputs the three DKIM CNAME records and whether the identity was created or adopted', () => {
+    const identity = logicalId(stack, stack.ses.domainIdentity!.resource);
     const outputs = template.findOutputs('*');
     expect(Object.keys(outputs).filter((id) => id.startsWith('Dkim')).sort()).toEqual(['DkimRecord1', 'DkimRecord2', 'DkimRecord3']);
     [1, 2, 3].forEach((n) => {
-      expect(render(outputs[`DkimRecord${n}`]!.Value)).toBe(
-        `\${${identity}.DkimDNSTokenName${n}} CNAME \${${identity}.DkimDNSTokenValue${n}}`,
-      );
+      expect(render(outputs[`DkimRecord${n}`]!.Value)).toBe(`\${${identity}.DkimRecord${n}}`);
     });
+    expect(render(outputs.SendingDomainOrigin!.Value)).toBe(`\${${identity}.Origin}`);
   });
 
   it('scopes the send permission to the domain identity and the configuration set', () => {
@@ -606,7 +606,7 @@ describe('OutboxStack from context with a sending domain, an alarm email, a send
     expect(resources).toEqual(
       [
         `${SES_ARN}:configuration-set/\${${logicalId(stack, stack.ses.configurationSet)}}`,
-        `${SES_ARN}:identity/\${${logicalId(stack, stack.ses.domainIdentity!)}}`,
+        `${SES_ARN}:identity/mail.example.com`,
       ].sort(),
     );
   });
