@@ -54,7 +54,7 @@ export class SendingIdentity extends Construct {
 
     this.function = new NodeFunction(this, 'Function', {
       entry: props.entry,
-      description: `Outbox sending identity: creates or adopts ${props.domain} in SES`,
+      description: 'Outbox sending identity: creates the sending domain in SES, or adopts it when it exists',
       timeout: Duration.seconds(60),
       memorySize: 256,
     });
