@@ -90,7 +90,9 @@ export function customResourceHandler(
 
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<CustomResourceResponse>((resolve) => {
-      const waitMs = Math.max(0, context.getRemainingTimeInMillis() - marginMs);
+      // Without a Lambda context (a direct call), the logic gets Lambda's longest run, 15 minutes.
+      const remainingMs = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : 900_000;
+      const waitMs = Math.max(0, remainingMs - marginMs);
       timer = setTimeout(() => {
         resolve(
           failed(
@@ -262,8 +264,8 @@ function withoutServiceToken(properties: Readonly<Record<string, unknown>> | und
   return rest;
 }
 
-function logHint(context: CustomResourceContext): string {
-  return context.logStreamName ? `; see the function's log stream ${context.logStreamName}` : '';
+function logHint(context: CustomResourceContext | undefined): string {
+  return context?.logStreamName ? `; see the function's log stream ${context.logStreamName}` : '';
 }
 
 function errorText(error: unknown): string {
