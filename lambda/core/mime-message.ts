@@ -1,4 +1,5 @@
-import PostalMime from 'postal-mime';
+import PostalMime, { addressParser, decodeWords } from 'postal-mime';
+import { readHeaderSection, type HeaderField, type HeaderSection } from './header-section';
 
 /** A mailbox as a message header names it: the display name decoded, the address as written. */
 export interface HeaderMailbox {
@@ -17,8 +18,11 @@ export interface MimePart {
 
 /** What Outbox reads from an RFC 5322 message: top-level headers, addresses, bodies and parts. */
 export interface MimeMessage {
-  /** Top-level headers in order, names as written, values unfolded but not decoded. */
-  readonly headers: readonly { readonly name: string; readonly value: string }[];
+  /**
+   * Top-level headers in order, as the header-section reader reads them (see header-section.ts):
+   * names as written, values unfolded but not decoded, with the line each starts on.
+   */
+  readonly headers: readonly HeaderField[];
   /** Undefined when there is no From header or it names no mailbox. */
   readonly from?: HeaderMailbox;
   /** Groups flattened into their members. */
@@ -35,24 +39,37 @@ export interface MimeMessage {
 }
 
 /**
- * Parses a message with postal-mime (a dependency-free parser that decodes transfer encodings,
- * charsets, RFC 2047/2231 names and nested messages). Its limits stay on their defaults: 256
- * nesting levels, 2 MiB of headers, 10 levels of attached messages parsed inline. Throws when
- * the message cannot be parsed at all.
+ * Reads a message in two parts. The top-level header section, and with it From, To, Cc, Bcc,
+ * Reply-To and Subject, comes from the one header-section reader, the reading every raw-message
+ * check uses (its values parsed with postal-mime's address parser and RFC 2047 decoder). The
+ * bodies and parts come from postal-mime (a dependency-free parser that decodes transfer
+ * encodings, charsets, RFC 2047/2231 names and nested messages); its limits stay on their
+ * defaults: 256 nesting levels, 2 MiB of headers, 10 levels of attached messages parsed inline.
+ * Since the reader accepts only a section every reader splits alike, postal-mime reads the same
+ * top-level headers when it picks the body's Content-Type. `section` is the reader's result when
+ * the caller has it already. Throws when the header section is refused or the message cannot be
+ * parsed at all.
  */
-export async function readMimeMessage(bytes: Uint8Array): Promise<MimeMessage> {
+export async function readMimeMessage(bytes: Uint8Array, section?: HeaderSection): Promise<MimeMessage> {
+  const headers = section ?? readSection(bytes);
   const email = await PostalMime.parse(bytes, { attachmentEncoding: 'arraybuffer' });
-  const mailboxes = (addresses: PostalMime.Address[] | undefined): HeaderMailbox[] =>
-    (addresses ?? []).flatMap((a) => (a.group ? a.group : [a])).map((m) => ({ name: m.name, address: m.address }));
-  const from = email.from ? mailboxes([email.from])[0] : undefined;
+  const values = (name: string) => headers.fields.filter((f) => f.name.toLowerCase() === name && f.value !== '').map((f) => f.value);
+  const mailboxesIn = (value: string): HeaderMailbox[] =>
+    addressParser(value)
+      .flatMap((a) => (a.group ? a.group : [a]))
+      .map((m) => ({ name: m.name, address: m.address }));
+  const mailboxes = (name: string): HeaderMailbox[] => values(name).flatMap(mailboxesIn);
+  const fromValue = values('from')[0];
+  const from = fromValue !== undefined ? mailboxesIn(fromValue)[0] : undefined;
+  const subject = values('subject')[0];
   return {
-    headers: email.headers.map((h) => ({ name: h.originalKey, value: h.value })),
+    headers: headers.fields,
     ...(from && from.address !== '' ? { from } : {}),
-    to: mailboxes(email.to),
-    cc: mailboxes(email.cc),
-    bcc: mailboxes(email.bcc),
-    replyTo: mailboxes(email.replyTo),
-    ...(email.subject !== undefined ? { subject: email.subject } : {}),
+    to: mailboxes('to'),
+    cc: mailboxes('cc'),
+    bcc: mailboxes('bcc'),
+    replyTo: mailboxes('reply-to'),
+    ...(subject !== undefined ? { subject: decodeWords(subject) } : {}),
     ...(email.text !== undefined ? { text: email.text } : {}),
     ...(email.html !== undefined ? { html: email.html } : {}),
     parts: email.attachments.map((a) => ({
@@ -62,4 +79,10 @@ export async function readMimeMessage(bytes: Uint8Array): Promise<MimeMessage> {
       bytes: typeof a.content === 'string' ? Buffer.from(a.content, 'utf8') : new Uint8Array(a.content),
     })),
   };
+}
+
+function readSection(bytes: Uint8Array): HeaderSection {
+  const reading = readHeaderSection(bytes);
+  if (!reading.ok) throw new Error(reading.problems.join(' '));
+  return reading.section;
 }

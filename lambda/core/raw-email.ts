@@ -5,14 +5,23 @@ import { canonicalBase64, MAX_MESSAGE_BYTES } from './attachments';
 import { scanDraft } from './content-scan';
 import type { EmailDraft } from './email';
 import { OutboxError, type ErrorKind } from './errors';
+import { messageLines, readHeaderSection, type HeaderField, type HeaderSection } from './header-section';
 import { readMimeMessage, type HeaderMailbox, type MimeMessage } from './mime-message';
 import { deliverNow, type SendEmailDeps } from './send-email';
 import { checkFields, MAX_RECIPIENTS, parseAddressList, parseTags, TAG_FIELDS } from './send-request';
 
 /** RFC 5322 §2.1.1 (and SES, SES-FACTS §5): at most 998 characters per line, CRLF excluded. */
 const MAX_LINE_LENGTH = 998;
-/** A header field line: a name of printable ASCII but the colon, then a colon. */
-const HEADER_LINE = /^[\x21-\x39\x3b-\x7e]+:/;
+/**
+ * Fields a message may have once at most: RFC 5322 §3.6's (Bcc aside, refused anyway) and the
+ * MIME fields that decide how the body is read (SES's header-fields list has them all). With two,
+ * readers disagree about which counts: Outbox could check one From or Content-Type while SES or
+ * a recipient's client acts on the other.
+ */
+const ONCE_ONLY = [
+  ...['From', 'Sender', 'Reply-To', 'To', 'Cc', 'Subject', 'Date', 'Message-ID', 'In-Reply-To', 'References'],
+  ...['MIME-Version', 'Content-Type', 'Content-Transfer-Encoding', 'Content-Disposition'],
+] as const;
 /**
  * `/emails` fields that do not apply here: the message carries its own content, and a
  * silently ignored field would surprise.
@@ -48,6 +57,12 @@ export interface RawSendRequest {
  *
  * - `raw` must be base64 of a message that starts with header fields, separates them from the
  *   body with a blank line, keeps lines within 998 characters, and fits SES's 40 MB.
+ * - The header section is read once, by readHeaderSection, and every check below runs on that
+ *   reading. It refuses what readers could disagree about: a bare CR or LF, control bytes and
+ *   8-bit bytes in the header section, lines there that are neither field nor fold. A bare CR in
+ *   the body is refused too (RFC 5322 allows CR only before LF): postal-mime, which reads the
+ *   parts for the content scan, does not end a line there, and a reader that does could see a
+ *   part header or boundary the scan did not. A field RFC 5322 allows once may not repeat.
  * - From: the message's From header must name a mailbox. `from` in the body, when given, is the
  *   identity SES checks and sends from (SES's FromEmailAddress); the From header stays as written.
  * - Recipients: the message's To and Cc headers, unless the body gives `to`, `cc` or `bcc`, in
@@ -92,26 +107,15 @@ export async function parseRawSendRequest(body: unknown): Promise<RawSendRequest
   const tags = parseTags(input.tags, report);
   if (bytes === undefined) return fail();
 
-  checkStructure(bytes, report);
-  if (problems.length > 0) return fail();
+  const structure = checkStructure(bytes, report);
+  if (structure) checkHeaderFields(structure.fields, report);
+  if (problems.length > 0 || !structure?.section) return fail();
 
   let message: MimeMessage;
   try {
-    message = await readMimeMessage(bytes);
+    message = await readMimeMessage(bytes, structure.section);
   } catch (error) {
     throw new OutboxError('validation', `\`raw\` could not be read as a MIME message (${error instanceof Error ? error.message : 'parse error'}).`, { cause: error });
-  }
-
-  for (const header of message.headers) {
-    const name = header.name.toLowerCase();
-    if (name.startsWith('x-ses-')) {
-      report(
-        'validation',
-        `The raw message has a \`${header.name}\` header, which Outbox refuses: X-SES-* headers would change the configuration set, tags or sending identity SES applies, and Outbox's tracking depends on them. Remove it; give tags in \`tags\`.`,
-      );
-    } else if (name === 'bcc') {
-      report('validation', 'The raw message has a `Bcc` header, which every recipient would see (SES sends a raw message as it is). Remove it and list those addresses in `bcc`.');
-    }
   }
 
   const from = headerFrom(message, report);
@@ -213,25 +217,63 @@ function readFromOverride(value: unknown, report: Report): Mailbox | undefined {
   return parsed.mailbox;
 }
 
-/** The shape SES requires before reading a raw message at all (SES-FACTS §5, Raw). */
-function checkStructure(bytes: Buffer, report: Report): void {
-  // One character per byte, so lengths are byte counts and no decoding can fail.
-  const text = bytes.toString('latin1');
-  const separator = /\r?\n\r?\n/.exec(text);
-  const firstLine = text.slice(0, text.search(/\r?\n|$/));
-  if (!HEADER_LINE.test(firstLine) || !separator) {
-    report(
-      'validation',
-      '`raw` is not an RFC 5322 message: it must start with header fields (`Name: value` lines such as `From:`), then a blank line, then the body.',
-    );
-    return;
+/**
+ * The shape SES requires before reading a raw message at all (SES-FACTS §5, Raw), on the one
+ * reading of its lines (messageLines: CRLF, bare CR and bare LF each end one): the header section
+ * as readHeaderSection reads it, no bare CR in the body, no line over 998 bytes. Returns the
+ * header section when it could be read, and the fields the reading saw either way (undefined
+ * when the bytes are not a message at all).
+ */
+function checkStructure(bytes: Buffer, report: Report): { section?: HeaderSection; fields: readonly HeaderField[] } | undefined {
+  const reading = readHeaderSection(bytes);
+  if (!reading.ok) {
+    for (const problem of reading.problems) report('validation', problem);
+    if (reading.notAMessage) return undefined;
   }
-  let lineNumber = 0;
-  for (const line of text.split(/\r?\n/)) {
-    lineNumber++;
-    if (line.length > MAX_LINE_LENGTH) {
-      report('validation', `Line ${lineNumber} of the raw message is ${line.length} characters; SES (and RFC 5322) allow at most ${MAX_LINE_LENGTH}. Use a transfer encoding (base64 or quoted-printable) for long lines.`);
-      return;
+  const bodyLine = reading.ok ? reading.section.bodyLine : Infinity;
+  let long = false;
+  let bareCr = false;
+  for (const line of messageLines(bytes)) {
+    const length = line.end - line.start;
+    if (!long && length > MAX_LINE_LENGTH) {
+      long = true;
+      report('validation', `Line ${line.number} of the raw message is ${length} characters; SES (and RFC 5322) allow at most ${MAX_LINE_LENGTH}. Use a transfer encoding (base64 or quoted-printable) for long lines.`);
+    }
+    if (!bareCr && line.ending === 'CR' && line.number >= bodyLine) {
+      bareCr = true;
+      report(
+        'validation',
+        `Line ${line.number} of the raw message, in the body, ends with a bare CR (0x0D without LF after it): RFC 5322 allows CR only in CRLF, and readers disagree about where such a line ends, so a MIME part's headers could read differently to Outbox's content scan than to the recipient. End lines with CRLF, and send binary data in a base64 part.`,
+      );
+    }
+    if (long && bareCr) break;
+  }
+  return reading.ok ? { section: reading.section, fields: reading.section.fields } : { fields: reading.fields };
+}
+
+/** Headers Outbox refuses by name, on the header-section reader's fields. */
+function checkHeaderFields(fields: readonly HeaderField[], report: Report): void {
+  for (const header of fields) {
+    const name = header.name.toLowerCase();
+    if (name.startsWith('x-ses-')) {
+      report(
+        'validation',
+        `The raw message has an \`${header.name}\` header at line ${header.line}, which Outbox refuses: X-SES-* headers would change the configuration set, tags or sending identity SES applies, and Outbox's tracking depends on them. Remove it; give tags in \`tags\`.`,
+      );
+    } else if (name === 'bcc') {
+      report(
+        'validation',
+        `The raw message has a \`Bcc\` header${header.name === 'Bcc' ? '' : ` (written \`${header.name}\`)`} at line ${header.line}, which every recipient would see (SES sends a raw message as it is). Remove it and list those addresses in \`bcc\`.`,
+      );
+    }
+  }
+  for (const field of ONCE_ONLY) {
+    const lines = fields.filter((h) => h.name.toLowerCase() === field.toLowerCase()).map((h) => h.line);
+    if (lines.length > 1) {
+      report(
+        'validation',
+        `The raw message has ${lines.length} \`${field}\` headers (lines ${lines.join(', ')}); a message may have one (RFC 5322), and readers disagree about which of several counts.`,
+      );
     }
   }
 }
