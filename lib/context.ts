@@ -1,4 +1,5 @@
 import type { Construct } from 'constructs';
+import { API_ACCESS_LOGS, type ApiAccessLogs } from './constructs/send-api';
 import type { OutboxStackProps } from './outbox-stack';
 
 /** The context keys the app reads (`cdk synth -c outbox:sendingDomain=example.com`, or cdk.json). */
@@ -11,11 +12,20 @@ export const CONTEXT = {
   softBounceWindowDays: 'outbox:softBounceWindowDays',
   maxSendRate: 'outbox:maxSendRate',
   clamd: 'outbox:clamd',
+  apiAccessLogs: 'outbox:apiAccessLogs',
+  firewall: 'outbox:firewall',
+  queueConcurrency: 'outbox:queueConcurrency',
 } as const;
 
 export const DEFAULT_RETENTION_DAYS = 90;
 export const DEFAULT_SOFT_BOUNCE_LIMIT = 3;
 export const DEFAULT_SOFT_BOUNCE_WINDOW_DAYS = 7;
+/**
+ * Instances each SQS consumer (events, webhook deliveries, sender) may run at once: SQS's minimum.
+ * Three consumers at 2 take 6 of the 10 concurrent executions a new account may have, leaving 4
+ * for the api, the authorizer and the scheduler.
+ */
+export const DEFAULT_QUEUE_CONCURRENCY = 2;
 
 const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 const LOCAL_PART = /^[a-z0-9!%&'*+/=?^_`{|}~.-]{1,64}$/i;
@@ -33,11 +43,12 @@ function wholeNumber(
   max: number,
   what: string,
   problems: string[],
+  min = 1,
 ): number {
   const raw = optionalString(node.tryGetContext(key));
   const value = raw === undefined ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > max) {
-    problems.push(`${key} must be a whole number ${what} from 1 to ${max}, not "${raw}".`);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    problems.push(`${key} must be a whole number ${what} from ${min} to ${max}, not "${raw}".`);
   }
   return value;
 }
@@ -48,6 +59,15 @@ const HOST_PORT = /^(?:\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?):(
 function isHostPort(value: string): boolean {
   const port = Number(HOST_PORT.exec(value)?.[1]);
   return port >= 1 && port <= 65535;
+}
+
+/** `true` or `false`, as a boolean from cdk.json or a string from `-c`; the default when unset. */
+function flag(node: Construct['node'], key: string, fallback: boolean, problems: string[]): boolean {
+  const raw = optionalString(node.tryGetContext(key))?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  problems.push(`${key} must be true or false, not "${raw}".`);
+  return fallback;
 }
 
 function optionalString(value: unknown): string | undefined {
@@ -70,6 +90,12 @@ function optionalString(value: unknown): string | undefined {
  * - `outbox:clamd`: `host:port` of a ClamAV daemon the api Lambda scans content with. Unset: no
  *   ClamAV scan. The Lambdas run outside any VPC, so the daemon must be reachable from there; a
  *   daemon inside a VPC needs the api Lambda attached to that VPC, which is left to the deployer.
+ * - `outbox:apiAccessLogs`: `create-role` (default; the stack sets the account's API Gateway
+ *   CloudWatch role for this Region), `existing-role` (the account has one already) or `off`.
+ * - `outbox:firewall`: `true` (default) puts an AWS WAF web ACL on the API that refuses bodies
+ *   over the Lambda request cap with the Resend error shape; `false` leaves it out.
+ * - `outbox:queueConcurrency`: instances each queue consumer may run at once, 2 to 1000
+ *   (default 2, which fits an account limited to 10 concurrent executions).
  *
  * None is required: with no identity at all the stack allows sending from any identity of the
  * account (see SesSending), so `cdk synth` works offline in CI with no context.
@@ -121,8 +147,34 @@ export function outboxPropsFromContext(scope: Construct): OutboxStackProps {
     problems.push(`${CONTEXT.clamd} must be the host:port of a ClamAV daemon reachable from Lambda, such as clamav.internal:3310, not "${clamd}".`);
   }
 
+  const apiAccessLogs = optionalString(node.tryGetContext(CONTEXT.apiAccessLogs)) ?? 'create-role';
+  if (!isApiAccessLogs(apiAccessLogs)) {
+    problems.push(`${CONTEXT.apiAccessLogs} must be one of ${API_ACCESS_LOGS.join(', ')}, not "${apiAccessLogs}".`);
+  }
+
+  const firewall = flag(node, CONTEXT.firewall, true, problems);
+
+  // SQS's limits for a Lambda event source's maximum concurrency.
+  const queueConcurrency = wholeNumber(node, CONTEXT.queueConcurrency, DEFAULT_QUEUE_CONCURRENCY, 1000, 'of instances', problems, 2);
+
   if (problems.length > 0) {
     throw new Error(`Invalid Outbox context:\n- ${problems.join('\n- ')}`);
   }
-  return { sendingDomain, identities, retentionDays, alarmEmail, softBounceLimit, softBounceWindowDays, maxSendRate, clamd };
+  return {
+    sendingDomain,
+    identities,
+    retentionDays,
+    alarmEmail,
+    softBounceLimit,
+    softBounceWindowDays,
+    maxSendRate,
+    clamd,
+    apiAccessLogs: apiAccessLogs as ApiAccessLogs,
+    firewall,
+    queueConcurrency,
+  };
+}
+
+function isApiAccessLogs(value: string): value is ApiAccessLogs {
+  return (API_ACCESS_LOGS as readonly string[]).includes(value);
 }

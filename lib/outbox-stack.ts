@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ENV, HANDLER_ENTRIES } from '../lambda/shared/env';
-import { DEFAULT_RETENTION_DAYS, DEFAULT_SOFT_BOUNCE_LIMIT, DEFAULT_SOFT_BOUNCE_WINDOW_DAYS } from './context';
+import { DEFAULT_QUEUE_CONCURRENCY, DEFAULT_RETENTION_DAYS, DEFAULT_SOFT_BOUNCE_LIMIT, DEFAULT_SOFT_BOUNCE_WINDOW_DAYS } from './context';
 import { EventPipeline } from './constructs/event-pipeline';
 import { InitialApiKey } from './constructs/initial-api-key';
 import { Monitoring } from './constructs/monitoring';
@@ -10,7 +10,7 @@ import { NodeFunction } from './constructs/node-function';
 import { NotificationsTopic } from './constructs/notifications';
 import { Outbound } from './constructs/outbound';
 import { Scheduler } from './constructs/scheduler';
-import { SendApi } from './constructs/send-api';
+import { SendApi, type ApiAccessLogs } from './constructs/send-api';
 import { SesSending } from './constructs/ses';
 import { Tables } from './constructs/tables';
 import { Webhooks } from './constructs/webhooks';
@@ -42,6 +42,15 @@ export interface OutboxStackProps extends StackProps {
    * the deployer. @default no ClamAV scan
    */
   readonly clamd?: string;
+  /** The stage's access logs and the account's API Gateway CloudWatch role. @default 'create-role' */
+  readonly apiAccessLogs?: ApiAccessLogs;
+  /** An AWS WAF web ACL refusing bodies over the Lambda request cap (SendApi's Firewall). @default true */
+  readonly firewall?: boolean;
+  /**
+   * The most instances each SQS consumer (events, webhook deliveries, sender) runs at once.
+   * @default 2, which fits an account limited to 10 concurrent executions
+   */
+  readonly queueConcurrency?: number;
 }
 
 const REPO_ROOT = path.resolve(__dirname, '..');
@@ -79,6 +88,7 @@ export class OutboxStack extends Stack {
       ...props,
     });
     const retentionDays = props.retentionDays ?? DEFAULT_RETENTION_DAYS;
+    const queueConcurrency = props.queueConcurrency ?? DEFAULT_QUEUE_CONCURRENCY;
 
     this.tables = new Tables(this, 'Tables');
     this.ses = new SesSending(this, 'Ses', { sendingDomain: props.sendingDomain, identities: props.identities });
@@ -90,6 +100,7 @@ export class OutboxStack extends Stack {
       entry: path.join(REPO_ROOT, HANDLER_ENTRIES.webhookDelivery),
       table: this.tables.webhooks,
       retentionDays,
+      maxConcurrency: queueConcurrency,
     });
     this.monitoring.watch(this.webhooks.deadLetterAlarm);
 
@@ -100,6 +111,7 @@ export class OutboxStack extends Stack {
       entry: path.join(REPO_ROOT, HANDLER_ENTRIES.sender),
       retentionDays,
       maxSendRate: props.maxSendRate,
+      maxConcurrency: queueConcurrency,
     });
     const sender = this.outbound.senderFunction;
     this.tables.emails.grantReadWriteData(sender);
@@ -129,9 +141,8 @@ export class OutboxStack extends Stack {
     this.tables.suppressions.grantReadWriteData(this.apiFunction);
     // The webhooks API: create, list, update, remove, and the delivery log.
     this.tables.webhooks.grantReadWriteData(this.apiFunction);
-    this.ses.allowSending(this.apiFunction).allowReadingAccount(this.apiFunction);
-    // The sending-paused flag and the cached account quota, shared with the sender.
-    this.tables.control.grantReadWriteData(this.apiFunction);
+    // Sends, and GET /account's report on the account and its identities.
+    this.ses.allowSending(this.apiFunction).allowReportingAccount(this.apiFunction);
     // Batches, and sync sends SES throttled, go out through the sender.
     this.outbound.allowEnqueueing(this.apiFunction);
 
@@ -165,9 +176,15 @@ export class OutboxStack extends Stack {
     this.tables.emails.grantReadWriteData(this.eventsFunction);
     this.tables.suppressions.grantReadWriteData(this.eventsFunction);
     this.allowNotifying(this.eventsFunction);
-    this.events.consumeWith(this.eventsFunction);
+    this.events.consumeWith(this.eventsFunction, { maxConcurrency: queueConcurrency });
 
-    this.api = new SendApi(this, 'Api', { handler: this.apiFunction, authorizer: this.authorizerFunction });
+    this.api = new SendApi(this, 'Api', {
+      handler: this.apiFunction,
+      authorizer: this.authorizerFunction,
+      accessLogs: props.apiAccessLogs,
+      firewall: props.firewall,
+    });
+    this.monitoring.watchApiServerErrors('ApiServerErrors', this.api.restApi);
     this.monitoring.watchFunctionErrors('ApiFunctionErrors', this.apiFunction);
     this.monitoring.watchFunctionErrors('AuthorizerFunctionErrors', this.authorizerFunction);
     this.monitoring.watchFunctionErrors('EventsFunctionErrors', this.eventsFunction);

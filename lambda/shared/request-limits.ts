@@ -7,9 +7,9 @@
  * beside the headers (twice: `headers` and `multiValueHeaders`, at most 10 KB each) and the
  * request context, and Lambda refuses a synchronous event over 6 MB (6,291,456 bytes). JSON
  * escaping adds one byte for each quote, backslash or newline in the body. 6,000,000 leaves
- * 291,456 bytes for all of that: about 25 KB for headers and context at their largest, and the
- * rest for escapes, enough for an ordinary email of attachments (base64 needs no escaping) and
- * up to a few MB of HTML. The infra tests build such an event and hold the number to it.
+ * 291,456 bytes for all of that: about 22 KB for headers and context at their largest, and about
+ * 270 KB for escapes, enough for an ordinary email of attachments (base64 needs no escaping) and
+ * a few MB of HTML. The infra tests build such an event and hold the number to it.
  */
 export const MAX_REQUEST_BODY_BYTES = 6_000_000;
 

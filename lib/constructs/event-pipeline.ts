@@ -20,8 +20,9 @@ export interface ConsumeOptions {
    * not urgent and the queue absorbs bursts, so the cap keeps a burst of events (a large batch
    * send produces several per recipient) from taking the account's Lambda concurrency from the
    * API (new accounts may have as little as 10) or throttling DynamoDB. At about 50 ms per record,
-   * 5 instances handle about 100 events per second; the backlog alarm says when to raise it.
-   * @default 5
+   * 2 instances handle about 40 events per second, 5 about 100; the backlog alarm says when to
+   * raise it (`outbox:queueConcurrency`).
+   * @default 2
    */
   readonly maxConcurrency?: number;
 }
@@ -112,7 +113,7 @@ export class EventPipeline extends Construct {
       batchSize: CONSUMER_BATCH_SIZE,
       maxBatchingWindow: Duration.seconds(1),
       reportBatchItemFailures: true,
-      maxConcurrency: options.maxConcurrency ?? 5,
+      maxConcurrency: options.maxConcurrency ?? 2,
     });
     fn.function.addEventSource(source);
     return source;

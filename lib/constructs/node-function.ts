@@ -142,4 +142,16 @@ export class NodeFunction extends Construct {
     this.role.addToPrincipalPolicy(statement);
     return this;
   }
+
+  /**
+   * Attaches a policy of its own (a separate AWS::IAM::Policy) to the function's role, created
+   * before the function like the role's default policy. For statements that need a cdk-nag
+   * acknowledgement: acknowledged on this policy, a finding cannot hide other statements of the
+   * role.
+   */
+  public addPolicy(id: string, statements: iam.PolicyStatement[]): iam.Policy {
+    const policy = new iam.Policy(this, id, { roles: [this.role], statements });
+    this.function.node.addDependency(policy);
+    return policy;
+  }
 }

@@ -32,12 +32,13 @@ export interface OutboundProps {
   /**
    * The most sender instances running at once (SQS allows 2 to 1000). Pacing is shared through
    * the control table, so instances beyond what the SES rate needs only wait for send slots,
-   * costing Lambda time and receives. One instance sending a batch one email at a time manages
-   * roughly 10 to 20 emails per second (an SES call takes 50 to 100 ms), so 10 instances cover
-   * 100 to 200 per second, above the 14 per second a production account starts with and most
-   * raised quotas; raise it with the quota. The cap does not reserve concurrency, so the API
-   * keeps its share on accounts with a low Lambda limit.
-   * @default 10
+   * costing Lambda time and receives, and fewer only send slower, never faster than the rate.
+   * One instance sending a batch one email at a time manages roughly 10 to 20 emails per second
+   * (an SES call takes 50 to 100 ms), so 2 instances cover 20 to 40 per second, above the 14 per
+   * second a production account starts with, and 10 instances 100 to 200; raise it with the
+   * quota (`outbox:queueConcurrency`). The cap does not reserve concurrency, and the default
+   * leaves the API its share on accounts limited to 10 concurrent executions.
+   * @default 2
    */
   readonly maxConcurrency?: number;
 }
@@ -71,7 +72,7 @@ export class Outbound extends Construct {
 
   constructor(scope: Construct, id: string, props: OutboundProps) {
     super(scope, id);
-    const maxConcurrency = props.maxConcurrency ?? 10;
+    const maxConcurrency = props.maxConcurrency ?? 2;
     const problems: string[] = [];
     if (props.maxSendRate !== undefined && !(Number.isFinite(props.maxSendRate) && props.maxSendRate > 0)) {
       problems.push(`maxSendRate must be a positive number of recipients per second, not ${props.maxSendRate}`);

@@ -1,7 +1,9 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { Firewall } from './firewall';
 import type { NodeFunction } from './node-function';
 
 /** The error body every Outbox answer uses, the Resend SDK's error shape. */
@@ -10,6 +12,20 @@ export interface ErrorBody {
   readonly name: string;
   readonly message: string;
 }
+
+/**
+ * How the stage's access logs are set up. API Gateway writes them only with the account's
+ * CloudWatch role for the Region set (an account-wide setting, `AWS::ApiGateway::Account`);
+ * without it the stage fails to create.
+ *
+ * - `create-role`: the stack creates an API Gateway CloudWatch role (the AWS managed policy
+ *   AmazonAPIGatewayPushToCloudWatchLogs) and sets it as the account's, replacing any role set
+ *   there before; both are retained when the stack is deleted, so other APIs keep logging.
+ * - `existing-role`: the account already has one; access logs on, nothing account-wide created.
+ * - `off`: no access logs, nothing account-wide needed.
+ */
+export const API_ACCESS_LOGS = ['create-role', 'existing-role', 'off'] as const;
+export type ApiAccessLogs = (typeof API_ACCESS_LOGS)[number];
 
 export interface SendApiProps {
   /** Serves every route, /health included. */
@@ -24,6 +40,14 @@ export interface SendApiProps {
   readonly burstLimit?: number;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly accessLogRetention?: logs.RetentionDays;
+  /** @default 'create-role' */
+  readonly accessLogs?: ApiAccessLogs;
+  /**
+   * An AWS WAF web ACL on the stage refusing bodies over the Lambda request cap (see Firewall).
+   * Without it a 6-10 MB body fails the Lambda invoke and the client gets API Gateway's own
+   * answer instead of the Resend error shape. @default true
+   */
+  readonly firewall?: boolean;
 }
 
 /** What the authorizer lets through to the Lambda: `Bearer`, in any case, then a token. */
@@ -48,7 +72,12 @@ interface GatewayAnswer {
  *   5xx) use the Resend error shape `{"statusCode", "name", "message"}` as `application/json`, so
  *   the Resend SDKs can read them.
  * - Access logs go to a log group as JSON lines, with the authorizer and integration errors that
- *   execution logging would otherwise be needed for; stage throttling caps the request rate.
+ *   execution logging would otherwise be needed for (see ApiAccessLogs for the account's
+ *   CloudWatch role they need); stage throttling caps the request rate.
+ * - A Firewall (AWS WAF) on the stage refuses bodies the api Lambda could not take, unless
+ *   `firewall` is false.
+ * - The REST API is named after the stack (`<stack>-api`): API Gateway's metrics, the 5xx alarm's
+ *   among them, are keyed by that name.
  *
  * The authorizer contract: throw `Error('Unauthorized')` when there is no usable key (401
  * missing_api_key), return a Deny policy for an unknown or revoked key (403 invalid_api_key), and
@@ -58,7 +87,13 @@ interface GatewayAnswer {
 export class SendApi extends Construct {
   public readonly restApi: apigateway.RestApi;
   public readonly authorizer: apigateway.TokenAuthorizer;
-  public readonly accessLogGroup: logs.LogGroup;
+  /** Absent with `accessLogs: 'off'`. */
+  public readonly accessLogGroup?: logs.LogGroup;
+  /** The account's API Gateway CloudWatch role, with `accessLogs: 'create-role'` only. */
+  public readonly cloudWatchRole?: iam.IRole;
+  /** The account-wide setting naming that role, with `accessLogs: 'create-role'` only. */
+  public readonly cloudWatchAccount?: apigateway.CfnAccount;
+  public readonly firewall?: Firewall;
   /** The stage's base URL without a trailing slash: what RESEND_BASE_URL should be set to. */
   public readonly url: string;
 
@@ -67,24 +102,42 @@ export class SendApi extends Construct {
     const stageName = props.stageName ?? 'v1';
     const rateLimit = props.rateLimit ?? 20;
     const burstLimit = props.burstLimit ?? 40;
+    const accessLogs = props.accessLogs ?? 'create-role';
+    const stack = Stack.of(this);
 
-    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
-      retention: props.accessLogRetention ?? logs.RetentionDays.ONE_MONTH,
-    });
+    if (accessLogs !== 'off') {
+      this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
+        retention: props.accessLogRetention ?? logs.RetentionDays.ONE_MONTH,
+      });
+    }
 
     this.restApi = new apigateway.RestApi(this, 'Api', {
+      restApiName: `${stack.stackName}-api`,
       description: 'Outbox: Resend-compatible email sending on Amazon SES',
       endpointTypes: [apigateway.EndpointType.REGIONAL],
-      // Execution logging would need an account-wide CloudWatch role; the access log carries the errors instead.
-      cloudWatchRole: false,
+      // With the role, RestApi also creates the AWS::ApiGateway::Account setting and makes the
+      // stage depend on it, so the stage is created only once the account can log.
+      cloudWatchRole: accessLogs === 'create-role',
+      ...(accessLogs === 'create-role' ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
       deployOptions: {
         stageName,
         throttlingRateLimit: rateLimit,
         throttlingBurstLimit: burstLimit,
-        accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogGroup),
-        accessLogFormat: accessLogFormat(),
+        ...(this.accessLogGroup
+          ? { accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogGroup), accessLogFormat: accessLogFormat() }
+          : {}),
       },
     });
+    const stage = this.restApi.deploymentStage;
+    if (accessLogs === 'create-role') {
+      this.cloudWatchRole = this.restApi.node.findChild('CloudWatchRole') as iam.IRole;
+      this.cloudWatchAccount = this.restApi.node.findChild('Account') as apigateway.CfnAccount;
+      Validations.of(this.cloudWatchRole).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason: 'API Gateway writes access logs only through an account role with this AWS managed policy, which AWS keeps in step with what API Gateway needs.',
+      });
+    }
+    if (props.firewall ?? true) this.firewall = new Firewall(this, 'Firewall', { stage });
 
     this.authorizer = new apigateway.TokenAuthorizer(this, 'Authorizer', {
       handler: props.authorizer.function,
@@ -120,8 +173,7 @@ export class SendApi extends Construct {
     // RestApi always adds an "Endpoint" output ending in a slash; the Resend SDK appends "/emails",
     // so the stack outputs `url` instead and this one would only mislead.
     this.restApi.node.tryRemoveChild('Endpoint');
-    const stack = Stack.of(this);
-    this.url = `https://${this.restApi.restApiId}.execute-api.${stack.region}.${stack.urlSuffix}/${this.restApi.deploymentStage.stageName}`;
+    this.url = `https://${this.restApi.restApiId}.execute-api.${stack.region}.${stack.urlSuffix}/${stage.stageName}`;
 
     Validations.of(health).acknowledge({
       id: 'AwsSolutions-APIG4',
@@ -137,24 +189,34 @@ export class SendApi extends Construct {
         reason: 'Callers authenticate with Resend-style bearer API keys checked by a Lambda authorizer; there are no Cognito users.',
       });
     }
-    Validations.of(this.restApi).acknowledge(
-      {
-        id: 'AwsSolutions-APIG2',
-        reason: 'The api Lambda validates every request so that failures come back in the Resend error shape, which API Gateway validators cannot produce.',
-      },
-      {
+    Validations.of(this.restApi).acknowledge({
+      id: 'AwsSolutions-APIG2',
+      reason: 'The api Lambda validates every request so that failures come back in the Resend error shape, which API Gateway validators cannot produce.',
+    });
+    Validations.of(stage).acknowledge({
+      id: 'AwsSolutions-APIG6',
+      reason: 'Execution logs would go to a log group API Gateway creates without retention; the JSON access logs record authorizer and integration errors instead.',
+    });
+    if (!this.firewall) {
+      Validations.of(stage).acknowledge({
         id: 'AwsSolutions-APIG3',
-        reason: 'AWS WAF is left to the deployer (it has a monthly cost); the API is protected by API keys and stage throttling.',
-      },
-      {
-        id: 'AwsSolutions-APIG6',
-        reason: 'Execution logging needs an account-wide API Gateway CloudWatch role; JSON access logs record authorizer and integration errors instead.',
-      },
-    );
+        reason: 'The deployer turned the firewall off (outbox:firewall=false) to save its monthly cost; API keys and stage throttling still guard the API.',
+      });
+    }
+    if (accessLogs === 'off') {
+      Validations.of(stage).acknowledge({
+        id: 'AwsSolutions-APIG1',
+        reason: 'The deployer turned access logs off (outbox:apiAccessLogs=off), for an account whose API Gateway CloudWatch role they do not want to set.',
+      });
+    }
   }
 }
 
-/** The Gateway Responses Outbox defines, with the Resend error name each maps to. */
+/**
+ * The Gateway Responses Outbox defines, with the Resend error name each maps to. None for
+ * REQUEST_TOO_LARGE (over API Gateway's 10 MB): API Gateway does not apply a customized one. The
+ * Firewall answers bodies over the Lambda's cap, below that.
+ */
 export function gatewayAnswers(rateLimit: number): readonly GatewayAnswer[] {
   const R = apigateway.ResponseType;
   return [
@@ -183,12 +245,6 @@ export function gatewayAnswers(rateLimit: number): readonly GatewayAnswer[] {
       statusCode: 429,
       name: 'rate_limit_exceeded',
       message: 'Too many requests for this API key. Wait and retry later.',
-    },
-    {
-      type: R.REQUEST_TOO_LARGE,
-      statusCode: 413,
-      name: 'validation_error',
-      message: 'The request body is too large. Keep each request under 6 MB, attachments included (base64 adds a third).',
     },
     { type: R.DEFAULT_4XX, statusCode: 400, name: 'validation_error', message: null },
     {

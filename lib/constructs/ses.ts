@@ -56,6 +56,8 @@ export class SesSending extends Construct {
   public readonly domainIdentity?: SendingIdentity;
   /** ARNs of the identities the send permission covers. */
   public readonly identityArns: readonly string[];
+  /** Names of the configured identities (the sending domain first), empty when none is. */
+  public readonly identityNames: readonly string[];
   /** True when no identity was named and sending is allowed from any identity of the account. */
   public readonly allowsAnyIdentity: boolean;
 
@@ -68,14 +70,6 @@ export class SesSending extends Construct {
       enableKeyRotation: true,
       pendingWindow: Duration.days(7),
     });
-    this.eventsKey.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowSesToPublishToEncryptedTopic',
-        principals: [new iam.ServicePrincipal('ses.amazonaws.com')],
-        actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
-        resources: ['*'],
-      }),
-    );
 
     this.eventsTopic = new sns.Topic(this, 'EventsTopic', {
       displayName: 'Outbox SES events',
@@ -99,6 +93,19 @@ export class SesSending extends Construct {
       resource: 'configuration-set',
       resourceName: this.configurationSet.configurationSetName,
     });
+    // SES publishes to the encrypted topic with this key; only for this account's configuration
+    // set, the same conditions the topic policy puts on the publish itself.
+    this.eventsKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowSesToPublishToEncryptedTopic',
+        principals: [new iam.ServicePrincipal('ses.amazonaws.com')],
+        actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account, 'aws:SourceArn': this.configurationSetArn },
+        },
+      }),
+    );
 
     const arns: string[] = [];
     if (props.sendingDomain) {
@@ -124,36 +131,74 @@ export class SesSending extends Construct {
       );
     }
     this.identityArns = arns;
+    this.identityNames = [...new Set([...(props.sendingDomain ? [props.sendingDomain] : []), ...(props.identities ?? [])])];
   }
 
   /**
    * Lets the function send (SendEmail, SendRawEmail) from the configured identities through the
-   * configuration set, and nothing else, and tells it the configuration set's name.
+   * configuration set, and nothing else, and tells it the configuration set's name. A send with
+   * `Content.Template` is also authorized against the template's ARN; templates are named by the
+   * caller at send time, so every template of this account and Region is allowed. The statement
+   * is a policy of its own (SesSendPolicy), where the wildcards are acknowledged.
    */
   public allowSending(fn: NodeFunction): this {
-    fn.addToRolePolicy(
+    const policy = fn.addPolicy('SesSendPolicy', [
       new iam.PolicyStatement({
         actions: ['ses:SendEmail', 'ses:SendRawEmail'],
-        resources: [...this.identityArns, this.configurationSetArn],
+        resources: [...this.identityArns, this.configurationSetArn, this.arnOf('template', '*')],
       }),
-    );
+    ]);
     fn.addEnvironment(ENV.configurationSet, this.configurationSet.configurationSetName);
-    if (this.allowsAnyIdentity) {
-      Validations.of(fn).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]`,
-        reason: 'No sending identity was configured, so sending is allowed from any identity SES has verified for the account.',
-      });
-    }
+    Validations.of(policy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${SES_NAG_ARN}:template/*]`,
+      reason: 'A templated send names its SES template at send time, and SES authorizes it against that template, so every template of the account is allowed.',
+    });
+    if (this.allowsAnyIdentity) this.acknowledgeAnyIdentity(policy, 'sending is allowed from any identity SES has verified for the account');
     return this;
   }
 
   /** Lets the function read the account's sending status and quotas (ses:GetAccount). */
   public allowReadingAccount(fn: NodeFunction): this {
-    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['ses:GetAccount'], resources: ['*'] }));
-    Validations.of(fn).acknowledge({
+    const policy = fn.addPolicy('SesAccountPolicy', [new iam.PolicyStatement({ actions: ['ses:GetAccount'], resources: ['*'] })]);
+    Validations.of(policy).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'ses:GetAccount supports no resource-level permissions, so its statement must name every resource.',
     });
     return this;
   }
+
+  /**
+   * What `GET /account` reads: the account's sending status and quotas and its identities
+   * (GetAccount and ListEmailIdentities, which take no resource), and each configured identity's
+   * verification and DKIM status (GetEmailIdentity, on the same ARNs the send permission names).
+   * Tells the function the configured identity names (unset when none is, and it reports the
+   * account's identities as SES lists them).
+   */
+  public allowReportingAccount(fn: NodeFunction): this {
+    const policy = fn.addPolicy('SesAccountPolicy', [
+      new iam.PolicyStatement({ actions: ['ses:GetAccount', 'ses:ListEmailIdentities'], resources: ['*'] }),
+      new iam.PolicyStatement({ actions: ['ses:GetEmailIdentity'], resources: [...this.identityArns] }),
+    ]);
+    Validations.of(policy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'ses:GetAccount and ses:ListEmailIdentities support no resource-level permissions, so their statement must name every resource.',
+    });
+    if (this.allowsAnyIdentity) this.acknowledgeAnyIdentity(policy, 'any identity of the account may be reported on');
+    if (this.identityNames.length > 0) fn.addEnvironment(ENV.sendingIdentities, this.identityNames.join(','));
+    return this;
+  }
+
+  private arnOf(resource: string, resourceName: string): string {
+    return Stack.of(this).formatArn({ service: 'ses', resource, resourceName });
+  }
+
+  private acknowledgeAnyIdentity(policy: iam.Policy, consequence: string): void {
+    Validations.of(policy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${SES_NAG_ARN}:identity/*]`,
+      reason: `No sending identity was configured, so ${consequence}.`,
+    });
+  }
 }
+
+/** An SES ARN of this account and Region, as cdk-nag writes it in a finding's id. */
+const SES_NAG_ARN = 'arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>';

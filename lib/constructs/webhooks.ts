@@ -34,11 +34,12 @@ export interface WebhooksProps {
    * The most delivery Lambdas running at once (SQS allows 2 to 1000). Each delivery waits on
    * someone else's server for up to 10 s, so without a cap an endpoint that hangs during a burst
    * would hold hundreds of instances, taking the account's Lambda concurrency from the API, and
-   * hit a struggling endpoint harder. Five instances, next to the events Lambda's five, keep
-   * background work to ten. A cap on the event source does not burn attempts: the poller simply
+   * hit a struggling endpoint harder. Two instances, next to the events Lambda's two and the
+   * sender's two, keep background work to six of a new account's ten concurrent executions. A
+   * cap on the event source does not burn attempts: the poller simply
    * receives less, whereas reserved concurrency would throttle received messages back into the
    * queue and count each throttle as one of the WEBHOOK_MAX_ATTEMPTS receives.
-   * @default 5
+   * @default 2
    */
   readonly maxConcurrency?: number;
 }
@@ -104,7 +105,7 @@ export class Webhooks extends Construct {
       // SES's own event latency and saves invocations in a burst.
       maxBatchingWindow: Duration.seconds(1),
       reportBatchItemFailures: true,
-      maxConcurrency: props.maxConcurrency ?? 5,
+      maxConcurrency: props.maxConcurrency ?? 2,
     });
     this.deliveryFunction.function.addEventSource(this.eventSource);
     this.deliveryFunction.addEnvironment(ENV.webhookQueueUrl, this.queue.queueUrl);

@@ -12,6 +12,9 @@ describe('outboxPropsFromContext', () => {
       softBounceWindowDays: 7,
       maxSendRate: undefined,
       clamd: undefined,
+      apiAccessLogs: 'create-role',
+      firewall: true,
+      queueConcurrency: 2,
     });
   });
 
@@ -25,6 +28,9 @@ describe('outboxPropsFromContext', () => {
       [CONTEXT.softBounceWindowDays]: ' 14 ',
       [CONTEXT.maxSendRate]: '12.5',
       [CONTEXT.clamd]: ' clamav.internal:3310 ',
+      [CONTEXT.apiAccessLogs]: 'existing-role',
+      [CONTEXT.firewall]: 'false',
+      [CONTEXT.queueConcurrency]: '10',
     });
     expect(outboxPropsFromContext(app)).toEqual({
       sendingDomain: 'mail.example.com',
@@ -35,7 +41,43 @@ describe('outboxPropsFromContext', () => {
       softBounceWindowDays: 14,
       maxSendRate: 12.5,
       clamd: 'clamav.internal:3310',
+      apiAccessLogs: 'existing-role',
+      firewall: false,
+      queueConcurrency: 10,
     });
+  });
+
+  it.each([['create-role'], ['existing-role'], ['off']])('accepts %p for the API access logs', (value) => {
+    expect(outboxPropsFromContext(testApp({ [CONTEXT.apiAccessLogs]: value })).apiAccessLogs).toBe(value);
+  });
+
+  it.each([['on'], ['none'], ['CreateRole'], [true]])('refuses %p for the API access logs, naming the three choices', (value) => {
+    expect(() => outboxPropsFromContext(testApp({ [CONTEXT.apiAccessLogs]: value }))).toThrow(
+      `- ${CONTEXT.apiAccessLogs} must be one of create-role, existing-role, off`,
+    );
+  });
+
+  it.each([
+    [false, false],
+    [true, true],
+    ['FALSE', false],
+    [' true ', true],
+  ])('reads the firewall flag %p as %p', (value, expected) => {
+    expect(outboxPropsFromContext(testApp({ [CONTEXT.firewall]: value })).firewall).toBe(expected);
+  });
+
+  it.each([['no'], ['0'], ['off']])('refuses %p as the firewall flag', (value) => {
+    expect(() => outboxPropsFromContext(testApp({ [CONTEXT.firewall]: value }))).toThrow(`- ${CONTEXT.firewall} must be true or false`);
+  });
+
+  it.each([[2], ['1000'], [50]])('accepts %p as the queue concurrency', (value) => {
+    expect(outboxPropsFromContext(testApp({ [CONTEXT.queueConcurrency]: value })).queueConcurrency).toBe(Number(value));
+  });
+
+  it.each([['1'], [0], ['1001'], ['2.5'], ['many']])('refuses %p as the queue concurrency: SQS takes 2 to 1000', (value) => {
+    expect(() => outboxPropsFromContext(testApp({ [CONTEXT.queueConcurrency]: value }))).toThrow(
+      `- ${CONTEXT.queueConcurrency} must be a whole number of instances from 2 to 1000`,
+    );
   });
 
   it.each([['0'], ['-1'], ['fast'], ['Infinity'], [0]])('refuses %p as a send rate', (value) => {
@@ -78,6 +120,9 @@ describe('outboxPropsFromContext', () => {
       [CONTEXT.softBounceWindowDays]: '1.5',
       [CONTEXT.maxSendRate]: '-3',
       [CONTEXT.clamd]: 'nowhere',
+      [CONTEXT.apiAccessLogs]: 'sometimes',
+      [CONTEXT.firewall]: 'maybe',
+      [CONTEXT.queueConcurrency]: '1',
     });
     expect(() => outboxPropsFromContext(app)).toThrow(
       new RegExp(
@@ -90,6 +135,9 @@ describe('outboxPropsFromContext', () => {
           CONTEXT.softBounceWindowDays,
           CONTEXT.maxSendRate,
           CONTEXT.clamd,
+          CONTEXT.apiAccessLogs,
+          CONTEXT.firewall,
+          CONTEXT.queueConcurrency,
         ]
           .map((key) => `- ${key} `)
           .join('[^]*'),

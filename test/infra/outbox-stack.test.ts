@@ -3,6 +3,7 @@ import { ENV, HANDLER_ENTRIES } from '../../lambda/shared/env';
 import {
   ALL_TABLES,
   API_KEYS_TABLE,
+  CONTROL_TABLE,
   EMAILS_TABLE,
   SUPPRESSIONS_TABLE,
   TTL_ATTRIBUTE,
@@ -138,9 +139,10 @@ describe('OutboxStack with existing identities', () => {
       });
     });
 
-    it('tells the api Lambda every table, the configuration set and the retention', () => {
+    it('tells the api Lambda every table but the control table, the configuration set, the retention and the identities', () => {
+      // The control table (rate windows, the paused flag) is the sender's alone.
       const tableEnv = Object.fromEntries(
-        ALL_TABLES.map((table) => [table.envVar, { Ref: logicalId(stack, stack.tables.get(table).table) }]),
+        ALL_TABLES.filter((table) => table !== CONTROL_TABLE).map((table) => [table.envVar, { Ref: logicalId(stack, stack.tables.get(table).table) }]),
       );
       template.hasResourceProperties('AWS::Lambda::Function', {
         Description: 'Outbox HTTP API',
@@ -149,9 +151,11 @@ describe('OutboxStack with existing identities', () => {
             ...tableEnv,
             [ENV.configurationSet]: { Ref: logicalId(stack, stack.ses.configurationSet) },
             [ENV.retentionDays]: '90',
+            [ENV.sendingIdentities]: 'example.com,noreply@example.org',
           },
         },
       });
+      expect(Object.keys(environmentOf(template, 'Outbox HTTP API'))).not.toContain(CONTROL_TABLE.envVar);
     });
 
     it('tells the authorizer only the api keys table', () => {
@@ -184,7 +188,7 @@ describe('OutboxStack with existing identities', () => {
   });
 
   describe('SES', () => {
-    it('lets the api and sender Lambdas send only from the identities through the configuration set', () => {
+    it('lets the api and sender Lambdas send only from the identities through the configuration set, with any template of the account', () => {
       const statement = sendStatement(template);
       expect(asArray(statement.Action).sort()).toEqual(['ses:SendEmail', 'ses:SendRawEmail']);
       const configurationSet = logicalId(stack, stack.ses.configurationSet);
@@ -193,16 +197,32 @@ describe('OutboxStack with existing identities', () => {
           `${SES_ARN}:configuration-set/\${${configurationSet}}`,
           `${SES_ARN}:identity/example.com`,
           `${SES_ARN}:identity/noreply@example.org`,
+          // A send with Content.Template is authorized against the template too (SES v2 SendEmail).
+          `${SES_ARN}:template/*`,
         ].sort(),
       );
     });
 
-    it('grants ses:GetAccount alone on every resource, as it has no resource type', () => {
-      const statements = policyStatements(template).filter((s) => asArray(s.Action).includes('ses:GetAccount'));
+    it('grants on every resource only the SES reads that have no resource type: GetAccount to both, ListEmailIdentities to the api', () => {
+      const statements = policyStatements(template).filter((s) => s.Resource === '*');
       expect(statements).toEqual([
         { Effect: 'Allow', Action: 'ses:GetAccount', Resource: '*' },
-        { Effect: 'Allow', Action: 'ses:GetAccount', Resource: '*' },
+        { Effect: 'Allow', Action: ['ses:GetAccount', 'ses:ListEmailIdentities'], Resource: '*' },
       ]);
+    });
+
+    it('lets the api read only the configured identities with GetEmailIdentity, for GET /account', () => {
+      const statements = roleStatements(template, stack, stack.apiFunction.role).filter((s) => asArray(s.Action).includes('ses:GetEmailIdentity'));
+      expect(statements.map((s) => ({ Action: s.Action, Resource: asArray(s.Resource).map(render).sort() }))).toEqual([
+        { Action: 'ses:GetEmailIdentity', Resource: [`${SES_ARN}:identity/example.com`, `${SES_ARN}:identity/noreply@example.org`] },
+      ]);
+    });
+
+    it('gives the api exactly its SES actions and the sender exactly its own', () => {
+      const sesActions = (fn: typeof stack.apiFunction): string[] =>
+        [...new Set(roleStatements(template, stack, fn.role).flatMap((s) => asArray(s.Action as string | string[])).filter((a) => a.startsWith('ses:')))].sort();
+      expect(sesActions(stack.apiFunction)).toEqual(['ses:GetAccount', 'ses:GetEmailIdentity', 'ses:ListEmailIdentities', 'ses:SendEmail', 'ses:SendRawEmail']);
+      expect(sesActions(stack.outbound.senderFunction)).toEqual(['ses:GetAccount', 'ses:SendEmail', 'ses:SendRawEmail']);
     });
 
     it('gives SES permissions to the api and sender Lambdas only', () => {
@@ -252,21 +272,21 @@ describe('OutboxStack with existing identities', () => {
       });
     });
 
-    it('encrypts the events topic with a rotated key SES may use', () => {
+    it('encrypts the events topic with a rotated key SES may use only for this account and configuration set', () => {
       template.hasResourceProperties('AWS::SNS::Topic', {
         KmsMasterKeyId: { 'Fn::GetAtt': [logicalId(stack, stack.ses.eventsKey), 'Arn'] },
       });
-      template.hasResourceProperties('AWS::KMS::Key', {
-        EnableKeyRotation: true,
-        KeyPolicy: {
-          Statement: Match.arrayWith([
-            Match.objectLike({
-              Principal: { Service: 'ses.amazonaws.com' },
-              Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-            }),
-          ]),
-        },
-      });
+      const key = template.findResources('AWS::KMS::Key')[logicalId(stack, stack.ses.eventsKey)]!;
+      expect(key.Properties.EnableKeyRotation).toBe(true);
+      const forSes = (key.Properties.KeyPolicy.Statement as Array<Record<string, unknown>>).filter(
+        (statement) => JSON.stringify(statement.Principal).includes('ses.amazonaws.com'),
+      );
+      expect(forSes).toHaveLength(1);
+      expect(forSes[0]).toMatchObject({ Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Resource: '*' });
+      const condition = forSes[0]!.Condition as { StringEquals: Record<string, unknown> };
+      expect(Object.keys(condition)).toEqual(['StringEquals']);
+      expect(condition.StringEquals['aws:SourceAccount']).toEqual({ Ref: 'AWS::AccountId' });
+      expect(render(condition.StringEquals['aws:SourceArn'])).toBe(`${SES_ARN}:configuration-set/\${${logicalId(stack, stack.ses.configurationSet)}}`);
     });
 
     it('alarms when the hourly bounce rate reaches 5% or the complaint rate 0.1%, through Monitoring', () => {
@@ -352,7 +372,7 @@ describe('OutboxStack with existing identities', () => {
         BatchSize: 10,
         MaximumBatchingWindowInSeconds: 1,
         FunctionResponseTypes: ['ReportBatchItemFailures'],
-        ScalingConfig: { MaximumConcurrency: 5 },
+        ScalingConfig: { MaximumConcurrency: 2 },
       });
     });
 
@@ -516,7 +536,6 @@ describe('OutboxStack with existing identities', () => {
     it.each([
       ['MISSING_AUTHENTICATION_TOKEN', 404, 'not_found'],
       ['THROTTLED', 429, 'rate_limit_exceeded'],
-      ['REQUEST_TOO_LARGE', 413, 'validation_error'],
       ['DEFAULT_4XX', 400, 'validation_error'],
       ['DEFAULT_5XX', 500, 'internal_server_error'],
     ])('answers %s with status %i and name %s', (type, statusCode, name) => {
@@ -528,6 +547,31 @@ describe('OutboxStack with existing identities', () => {
         ResponseTemplates: { 'application/json': body },
       });
       expect(renderErrorTemplate(body.asString())).toEqual({ statusCode, name, message: expect.stringMatching(/\S/) });
+    });
+
+    it("alarms on the stage's first 5XXError in 5 minutes, by API name and stage, through Monitoring", () => {
+      const alarms = template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'AWS/ApiGateway', MetricName: '5XXError' } });
+      expect(Object.values(alarms).map((alarm) => alarm.Properties)).toEqual([
+        expect.objectContaining({
+          Dimensions: [
+            { Name: 'ApiName', Value: 'Outbox-api' },
+            { Name: 'Stage', Value: { Ref: logicalId(stack, stack.api.restApi.deploymentStage) } },
+          ],
+          Statistic: 'Sum',
+          Period: 300,
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          EvaluationPeriods: 1,
+          TreatMissingData: 'notBreaching',
+        }),
+      ]);
+      // The dimension is the API's name, so the name must be the stack's own.
+      template.hasResourceProperties('AWS::ApiGateway::RestApi', { Name: 'Outbox-api' });
+      expect(stack.monitoring.alarms.map((alarm) => alarm.node.id)).toContain('ApiServerErrors');
+    });
+
+    it('defines no REQUEST_TOO_LARGE response, which API Gateway would not apply: the firewall answers bodies over the cap', () => {
+      template.resourcePropertiesCountIs('AWS::ApiGateway::GatewayResponse', { ResponseType: 'REQUEST_TOO_LARGE' }, 0);
     });
 
     it('writes JSON access logs to a log group with retention and throttles the stage', () => {
@@ -607,6 +651,7 @@ describe('OutboxStack from context with a sending domain, an alarm email, a send
       [
         `${SES_ARN}:configuration-set/\${${logicalId(stack, stack.ses.configurationSet)}}`,
         `${SES_ARN}:identity/mail.example.com`,
+        `${SES_ARN}:template/*`,
       ].sort(),
     );
   });

@@ -117,7 +117,7 @@ describe('OutboxStack sending surface', () => {
       expect(properties).toMatchObject({ Description: SENDER, Architectures: ['arm64'], Runtime: 'nodejs24.x', MemorySize: 512, Timeout: 30 });
     });
 
-    it('consumes the outbound queue in batches of 10 with partial batch failures and at most 10 instances', () => {
+    it('consumes the outbound queue in batches of 10 with partial batch failures and at most 2 instances, as fits a new account', () => {
       const mappings = template.findResources('AWS::Lambda::EventSourceMapping', {
         Properties: { EventSourceArn: { 'Fn::GetAtt': [queue, 'Arn'] } },
       });
@@ -127,17 +127,22 @@ describe('OutboxStack sending surface', () => {
           FunctionName: { Ref: logicalId(stack, sender.function) },
           BatchSize: 10,
           FunctionResponseTypes: ['ReportBatchItemFailures'],
-          ScalingConfig: { MaximumConcurrency: 10 },
+          ScalingConfig: { MaximumConcurrency: 2 },
         },
       ]);
     });
 
-    it('sends only from the identities through the configuration set, and reads the account quota', () => {
+    it('sends only from the identities through the configuration set, with any template, and reads the account quota', () => {
       const send = statements.filter((s) => actionsOf(s).includes('ses:SendEmail'));
       expect(send).toHaveLength(1);
       expect(actionsOf(send[0]!).sort()).toEqual(['ses:SendEmail', 'ses:SendRawEmail']);
       expect(asArray(send[0]!.Resource).map(render).sort()).toEqual(
-        [`${SES_ARN}:configuration-set/\${${configurationSet}}`, `${SES_ARN}:identity/example.com`, `${SES_ARN}:identity/noreply@example.org`].sort(),
+        [
+          `${SES_ARN}:configuration-set/\${${configurationSet}}`,
+          `${SES_ARN}:identity/example.com`,
+          `${SES_ARN}:identity/noreply@example.org`,
+          `${SES_ARN}:template/*`,
+        ].sort(),
       );
       expect(statements.filter((s) => actionsOf(s).includes('ses:GetAccount'))).toEqual([
         { Effect: 'Allow', Action: 'ses:GetAccount', Resource: '*' },
@@ -268,18 +273,15 @@ describe('OutboxStack sending surface', () => {
       expect(resourcesFor(statements, 'sqs')).toEqual([`\${${queue}.Arn}`]);
     });
 
-    it('reads and writes the control table', () => {
-      expect(actionsOn(statements, `\${${control}.Arn}`)).toEqual(
-        expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']),
-      );
+    it('has no access to the control table, which it never uses (the sender paces and pauses through it)', () => {
+      expect(actionsOn(statements, `\${${control}.Arn}`)).toEqual([]);
+      expect(resourcesFor(statements, 'dynamodb').filter((resource) => resource.includes(control))).toEqual([]);
     });
 
-    it('knows the outbound queue and the control table, and no ClamAV daemon unless one is configured', () => {
+    it('knows the outbound queue, not the control table, and no ClamAV daemon unless one is configured', () => {
       const environment = environmentOf(template, API);
-      expect(environment).toMatchObject({
-        [ENV.outboundQueueUrl]: { Ref: queue },
-        [CONTROL_TABLE.envVar]: { Ref: control },
-      });
+      expect(environment).toMatchObject({ [ENV.outboundQueueUrl]: { Ref: queue } });
+      expect(Object.keys(environment)).not.toContain(CONTROL_TABLE.envVar);
       expect(Object.keys(environment)).not.toContain(ENV.clamd);
       expect(Object.keys(environment)).not.toContain(ENV.maxSendRate);
     });

@@ -164,7 +164,7 @@ describe('OutboxStack webhooks and notifications', () => {
       expect(properties.VpcConfig).toBeUndefined();
     });
 
-    it('consumes the webhook queue in batches of 10 with partial batch failures and at most 5 instances', () => {
+    it('consumes the webhook queue in batches of 10 with partial batch failures and at most 2 instances, as fits a new account', () => {
       const mappings = template.findResources('AWS::Lambda::EventSourceMapping', {
         Properties: { EventSourceArn: { 'Fn::GetAtt': [queue, 'Arn'] } },
       });
@@ -175,7 +175,7 @@ describe('OutboxStack webhooks and notifications', () => {
           BatchSize: 10,
           MaximumBatchingWindowInSeconds: 1,
           FunctionResponseTypes: ['ReportBatchItemFailures'],
-          ScalingConfig: { MaximumConcurrency: 5 },
+          ScalingConfig: { MaximumConcurrency: 2 },
         },
       ]);
     });
