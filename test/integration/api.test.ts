@@ -68,10 +68,11 @@ describe('the send API over HTTP', () => {
       subject: 'Grüße ✉ 日本語',
       html: '<p>Hello</p>',
       text: 'Hello',
-      last_event: 'sent',
       ses_message_id: message.messageId,
       tags: [{ name: 'category', value: 'welcome' }],
     });
+    // The stand-in's Delivery event follows within about a second; on a busy machine it can come first.
+    expect(['sent', 'delivered']).toContain(read.body.last_event);
   });
 
   it('refuses an unverified sender with SES\'s reason and keeps no record', async () => {
