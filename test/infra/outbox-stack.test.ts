@@ -663,6 +663,10 @@ describe('OutboxStack from context with a sending domain, an alarm email, a send
     });
   });
 
+  it('tells the api Lambda the sending domain as the identity GET /account reports on', () => {
+    expect(environmentOf(template, 'Outbox HTTP API')[ENV.sendingIdentities]).toBe('mail.example.com');
+  });
+
   it('tells the sender the send-rate override, and no other Lambda', () => {
     expect(environmentOf(template, 'Outbox sender')[ENV.maxSendRate]).toBe('12.5');
     expect(Object.keys(environmentOf(template, 'Outbox HTTP API'))).not.toContain(ENV.maxSendRate);
@@ -715,6 +719,10 @@ describe('OutboxStack with no sending identity', () => {
     expect(resources).toContain(`${SES_ARN}:identity/*`);
     expect(resources).not.toContain('*');
     Annotations.fromStack(stack).hasWarning('/Outbox/Ses', Match.stringLikeRegexp('No sending identity configured'));
+  });
+
+  it('tells the api Lambda no identity names, so GET /account reports the identities SES lists', () => {
+    expect(Object.keys(environmentOf(template, 'Outbox HTTP API'))).not.toContain(ENV.sendingIdentities);
   });
 
   it('passes the cdk-nag AwsSolutions checks with the wildcard identity acknowledged', () => {
