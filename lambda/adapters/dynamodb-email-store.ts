@@ -1,10 +1,10 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { EmailRecord } from '../core/email';
 import { daysToWalk, type EmailPage, type EmailPageRequest } from '../core/email-list';
 import type { Clock, EmailDetails, EmailStore } from '../core/ports';
 import { LAST_EVENT_RANK } from '../core/precedence';
-import type { TimelineEntry, TrackedEmail, TrackingStore } from '../core/tracking';
+import type { AppendedEvent, TimelineEntry, TrackedEmail, TrackingStore } from '../core/tracking';
 import { DynamoDbEmailContent, readContent } from './dynamodb-email-content';
 import { dueIndexAttributes } from './dynamodb-schedule-store';
 import { EMAIL_SK, EVENT_PREFIX } from './email-partition';
@@ -36,7 +36,8 @@ type EmailItem = Omit<EmailRecord, 'id' | 'attachments'> & {
  * the scheduler and the sender; its content (bodies, attachments, raw message) in `content#NN`
  * items written once beside it (DynamoDbEmailContent), so the email item stays about 1 KB and its
  * status updates cost one write unit; and an `event#<time>#<key>` item per timeline event,
- * appended by the events path and never updated. Mail Outbox did not send is kept the same way
+ * appended by the events path, whose entry is never changed (only the state of its notification
+ * is, beside it). Mail Outbox did not send is kept the same way
  * under pk `ses#<SES message ID>`. `lastEventRank` is stored beside `lastEvent` so conditional
  * writes can enforce precedence. get() reads the partition whole, content included; the email's
  * state is folded from it on read. The events path (findEmail) reads a few attributes alone.
@@ -154,20 +155,64 @@ export class DynamoDbEmailStore implements EmailStore, TrackingStore {
   }
 
   /**
-   * One PutItem. The key is the event's own (time and event key), so a redelivery writes the same
-   * item again and the timeline keeps it once either way; ReturnValues tells whether it was already
-   * there. That costs no read capacity, where a condition would cost a failed request on every
-   * redelivery.
+   * One UpdateItem. The key is the event's own (time and event key), so a redelivery finds the
+   * same item: `if_not_exists` keeps the entry (and expiry) first written, and the claim first
+   * made, and ReturnValues ALL_OLD tells whether it was there and where its notification stood.
+   * That costs no read capacity, where a condition would cost a failed request on every
+   * redelivery. The notification's state lives beside the entry: `notifyClaim` (epoch ms of the
+   * claim, 0 once given back) and `notifiedAt`.
    */
-  async appendEvent(owner: string, entry: TimelineEntry): Promise<boolean> {
-    const { Attributes } = await this.documents.send(
-      new PutCommand({
+  async appendEvent(owner: string, entry: TimelineEntry, claimAt?: number): Promise<AppendedEvent> {
+    const claiming = claimAt !== undefined;
+    const { Attributes: old } = await this.documents.send(
+      new UpdateCommand({
         TableName: this.tableName,
-        Item: { pk: owner, sk: `${EVENT_PREFIX}${entry.occurredAt}#${entry.eventKey}`, entry, expiresAt: this.expiry() },
+        Key: timelineKey(owner, entry),
+        UpdateExpression: `SET #entry = if_not_exists(#entry, :entry), expiresAt = if_not_exists(expiresAt, :expires)${claiming ? ', notifyClaim = if_not_exists(notifyClaim, :claim)' : ''}`,
+        ExpressionAttributeNames: { '#entry': 'entry' },
+        ExpressionAttributeValues: { ':entry': entry, ':expires': this.expiry(), ...(claiming ? { ':claim': claimAt } : {}) },
         ReturnValues: 'ALL_OLD',
       }),
     );
-    return Attributes === undefined;
+    if (old === undefined) return { firstTime: true, notification: { state: claiming ? 'claimed' : 'none' } };
+    if (old.notifiedAt !== undefined) return { firstTime: false, notification: { state: 'sent' } };
+    if (typeof old.notifyClaim === 'number') return { firstTime: false, notification: { state: 'held', claimedAt: old.notifyClaim } };
+    // Stored before notifications were claimed, when every delivery notified: sent. The claim
+    // this write just added must not read as held by a delivery that died.
+    if (claiming) await this.markNotified(owner, entry, new Date(claimAt).toISOString());
+    return { firstTime: false, notification: { state: 'sent' } };
+  }
+
+  async takeOverNotification(owner: string, entry: TimelineEntry, seen: number, at: number): Promise<boolean> {
+    return conditionalUpdate(this.documents, {
+      TableName: this.tableName,
+      Key: timelineKey(owner, entry),
+      UpdateExpression: 'SET notifyClaim = :at',
+      ConditionExpression: 'notifyClaim = :seen AND attribute_not_exists(notifiedAt)',
+      ExpressionAttributeValues: { ':at': at, ':seen': seen },
+    });
+  }
+
+  async releaseNotification(owner: string, entry: TimelineEntry, claim: number): Promise<void> {
+    await conditionalUpdate(this.documents, {
+      TableName: this.tableName,
+      Key: timelineKey(owner, entry),
+      UpdateExpression: 'SET notifyClaim = :released',
+      ConditionExpression: 'notifyClaim = :claim AND attribute_not_exists(notifiedAt)',
+      ExpressionAttributeValues: { ':released': 0, ':claim': claim },
+    });
+  }
+
+  async markNotified(owner: string, entry: TimelineEntry, at: string): Promise<void> {
+    await this.documents.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: timelineKey(owner, entry),
+        UpdateExpression: 'SET notifiedAt = if_not_exists(notifiedAt, :at)',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':at': at },
+      }),
+    );
   }
 
   /** Up to `wanted` ids of emails created on `day`, beyond the page's cursor, in reading order. */
@@ -234,6 +279,22 @@ export class DynamoDbEmailStore implements EmailStore, TrackingStore {
 
   private expiry(): number {
     return Math.floor(this.clock.now().getTime() / 1000) + this.retentionDays * 86_400;
+  }
+}
+
+/** A timeline item's key: the owner's partition, the event's time and key. */
+function timelineKey(owner: string, entry: TimelineEntry): { pk: string; sk: string } {
+  return { pk: owner, sk: `${EVENT_PREFIX}${entry.occurredAt}#${entry.eventKey}` };
+}
+
+/** An UpdateItem under a condition: false when the condition did not hold. */
+async function conditionalUpdate(documents: DynamoDBDocumentClient, input: UpdateCommandInput): Promise<boolean> {
+  try {
+    await documents.send(new UpdateCommand(input));
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
   }
 }
 

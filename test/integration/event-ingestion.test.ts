@@ -129,7 +129,7 @@ describe('event ingestion appends: DynamoDB requests per SES event, counted at t
     return { email, sesMessageId };
   }
 
-  it('makes one write, a PutItem of the timeline item, per tagged event, and still answers GET /emails/{id} by precedence', async () => {
+  it('makes two writes per tagged event, the timeline item with its notification claim and the notification recorded sent, and still answers GET /emails/{id} by precedence', async () => {
     const { email, sesMessageId } = await sentEmail('reader@example.com');
     const tags = { [MESSAGE_ID_TAG]: [email.id], flow: ['welcome'] };
     // Fill the subscriptions cache, as a warm Lambda has it.
@@ -143,12 +143,15 @@ describe('event ingestion appends: DynamoDB requests per SES event, counted at t
       envelope(sesRecord('event-click.json', sesMessageId, 'reader@example.com', tags), 'sns-3'),
     ];
     for (const body of records) await processSesNotification(deps, body);
-    expect(Object.fromEntries(proxy.counts)).toEqual({ PutItem: 3 });
+    expect(Object.fromEntries(proxy.counts)).toEqual({ UpdateItem: 6 });
+    // The webhook takes sent and delivered, not clicked.
+    expect(jobs.map((j) => j.message?.type).sort()).toEqual(['email.delivered', 'email.sent']);
 
-    // A redelivery is one failed conditional PutItem each, and changes nothing.
+    // A redelivery is one UpdateItem each that finds the item there, notifies nothing and changes nothing.
     proxy.reset();
-    for (const body of records) expect(await processSesNotification(deps, body)).toMatchObject({ firstTime: false, emailId: email.id });
-    expect(Object.fromEntries(proxy.counts)).toEqual({ PutItem: 3 });
+    for (const body of records) expect(await processSesNotification(deps, body)).toMatchObject({ firstTime: false, notified: false, emailId: email.id });
+    expect(Object.fromEntries(proxy.counts)).toEqual({ UpdateItem: 3 });
+    expect(jobs).toHaveLength(2);
 
     const view = (await (await fetch(`${outbox.url}/emails/${email.id}`, { headers: { authorization: `Bearer ${outbox.apiKey}` } })).json()) as Record<string, any>;
     expect(view).toMatchObject({ last_event: 'clicked', ses_message_id: sesMessageId, recipients: [{ email: 'reader@example.com', status: 'delivered' }] });
@@ -162,10 +165,10 @@ describe('event ingestion appends: DynamoDB requests per SES event, counted at t
     const { email, sesMessageId } = await sentEmail('gone@example.com');
     proxy.reset();
     await processSesNotification(deps, envelope(sesRecord('event-bounce-permanent.json', sesMessageId, 'gone@example.com', { [MESSAGE_ID_TAG]: [email.id] }), 'sns-b'));
-    // The timeline item, and the suppression (a conditional PutItem that the list's own rules may follow up).
-    expect(proxy.counts.get('PutItem')).toBe(2);
+    // The timeline item and its notification's two writes, and the suppression (a conditional PutItem that the list's own rules may follow up).
+    expect(proxy.counts.get('UpdateItem')).toBe(2);
+    expect(proxy.counts.get('PutItem')).toBe(1);
     expect(proxy.counts.has('GetItem')).toBe(false);
-    expect(proxy.counts.has('UpdateItem')).toBe(false);
     expect((await store.get(email.id))!.events).toHaveLength(1);
   });
 
@@ -175,8 +178,8 @@ describe('event ingestion appends: DynamoDB requests per SES event, counted at t
     jobs.length = 0;
     // An identity feedback notification: no tags at all.
     const delivery = { notificationType: 'Delivery', delivery: { timestamp: new Date().toISOString(), recipients: ['plain@example.com'], smtpResponse: '250 ok' }, mail: { messageId: sesMessageId, timestamp: new Date().toISOString(), source: 'hello@acme.test', destination: ['plain@example.com'] } };
-    expect(await processSesNotification(deps, envelope(delivery, 'sns-u'))).toMatchObject({ emailId: email.id, firstTime: true });
-    expect(Object.fromEntries(proxy.counts)).toEqual({ Query: 1, GetItem: 1, PutItem: 1 });
+    expect(await processSesNotification(deps, envelope(delivery, 'sns-u'))).toMatchObject({ emailId: email.id, firstTime: true, notified: true });
+    expect(Object.fromEntries(proxy.counts)).toEqual({ Query: 1, GetItem: 1, UpdateItem: 2 });
     // The notification still echoes the email's tags, from its record.
     expect(jobs[0]?.message?.payload.data).toMatchObject({ email_id: email.id, from: 'Acme <hello@acme.test>', subject: 'Hello', tags: { flow: 'welcome' } });
   });
