@@ -93,8 +93,11 @@ export class SesSending extends Construct {
       resource: 'configuration-set',
       resourceName: this.configurationSet.configurationSetName,
     });
-    // SES publishes to the encrypted topic with this key; only for this account's configuration
-    // set, the same conditions the topic policy puts on the publish itself.
+    // SES publishes to the encrypted topic with this key, and only on behalf of this account's SES
+    // resources (confused-deputy protection). SES documents aws:SourceAccount and aws:SourceArn
+    // for the topic policy but not for the key, where SNS makes the KMS call for SES: the
+    // IfExists forms hold SES to this account wherever the keys are present, and cannot silently
+    // stop every SES event from arriving if they are not.
     this.eventsKey.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowSesToPublishToEncryptedTopic',
@@ -102,7 +105,8 @@ export class SesSending extends Construct {
         actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
         resources: ['*'],
         conditions: {
-          StringEquals: { 'aws:SourceAccount': stack.account, 'aws:SourceArn': this.configurationSetArn },
+          StringEqualsIfExists: { 'aws:SourceAccount': stack.account },
+          ArnLikeIfExists: { 'aws:SourceArn': stack.formatArn({ service: 'ses', resource: '*' }) },
         },
       }),
     );

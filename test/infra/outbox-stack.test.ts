@@ -272,7 +272,7 @@ describe('OutboxStack with existing identities', () => {
       });
     });
 
-    it('encrypts the events topic with a rotated key SES may use only for this account and configuration set', () => {
+    it('encrypts the events topic with a rotated key SES may use only on behalf of this account', () => {
       template.hasResourceProperties('AWS::SNS::Topic', {
         KmsMasterKeyId: { 'Fn::GetAtt': [logicalId(stack, stack.ses.eventsKey), 'Arn'] },
       });
@@ -283,10 +283,10 @@ describe('OutboxStack with existing identities', () => {
       );
       expect(forSes).toHaveLength(1);
       expect(forSes[0]).toMatchObject({ Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Resource: '*' });
-      const condition = forSes[0]!.Condition as { StringEquals: Record<string, unknown> };
-      expect(Object.keys(condition)).toEqual(['StringEquals']);
-      expect(condition.StringEquals['aws:SourceAccount']).toEqual({ Ref: 'AWS::AccountId' });
-      expect(render(condition.StringEquals['aws:SourceArn'])).toBe(`${SES_ARN}:configuration-set/\${${logicalId(stack, stack.ses.configurationSet)}}`);
+      const condition = forSes[0]!.Condition as Record<string, Record<string, unknown>>;
+      expect(Object.keys(condition).sort()).toEqual(['ArnLikeIfExists', 'StringEqualsIfExists']);
+      expect(condition.StringEqualsIfExists!['aws:SourceAccount']).toEqual({ Ref: 'AWS::AccountId' });
+      expect(render(condition.ArnLikeIfExists!['aws:SourceArn'])).toBe(`${SES_ARN}:*`);
     });
 
     it('alarms when the hourly bounce rate reaches 5% or the complaint rate 0.1%, through Monitoring', () => {
