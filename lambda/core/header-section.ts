@@ -69,10 +69,10 @@ const HTAB = 0x09;
 const FIELD_START = /^([\x21-\x39\x3b-\x7e]+)[ \t]*:/;
 
 /** The lines of a message as the most lenient reader sees them: CRLF, bare CR and bare LF each end one. */
-export function* messageLines(bytes: Uint8Array, from = 0, firstNumber = 1): Generator<MessageLine> {
-  let number = firstNumber;
-  let start = from;
-  for (let i = from; i < bytes.length; i++) {
+export function* messageLines(bytes: Uint8Array): Generator<MessageLine> {
+  let number = 1;
+  let start = 0;
+  for (let i = 0; i < bytes.length; i++) {
     const byte = bytes[i];
     if (byte !== CR && byte !== LF) continue;
     const crlf = byte === CR && bytes[i + 1] === LF;
