@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build, type Metafile } from 'esbuild';
-import { HANDLER_ENTRIES } from '../lambda/shared/env';
+import { DEPLOY_TIME_HANDLERS, HANDLER_ENTRIES } from '../lambda/shared/env';
 import { LAMBDA_ESBUILD_OPTIONS } from '../lib/constructs/node-function';
 import { lambdaEnvironment, median, relativeSpread, round, type Figure, type Measure } from './lib';
 
@@ -55,7 +55,8 @@ interface Bundle {
 async function run(log: (line: string) => void): Promise<Figure> {
   const outdir = mkdtempSync(path.join(tmpdir(), 'outbox-bench-p3-'));
   try {
-    const entries: [string, string][] = [[BASELINE, BASELINE_ENTRY], ...Object.entries(HANDLER_ENTRIES).map(([name, entry]): [string, string] => [name, path.join(ROOT, entry)])];
+    const servingHandlers = Object.entries(HANDLER_ENTRIES).filter(([name]) => !DEPLOY_TIME_HANDLERS.has(name as keyof typeof HANDLER_ENTRIES));
+    const entries: [string, string][] = [[BASELINE, BASELINE_ENTRY], ...servingHandlers.map(([name, entry]): [string, string] => [name, path.join(ROOT, entry)])];
     const bundles: Bundle[] = [];
     for (const [name, entry] of entries) bundles.push(await bundle(name, entry, outdir));
     log(`P3: bundled ${bundles.map((b) => `${b.name} ${kb(b.bytes)} KB`).join(', ')}`);

@@ -54,6 +54,13 @@ export const HANDLER_ENTRIES = {
 } as const;
 
 /**
+ * The handlers CloudFormation calls only while a stack is deployed, updated or deleted (custom
+ * resources): they never serve a request or an event, so request-path figures such as the cold
+ * start (bench P3) leave them out.
+ */
+export const DEPLOY_TIME_HANDLERS: ReadonlySet<keyof typeof HANDLER_ENTRIES> = new Set(['sendingIdentity', 'initialApiKey']);
+
+/**
  * Webhook delivery attempts and the wait before each retry: immediately, then after 5 s, 5 min,
  * 30 min, 2 h, 5 h, 10 h and 10 h (about 28 hours in all), each with +-20% jitter. The webhooks
  * queue's maxReceiveCount equals the number of attempts, so a message that fails them all lands in
