@@ -133,7 +133,8 @@ export interface TrackingOutcome {
  * is made of conditional or set-based writes, and step 4 happens once per event. A retry after a
  * failure partway through step 4 (the topic took it, the webhook queue did not) notifies again,
  * with the same webhook message ids; so does the rare delivery after one that died between
- * notifying and recording it.
+ * notifying and recording it. On the common path (tagged, no suppression) the whole of it is two
+ * DynamoDB writes to the timeline item, and a redelivery is one.
  */
 export async function recordSesEvent(deps: TrackingDeps, event: SesEvent): Promise<TrackingOutcome> {
   const found = event.outboxId === undefined ? await deps.tracking.findEmail(event.sesMessageId) : undefined;
