@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { authenticate } from '../lambda/core/api-keys';
 import { OutboxError, toErrorBody } from '../lambda/core/errors';
 import type { ApiKeyStore } from '../lambda/core/ports';
@@ -43,6 +44,7 @@ export async function startHttpServer(options: LocalServerOptions): Promise<{ se
         options.logRequest?.(`${request.method} ${request.url} ${response.statusCode} ${ms.toFixed(1)}ms`);
       });
   });
+  server.on('clientError', answerUnreadableRequest);
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -54,9 +56,7 @@ export async function startHttpServer(options: LocalServerOptions): Promise<{ se
 
 async function serve(options: LocalServerOptions, request: IncomingMessage): Promise<HttpResponse> {
   const method = request.method ?? 'GET';
-  const url = new URL(request.url ?? '/', 'http://local');
-  const path = url.pathname;
-  const query = Object.fromEntries(url.searchParams);
+  const { path, query } = splitRequestTarget(request.url ?? '/');
   let body: string | undefined;
   try {
     body = await readBody(request);
@@ -77,6 +77,62 @@ async function serve(options: LocalServerOptions, request: IncomingMessage): Pro
   } catch (error) {
     return errorResponse(error);
   }
+}
+
+/**
+ * The path and query of a request target as the client wrote them: the path still
+ * percent-encoded and its dot segments kept, as API Gateway gives a REST API's path to the Lambda
+ * (handleHttp decodes path parameters itself, and `/emails/../api-keys` is no route). `new URL`
+ * would resolve `..`, read `//health` as a host named health, and throw on `//`. An absolute-form
+ * target (`http://host/path`, as proxies send) gives its path; `*` stays `*`, which no route
+ * matches. A query escape that is not one (`%ZZ`) is kept as written; the last of a repeated
+ * name wins, as with API Gateway's queryStringParameters.
+ */
+export function splitRequestTarget(target: string): { path: string; query: Record<string, string> } {
+  let rest = target;
+  const origin = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/.exec(rest);
+  if (origin) rest = rest.slice(origin[0].length);
+  const hash = rest.indexOf('#');
+  if (hash >= 0) rest = rest.slice(0, hash);
+  const mark = rest.indexOf('?');
+  const path = mark >= 0 ? rest.slice(0, mark) : rest;
+  const query = Object.fromEntries(new URLSearchParams(mark >= 0 ? rest.slice(mark + 1) : ''));
+  return { path: path === '' ? '/' : path, query };
+}
+
+const UNREADABLE_ANSWERS: Readonly<Record<string, { status: number; reason: string; message: string }>> = {
+  HPE_HEADER_OVERFLOW: {
+    status: 431,
+    reason: 'Request Header Fields Too Large',
+    message: 'The request headers are over 16 KB, more than Outbox reads. Send fewer or shorter headers.',
+  },
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    status: 408,
+    reason: 'Request Timeout',
+    message: 'The request did not arrive in time. Send it again.',
+  },
+};
+
+/**
+ * What Node's HTTP parser cannot read (a byte not allowed in the request line or a header, a
+ * malformed header, headers over 16 KB) gets an answer in the resend SDK's error shape rather than
+ * Node's bare status line, then the connection closes. While an earlier request on the same
+ * connection is still being answered, nothing is written (it would read as that request's
+ * answer): the connection just closes.
+ */
+function answerUnreadableRequest(error: NodeJS.ErrnoException, socket: Duplex): void {
+  const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (error.code !== 'ECONNRESET' && socket.writable && !inFlight) {
+    const { status, reason, message } = UNREADABLE_ANSWERS[error.code ?? ''] ?? {
+      status: 400,
+      reason: 'Bad Request',
+      message: 'The request is not HTTP/1.1 Outbox can read: a character not allowed in the request line or a header, or a malformed header.',
+    };
+    const body = JSON.stringify({ statusCode: status, name: 'validation_error', message });
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    return;
+  }
+  socket.destroy();
 }
 
 function readBody(request: IncomingMessage): Promise<string | undefined> {

@@ -7,6 +7,8 @@
 export const ERROR_KINDS = {
   /** The body is not JSON, or not the JSON type the route takes. */
   malformed_body: { status: 400, name: 'validation_error' },
+  /** A path segment with a `%` that does not start a percent-escape of UTF-8 bytes. */
+  malformed_path: { status: 400, name: 'validation_error' },
   body_too_large: { status: 413, name: 'validation_error' },
   validation: { status: 422, name: 'validation_error' },
   missing_field: { status: 422, name: 'missing_required_field' },

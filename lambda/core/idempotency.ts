@@ -82,15 +82,45 @@ export function fingerprintOf(body: unknown): string {
   return createHash('sha256').update(typeof body === 'string' ? `raw:${body}` : `json:${canonicalJson(body)}`).digest('hex');
 }
 
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+/**
+ * JSON with object keys sorted (by UTF-16 code units) and undefined members left out. Iterative,
+ * with a stack of what is still to write, so no depth of nesting can exhaust the call stack (the
+ * request reader already refuses bodies nested over MAX_JSON_DEPTH; this holds for any caller).
+ */
+export function canonicalJson(root: unknown): string {
+  const out: string[] = [];
+  // Popped from the end: a string is written as it is, a `{ value }` is written as JSON.
+  const todo: ({ readonly value: unknown } | string)[] = [{ value: root }];
+  while (todo.length > 0) {
+    const next = todo.pop()!;
+    if (typeof next === 'string') {
+      out.push(next);
+      continue;
+    }
+    const { value } = next;
+    if (Array.isArray(value)) {
+      todo.push(']');
+      for (let i = value.length - 1; i >= 0; i--) {
+        todo.push({ value: value[i] as unknown });
+        if (i > 0) todo.push(',');
+      }
+      todo.push('[');
+    } else if (value !== null && typeof value === 'object') {
+      const entries = Object.entries(value as Record<string, unknown>)
+        .filter(([, v]) => v !== undefined)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      todo.push('}');
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [k, v] = entries[i]!;
+        todo.push({ value: v }, `${JSON.stringify(k)}:`);
+        if (i > 0) todo.push(',');
+      }
+      todo.push('{');
+    } else {
+      out.push(JSON.stringify(value) ?? 'null');
+    }
   }
-  return JSON.stringify(value) ?? 'null';
+  return out.join('');
 }
 
 /** The store key: one namespace per API key and route, so keys never collide across them. */

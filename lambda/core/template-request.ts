@@ -8,6 +8,29 @@ const MAX_VARIABLE_NAME_LENGTH = 256;
 
 type Report = (kind: ErrorKind, message: string) => void;
 
+/** The smallest fraction, in magnitude, JavaScript's JSON writes without an exponent. */
+const MIN_TEMPLATE_FRACTION = 0.000001;
+
+/**
+ * The numbers a template variable may be, as they become SES's `TemplateData` (JSON text):
+ * integers within ±(2^53 - 1) and fractions of magnitude 0.000001 or more; nothing infinite.
+ * That is the set whose JSON text is plain decimal and reads back as the value the caller sent:
+ *
+ * - an integer past 2^53 is already rounded when the body is read (9007199254740993 arrives as
+ *   9007199254740992), so the email would show a number nobody sent;
+ * - JSON writes 1e21 and up, and fractions below 0.000001, with an exponent (`1e+21`, `5e-324`),
+ *   which the rendered email would show as such;
+ * - the email's record keeps the variables in DynamoDB, which holds numbers between 1e-130 and
+ *   1e126 only, and whose SDK refuses integers past 2^53 rather than round them.
+ *
+ * Such values go as strings instead (`"1e308"`), which SES renders as written.
+ */
+export function isTemplateNumber(value: number): boolean {
+  if (!Number.isFinite(value)) return false;
+  if (Number.isInteger(value)) return Number.isSafeInteger(value);
+  return Math.abs(value) >= MIN_TEMPLATE_FRACTION;
+}
+
 /**
  * Reads `template: { id, variables? }` (the resend SDK's EmailTemplateOptions). `id` names an SES
  * template stored in the account; `variables` (strings or numbers) become SES's `TemplateData`.
@@ -50,8 +73,17 @@ function parseVariables(value: unknown, report: Report): Record<string, string |
     if (name === '' || name.length > MAX_VARIABLE_NAME_LENGTH) {
       report('validation', `\`template.variables\` names must be 1-${MAX_VARIABLE_NAME_LENGTH} characters.`);
       ok = false;
-    } else if (typeof variable === 'string' || (typeof variable === 'number' && Number.isFinite(variable))) {
+    } else if (typeof variable === 'string') {
       variables[name] = variable;
+    } else if (typeof variable === 'number' && isTemplateNumber(variable)) {
+      // -0 is JSON's 0 (JSON.stringify writes it so) and is kept as 0 everywhere.
+      variables[name] = variable === 0 ? 0 : variable;
+    } else if (typeof variable === 'number') {
+      report(
+        'validation',
+        `\`template.variables.${name}\` is a number SES would not get as written (read as ${String(variable)}): give integers within ±${Number.MAX_SAFE_INTEGER} and decimals no smaller than ${MIN_TEMPLATE_FRACTION}, or send the value as a string.`,
+      );
+      ok = false;
     } else {
       report('validation', `\`template.variables.${name}\` must be a string or a number.`);
       ok = false;

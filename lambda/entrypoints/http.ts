@@ -4,7 +4,7 @@ import { toEmailView } from '../core/email-view';
 import { OutboxError, toErrorBody } from '../core/errors';
 import { sendEmail } from '../core/send-email';
 import { idempotent } from './idempotent';
-import { EMAIL_ID, parseJsonBody, parseJsonObject, principalOf, type ApiDeps, type Handler, type HttpRequest, type HttpResponse, type Route } from './route';
+import { decodePathParameter, EMAIL_ID, parseJsonBody, parseJsonObject, principalOf, type ApiDeps, type Handler, type HttpRequest, type HttpResponse, type Route } from './route';
 import { ACCOUNT_ROUTES } from './account-routes';
 import { BATCH_ROUTES } from './batch-routes';
 import { RAW_EMAIL_ROUTES } from './raw-email-routes';
@@ -113,19 +113,30 @@ export async function handleHttp(deps: ApiDeps, request: HttpRequest): Promise<H
  * methods answers 405 naming them.
  */
 function resolve(request: HttpRequest): { handler: Handler; params: string[] } {
-  const path = request.path.length > 1 ? request.path.replace(/\/+$/, '') : request.path;
+  const path = withoutTrailingSlashes(request.path);
+  const method = request.method.toUpperCase();
   const allowed: string[] = [];
   for (const route of ROUTES) {
     const match = route.pattern.exec(path);
     if (!match) continue;
-    const handler = route.methods[request.method.toUpperCase()];
-    if (handler) return { handler, params: match.slice(1).map((p) => decodeURIComponent(p)) };
+    const handler = Object.hasOwn(route.methods, method) ? route.methods[method] : undefined;
+    if (handler) return { handler, params: match.slice(1).map((p) => decodePathParameter(p ?? '')) };
     allowed.push(...Object.keys(route.methods));
   }
   if (allowed.length > 0) {
     throw new OutboxError('method_not_allowed', `${request.method} is not allowed on ${path}; use ${[...new Set(allowed)].join(' or ')}.`);
   }
   throw new OutboxError('not_found', `There is no route ${request.method} ${path}.`);
+}
+
+/**
+ * `/emails/` as `/emails`, but `/` stays itself. A loop, not `/\/+$/`: that pattern backtracks on
+ * a path of many slashes not at its end (quadratic in the path's length).
+ */
+function withoutTrailingSlashes(path: string): string {
+  let end = path.length;
+  while (end > 1 && path.charCodeAt(end - 1) === 0x2f) end--;
+  return end === path.length ? path : path.slice(0, end);
 }
 
 function json(status: number, body: unknown): HttpResponse {

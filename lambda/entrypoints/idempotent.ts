@@ -1,4 +1,5 @@
 import { withIdempotency } from '../core/idempotency';
+import { readJsonBody } from '../core/json-body';
 import { principalOf, type Handler, type HttpRequest } from './route';
 
 /** The header the Resend SDK sends (`idempotencyKey` option); front ends lower-case header names. */
@@ -26,11 +27,15 @@ export function idempotent(route: string, handler: Handler, fingerprintHeaders: 
   };
 }
 
-/** The parsed JSON body, so formatting and key order do not matter; the text itself if it is not JSON. */
+/**
+ * The body as the route's reader reads it (readJsonBody, with its size and depth limits), so
+ * formatting and key order do not matter; the text itself if the reader refuses it (the route then
+ * refuses the request with the reader's error, and the key is released).
+ */
 function bodyOf(request: HttpRequest): unknown {
   if (request.body === undefined) return null;
   try {
-    return JSON.parse(request.body) as unknown;
+    return readJsonBody(request.body);
   } catch {
     return request.body;
   }

@@ -3,6 +3,7 @@ import type { Principal } from '../core/api-keys';
 import type { VirusScanner } from '../core/content-scan';
 import { OutboxError } from '../core/errors';
 import { UUID_SOURCE } from '../core/ids';
+import { readJsonBody } from '../core/json-body';
 import type { IdempotencyStore } from '../core/idempotency';
 import type { OutboundQueue } from '../core/outbound';
 import type { ApiKeyStore, Clock, EmailSender, EmailStore } from '../core/ports';
@@ -78,15 +79,9 @@ export function principalOf(request: HttpRequest): Principal {
   return request.principal;
 }
 
+/** The request's JSON body, through the one reader with the size and depth limits (readJsonBody). */
 export function parseJsonBody(request: HttpRequest): unknown {
-  if (request.body === undefined || request.body.trim() === '') {
-    throw new OutboxError('malformed_body', 'The request body is empty; send a JSON object with `Content-Type: application/json`.');
-  }
-  try {
-    return JSON.parse(request.body) as unknown;
-  } catch {
-    throw new OutboxError('malformed_body', 'The request body is not valid JSON.');
-  }
+  return readJsonBody(request.body);
 }
 
 export function parseJsonObject(request: HttpRequest): Record<string, unknown> {
@@ -97,3 +92,23 @@ export function parseJsonObject(request: HttpRequest): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
+
+/**
+ * A path parameter as the route reads it, the one place ids in paths are percent-decoded (front
+ * ends hand over the path still encoded, as API Gateway REST APIs do). A `%` that does not start
+ * an escape (`%ZZ`, `%u0041`, a cut `%E0%A4`) or escapes that are not UTF-8 (`%C0%AF`, an encoded
+ * surrogate) is 400 `validation_error` naming the segment: no id is spelled that way, and the
+ * client can see what to fix.
+ */
+export function decodePathParameter(raw: string): string {
+  if (!raw.includes('%')) return raw;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    const shown = raw.length > 80 ? `${raw.slice(0, 80)}...` : raw;
+    throw new OutboxError(
+      'malformed_path',
+      `The path segment \`${shown}\` is not valid percent-encoding: each \`%\` must start an escape of UTF-8 bytes such as \`%40\`. Encode ids with encodeURIComponent.`,
+    );
+  }
+}
