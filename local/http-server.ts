@@ -85,8 +85,8 @@ async function serve(options: LocalServerOptions, request: IncomingMessage): Pro
  * (handleHttp decodes path parameters itself, and `/emails/../api-keys` is no route). `new URL`
  * would resolve `..`, read `//health` as a host named health, and throw on `//`. An absolute-form
  * target (`http://host/path`, as proxies send) gives its path; `*` stays `*`, which no route
- * matches. A query escape that is not one (`%ZZ`) is kept as written; the last of a repeated
- * name wins, as with API Gateway's queryStringParameters.
+ * matches. The query is read leniently (URLSearchParams: `%ZZ` kept as written, bytes that are
+ * not UTF-8 as U+FFFD); the last of a repeated name wins, as with API Gateway's queryStringParameters.
  */
 export function splitRequestTarget(target: string): { path: string; query: Record<string, string> } {
   let rest = target;

@@ -119,7 +119,7 @@ function resolve(request: HttpRequest): { handler: Handler; params: string[] } {
   for (const route of ROUTES) {
     const match = route.pattern.exec(path);
     if (!match) continue;
-    const handler = Object.hasOwn(route.methods, method) ? route.methods[method] : undefined;
+    const handler = route.methods[method];
     if (handler) return { handler, params: match.slice(1).map((p) => decodePathParameter(p ?? '')) };
     allowed.push(...Object.keys(route.methods));
   }
