@@ -183,9 +183,11 @@ function parseInput(input: unknown): SesEvent {
   }
   if (!isObject(value)) throw malformed('expected a JSON object');
   let snsMessageId: string | undefined;
+  // A value naming its SES type is the record itself, whatever other keys (`Sns`, `Type`) it has.
+  const bare = typeof own(value, 'eventType') === 'string' || typeof own(value, 'notificationType') === 'string';
   const lambdaSns = own(value, 'Sns');
-  const envelope = isObject(lambdaSns) ? lambdaSns : value;
-  const snsType = own(envelope, 'Type');
+  const envelope = !bare && isObject(lambdaSns) ? lambdaSns : value;
+  const snsType = bare ? undefined : own(envelope, 'Type');
   let record: unknown;
   if (typeof snsType === 'string') {
     if (snsType !== 'Notification') throw malformed(`an SNS ${clip(snsType)} carries no SES event`);

@@ -224,3 +224,12 @@ describe('SES record limits', () => {
     expect(toErrorBody(refusal(withBounced(51)))).toEqual({ statusCode: 400, name: 'validation_error', message: expect.stringMatching(/^Not an SES notification: /) });
   });
 });
+
+describe('SES record or envelope', () => {
+  it('reads a record naming its type as the record, even with Sns or Type keys of its own', () => {
+    const delivery = fixture('observed-simulator-notification-delivery-success.json');
+    const bounce = { ...fixture('event-bounce-permanent.json'), Sns: delivery, Type: 'SubscriptionConfirmation' };
+    expect(parseSesNotification(bounce)).toMatchObject({ type: 'Bounce', sesMessageId: bounce.mail.messageId });
+    expect(parseSesNotification(JSON.stringify(bounce))).toMatchObject({ type: 'Bounce' });
+  });
+});
