@@ -228,7 +228,7 @@ describe('SES record limits', () => {
 describe('SES record or envelope', () => {
   it('reads a record naming its type as the record, even with Sns or Type keys of its own', () => {
     const delivery = fixture('observed-simulator-notification-delivery-success.json');
-    const bounce = { ...fixture('event-bounce-permanent.json'), Sns: delivery, Type: 'SubscriptionConfirmation' };
+    const bounce: Record<string, any> = { ...fixture('event-bounce-permanent.json'), Sns: delivery, Type: 'SubscriptionConfirmation' };
     expect(parseSesNotification(bounce)).toMatchObject({ type: 'Bounce', sesMessageId: bounce.mail.messageId });
     expect(parseSesNotification(JSON.stringify(bounce))).toMatchObject({ type: 'Bounce' });
   });
