@@ -41,6 +41,8 @@ import type { WebhookBatchDeps } from './entrypoints/sqs-webhooks';
 export interface ApiOverrides {
   /** Instead of the SQS outbound queue. */
   readonly outbound?: OutboundQueue;
+  /** Instead of QUEUED_CHECK_DELAY_MS: when a new `queued` email's check entry comes due (local mode's shorter sweep). */
+  readonly queuedCheckDelayMs?: number;
 }
 
 /**
@@ -51,7 +53,7 @@ export function buildApiDeps(config: ApiConfig, options: ClientOptions = {}, ove
   const documents = documentClient(config.dynamoDbEndpoint, options);
   const ses = new SESv2Client({ ...options, ...(config.sesEndpoint ? { endpoint: config.sesEndpoint } : {}) });
   return {
-    emails: new DynamoDbEmailStore(documents, config.emailsTable, systemClock, config.retentionDays),
+    emails: new DynamoDbEmailStore(documents, config.emailsTable, systemClock, config.retentionDays, overrides.queuedCheckDelayMs),
     keys: new DynamoDbApiKeyStore(documents, config.apiKeysTable),
     suppressions: new DynamoDbSuppressionList(documents, config.suppressionsTable),
     webhooks: new DynamoDbWebhookStore(documents, config.webhooksTable, systemClock, config.retentionDays),
@@ -143,14 +145,16 @@ export function buildWebhookDeliveryDeps(config: WebhookDeliveryConfig, options:
 }
 /**
  * Builds the scheduler's dependencies: the emails table (its `by-due` index) and the outbound
- * queue (SQS; local mode gives its in-process queue instead).
+ * queue (SQS; local mode gives its in-process queue instead, and a shorter `checkDelayMs`, the
+ * sweep's delay, which must match the api's `queuedCheckDelayMs`).
  */
-export function buildSchedulerDeps(config: SchedulerConfig, options: ClientOptions = {}, outbound?: OutboundQueue): SchedulerTickDeps {
+export function buildSchedulerDeps(config: SchedulerConfig, options: ClientOptions = {}, outbound?: OutboundQueue, checkDelayMs?: number): SchedulerTickDeps {
   const documents = documentClient(config.dynamoDbEndpoint, options);
   return {
     schedule: new DynamoDbScheduleStore(documents, config.emailsTable, systemClock),
     outbound: outbound ?? new SqsOutboundQueue(new SQSClient({ ...options }), config.outboundQueueUrl),
     clock: systemClock,
+    ...(checkDelayMs !== undefined ? { checkDelayMs } : {}),
     log: logError,
   };
 }

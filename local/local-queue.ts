@@ -59,6 +59,8 @@ export class LocalQueue {
   private stopped = false;
   private readonly idleWaiters: (() => void)[] = [];
   private readonly observers = new Set<QueueObserver>();
+  /** What sendAndSettle waits on, by message id. */
+  private readonly settleWaiters = new Map<string, () => void>();
   private readonly batchSize: number;
   private readonly visibilityTimeoutMs: number;
   private readonly maxReceiveCount: number;
@@ -81,6 +83,15 @@ export class LocalQueue {
     this.schedule(0);
     for (const observer of this.observers) observer.sent?.(body);
     return messageId;
+  }
+
+  /**
+   * Queues a message and resolves once it has left the queue: handled, or moved to the dead
+   * letters (where SQS would keep it). Never resolves if the queue stops first.
+   */
+  sendAndSettle(body: string, delayMs = 0): Promise<void> {
+    const messageId = this.send(body, delayMs);
+    return new Promise((resolve) => this.settleWaiters.set(messageId, resolve));
   }
 
   /** Adds an observer; returns the function that removes it. */
@@ -169,14 +180,25 @@ export class LocalQueue {
       const visibilityTimeoutMs = this.visibilityChanges.get(message.messageId) ?? this.visibilityTimeoutMs;
       this.received.delete(message.messageId);
       this.visibilityChanges.delete(message.messageId);
-      if (!failed.has(message.messageId)) continue;
+      if (!failed.has(message.messageId)) {
+        this.settled(message.messageId);
+        continue;
+      }
       if (message.receiveCount >= this.maxReceiveCount) {
         this.deadLetters.push({ messageId: message.messageId, body: message.body, receiveCount: message.receiveCount, deadLetteredAt: new Date().toISOString() });
+        this.settled(message.messageId);
       } else {
         message.visibleAt = Date.now() + visibilityTimeoutMs;
         this.waiting.push(message);
       }
     }
+  }
+
+  private settled(messageId: string): void {
+    const resolve = this.settleWaiters.get(messageId);
+    if (!resolve) return;
+    this.settleWaiters.delete(messageId);
+    resolve();
   }
 
   private afterDelivery(): void {

@@ -60,12 +60,21 @@ async function main(): Promise<void> {
     `SES send rate: ${maxSendRate !== undefined ? `${maxSendRate} recipients/s (the stand-in throttles above it; batches and queued emails are paced to it)` : 'unlimited (set OUTBOX_LOCAL_MAX_SEND_RATE to make the stand-in throttle like SES)'}`,
   );
   console.log(`Store: ${env.OUTBOX_DATA_DIR ? `persisted in ${env.OUTBOX_DATA_DIR}` : 'in memory (set OUTBOX_DATA_DIR to keep data)'}`);
+  const { notifications, emails } = outbox.recovered;
+  if (notifications > 0 || emails > 0) {
+    console.log(`Resumed the previous run: ${emails} queued email(s) back on the outbound queue, ${notifications} SES event notification(s) it owed published again`);
+  }
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`${signal} received, stopping`);
+    // Bounded: whatever is still unsent then is found at the next start on the same OUTBOX_DATA_DIR.
+    setTimeout(() => {
+      console.error(`Outbox did not stop within ${STOP_TIMEOUT_MS / 1000} s; exiting anyway.`);
+      process.exit(1);
+    }, STOP_TIMEOUT_MS).unref();
     outbox.stop().then(
       () => {
         console.log('Outbox stopped.');
@@ -80,6 +89,9 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
+
+/** The longest a graceful stop may take: the sends in flight (each waits at most 5 s for a send slot), then their SES events. */
+const STOP_TIMEOUT_MS = 15_000;
 
 /** The shell line that points the resend SDK (and the README's curl examples) at this Outbox. */
 function exportLine(url: string, apiKey: string): string {

@@ -23,6 +23,7 @@ import { startHttpServer, type LocalRoutes } from './http-server';
 import { startSesStandIn, type SesStandIn } from './ses-standin';
 import { FailureLog, listDeadLetters, type DeadLetterSources } from './dead-letters';
 import { localTemplateRoute } from './local-templates';
+import { LOCAL_QUEUED_CHECK_DELAY_MS, LOCAL_SENDER_SETTINGS, recoverPreviousRun, settleBeforeStop, type RecoveredWork } from './restart';
 
 export interface LocalOptions {
   readonly host?: string;
@@ -46,8 +47,10 @@ export interface LocalOptions {
    * Undefined: unlimited (GetAccount says 1000).
    */
   readonly maxSendRate?: number;
-  /** Sender tuning (lease, grace, pause and backoff lengths), for tests that cannot wait a minute. */
+  /** Sender tuning (lease, grace, pause and backoff lengths), for tests that cannot wait a minute; over LOCAL_SENDER_SETTINGS. */
   readonly outboundSettings?: Partial<OutboundSenderSettings>;
+  /** The sweep's delay: how long a `queued` email waits before the scheduler looks at it (LOCAL_QUEUED_CHECK_DELAY_MS). */
+  readonly queuedCheckDelayMs?: number;
   readonly logRequest?: (line: string) => void;
   readonly logError?: (message: string, error?: unknown) => void;
 }
@@ -65,6 +68,12 @@ export interface LocalOutbox {
   readonly notifications: LocalNotificationTopic;
   /** The outbound queue (SQS in AWS), delivering queued emails to the sender handler. */
   readonly outboundQueue: LocalQueue;
+  /** With a data directory: what the previous process left unfinished, taken up at start (recoverPreviousRun). */
+  readonly recovered: RecoveredWork;
+  /**
+   * Stops taking requests and jobs, lets the sends in flight finish and their SES events be
+   * recorded (bounded: see settleBeforeStop), then stops everything.
+   */
   stop(): Promise<void>;
 }
 
@@ -102,6 +111,8 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
     host,
     ...(options.identities ? { verifiedIdentities: options.identities } : {}),
     ...(options.maxSendRate !== undefined ? { maxSendRate: options.maxSendRate } : {}),
+    // What SES accepted, and the events it owes, survive a restart as they would in SES.
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
   });
   await createTables(dynamo.endpoint, ALL_TABLES.map((definition) => ({ definition, name: localTableName(definition) })));
 
@@ -159,11 +170,12 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
       sesEndpoint: ses.url,
       dynamoDbEndpoint: dynamo.endpoint,
     },
-    { notifications: notificationOverrides, ...(options.outboundSettings ? { settings: options.outboundSettings } : {}) },
+    { notifications: notificationOverrides, settings: { ...LOCAL_SENDER_SETTINGS, ...options.outboundSettings } },
   );
-  const deps = buildApiDeps(config, clientOptions, { outbound });
+  const queuedCheckDelayMs = options.queuedCheckDelayMs ?? LOCAL_QUEUED_CHECK_DELAY_MS;
+  const deps = buildApiDeps(config, clientOptions, { outbound, queuedCheckDelayMs });
   // Scheduled emails: the scheduler Lambda every minute in AWS; here the same tick every second.
-  const schedulerDeps = buildSchedulerDeps({ emailsTable: config.emailsTable, outboundQueueUrl, dynamoDbEndpoint: dynamo.endpoint }, clientOptions, outbound);
+  const schedulerDeps = buildSchedulerDeps({ emailsTable: config.emailsTable, outboundQueueUrl, dynamoDbEndpoint: dynamo.endpoint }, clientOptions, outbound, queuedCheckDelayMs);
   // A developer receives webhooks on their own machine: http and loopback endpoints are allowed.
   Object.assign(deps, { allowPrivateWebhookUrls: true });
   if (options.logError) {
@@ -174,7 +186,11 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
   for (const target of [eventsDeps, webhookDeps, senderDeps]) Object.assign(target, { log: failures.wrap(target.log) });
   // SES -> SNS -> SQS -> events Lambda, in one process: what the stand-in publishes is queued.
   const eventsQueue = new LocalQueue((event) => handleSesEventBatch(eventsDeps, event));
-  ses.onNotification((envelope) => eventsQueue.send(JSON.stringify(envelope)));
+  // Delivered once the events handler has it (or dead-lettered it): until then the stand-in, on a
+  // data directory, still owes it, as SNS and SQS would keep it through a crash.
+  ses.onNotification((envelope) => eventsQueue.sendAndSettle(JSON.stringify(envelope)));
+  // Before any request: what a killed or stopped process left unsent goes out now, once.
+  const recovered = options.dataDir ? await recoverPreviousRun({ ses, eventsQueue, scheduler: schedulerDeps }) : { notifications: 0, emails: 0 };
 
   const apiKey = options.apiKey ?? generateApiKeySecret();
   try {
@@ -208,11 +224,13 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
     webhookQueue,
     outboundQueue,
     notifications,
+    recovered,
     stop: async () => {
       await closeServer(server);
       // First, so no sender is mid-send when the stand-in and the store go.
       await scheduler.stop();
       await outboundQueue.stop();
+      await settleBeforeStop({ ses, eventsQueue });
       await ses.stop();
       await eventsQueue.stop();
       await webhookQueue.stop();

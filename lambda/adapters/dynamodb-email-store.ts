@@ -4,9 +4,10 @@ import type { EmailRecord } from '../core/email';
 import { daysToWalk, type EmailPage, type EmailPageRequest } from '../core/email-list';
 import type { Clock, EmailDetails, EmailStore } from '../core/ports';
 import { LAST_EVENT_RANK } from '../core/precedence';
+import { QUEUED_CHECK_DELAY_MS } from '../core/scheduler';
 import type { AppendedEvent, TimelineEntry, TrackedEmail, TrackingStore } from '../core/tracking';
 import { DynamoDbEmailContent, readContent } from './dynamodb-email-content';
-import { dueIndexAttributes } from './dynamodb-schedule-store';
+import { checkIndexAttributes, dueIndexAttributes } from './dynamodb-schedule-store';
 import { EMAIL_SK, EVENT_PREFIX } from './email-partition';
 
 /** Just past every `event#` key: `email` through this spans the email item and its timeline, skipping `content#` items. */
@@ -50,6 +51,8 @@ export class DynamoDbEmailStore implements EmailStore, TrackingStore {
     private readonly tableName: string,
     private readonly clock: Clock,
     private readonly retentionDays: number,
+    /** How long after its creation a `queued` email's check entry comes due (the scheduler's sweep delay). */
+    private readonly queuedCheckDelayMs = QUEUED_CHECK_DELAY_MS,
   ) {
     this.content = new DynamoDbEmailContent(documents, tableName);
   }
@@ -69,8 +72,10 @@ export class DynamoDbEmailStore implements EmailStore, TrackingStore {
       ...rest,
       lastEventRank: LAST_EVENT_RANK[email.lastEvent],
       contentChunks,
-      // A scheduled email enters the due-time index in the same write that creates it.
+      // Both enter the due-time index in the same write that creates them: a scheduled email at
+      // its time, a queued one at its check time, where the sweep finds it if nothing sent it.
       ...(email.lastEvent === 'scheduled' && email.scheduledAt ? dueIndexAttributes(id, email.scheduledAt) : {}),
+      ...(email.lastEvent === 'queued' ? checkIndexAttributes(id, new Date(Date.parse(email.createdAt) + this.queuedCheckDelayMs)) : {}),
     };
     await this.documents.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
   }
@@ -301,7 +306,8 @@ async function conditionalUpdate(documents: DynamoDBDocumentClient, input: Updat
 /**
  * Records that SES accepted the email as `sesMessageId`: `last_event` rises to `sent` (never
  * lowers) and the SES message ID is set if missing, so SES events without Outbox's tag find the
- * email through the by-ses-message-id index.
+ * email through the by-ses-message-id index. The email's check entry leaves the due-time index
+ * in the same write: it is sent, so the sweep has nothing to look for.
  */
 async function raiseToSent(documents: DynamoDBDocumentClient, tableName: string, emailId: string, sesMessageId: string): Promise<void> {
   const key = { pk: emailId, sk: EMAIL_SK };
@@ -310,7 +316,7 @@ async function raiseToSent(documents: DynamoDBDocumentClient, tableName: string,
       new UpdateCommand({
         TableName: tableName,
         Key: key,
-        UpdateExpression: 'SET lastEvent = :event, lastEventRank = :rank, sesMessageId = if_not_exists(sesMessageId, :ses)',
+        UpdateExpression: 'SET lastEvent = :event, lastEventRank = :rank, sesMessageId = if_not_exists(sesMessageId, :ses) REMOVE dueShard, dueAt',
         ConditionExpression: 'attribute_exists(pk) AND lastEventRank < :rank',
         ExpressionAttributeValues: { ':event': 'sent', ':rank': LAST_EVENT_RANK.sent, ':ses': sesMessageId },
       }),
@@ -323,7 +329,7 @@ async function raiseToSent(documents: DynamoDBDocumentClient, tableName: string,
         new UpdateCommand({
           TableName: tableName,
           Key: key,
-          UpdateExpression: 'SET sesMessageId = :ses',
+          UpdateExpression: 'SET sesMessageId = :ses REMOVE dueShard, dueAt',
           ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(sesMessageId)',
           ExpressionAttributeValues: { ':ses': sesMessageId },
         }),

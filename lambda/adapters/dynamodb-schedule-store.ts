@@ -8,8 +8,16 @@ import { DynamoDbEmailContent } from './dynamodb-email-content';
 import { EMAIL_SK } from './email-partition';
 
 const DUE_INDEX = 'by-due';
-/** One partition of the due-time index. A scheduled email is a rare, small item; one shard holds thousands per second. */
+/** One partition of the due-time index for scheduled emails: a rare, small item; one shard holds thousands per second. */
 const DUE_SHARD = 'due';
+/**
+ * Every `queued` email has a check entry, so these partitions take a write or two per email sent:
+ * sixteen of them (by the id's last hex digit, random in a UUIDv7) keep each well inside what one
+ * index partition takes, and cost the scheduler sixteen more empty queries a tick.
+ */
+const CHECK_SHARDS = [...'0123456789abcdef'].map((digit) => `check#${digit}`);
+/** The partitions findDue reads, in order. */
+const SHARDS = [DUE_SHARD, ...CHECK_SHARDS];
 
 /**
  * The attributes that put a scheduled email in the sparse `by-due` index: `dueShard` and
@@ -21,9 +29,24 @@ export function dueIndexAttributes(id: string, scheduledAt: string): { dueShard:
 }
 
 /**
+ * The check entry of a `queued` email in the same index: `dueAt = <checkAt ISO>#<id>`, in one of
+ * the check shards. DynamoDbEmailStore writes it when it creates a `queued` email, the release of
+ * a scheduled email moves it there, the sweep moves it on, and the write that makes the email
+ * `sent` or `failed` removes it.
+ */
+export function checkIndexAttributes(id: string, checkAt: Date): { dueShard: string; dueAt: string } {
+  const digit = Number.parseInt(id.slice(-1), 16);
+  return { dueShard: CHECK_SHARDS[Number.isNaN(digit) ? 0 : digit]!, dueAt: `${checkAt.toISOString()}#${id}` };
+}
+
+/** What findDue reads of an entry: the index projects the whole email item, so the sweep needs no further read. */
+const DUE_PROJECTION = 'pk, dueAt, lastEvent, sendingClaimUntil, sendReleasedAt';
+
+/**
  * Scheduled emails in the emails table (the `email` item of each email's partition) and the
- * `by-due` index. Each change is one conditional UpdateItem on `lastEvent`, so the API's
- * reschedule and cancel, the scheduler's release and the sender never overwrite each other.
+ * `by-due` index, which also holds each `queued` email's check entry. Each change is one
+ * conditional UpdateItem on `lastEvent` and the entry, so the API's reschedule and cancel, the
+ * scheduler's release and sweep, and the sender never overwrite each other.
  */
 export class DynamoDbScheduleStore implements ScheduleStore {
   private readonly content: DynamoDbEmailContent;
@@ -79,61 +102,76 @@ export class DynamoDbScheduleStore implements ScheduleStore {
     );
   }
 
-  async findDue(now: Date, limit: number, cursor?: string): Promise<{ due: DueEmail[]; cursor?: string }> {
-    const page = await this.documents.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: DUE_INDEX,
-        // Every entry of a time at or before now, whatever id follows the `#`.
-        KeyConditionExpression: 'dueShard = :shard AND dueAt <= :bound',
-        ExpressionAttributeValues: { ':shard': DUE_SHARD, ':bound': `${now.toISOString()}#\uffff` },
-        ProjectionExpression: 'pk, dueAt',
-        Limit: limit,
-        ...(cursor ? { ExclusiveStartKey: JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown> } : {}),
-      }),
-    );
-    const due = (page.Items ?? []).map((item) => ({ id: item.pk as string, dueAt: item.dueAt as string }));
-    return page.LastEvaluatedKey ? { due, cursor: Buffer.from(JSON.stringify(page.LastEvaluatedKey)).toString('base64url') } : { due };
-  }
-
-  async release(email: DueEmail): Promise<boolean> {
-    const key = { pk: email.id, sk: EMAIL_SK };
-    try {
-      await this.documents.send(
-        new UpdateCommand({
+  /**
+   * Reads the shards in turn (scheduled emails first, then the check shards), each up to `until`,
+   * until `limit` entries are found; the cursor says which shard and where in it to go on.
+   */
+  async findDue(until: Date, limit: number, cursor?: string): Promise<{ due: DueEmail[]; cursor?: string }> {
+    const bound = `${until.toISOString()}#\uffff`;
+    let position = cursor ? (JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { s: number; k?: Record<string, unknown> }) : { s: 0 };
+    const due: DueEmail[] = [];
+    while (position.s < SHARDS.length && due.length < limit) {
+      const page = await this.documents.send(
+        new QueryCommand({
           TableName: this.tableName,
-          Key: key,
-          UpdateExpression: 'SET lastEvent = :queued, lastEventRank = :rank',
-          ConditionExpression: 'dueAt = :dueAt AND lastEvent IN (:scheduled, :queued)',
-          ExpressionAttributeValues: { ':queued': 'queued', ':rank': LAST_EVENT_RANK.queued, ':dueAt': email.dueAt, ':scheduled': 'scheduled' },
+          IndexName: DUE_INDEX,
+          // Every entry of a time at or before the bound, whatever id follows the `#`.
+          KeyConditionExpression: 'dueShard = :shard AND dueAt <= :bound',
+          ExpressionAttributeValues: { ':shard': SHARDS[position.s], ':bound': bound },
+          ProjectionExpression: DUE_PROJECTION,
+          Limit: limit - due.length,
+          ...(position.k ? { ExclusiveStartKey: position.k } : {}),
         }),
       );
-      return true;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      due.push(...(page.Items ?? []).map(toDueEmail));
+      position = page.LastEvaluatedKey ? { s: position.s, k: page.LastEvaluatedKey } : { s: position.s + 1 };
     }
-    // Moved on. If it still carries this entry (a run stopped after the sender got it), drop the
-    // entry so later runs stop reading it; a rescheduled email has a new entry and is left alone.
-    await this.ignoringConditionFailure(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: key,
-        UpdateExpression: 'REMOVE dueShard, dueAt',
-        ConditionExpression: 'dueAt = :dueAt AND NOT (lastEvent IN (:scheduled, :queued))',
-        ExpressionAttributeValues: { ':dueAt': email.dueAt, ':scheduled': 'scheduled', ':queued': 'queued' },
-      }),
-    );
-    return false;
+    return position.s < SHARDS.length ? { due, cursor: Buffer.from(JSON.stringify(position)).toString('base64url') } : { due };
   }
 
-  async clearDue(email: DueEmail): Promise<void> {
-    await this.ignoringConditionFailure(
+  async release(email: DueEmail, checkAt: Date): Promise<boolean> {
+    const check = checkIndexAttributes(email.id, checkAt);
+    const moved = await this.conditionally(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: email.id, sk: EMAIL_SK },
+        UpdateExpression: 'SET lastEvent = :queued, lastEventRank = :rank, dueShard = :shard, dueAt = :check',
+        ConditionExpression: 'dueAt = :dueAt AND lastEvent IN (:scheduled, :queued)',
+        ExpressionAttributeValues: { ':queued': 'queued', ':rank': LAST_EVENT_RANK.queued, ':shard': check.dueShard, ':check': check.dueAt, ':dueAt': email.dueAt, ':scheduled': 'scheduled' },
+      }),
+    );
+    if (!moved) await this.dropEntryIfMovedOn(email);
+    return moved;
+  }
+
+  async recheck(email: DueEmail, checkAt: Date): Promise<boolean> {
+    const check = checkIndexAttributes(email.id, checkAt);
+    const moved = await this.conditionally(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: email.id, sk: EMAIL_SK },
+        UpdateExpression: 'SET dueShard = :shard, dueAt = :check',
+        ConditionExpression: 'dueAt = :dueAt AND lastEvent = :queued',
+        ExpressionAttributeValues: { ':shard': check.dueShard, ':check': check.dueAt, ':dueAt': email.dueAt, ':queued': 'queued' },
+      }),
+    );
+    if (!moved) await this.dropEntryIfMovedOn(email);
+    return moved;
+  }
+
+  /**
+   * After a failed release or recheck: if the email still carries this entry but is past
+   * `scheduled` and `queued` (a write that moved it on without removing it), drop the entry so
+   * later runs stop reading it. A rescheduled or rechecked email has a new entry and is left alone.
+   */
+  private async dropEntryIfMovedOn(email: DueEmail): Promise<void> {
+    await this.conditionally(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: email.id, sk: EMAIL_SK },
         UpdateExpression: 'REMOVE dueShard, dueAt',
-        ConditionExpression: 'dueAt = :dueAt',
-        ExpressionAttributeValues: { ':dueAt': email.dueAt },
+        ConditionExpression: 'dueAt = :dueAt AND NOT (lastEvent IN (:scheduled, :queued))',
+        ExpressionAttributeValues: { ':dueAt': email.dueAt, ':scheduled': 'scheduled', ':queued': 'queued' },
       }),
     );
   }
@@ -155,15 +193,28 @@ export class DynamoDbScheduleStore implements ScheduleStore {
     return { ok: false, lastEvent: Item.lastEvent as LastEvent };
   }
 
-  private async ignoringConditionFailure(command: UpdateCommand): Promise<void> {
+  /** Runs a conditional write: false when its condition did not hold. */
+  private async conditionally(command: UpdateCommand): Promise<boolean> {
     try {
       await this.documents.send(command);
+      return true;
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return false;
     }
   }
 
   private nowSeconds(): number {
     return Math.floor(this.clock.now().getTime() / 1000);
   }
+}
+
+function toDueEmail(item: Record<string, unknown>): DueEmail {
+  return {
+    id: item.pk as string,
+    dueAt: item.dueAt as string,
+    ...(typeof item.lastEvent === 'string' ? { lastEvent: item.lastEvent as LastEvent } : {}),
+    ...(typeof item.sendingClaimUntil === 'number' ? { claimUntil: item.sendingClaimUntil } : {}),
+    ...(typeof item.sendReleasedAt === 'number' ? { releasedAt: item.sendReleasedAt } : {}),
+  };
 }

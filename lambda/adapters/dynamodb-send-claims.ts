@@ -5,10 +5,12 @@ import type { ClaimResult, SendClaims } from '../core/outbound-sender';
 import { LAST_EVENT_RANK } from '../core/precedence';
 import { EMAIL_SK, EVENT_PREFIX } from './email-partition';
 
-
 /**
  * The send lease on the `email` item of the emails table: `sendingClaimUntil` (epoch ms) and
- * `sendingClaimToken` (whose claim it is), plus `sendAttempts`, a count of claims taken. Each
+ * `sendingClaimToken` (whose claim it is), plus `sendAttempts`, a count of claims taken, and
+ * `sendReleasedAt` (epoch ms), when a claim was last given back, which tells the scheduler's sweep
+ * that a job is at the email. The writes that make it `sent` or `failed` also remove its check
+ * entry from the due-time index (`dueShard`, `dueAt`). Each
  * method is one conditional UpdateItem, so the sender, the scheduler and the API never overwrite
  * each other's changes.
  *
@@ -82,15 +84,15 @@ export class DynamoDbSendClaims implements SendClaims {
     await this.ifStillOurs(
       emailId,
       token,
-      'SET lastEvent = :sent, lastEventRank = :rank, sesMessageId = :ses REMOVE sendingClaimUntil, sendingClaimToken',
+      'SET lastEvent = :sent, lastEventRank = :rank, sesMessageId = :ses REMOVE sendingClaimUntil, sendingClaimToken, dueShard, dueAt',
       { ':sent': 'sent', ':rank': LAST_EVENT_RANK.sent, ':ses': entry.sesMessageId },
       'attribute_not_exists(sesMessageId)',
     );
     return { claimed: false, state: { lastEvent: 'sent', sesMessageId: entry.sesMessageId } };
   }
 
-  async release(emailId: string, token: string): Promise<void> {
-    await this.ifStillOurs(emailId, token, 'REMOVE sendingClaimUntil, sendingClaimToken');
+  async release(emailId: string, token: string, at: number): Promise<void> {
+    await this.ifStillOurs(emailId, token, 'SET sendReleasedAt = :at REMOVE sendingClaimUntil, sendingClaimToken', { ':at': at });
   }
 
   async endUncertain(emailId: string, token: string, at: number): Promise<void> {
@@ -101,7 +103,7 @@ export class DynamoDbSendClaims implements SendClaims {
     await this.ifStillOurs(
       emailId,
       token,
-      'SET lastEvent = :failed, lastEventRank = :rank, failure = :failure REMOVE sendingClaimUntil, sendingClaimToken',
+      'SET lastEvent = :failed, lastEventRank = :rank, failure = :failure REMOVE sendingClaimUntil, sendingClaimToken, dueShard, dueAt',
       { ':failed': 'failed', ':rank': LAST_EVENT_RANK.failed, ':failure': failure },
       'attribute_not_exists(sesMessageId)',
     );

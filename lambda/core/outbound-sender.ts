@@ -31,8 +31,12 @@ export interface SendClaims {
    * ID and the claim is refused with that state.
    */
   claim(emailId: string, token: string, times: { until: number; staleBefore: number }): Promise<ClaimResult>;
-  /** Drops our claim: SES was not called, or refused the message, so nothing was sent. */
-  release(emailId: string, token: string): Promise<void>;
+  /**
+   * Drops our claim: SES was not called, or refused the message, so nothing was sent. Records
+   * `at` (epoch ms) as when a sender last gave the email back, which the scheduler's sweep reads
+   * as a job at work (it is waiting for a send slot or a retry).
+   */
+  release(emailId: string, token: string, at: number): Promise<void>;
   /** Ends our claim at `at` without knowing whether SES took the message (a timeout, a 5xx). */
   endUncertain(emailId: string, token: string, at: number): Promise<void>;
   /** SES refused the message for good: `last_event` becomes `failed`, with the reason. */
@@ -103,7 +107,10 @@ export interface OutboundRetry {
  *
  * 1. Load the email. Missing (past retention, discarded): done. An SES message ID, or a
  *    `last_event` other than `queued` (sent, canceled, failed; `scheduled` means a stale job, as
- *    the scheduler makes an email `queued` before queuing it): done, nothing sent.
+ *    the scheduler makes an email `queued` before queuing it): done, nothing sent. An SES event in
+ *    its timeline (they carry Outbox's id) means SES took it though the record never said so (an
+ *    api or a sender that stopped between SES's answer and recording it, whose email the
+ *    scheduler's sweep queued again): it is recorded `sent` with that SES message ID, not sent again.
  * 2. Sending paused (the shared flag; once it runs out, GetAccount is asked whether SES sends
  *    again): retry when the pause ends. The email stays `queued`.
  * 3. Claim it with a lease (a conditional write), so no other sender sends it meanwhile. Held by
@@ -142,6 +149,11 @@ export async function sendQueuedEmail(deps: OutboundSenderDeps, job: OutboundJob
   const { email } = details;
   if (email.sesMessageId !== undefined) return { kind: 'done', result: 'already_sent', lastEvent: email.lastEvent };
   if (email.lastEvent !== 'queued') return { kind: 'done', result: 'not_queued', lastEvent: email.lastEvent };
+  const taken = details.events[0];
+  if (taken) {
+    await deps.emails.markSent(email.id, taken.sesMessageId);
+    return { kind: 'done', result: 'already_sent', lastEvent: 'sent' };
+  }
 
   const pausedMs = await remainingPauseMs(deps, settings);
   if (pausedMs !== undefined) {
@@ -292,7 +304,7 @@ async function remainingPauseMs(deps: OutboundSenderDeps, settings: OutboundSend
 
 async function releaseQuietly(deps: OutboundSenderDeps, emailId: string, token: string): Promise<void> {
   try {
-    await deps.claims.release(emailId, token);
+    await deps.claims.release(emailId, token, deps.clock.now().getTime());
   } catch (error) {
     // The claim then runs out by itself and the retry waits for the grace period: late, never twice.
     deps.log(`could not release the send claim on email ${emailId}`, error);

@@ -7,21 +7,41 @@ import type { OutboundQueue } from './outbound';
 import type { Clock } from './ports';
 import { parseScheduledAt } from './schedule';
 
-/** A scheduled email the due-time index says is due: its id and the index entry that said so. */
+/**
+ * How long a `queued` email may wait before the sweep looks at it: every `queued` email carries a
+ * check time in the due-time index, first `createdAt` + this, and each look pushes it on by as
+ * much again. Longer than anything a live job waits without a sender touching the email (the
+ * Send-event grace after an uncertain attempt, 6 minutes with its lease; a throttling backoff,
+ * 5 minutes), so a job that is merely waiting is seldom duplicated.
+ */
+export const QUEUED_CHECK_DELAY_MS = 10 * 60_000;
+
+/**
+ * An entry the due-time index says is due: a `scheduled` email at its time, or a `queued` email
+ * at its check time. The state comes from the index, so it can lag the email by a moment; every
+ * write that acts on an entry is conditioned on the entry itself.
+ */
 export interface DueEmail {
   readonly id: string;
-  /** The index entry read (`<scheduledAt>#<id>`); a release only counts if it is still this. */
+  /** The index entry read (`<time>#<id>`); a release or recheck only counts if it is still this. */
   readonly dueAt: string;
+  /** Where the email stood when the index was read: `scheduled`, `queued`, or (rarely) past both. */
+  readonly lastEvent?: LastEvent;
+  /** Epoch ms at which a sender's claim on it ends (see SendClaims); absent when none is held. */
+  readonly claimUntil?: number;
+  /** Epoch ms at which a sender last gave a claim back (it waits for a send slot or a retry). */
+  readonly releasedAt?: number;
 }
 
 /** What a change to a scheduled email found: done, no such email, or an email past `scheduled`. */
 export type ScheduleChange = { readonly ok: true } | { readonly ok: false; readonly lastEvent?: LastEvent };
 
 /**
- * The scheduled emails in the emails table and their due-time index. Each method decides with one
- * conditional single-item write (or is one index query), so the API, the scheduler and the sender
- * can race safely: only an email whose `last_event` is still `scheduled` can be moved, canceled or
- * released.
+ * The scheduled emails in the emails table and their due-time index, which also holds the check
+ * time of every `queued` email (see releaseDueEmails). Each method decides with one conditional
+ * single-item write (or is one index query), so the API, the scheduler and the sender can race
+ * safely: only an email whose `last_event` is still `scheduled` can be moved, canceled or
+ * released, and only a still `queued` one rechecked.
  */
 export interface ScheduleStore {
   /**
@@ -31,16 +51,22 @@ export interface ScheduleStore {
   reschedule(id: string, scheduledAt: string, expiresAt: number): Promise<ScheduleChange>;
   /** `scheduled` -> `canceled`, leaving the due-time index: it will never be sent. */
   cancel(id: string): Promise<ScheduleChange>;
-  /** Up to `limit` due-index entries due at `now` or earlier, oldest first; `cursor` pages on. */
-  findDue(now: Date, limit: number, cursor?: string): Promise<{ due: DueEmail[]; cursor?: string }>;
+  /** Up to `limit` index entries due at `until` or earlier; `cursor` pages on. */
+  findDue(until: Date, limit: number, cursor?: string): Promise<{ due: DueEmail[]; cursor?: string }>;
   /**
-   * `scheduled` -> `queued` if the index entry is still `dueAt` (not rescheduled, not canceled).
-   * Also true for an email already `queued` under the same entry (a run that stopped before
-   * enqueuing it), so it is enqueued again. False when the email moved on.
+   * `scheduled` -> `queued` if the index entry is still `dueAt` (not rescheduled, not canceled,
+   * not released by another run), moving the entry to the email's first check time `checkAt` in
+   * the same write. (An email already `queued` under that very entry, left so by an earlier
+   * version that cleared entries after enqueuing, only has its entry moved.) False when the email
+   * moved on; an entry still on such an email is removed.
    */
-  release(email: DueEmail): Promise<boolean>;
-  /** Removes the email's due-index entry once it is on the outbound queue. */
-  clearDue(email: DueEmail): Promise<void>;
+  release(email: DueEmail, checkAt: Date): Promise<boolean>;
+  /**
+   * Moves a `queued` email's check entry from `dueAt` to `checkAt`. False when the entry moved
+   * already (another run took it) or the email is no longer `queued`; an entry still on such an
+   * email is removed.
+   */
+  recheck(email: DueEmail, checkAt: Date): Promise<boolean>;
 }
 
 export interface ScheduleDeps {
@@ -114,65 +140,99 @@ export interface SchedulerDeps {
   readonly schedule: ScheduleStore;
   readonly outbound: OutboundQueue;
   readonly clock: Clock;
-  /** Reports a failure that the next run repairs. */
-  readonly warn?: (message: string, error: unknown) => void;
+  /** The sweep's delay (QUEUED_CHECK_DELAY_MS when absent); the email store's must match. */
+  readonly checkDelayMs?: number;
 }
 
 export interface SchedulerOptions {
-  /** Index entries read per page (and released at once). */
+  /** Index entries read per page (and acted on at once). */
   readonly pageSize?: number;
-  /** At most this many emails per run; the rest wait for the next run. */
+  /** At most this many entries per run; the rest wait for the next run. */
   readonly maxPerRun?: number;
+  /**
+   * Treat every `queued` email as stalled, whatever its check time, claim or last release: for a
+   * start after a crash, when no job of the previous process survives (local mode's in-process
+   * queue). Reads entries up to now + the check delay, which covers every email queued before now.
+   */
+  readonly everyQueued?: boolean;
 }
 
 /** What one run did. */
 export interface ReleaseSummary {
-  /** Emails flipped to `queued` and put on the outbound queue. */
+  /** Scheduled emails flipped to `queued` and put on the outbound queue. */
   readonly released: number;
-  /** Index entries whose email had moved on (rescheduled, canceled, sent) in the meantime. */
+  /** Queued emails found stalled and put on the outbound queue again (the sweep). */
+  readonly recovered: number;
+  /** Queued emails a sender is at (a live claim, or a claim given back within the check delay): only checked again later. */
+  readonly deferred: number;
+  /** Entries whose email had moved on (rescheduled, canceled, sent) or that another run took. */
   readonly skipped: number;
   /** True when the run stopped at maxPerRun with more possibly due. */
   readonly more: boolean;
 }
 
+type EntryOutcome = 'released' | 'recovered' | 'deferred' | 'skipped' | 'not_due';
+
 /**
- * Puts every scheduled email that is due on the outbound queue (the scheduler Lambda, every minute;
- * locally every second).
+ * One scheduler run (the scheduler Lambda, every minute; locally every second): puts every
+ * scheduled email that is due on the outbound queue, and sweeps up `queued` emails that nothing
+ * is sending.
  *
  * 1. Read the due-time index for entries due now or earlier, a page at a time, at most
  *    `maxPerRun` per run.
- * 2. Release each: `scheduled` -> `queued` with a conditional write on its index entry, so an email
- *    canceled or rescheduled a moment ago is skipped (its cancel or new time wins).
- * 3. Enqueue the released ids on the outbound queue; the sender sends `queued` emails.
- * 4. Only then remove their index entries.
+ * 2. A `scheduled` email: release it, `scheduled` -> `queued`, with a conditional write on its
+ *    index entry that also moves the entry to its first check time (now + the check delay), so
+ *    an email canceled or rescheduled a moment ago is skipped (its cancel or new time wins), and
+ *    of two runs only one releases it.
+ * 3. A `queued` email (the sweep): every `queued` email carries a check time from the moment it
+ *    is stored, removed by the write that makes it `sent` or `failed`. Due means it has been
+ *    queued for the check delay. Move its entry on by the delay (conditionally: of two runs,
+ *    one wins). If a sender holds a live claim on it, or gave one back within the delay (it is
+ *    waiting for a send slot), it is left to that job; otherwise it is stalled (an api that
+ *    stored it and died before queuing it, a job dead-lettered, a local queue lost with its
+ *    process) and goes on the outbound queue again.
+ * 4. Enqueue the released and recovered ids; the sender sends `queued` emails, once: it claims
+ *    each, and one that SES may already have taken waits for its Send event (sendQueuedEmail).
  *
- * At least once: a run that stops between 2 and 4 leaves the entries in the index, and the next
- * run enqueues those emails again (still `queued`), so a due email is never stranded. The sender
- * sends only `queued` emails, so a repeated job sends nothing twice. Throws when the index or the
- * queue fails (the run is retried by the next tick).
+ * Every entry's write lands before its job is queued, so a run that stops in between leaves the
+ * email `queued` with a check entry, and a later run finds it at that time. A duplicate job is
+ * harmless: the sender sends only a `queued` email it holds the claim on. Throws when the index
+ * or the queue fails (the run is retried by the next tick).
  */
 export async function releaseDueEmails(deps: SchedulerDeps, options: SchedulerOptions = {}): Promise<ReleaseSummary> {
   const pageSize = options.pageSize ?? 100;
   const maxPerRun = options.maxPerRun ?? 1_000;
-  const now = deps.clock.now();
-  let released = 0;
-  let skipped = 0;
+  const delayMs = deps.checkDelayMs ?? QUEUED_CHECK_DELAY_MS;
+  const now = deps.clock.now().getTime();
+  const checkAt = new Date(now + delayMs);
+  const until = options.everyQueued ? checkAt : new Date(now);
+  const counts: Record<EntryOutcome, number> = { released: 0, recovered: 0, deferred: 0, skipped: 0, not_due: 0 };
+  let read = 0;
   let cursor: string | undefined;
   do {
-    const page = await deps.schedule.findDue(now, Math.min(pageSize, maxPerRun - released - skipped), cursor);
+    const page = await deps.schedule.findDue(until, Math.min(pageSize, maxPerRun - read), cursor);
     cursor = page.cursor;
-    const outcomes = await Promise.all(page.due.map(async (email) => ({ email, released: await deps.schedule.release(email) })));
-    const ready = outcomes.filter((o) => o.released).map((o) => o.email);
-    skipped += outcomes.length - ready.length;
-    if (ready.length > 0) {
-      await deps.outbound.enqueue(ready.map((email) => ({ emailId: email.id })));
-      released += ready.length;
-      const cleared = await Promise.allSettled(ready.map((email) => deps.schedule.clearDue(email)));
-      cleared.forEach((result, index) => {
-        // Harmless: the next run finds the entry, sees the email queued, and enqueues it again.
-        if (result.status === 'rejected') deps.warn?.(`could not clear the due entry of email ${ready[index]!.id}`, result.reason);
-      });
-    }
-  } while (cursor !== undefined && released + skipped < maxPerRun);
-  return { released, skipped, more: cursor !== undefined };
+    read += page.due.length;
+    const outcomes = await Promise.all(page.due.map(async (email) => ({ email, outcome: await settleEntry(deps, email, { now, delayMs, checkAt, everyQueued: options.everyQueued === true }) })));
+    for (const { outcome } of outcomes) counts[outcome] += 1;
+    const ready = outcomes.filter((o) => o.outcome === 'released' || o.outcome === 'recovered').map((o) => ({ emailId: o.email.id }));
+    if (ready.length > 0) await deps.outbound.enqueue(ready);
+  } while (cursor !== undefined && read < maxPerRun);
+  return { released: counts.released, recovered: counts.recovered, deferred: counts.deferred, skipped: counts.skipped, more: cursor !== undefined };
+}
+
+/** Decides one due entry (steps 2 and 3 of releaseDueEmails). */
+async function settleEntry(
+  deps: SchedulerDeps,
+  email: DueEmail,
+  at: { now: number; delayMs: number; checkAt: Date; everyQueued: boolean },
+): Promise<EntryOutcome> {
+  if (email.lastEvent === 'queued') {
+    const busy = !at.everyQueued && ((email.claimUntil ?? 0) > at.now || (email.releasedAt ?? 0) > at.now - at.delayMs);
+    if (!(await deps.schedule.recheck(email, at.checkAt))) return 'skipped';
+    return busy ? 'deferred' : 'recovered';
+  }
+  // Reading ahead for `everyQueued`, a scheduled email not yet due stays as it is.
+  if (Date.parse(email.dueAt.slice(0, email.dueAt.indexOf('#'))) > at.now) return 'not_due';
+  return (await deps.schedule.release(email, at.checkAt)) ? 'released' : 'skipped';
 }

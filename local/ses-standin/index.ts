@@ -5,6 +5,8 @@
  */
 export { startSesStandIn, type SesFault, type SesStandIn, type SesStandInOptions } from './server';
 export type { AcceptedAttachment, AcceptedMessage, NameValue } from './types';
+export { JOURNAL_FOLDER, LEDGER_FILE, readSendLedger, type LedgerEntry } from './journal';
+export type { NotificationListener } from './notification-scheduler';
 export { SES_MESSAGE_ID_PATTERN } from './message-id';
 export { ANY_SENDER_IDENTITY, type ReadOperation } from './identities';
 export { MAX_MESSAGE_BYTES, MAX_RECIPIENTS, type StoredTemplate } from './send-email';

@@ -4,14 +4,14 @@ import type { AddressInfo } from 'node:net';
 import { SesError, STATUS_OF, badRequest, notFound, type SesErrorName } from './errors';
 import { sesMessageId } from './message-id';
 import { MessageStore } from './message-store';
-import { NotificationScheduler } from './notification-scheduler';
+import { StandInJournal } from './journal';
+import { NotificationScheduler, type NotificationListener } from './notification-scheduler';
 import { TokenBucket } from './rate-limiter';
 import { composeMime } from './compose';
 import { checkConfigurationSet, decodeSendEmail, unverifiedSenderError, type StoredTemplate } from './send-email';
 import { handleTemplateRequest, TemplateStore } from './templates';
 import { DEFAULT_ACCOUNT_ID } from './simulator';
 import { ReadFaults, StandInIdentities, type ReadOperation } from './identities';
-import type { SnsEnvelope } from './sns-envelope';
 import type { AcceptedMessage } from './types';
 
 export interface SesStandInOptions {
@@ -59,6 +59,12 @@ export interface SesStandInOptions {
    * recipients are not checked.
    */
   productionAccessEnabled?: boolean;
+  /**
+   * Keep a journal in `<dataDir>/ses-standin/` (see journal.ts): every message accepted, across
+   * restarts, and the event notifications owed for them until delivered, which `replayOwed()`
+   * publishes again after a restart. Undefined: nothing is kept.
+   */
+  dataDir?: string;
 }
 
 /** An SES error to answer the next SendEmail calls with, whatever they contain. */
@@ -91,9 +97,19 @@ export interface SesStandIn {
   /**
    * Calls `listener` with each SNS notification (the envelope as an SQS queue receives it, without
    * raw delivery) that the simulated event destination publishes. Notifications made while no
-   * listener is registered are dropped. Returns a function that unsubscribes.
+   * listener is registered are dropped. With `dataDir`, a notification counts as delivered (and
+   * is no longer owed) once every listener returned, or once the promise a listener returned
+   * resolved. Returns a function that unsubscribes.
    */
-  onNotification(listener: (envelope: SnsEnvelope) => void): () => void;
+  onNotification(listener: NotificationListener): () => void;
+  /**
+   * With `dataDir`: publishes now, oldest first, the notifications an earlier run accepted
+   * messages for and never delivered (it was killed, or stopped before their time); returns how
+   * many. Call it once, after subscribing. Without `dataDir`: 0.
+   */
+  replayOwed(): number;
+  /** Resolves once no notification is waiting for its time (or after `maxWaitMs`): for a graceful stop. */
+  flushNotifications(maxWaitMs: number): Promise<void>;
   /** Turns the simulated events on or off for messages accepted from now on. */
   setSimulateEvents(enabled: boolean): void;
   /** Stores (or replaces) a template that Template sends by this name are rendered from. */
@@ -140,6 +156,7 @@ export async function startSesStandIn(options: SesStandInOptions = {}): Promise<
   const notifications = new NotificationScheduler(
     { region, accountId, clock, topicArn: options.topicArn ?? `arn:aws:sns:${region}:${accountId}:outbox-ses-events` },
     options.simulateEvents ?? true,
+    options.dataDir ? new StandInJournal(options.dataDir) : undefined,
   );
   store.subscribe((message) => notifications.schedule(message));
   const faults: SesError[] = [];
@@ -282,6 +299,11 @@ export async function startSesStandIn(options: SesStandInOptions = {}): Promise<
     },
     onAccepted: (listener) => store.subscribe(listener),
     onNotification: (listener) => notifications.subscribe(listener),
+    replayOwed: () => notifications.replayOwed(),
+    flushNotifications: async (maxWaitMs) => {
+      const deadline = Date.now() + maxWaitMs;
+      while (notifications.pending > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    },
     setSimulateEvents: (enabled) => {
       notifications.enabled = enabled;
     },

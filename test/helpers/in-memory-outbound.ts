@@ -7,6 +7,8 @@ import type { InMemoryEmailStore } from './in-memory';
 export class InMemorySendClaims implements SendClaims {
   /** Email id -> the claim on it. */
   readonly leases = new Map<string, { token: string; until: number }>();
+  /** Email id -> when a claim on it was last given back (epoch ms). */
+  readonly released = new Map<string, number>();
 
   constructor(private readonly store: InMemoryEmailStore) {}
 
@@ -31,8 +33,10 @@ export class InMemorySendClaims implements SendClaims {
     };
   }
 
-  async release(emailId: string, token: string): Promise<void> {
-    if (this.leases.get(emailId)?.token === token) this.leases.delete(emailId);
+  async release(emailId: string, token: string, at: number): Promise<void> {
+    if (this.leases.get(emailId)?.token !== token) return;
+    this.leases.delete(emailId);
+    this.released.set(emailId, at);
   }
 
   async endUncertain(emailId: string, token: string, at: number): Promise<void> {

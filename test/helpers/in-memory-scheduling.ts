@@ -1,8 +1,9 @@
 import type { IdempotencyRecord, IdempotencyStore, StoredResponse } from '../../lambda/core/idempotency';
 import type { OutboundJob, OutboundQueue } from '../../lambda/core/outbound';
 import type { Clock } from '../../lambda/core/ports';
-import type { DueEmail, ScheduleChange, ScheduleStore } from '../../lambda/core/scheduler';
+import { QUEUED_CHECK_DELAY_MS, type DueEmail, type ScheduleChange, type ScheduleStore } from '../../lambda/core/scheduler';
 import type { InMemoryEmailStore } from './in-memory';
+import type { InMemorySendClaims } from './in-memory-outbound';
 
 /** Idempotency records in a map, with the DynamoDB adapter's conditions. */
 export class InMemoryIdempotencyStore implements IdempotencyStore {
@@ -39,33 +40,39 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
 }
 
 /**
- * Scheduled emails over an InMemoryEmailStore's records, with the DynamoDB adapter's conditions.
- * A `scheduled` email with a `scheduledAt` is in the due index until released, canceled or cleared.
+ * Scheduled emails and the check entries of queued ones over an InMemoryEmailStore's records,
+ * with the DynamoDB adapters' conditions. A `scheduled` email with a `scheduledAt` is in the due
+ * index at that time; a `queued` one at its check time (createdAt + the check delay, or where a
+ * release or recheck moved it) until it is sent, failed or removed. With `claims`, findDue reports
+ * their leases and releases as the index would.
  */
 export class InMemoryScheduleStore implements ScheduleStore {
-  /** Index entries removed (cleared or canceled). */
-  private readonly removed = new Set<string>();
-  /** Entries of emails released (and so no longer `scheduled`) but not yet cleared. */
-  private readonly kept = new Map<string, string>();
+  /** Check entries a release or recheck moved, by email id. */
+  private readonly moved = new Map<string, string>();
+  private readonly checkDelayMs: number;
+  private readonly claims: InMemorySendClaims | undefined;
 
   constructor(
     private readonly store: InMemoryEmailStore,
     private readonly clock: Clock,
-  ) {}
+    options: { checkDelayMs?: number; claims?: InMemorySendClaims } = {},
+  ) {
+    this.checkDelayMs = options.checkDelayMs ?? QUEUED_CHECK_DELAY_MS;
+    this.claims = options.claims;
+  }
 
   /** The email's current due-index entry, if it has one. */
   dueAtOf(id: string): string | undefined {
-    if (this.removed.has(id)) return undefined;
-    if (this.kept.has(id)) return this.kept.get(id);
     const email = this.store.emails.get(id);
-    return email?.lastEvent === 'scheduled' && email.scheduledAt ? `${email.scheduledAt}#${id}` : undefined;
+    if (email?.lastEvent === 'scheduled') return email.scheduledAt ? `${email.scheduledAt}#${id}` : undefined;
+    if (email?.lastEvent !== 'queued' || email.sesMessageId !== undefined) return undefined;
+    return this.moved.get(id) ?? `${new Date(Date.parse(email.createdAt) + this.checkDelayMs).toISOString()}#${id}`;
   }
 
   async reschedule(id: string, scheduledAt: string, expiresAt: number): Promise<ScheduleChange> {
     const email = this.live(id);
     if (email?.lastEvent !== 'scheduled') return { ok: false, ...(email ? { lastEvent: email.lastEvent } : {}) };
     this.store.emails.set(id, { ...email, scheduledAt, expiresAt });
-    this.removed.delete(id);
     return { ok: true };
   }
 
@@ -73,32 +80,45 @@ export class InMemoryScheduleStore implements ScheduleStore {
     const email = this.live(id);
     if (email?.lastEvent !== 'scheduled') return { ok: false, ...(email ? { lastEvent: email.lastEvent } : {}) };
     this.store.emails.set(id, { ...email, lastEvent: 'canceled' });
-    this.removed.add(id);
     return { ok: true };
   }
 
-  async findDue(now: Date, limit: number, cursor?: string): Promise<{ due: DueEmail[]; cursor?: string }> {
-    const bound = `${now.toISOString()}#\uffff`;
+  async findDue(until: Date, limit: number, cursor?: string): Promise<{ due: DueEmail[]; cursor?: string }> {
+    const bound = `${until.toISOString()}#\uffff`;
     const all = [...this.store.emails.keys()]
       .map((id) => ({ id, dueAt: this.dueAtOf(id) }))
-      .filter((e): e is DueEmail => e.dueAt !== undefined && e.dueAt <= bound && (cursor === undefined || e.dueAt > cursor))
-      .sort((a, b) => a.dueAt.localeCompare(b.dueAt));
+      .filter((e): e is { id: string; dueAt: string } => e.dueAt !== undefined && e.dueAt <= bound && (cursor === undefined || e.dueAt > cursor))
+      .sort((a, b) => a.dueAt.localeCompare(b.dueAt))
+      .map((e) => this.asIndexed(e.id, e.dueAt));
     const due = all.slice(0, limit);
     return all.length > limit ? { due, cursor: due.at(-1)!.dueAt } : { due };
   }
 
-  async release(email: DueEmail): Promise<boolean> {
+  async release(email: DueEmail, checkAt: Date): Promise<boolean> {
     const record = this.store.emails.get(email.id);
     if (!record || this.dueAtOf(email.id) !== email.dueAt || (record.lastEvent !== 'scheduled' && record.lastEvent !== 'queued')) return false;
-    this.kept.set(email.id, email.dueAt);
     this.store.emails.set(email.id, { ...record, lastEvent: 'queued' });
+    this.moved.set(email.id, `${checkAt.toISOString()}#${email.id}`);
     return true;
   }
 
-  async clearDue(email: DueEmail): Promise<void> {
-    if (this.dueAtOf(email.id) !== email.dueAt) return;
-    this.kept.delete(email.id);
-    this.removed.add(email.id);
+  async recheck(email: DueEmail, checkAt: Date): Promise<boolean> {
+    if (this.store.emails.get(email.id)?.lastEvent !== 'queued' || this.dueAtOf(email.id) !== email.dueAt) return false;
+    this.moved.set(email.id, `${checkAt.toISOString()}#${email.id}`);
+    return true;
+  }
+
+  /** An entry as the index projects it: the email's state, its lease and its last release. */
+  private asIndexed(id: string, dueAt: string): DueEmail {
+    const lease = this.claims?.leases.get(id);
+    const releasedAt = this.claims?.released.get(id);
+    return {
+      id,
+      dueAt,
+      lastEvent: this.store.emails.get(id)!.lastEvent,
+      ...(lease ? { claimUntil: lease.until } : {}),
+      ...(releasedAt !== undefined ? { releasedAt } : {}),
+    };
   }
 
   private live(id: string) {

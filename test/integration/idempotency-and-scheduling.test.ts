@@ -3,7 +3,7 @@ import { Resend } from 'resend';
 import { documentClient } from '../../lambda/adapters/dynamodb-documents';
 import { DynamoDbScheduleStore } from '../../lambda/adapters/dynamodb-schedule-store';
 import { systemClock } from '../../lambda/core/ports';
-import { cancelEmail, releaseDueEmails } from '../../lambda/core/scheduler';
+import { cancelEmail, QUEUED_CHECK_DELAY_MS, releaseDueEmails } from '../../lambda/core/scheduler';
 import { EMAILS_TABLE, IDEMPOTENCY_TABLE } from '../../lambda/shared/tables';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/embedded-dynamodb';
 import { localTableName, startLocalOutbox, type LocalOutbox } from '../../local/runtime';
@@ -171,7 +171,7 @@ describe('Idempotency-Key and scheduling through the resend SDK', () => {
       expect(((await response.json()) as { message: string }).message).toMatch(/use GET or PATCH/);
     });
 
-    it('releases a due email to the outbound queue as queued; a canceled one never', async () => {
+    it('releases a due email to the outbound queue as queued, with its check entry; a canceled one never', async () => {
       // Hours ahead, with the scheduler's clock moved past them, so the local runtime's own
       // scheduler (every second, real time) never takes these emails first.
       const due = (await resend.emails.send({ ...email, scheduledAt: 'in 5 hours' })).data!.id;
@@ -179,14 +179,18 @@ describe('Idempotency-Key and scheduling through the resend SDK', () => {
       await resend.emails.cancel(canceled);
       const queue = new RecordingOutboundQueue();
       const later = { now: () => new Date(Date.now() + 6 * 3600_000) };
+      const releasedFrom = later.now().getTime();
       const summary = await releaseDueEmails({ schedule, outbound: queue, clock: later });
       expect(queue.jobs.map((j) => j.emailId)).toContain(due);
       expect(queue.jobs.map((j) => j.emailId)).not.toContain(canceled);
       expect(summary.released).toBeGreaterThanOrEqual(1);
       expect((await resend.emails.get(due)).data!.last_event).toBe('queued');
       const { Item } = await documents.send(new GetCommand({ TableName: localTableName(EMAILS_TABLE), Key: { pk: due, sk: 'email' } }));
-      expect(Item).not.toHaveProperty('dueAt');
-      expect(Item).not.toHaveProperty('dueShard');
+      // Out of the scheduled shard, into a check shard at its first check time, where the sweep finds it if nothing sends it.
+      expect(Item).toMatchObject({ dueShard: `check#${due.slice(-1)}`, dueAt: expect.stringMatching(new RegExp(`#${due}$`)) });
+      const checkAt = Date.parse(String(Item!.dueAt).split('#')[0]!);
+      expect(checkAt).toBeGreaterThanOrEqual(releasedFrom + QUEUED_CHECK_DELAY_MS);
+      expect(checkAt).toBeLessThanOrEqual(later.now().getTime() + QUEUED_CHECK_DELAY_MS);
       expect((await resend.emails.get(canceled)).data!.last_event).toBe('canceled');
     });
 

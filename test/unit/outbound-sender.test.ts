@@ -184,6 +184,16 @@ describe('sendQueuedEmail', () => {
     expect(t.emails.emails.get(ID)).toMatchObject({ lastEvent: 'sent', sesMessageId: 'ses-from-the-send-event' });
   });
 
+  it('records sent, and sends nothing, when the sweep queues an email SES took but nothing recorded (no claim, a Send event)', async () => {
+    const t = setup();
+    // A sync send whose api stopped after SES's answer: no claim was ever taken, the event is in.
+    t.emails.timelines.set(ID, [{ eventKey: 'k', type: 'Send', occurredAt: new Date(NOW - 600_000).toISOString(), recipients: ['a@example.com'], sesMessageId: 'ses-taken', detail: { kind: 'Send' } }]);
+    expect(await sendQueuedEmail(t.deps, job, 1)).toEqual({ kind: 'done', result: 'already_sent', lastEvent: 'sent' });
+    expect(t.deps.sender.sent).toHaveLength(0);
+    expect(t.deps.governor.requests).toHaveLength(0);
+    expect(t.emails.emails.get(ID)).toMatchObject({ lastEvent: 'sent', sesMessageId: 'ses-taken' });
+  });
+
   it('waits in process for a send slot that comes soon', async () => {
     const t = setup({ decisions: [{ ok: false, waitMs: 300 }, { ok: false, waitMs: 200 }, { ok: true }] });
     expect(await sendQueuedEmail(t.deps, job, 1)).toMatchObject({ kind: 'done', result: 'sent' });
@@ -195,6 +205,8 @@ describe('sendQueuedEmail', () => {
     expect(await sendQueuedEmail(t.deps, job, 1)).toEqual({ kind: 'retry', reason: 'pacing', retryAfterSeconds: 3 });
     expect(t.slept).toEqual([4_000]);
     expect(t.deps.claims.leases.size).toBe(0);
+    // When it gave the email back: the scheduler's sweep reads it as a job still at work.
+    expect(t.deps.claims.released.get(ID)).toBe(NOW + 4_000);
     expect(t.deps.sender.sent).toHaveLength(0);
   });
 

@@ -1,36 +1,41 @@
 import { readSchedulerConfig } from '../../lambda/config';
 import { toErrorBody } from '../../lambda/core/errors';
 import { handleSchedulerTick } from '../../lambda/entrypoints/scheduler-tick';
-import { cancelEmail, releaseDueEmails, rescheduleEmail, type DueEmail } from '../../lambda/core/scheduler';
+import { cancelEmail, QUEUED_CHECK_DELAY_MS, releaseDueEmails, rescheduleEmail } from '../../lambda/core/scheduler';
+import { uuidv7 } from '../../lambda/core/ids';
+import { parseSendRequest } from '../../lambda/core/send-request';
 import { sendEmail } from '../../lambda/core/send-email';
 import { toEmailView } from '../../lambda/core/email-view';
 import type { Clock } from '../../lambda/core/ports';
 import { InMemoryEmailStore, InMemorySuppressionList, RecordingSender } from '../helpers/in-memory';
+import { InMemorySendClaims } from '../helpers/in-memory-outbound';
 import { InMemoryScheduleStore, RecordingOutboundQueue } from '../helpers/in-memory-scheduling';
 
 const principal = { keyId: 'key-1', scope: 'full_access' as const };
 const sendingOnly = { keyId: 'key-2', scope: 'sending_access' as const };
 const body = { from: 'a@acme.test', to: 'b@example.com', subject: 'Hi', text: 'Hello' };
 const START = Date.parse('2026-11-28T10:00:00.000Z');
+const draft = parseSendRequest(body);
 
 function setup() {
   let now = START;
   const clock: Clock = { now: () => new Date(now) };
   const emails = new InMemoryEmailStore();
-  const schedule = new InMemoryScheduleStore(emails, clock);
+  const claims = new InMemorySendClaims(emails);
+  const schedule = new InMemoryScheduleStore(emails, clock, { claims });
   const outbound = new RecordingOutboundQueue();
   const sender = new RecordingSender();
   const send = { emails, sender, suppressions: new InMemorySuppressionList(), clock, retentionDays: 90 };
-  const warnings: string[] = [];
   return {
     emails,
     schedule,
+    claims,
     outbound,
     sender,
-    warnings,
+    send,
     clock,
     deps: { schedule, clock, retentionDays: 90 },
-    schedulerDeps: { schedule, outbound, clock, warn: (message: string) => warnings.push(message) },
+    schedulerDeps: { schedule, outbound, clock },
     scheduleEmail: async (at: string, extra: object = {}) => (await sendEmail(send, principal, { ...body, ...extra, scheduled_at: at })).id,
     setNow: (iso: string) => (now = Date.parse(iso)),
   };
@@ -86,7 +91,7 @@ describe('rescheduleEmail and cancelEmail', () => {
     expect(t.emails.emails.get(id)!.lastEvent).toBe('canceled');
     expect(t.schedule.dueAtOf(id)).toBeUndefined();
     t.setNow('2026-11-28T10:05:00.000Z');
-    expect(await releaseDueEmails(t.schedulerDeps)).toEqual({ released: 0, skipped: 0, more: false });
+    expect(await releaseDueEmails(t.schedulerDeps)).toEqual({ released: 0, recovered: 0, deferred: 0, skipped: 0, more: false });
     expect(t.outbound.jobs).toHaveLength(0);
   });
 
@@ -124,27 +129,31 @@ describe('rescheduleEmail and cancelEmail', () => {
   });
 });
 
-describe('releaseDueEmails', () => {
-  it('releases what is due, oldest first, as queued on the outbound queue, and leaves the rest', async () => {
+const DELAY = QUEUED_CHECK_DELAY_MS;
+const at = (ms: number) => new Date(START + ms).toISOString();
+
+describe('releaseDueEmails: scheduled emails', () => {
+  it('releases what is due, oldest first, as queued on the outbound queue, each with a check time, and leaves the rest', async () => {
     const t = setup();
     const later = await t.scheduleEmail('in 10 minutes');
     const second = await t.scheduleEmail('in 2 minutes');
     const first = await t.scheduleEmail('in 1 minute');
     t.setNow('2026-11-28T10:02:00.000Z');
-    expect(await releaseDueEmails(t.schedulerDeps)).toEqual({ released: 2, skipped: 0, more: false });
+    expect(await releaseDueEmails(t.schedulerDeps)).toEqual({ released: 2, recovered: 0, deferred: 0, skipped: 0, more: false });
     expect(t.outbound.jobs).toEqual([{ emailId: first }, { emailId: second }]);
     expect(t.emails.emails.get(first)!.lastEvent).toBe('queued');
-    expect(t.schedule.dueAtOf(first)).toBeUndefined();
+    // Released means queued: the sweep looks at it again the check delay later, unless it is sent by then.
+    expect(t.schedule.dueAtOf(first)).toBe(`${at(120_000 + DELAY)}#${first}`);
     expect(t.emails.emails.get(later)!.lastEvent).toBe('scheduled');
-    expect(await releaseDueEmails(t.schedulerDeps)).toEqual({ released: 0, skipped: 0, more: false });
+    expect(await releaseDueEmails(t.schedulerDeps)).toEqual({ released: 0, recovered: 0, deferred: 0, skipped: 0, more: false });
   });
 
   it('pages through the index and stops at maxPerRun, leaving the rest for the next run', async () => {
     const t = setup();
     for (let i = 0; i < 7; i++) await t.scheduleEmail('in 1 minute');
     t.setNow('2026-11-28T10:01:00.000Z');
-    expect(await releaseDueEmails(t.schedulerDeps, { pageSize: 2, maxPerRun: 5 })).toEqual({ released: 5, skipped: 0, more: true });
-    expect(await releaseDueEmails(t.schedulerDeps, { pageSize: 2, maxPerRun: 5 })).toEqual({ released: 2, skipped: 0, more: false });
+    expect(await releaseDueEmails(t.schedulerDeps, { pageSize: 2, maxPerRun: 5 })).toMatchObject({ released: 5, skipped: 0, more: true });
+    expect(await releaseDueEmails(t.schedulerDeps, { pageSize: 2, maxPerRun: 5 })).toMatchObject({ released: 2, skipped: 0, more: false });
     expect(new Set(t.outbound.jobs.map((j) => j.emailId)).size).toBe(7);
   });
 
@@ -158,7 +167,7 @@ describe('releaseDueEmails', () => {
       await cancelEmail(t.deps, principal, id);
       return page;
     };
-    expect(await releaseDueEmails(t.schedulerDeps)).toEqual({ released: 0, skipped: 1, more: false });
+    expect(await releaseDueEmails(t.schedulerDeps)).toEqual({ released: 0, recovered: 0, deferred: 0, skipped: 1, more: false });
     expect(t.outbound.jobs).toHaveLength(0);
     expect(t.emails.emails.get(id)!.lastEvent).toBe('canceled');
   });
@@ -174,7 +183,7 @@ describe('releaseDueEmails', () => {
       await rescheduleEmail(t.deps, principal, id, { scheduled_at: 'in 1 hour' });
       return page;
     };
-    expect(await releaseDueEmails(t.schedulerDeps)).toEqual({ released: 0, skipped: 1, more: false });
+    expect(await releaseDueEmails(t.schedulerDeps)).toMatchObject({ released: 0, skipped: 1 });
     t.setNow('2026-11-28T11:01:00.000Z');
     expect(await releaseDueEmails(t.schedulerDeps)).toMatchObject({ released: 1 });
     expect(t.outbound.jobs).toEqual([{ emailId: id }]);
@@ -188,29 +197,124 @@ describe('releaseDueEmails', () => {
     expect(await errorOf(cancelEmail(t.deps, principal, id))).toMatchObject({ statusCode: 422, message: expect.stringMatching(/already on its way/) });
   });
 
-  it('keeps the index entry when enqueuing fails, so the next run enqueues the email again', async () => {
+  it('when enqueuing fails, leaves the email queued at its check time, where the sweep enqueues it', async () => {
     const t = setup();
     const id = await t.scheduleEmail('in 1 minute');
     t.setNow('2026-11-28T10:01:00.000Z');
     t.outbound.failWith = new Error('SQS down');
     await expect(releaseDueEmails(t.schedulerDeps)).rejects.toThrow('SQS down');
     expect(t.emails.emails.get(id)!.lastEvent).toBe('queued');
-    expect(t.schedule.dueAtOf(id)).toBeDefined();
     t.outbound.failWith = undefined;
-    expect(await releaseDueEmails(t.schedulerDeps)).toEqual({ released: 1, skipped: 0, more: false });
+    expect(await releaseDueEmails(t.schedulerDeps)).toMatchObject({ released: 0, recovered: 0 });
+    t.setNow(at(60_000 + DELAY));
+    expect(await releaseDueEmails(t.schedulerDeps)).toEqual({ released: 0, recovered: 1, deferred: 0, skipped: 0, more: false });
     expect(t.outbound.jobs).toEqual([{ emailId: id }]);
-    expect(t.schedule.dueAtOf(id)).toBeUndefined();
   });
 
-  it('warns, and answers as released, when clearing an index entry fails', async () => {
+  it('lets only one of two runs racing over the same entries release each email', async () => {
     const t = setup();
-    await t.scheduleEmail('in 1 minute');
+    for (let i = 0; i < 5; i++) await t.scheduleEmail('in 1 minute');
     t.setNow('2026-11-28T10:01:00.000Z');
-    t.schedule.clearDue = async (_email: DueEmail) => {
-      throw new Error('store down');
+    const [a, b] = await Promise.all([releaseDueEmails(t.schedulerDeps), releaseDueEmails(t.schedulerDeps)]);
+    expect(a.released + b.released).toBe(5);
+    expect(a.skipped + b.skipped).toBe(5);
+    expect(new Set(t.outbound.jobs.map((j) => j.emailId)).size).toBe(5);
+    expect(t.outbound.jobs).toHaveLength(5);
+  });
+});
+
+describe('releaseDueEmails: the sweep of queued emails', () => {
+  /** A queued email stored at `createdAt`, as POST /emails/batch stores one, whose job is gone. */
+  async function queued(t: ReturnType<typeof setup>, createdAt = START): Promise<string> {
+    const id = uuidv7(createdAt);
+    await t.emails.create({ ...draft, id, createdAt: new Date(createdAt).toISOString(), apiKeyId: 'key-1', lastEvent: 'queued', expiresAt: createdAt / 1000 + 86_400 });
+    return id;
+  }
+
+  it('puts a queued email nothing sent back on the outbound queue once it has waited the check delay, and looks again a delay later', async () => {
+    const t = setup();
+    const id = await queued(t);
+    t.setNow(at(DELAY - 1_000));
+    expect(await releaseDueEmails(t.schedulerDeps)).toMatchObject({ recovered: 0 });
+    t.setNow(at(DELAY));
+    expect(await releaseDueEmails(t.schedulerDeps)).toEqual({ released: 0, recovered: 1, deferred: 0, skipped: 0, more: false });
+    expect(t.outbound.jobs).toEqual([{ emailId: id }]);
+    expect(t.schedule.dueAtOf(id)).toBe(`${at(2 * DELAY)}#${id}`);
+    // Looked at once per delay: the next run finds nothing due.
+    expect(await releaseDueEmails(t.schedulerDeps)).toMatchObject({ recovered: 0 });
+    t.setNow(at(2 * DELAY));
+    expect(await releaseDueEmails(t.schedulerDeps)).toMatchObject({ recovered: 1 });
+    expect(t.outbound.jobs).toHaveLength(2);
+  });
+
+  it('leaves to its job a queued email a sender holds a live claim on, or gave back within the delay, and looks again later', async () => {
+    const t = setup();
+    const claimed = await queued(t);
+    const waiting = await queued(t, START + 1);
+    t.claims.leases.set(claimed, { token: 'sender', until: START + DELAY + 30_000 });
+    t.claims.released.set(waiting, START + DELAY - 60_000);
+    t.setNow(at(DELAY + 1));
+    expect(await releaseDueEmails(t.schedulerDeps)).toEqual({ released: 0, recovered: 0, deferred: 2, skipped: 0, more: false });
+    expect(t.outbound.jobs).toHaveLength(0);
+    expect(t.schedule.dueAtOf(claimed)).toBe(`${at(2 * DELAY + 1)}#${claimed}`);
+    // A claim that ran out without a release (a sender that died) is no longer a job at work.
+    t.setNow(at(2 * DELAY + 1));
+    expect(await releaseDueEmails(t.schedulerDeps)).toMatchObject({ recovered: 2, deferred: 0 });
+  });
+
+  it('stops looking at an email once it is sent or has failed', async () => {
+    const t = setup();
+    const sent = await queued(t);
+    const failed = await queued(t, START + 1);
+    await t.emails.markSent(sent, 'ses-1');
+    t.emails.emails.set(failed, { ...t.emails.emails.get(failed)!, lastEvent: 'failed' });
+    expect(t.schedule.dueAtOf(sent)).toBeUndefined();
+    t.setNow(at(DELAY + 1));
+    expect(await releaseDueEmails(t.schedulerDeps)).toEqual({ released: 0, recovered: 0, deferred: 0, skipped: 0, more: false });
+  });
+
+  it('checks a sync send that SES took like any other: it is gone from the index once sent', async () => {
+    const t = setup();
+    const { id } = await sendEmail(t.send, principal, body);
+    expect(t.schedule.dueAtOf(id)).toBeUndefined();
+    t.setNow(at(DELAY + 1));
+    expect(await releaseDueEmails(t.schedulerDeps)).toMatchObject({ recovered: 0 });
+  });
+
+  it('skips an email sent between reading the index and rechecking it', async () => {
+    const t = setup();
+    const id = await queued(t);
+    t.setNow(at(DELAY));
+    const findDue = t.schedule.findDue.bind(t.schedule);
+    t.schedule.findDue = async (...args) => {
+      const page = await findDue(...args);
+      await t.emails.markSent(id, 'ses-1');
+      return page;
     };
-    expect(await releaseDueEmails(t.schedulerDeps)).toMatchObject({ released: 1 });
-    expect(t.warnings[0]).toMatch(/could not clear the due entry/);
+    expect(await releaseDueEmails(t.schedulerDeps)).toEqual({ released: 0, recovered: 0, deferred: 0, skipped: 1, more: false });
+    expect(t.outbound.jobs).toHaveLength(0);
+  });
+
+  it('lets only one of two runs racing over the same stalled email enqueue it', async () => {
+    const t = setup();
+    for (let i = 0; i < 4; i++) await queued(t, START + i);
+    t.setNow(at(DELAY + 10));
+    const [a, b] = await Promise.all([releaseDueEmails(t.schedulerDeps), releaseDueEmails(t.schedulerDeps)]);
+    expect(a.recovered + b.recovered).toBe(4);
+    expect(a.skipped + b.skipped).toBe(4);
+    expect(t.outbound.jobs).toHaveLength(4);
+  });
+
+  it('everyQueued (a start after a crash): enqueues every queued email whatever its check time or claim, and releases only scheduled emails that are due', async () => {
+    const t = setup();
+    const fresh = await queued(t);
+    const claimed = await queued(t, START + 1);
+    t.claims.leases.set(claimed, { token: 'the-dead-process', until: START + 60_000 });
+    const soon = await t.scheduleEmail('in 5 minutes');
+    t.setNow(at(1_000));
+    expect(await releaseDueEmails(t.schedulerDeps, { everyQueued: true })).toEqual({ released: 0, recovered: 2, deferred: 0, skipped: 0, more: false });
+    expect(t.outbound.jobs.map((j) => j.emailId).sort()).toEqual([fresh, claimed].sort());
+    expect(t.emails.emails.get(soon)!.lastEvent).toBe('scheduled');
   });
 });
 
@@ -219,7 +323,7 @@ describe('handleSchedulerTick', () => {
     const t = setup();
     for (let i = 0; i < 1_200; i++) await t.scheduleEmail('in 1 minute');
     t.setNow('2026-11-28T10:01:00.000Z');
-    expect(await handleSchedulerTick({ ...t.schedulerDeps, log: () => undefined })).toEqual({ released: 1_200, skipped: 0, more: false });
+    expect(await handleSchedulerTick({ ...t.schedulerDeps, log: () => undefined })).toEqual({ released: 1_200, recovered: 0, deferred: 0, skipped: 0, more: false });
     expect(t.outbound.jobs).toHaveLength(1_200);
   });
 
@@ -227,7 +331,16 @@ describe('handleSchedulerTick', () => {
     const t = setup();
     for (let i = 0; i < 1_100; i++) await t.scheduleEmail('in 1 minute');
     t.setNow('2026-11-28T10:01:00.000Z');
-    expect(await handleSchedulerTick({ ...t.schedulerDeps, log: () => undefined }, 0)).toEqual({ released: 1_000, skipped: 0, more: true });
+    expect(await handleSchedulerTick({ ...t.schedulerDeps, log: () => undefined }, 0)).toEqual({ released: 1_000, recovered: 0, deferred: 0, skipped: 0, more: true });
+  });
+
+  it('says how many stalled emails the sweep put back on the queue', async () => {
+    const t = setup();
+    for (let i = 0; i < 3; i++) await t.emails.create({ ...draft, id: uuidv7(START + i), createdAt: new Date(START).toISOString(), apiKeyId: 'key-1', lastEvent: 'queued', expiresAt: START / 1000 + 86_400 });
+    t.setNow(at(DELAY));
+    const logs: string[] = [];
+    expect(await handleSchedulerTick({ ...t.schedulerDeps, log: (message) => logs.push(message) })).toMatchObject({ recovered: 3 });
+    expect(logs).toEqual(['The sweep put 3 stalled queued email(s) back on the outbound queue']);
   });
 });
 
