@@ -103,11 +103,13 @@ export class DynamoDbScheduleStore implements ScheduleStore {
   }
 
   /**
-   * Reads the shards in turn (scheduled emails first, then the check shards), each up to `until`,
-   * until `limit` entries are found; the cursor says which shard and where in it to go on.
+   * Reads the shards in turn (scheduled emails first, up to `until`; then the check shards, up to
+   * `checksUntil` or `until`) until `limit` entries are found; the cursor says which shard and
+   * where in it to go on.
    */
-  async findDue(until: Date, limit: number, cursor?: string): Promise<{ due: DueEmail[]; cursor?: string }> {
-    const bound = `${until.toISOString()}#\uffff`;
+  async findDue(until: Date, limit: number, cursor?: string, checksUntil?: Date): Promise<{ due: DueEmail[]; cursor?: string }> {
+    // Every entry of a time at or before the bound, whatever id follows the `#`.
+    const bounds = [`${until.toISOString()}#\uffff`, `${(checksUntil ?? until).toISOString()}#\uffff`];
     let position = cursor ? (JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { s: number; k?: Record<string, unknown> }) : { s: 0 };
     const due: DueEmail[] = [];
     while (position.s < SHARDS.length && due.length < limit) {
@@ -115,9 +117,8 @@ export class DynamoDbScheduleStore implements ScheduleStore {
         new QueryCommand({
           TableName: this.tableName,
           IndexName: DUE_INDEX,
-          // Every entry of a time at or before the bound, whatever id follows the `#`.
           KeyConditionExpression: 'dueShard = :shard AND dueAt <= :bound',
-          ExpressionAttributeValues: { ':shard': SHARDS[position.s], ':bound': bound },
+          ExpressionAttributeValues: { ':shard': SHARDS[position.s], ':bound': bounds[position.s === 0 ? 0 : 1] },
           ProjectionExpression: DUE_PROJECTION,
           Limit: limit - due.length,
           ...(position.k ? { ExclusiveStartKey: position.k } : {}),

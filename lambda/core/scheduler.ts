@@ -51,8 +51,11 @@ export interface ScheduleStore {
   reschedule(id: string, scheduledAt: string, expiresAt: number): Promise<ScheduleChange>;
   /** `scheduled` -> `canceled`, leaving the due-time index: it will never be sent. */
   cancel(id: string): Promise<ScheduleChange>;
-  /** Up to `limit` index entries due at `until` or earlier; `cursor` pages on. */
-  findDue(until: Date, limit: number, cursor?: string): Promise<{ due: DueEmail[]; cursor?: string }>;
+  /**
+   * Up to `limit` index entries due at `until` or earlier; `cursor` pages on. `checksUntil`, when
+   * given, bounds the queued emails' check entries instead (the scheduled ones stay at `until`).
+   */
+  findDue(until: Date, limit: number, cursor?: string, checksUntil?: Date): Promise<{ due: DueEmail[]; cursor?: string }>;
   /**
    * `scheduled` -> `queued` if the index entry is still `dueAt` (not rescheduled, not canceled,
    * not released by another run), moving the entry to the email's first check time `checkAt` in
@@ -152,7 +155,7 @@ export interface SchedulerOptions {
   /**
    * Treat every `queued` email as stalled, whatever its check time, claim or last release: for a
    * start after a crash, when no job of the previous process survives (local mode's in-process
-   * queue). Reads entries up to now + the check delay, which covers every email queued before now.
+   * queue).
    */
   readonly everyQueued?: boolean;
 }
@@ -171,7 +174,10 @@ export interface ReleaseSummary {
   readonly more: boolean;
 }
 
-type EntryOutcome = 'released' | 'recovered' | 'deferred' | 'skipped' | 'not_due';
+type EntryOutcome = 'released' | 'recovered' | 'deferred' | 'skipped';
+
+/** Past every check time: `everyQueued` reads every check entry. */
+const END_OF_TIME = new Date('9999-12-31T23:59:59.999Z');
 
 /**
  * One scheduler run (the scheduler Lambda, every minute; locally every second): puts every
@@ -205,12 +211,11 @@ export async function releaseDueEmails(deps: SchedulerDeps, options: SchedulerOp
   const delayMs = deps.checkDelayMs ?? QUEUED_CHECK_DELAY_MS;
   const now = deps.clock.now().getTime();
   const checkAt = new Date(now + delayMs);
-  const until = options.everyQueued ? checkAt : new Date(now);
-  const counts: Record<EntryOutcome, number> = { released: 0, recovered: 0, deferred: 0, skipped: 0, not_due: 0 };
+  const counts: Record<EntryOutcome, number> = { released: 0, recovered: 0, deferred: 0, skipped: 0 };
   let read = 0;
   let cursor: string | undefined;
   do {
-    const page = await deps.schedule.findDue(until, Math.min(pageSize, maxPerRun - read), cursor);
+    const page = await deps.schedule.findDue(new Date(now), Math.min(pageSize, maxPerRun - read), cursor, options.everyQueued ? END_OF_TIME : undefined);
     cursor = page.cursor;
     read += page.due.length;
     const outcomes = await Promise.all(page.due.map(async (email) => ({ email, outcome: await settleEntry(deps, email, { now, delayMs, checkAt, everyQueued: options.everyQueued === true }) })));
@@ -232,7 +237,5 @@ async function settleEntry(
     if (!(await deps.schedule.recheck(email, at.checkAt))) return 'skipped';
     return busy ? 'deferred' : 'recovered';
   }
-  // Reading ahead for `everyQueued`, a scheduled email not yet due stays as it is.
-  if (Date.parse(email.dueAt.slice(0, email.dueAt.indexOf('#'))) > at.now) return 'not_due';
   return (await deps.schedule.release(email, at.checkAt)) ? 'released' : 'skipped';
 }

@@ -83,11 +83,11 @@ export class InMemoryScheduleStore implements ScheduleStore {
     return { ok: true };
   }
 
-  async findDue(until: Date, limit: number, cursor?: string): Promise<{ due: DueEmail[]; cursor?: string }> {
-    const bound = `${until.toISOString()}#\uffff`;
+  async findDue(until: Date, limit: number, cursor?: string, checksUntil?: Date): Promise<{ due: DueEmail[]; cursor?: string }> {
+    const boundOf = (id: string) => `${(this.store.emails.get(id)?.lastEvent === 'queued' ? (checksUntil ?? until) : until).toISOString()}#\uffff`;
     const all = [...this.store.emails.keys()]
       .map((id) => ({ id, dueAt: this.dueAtOf(id) }))
-      .filter((e): e is { id: string; dueAt: string } => e.dueAt !== undefined && e.dueAt <= bound && (cursor === undefined || e.dueAt > cursor))
+      .filter((e): e is { id: string; dueAt: string } => e.dueAt !== undefined && e.dueAt <= boundOf(e.id) && (cursor === undefined || e.dueAt > cursor))
       .sort((a, b) => a.dueAt.localeCompare(b.dueAt))
       .map((e) => this.asIndexed(e.id, e.dueAt));
     const due = all.slice(0, limit);

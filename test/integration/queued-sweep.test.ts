@@ -1,0 +1,262 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../../lambda/adapters/dynamodb-documents';
+import { DynamoDbEmailStore } from '../../lambda/adapters/dynamodb-email-store';
+import { checkIndexAttributes, DynamoDbScheduleStore } from '../../lambda/adapters/dynamodb-schedule-store';
+import { DynamoDbSendClaims } from '../../lambda/adapters/dynamodb-send-claims';
+import { SesEmailSender } from '../../lambda/adapters/ses-email-sender';
+import type { EmailRecord } from '../../lambda/core/email';
+import { uuidv7 } from '../../lambda/core/ids';
+import type { Clock } from '../../lambda/core/ports';
+import { releaseDueEmails, type DueEmail } from '../../lambda/core/scheduler';
+import { parseSendRequest } from '../../lambda/core/send-request';
+import { ALL_TABLES, EMAILS_TABLE } from '../../lambda/shared/tables';
+import { createTables, LOCAL_CREDENTIALS, LOCAL_REGION, startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../local/embedded-dynamodb';
+import { LOCAL_CONFIGURATION_SET, localTableName, startLocalOutbox, type LocalOutbox } from '../../local/runtime';
+import { readSendLedger } from '../../local/ses-standin';
+import { RecordingOutboundQueue } from '../helpers/in-memory-scheduling';
+
+process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
+
+/**
+ * The sweep of queued emails nothing is sending, on the embedded DynamoDB-compatible store: the
+ * check entries the email store, the claims and the scheduler write in the `by-due` index, the
+ * sweep over them, and, through the local runtime, emails an api stored and never queued, or sent
+ * and never recorded, found and sent once. Nothing of Outbox's is mocked.
+ */
+
+const TABLE = localTableName(EMAILS_TABLE);
+const DELAY = 60_000;
+const T = Date.parse('2026-11-28T10:00:00.000Z');
+const draft = parseSendRequest({ from: 'hello@acme.test', to: 'success@simulator.amazonses.com', subject: 'Sweep', text: 'Hello' });
+
+function record(id: string, createdAt: number): EmailRecord {
+  return { ...draft, id, createdAt: new Date(createdAt).toISOString(), apiKeyId: 'key', lastEvent: 'queued', expiresAt: Math.floor(createdAt / 1000) + 86_400 };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+describe('check entries and the sweep, on the embedded store', () => {
+  let dynamo: EmbeddedDynamoDb;
+  let documents: DynamoDBDocumentClient;
+  let now = T;
+  const clock: Clock = { now: () => new Date(now) };
+  let emails: DynamoDbEmailStore;
+  let schedule: DynamoDbScheduleStore;
+  let claims: DynamoDbSendClaims;
+
+  // A store of its own for each test (dynalite starts in milliseconds), so no entry of another is due.
+  beforeEach(async () => {
+    now = T;
+    dynamo = await startEmbeddedDynamoDb();
+    await createTables(dynamo.endpoint, ALL_TABLES.map((definition) => ({ definition, name: localTableName(definition) })));
+    documents = documentClient(dynamo.endpoint, { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    emails = new DynamoDbEmailStore(documents, TABLE, clock, 90, DELAY);
+    schedule = new DynamoDbScheduleStore(documents, TABLE, clock);
+    claims = new DynamoDbSendClaims(documents, TABLE);
+  });
+  afterEach(async () => {
+    documents.destroy();
+    await dynamo.stop();
+  });
+
+  async function item(id: string): Promise<Record<string, unknown>> {
+    return (await documents.send(new GetCommand({ TableName: TABLE, Key: { pk: id, sk: 'email' }, ConsistentRead: true }))).Item!;
+  }
+
+  async function allDue(until: number, pageSize: number): Promise<DueEmail[]> {
+    const found: DueEmail[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await schedule.findDue(new Date(until), pageSize, cursor);
+      found.push(...page.due);
+      cursor = page.cursor;
+    } while (cursor !== undefined);
+    return found;
+  }
+
+  it('stores a queued email with its check entry, and the write that records it sent removes the entry', async () => {
+    const id = uuidv7(now);
+    await emails.create(record(id, now));
+    expect(await item(id)).toMatchObject({ dueShard: `check#${id.slice(-1)}`, dueAt: `${new Date(now + DELAY).toISOString()}#${id}` });
+    await emails.markSent(id, 'ses-1');
+    const sent = await item(id);
+    expect(sent).toMatchObject({ lastEvent: 'sent', sesMessageId: 'ses-1' });
+    expect(sent).not.toHaveProperty('dueAt');
+    expect(sent).not.toHaveProperty('dueShard');
+  });
+
+  it('removes the entry when the sender marks the email failed, and records when a sender gave its claim back', async () => {
+    const failed = uuidv7(now);
+    await emails.create(record(failed, now));
+    await claims.claim(failed, 'token', { until: now + 10_000, staleBefore: now - 5_000 });
+    await claims.markFailed(failed, 'token', { name: 'validation_error', message: 'SES rejected it', failedAt: new Date(now).toISOString() });
+    expect(await item(failed)).not.toHaveProperty('dueAt');
+
+    const waiting = uuidv7(now + 1);
+    await emails.create(record(waiting, now));
+    await claims.claim(waiting, 'token', { until: now + 10_000, staleBefore: now - 5_000 });
+    await claims.release(waiting, 'token', now + 2_000);
+    expect(await item(waiting)).toMatchObject({ sendReleasedAt: now + 2_000, dueAt: expect.any(String) });
+    expect(await item(waiting)).not.toHaveProperty('sendingClaimUntil');
+  });
+
+  it('finds every due entry across the shards, each once, a page at a time, with the claim and release the sweep reads', async () => {
+    const ids = Array.from({ length: 40 }, (_, n) => uuidv7(now + n));
+    await Promise.all(ids.map((id) => emails.create(record(id, now))));
+    expect(new Set(ids.map((id) => id.slice(-1))).size).toBeGreaterThan(4);
+    await claims.claim(ids[0]!, 'token', { until: now + 90_000, staleBefore: now });
+    await claims.claim(ids[1]!, 'token', { until: now + 90_000, staleBefore: now });
+    await claims.release(ids[1]!, 'token', now + 30_000);
+
+    expect(await allDue(now + DELAY - 1, 100)).toEqual([]);
+    const due = await allDue(now + DELAY, 7);
+    expect(due.map((d) => d.id).sort()).toEqual([...ids].sort());
+    expect(due.find((d) => d.id === ids[0])).toEqual({ id: ids[0], dueAt: `${new Date(now + DELAY).toISOString()}#${ids[0]}`, lastEvent: 'queued', claimUntil: now + 90_000 });
+    expect(due.find((d) => d.id === ids[1])).toMatchObject({ releasedAt: now + 30_000 });
+    expect(due.find((d) => d.id === ids[1])).not.toHaveProperty('claimUntil');
+  });
+
+  it('lets two sweeps racing over the same stalled emails enqueue each exactly once, and moves each entry a delay on', async () => {
+    const ids = Array.from({ length: 30 }, (_, n) => uuidv7(now + n));
+    await Promise.all(ids.map((id) => emails.create(record(id, now))));
+    now += DELAY;
+    const [a, b] = [new RecordingOutboundQueue(), new RecordingOutboundQueue()];
+    const [first, second] = await Promise.all([
+      releaseDueEmails({ schedule, outbound: a, clock, checkDelayMs: DELAY }),
+      releaseDueEmails({ schedule, outbound: b, clock, checkDelayMs: DELAY }),
+    ]);
+    expect(first.recovered + second.recovered).toBe(30);
+    const jobs = [...a.jobs, ...b.jobs].map((j) => j.emailId);
+    expect(jobs.sort()).toEqual([...ids].sort());
+    expect(await item(ids[0]!)).toMatchObject({ dueAt: `${new Date(now + DELAY).toISOString()}#${ids[0]}` });
+    expect(await allDue(now, 100)).toEqual([]);
+  });
+
+  it('leaves to its job an email a sender holds a claim on, or gave back within the delay', async () => {
+    const claimed = uuidv7(now);
+    const released = uuidv7(now + 1);
+    await emails.create(record(claimed, now));
+    await emails.create(record(released, now));
+    await claims.claim(claimed, 'token', { until: now + DELAY + 20_000, staleBefore: now });
+    await claims.claim(released, 'token', { until: now + 20_000, staleBefore: now });
+    await claims.release(released, 'token', now + 20_000);
+    now += DELAY;
+    const queue = new RecordingOutboundQueue();
+    expect(await releaseDueEmails({ schedule, outbound: queue, clock, checkDelayMs: DELAY })).toEqual({ released: 0, recovered: 0, deferred: 2, skipped: 0, more: false });
+    expect(queue.jobs).toEqual([]);
+    // A delay later the claim has run out without a release, and the release is old: both stalled.
+    now += DELAY;
+    expect(await releaseDueEmails({ schedule, outbound: queue, clock, checkDelayMs: DELAY })).toMatchObject({ recovered: 2 });
+  });
+
+  it('removes an entry left on an email that moved on, instead of reading it on every tick', async () => {
+    const id = uuidv7(now);
+    // As an email that was sent by a write that did not remove its entry.
+    await documents.send(new PutCommand({ TableName: TABLE, Item: { pk: id, sk: 'email', lastEvent: 'sent', lastEventRank: 10, expiresAt: Math.floor(now / 1000) + 86_400, ...checkIndexAttributes(id, new Date(now)) } }));
+    const queue = new RecordingOutboundQueue();
+    expect(await releaseDueEmails({ schedule, outbound: queue, clock, checkDelayMs: DELAY })).toEqual({ released: 0, recovered: 0, deferred: 0, skipped: 1, more: false });
+    expect(await item(id)).not.toHaveProperty('dueAt');
+    expect(await allDue(now, 100)).toEqual([]);
+  });
+});
+
+describe('the sweep in the local runtime', () => {
+  let outbox: LocalOutbox;
+  let documents: DynamoDBDocumentClient;
+  let emails: DynamoDbEmailStore;
+
+  beforeAll(async () => {
+    outbox = await startLocalOutbox({ port: 0, queuedCheckDelayMs: 1_000, logError: () => undefined });
+    documents = documentClient(outbox.dynamoDbEndpoint, { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    emails = new DynamoDbEmailStore(documents, TABLE, { now: () => new Date() }, 90, 1_000);
+  });
+  afterAll(async () => {
+    documents.destroy();
+    await outbox.stop();
+  });
+
+  function accepted(id: string) {
+    return outbox.ses.messages().filter((m) => m.tags.some((t) => t.name === 'outbox-message-id' && t.value === id));
+  }
+
+  async function lastEvent(id: string): Promise<string | undefined> {
+    const response = await fetch(`${outbox.url}/emails/${id}`, { headers: { authorization: `Bearer ${outbox.apiKey}` } });
+    return ((await response.json()) as { last_event?: string }).last_event;
+  }
+
+  it('sends, once, an email an api stored as queued and died before queuing', async () => {
+    const id = uuidv7(Date.now());
+    await emails.create(record(id, Date.now()));
+    await waitFor('the sweep to send it', async () => ((await lastEvent(id)) === 'delivered' ? true : undefined));
+    expect(accepted(id)).toHaveLength(1);
+    // Sent: out of the index, so no later sweep looks at it.
+    expect((await documents.send(new GetCommand({ TableName: TABLE, Key: { pk: id, sk: 'email' } }))).Item).not.toHaveProperty('dueAt');
+  });
+
+  it('records sent, without sending again, an email SES took whose api died before recording it', async () => {
+    const id = uuidv7(Date.now());
+    await emails.create(record(id, Date.now()));
+    // The api's SendEmail, and nothing after it: no markSent. The Send event reaches the timeline.
+    const ses = new SESv2Client({ region: LOCAL_REGION, endpoint: outbox.ses.url, credentials: LOCAL_CREDENTIALS });
+    const sesMessageId = await new SesEmailSender(ses).send(draft, { emailId: id, configurationSet: LOCAL_CONFIGURATION_SET });
+    ses.destroy();
+    const stored = await waitFor('the sweep to record it sent', async () => {
+      const { Item } = await documents.send(new GetCommand({ TableName: TABLE, Key: { pk: id, sk: 'email' }, ConsistentRead: true }));
+      return Item?.lastEvent === 'sent' ? Item : undefined;
+    });
+    expect(stored).toMatchObject({ sesMessageId });
+    expect(accepted(id)).toHaveLength(1);
+  });
+});
+
+describe('a start on a data directory', () => {
+  let dataDir: string;
+
+  beforeAll(() => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'outbox-restart-'));
+  });
+  afterAll(() => {
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('puts every email the previous process left queued back on the outbound queue, and sends each once', async () => {
+    const first = await startLocalOutbox({ port: 0, dataDir, logError: () => undefined });
+    expect(first.recovered).toEqual({ notifications: 0, emails: 0 });
+    const documents = documentClient(first.dynamoDbEndpoint, { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    // Stored as an api stores a batch, whose jobs then died with the process: its check time is a while off.
+    const ids = [uuidv7(Date.now()), uuidv7(Date.now() + 1)];
+    const store = new DynamoDbEmailStore(documents, TABLE, { now: () => new Date() }, 90, 600_000);
+    for (const id of ids) await store.create(record(id, Date.now()));
+    documents.destroy();
+    await first.stop();
+
+    const second = await startLocalOutbox({ port: 0, dataDir, logError: () => undefined });
+    try {
+      expect(second.recovered).toEqual({ notifications: 0, emails: 2 });
+      await waitFor('both delivered', async () => {
+        const views = await Promise.all(
+          ids.map(async (id) => ((await (await fetch(`${second.url}/emails/${id}`, { headers: { authorization: `Bearer ${second.apiKey}` } })).json()) as { last_event?: string }).last_event),
+        );
+        return views.every((v) => v === 'delivered') ? true : undefined;
+      });
+      const ledger = readSendLedger(dataDir);
+      expect(ids.map((id) => ledger.filter((e) => e.outboxMessageId === id).length)).toEqual([1, 1]);
+    } finally {
+      await second.stop();
+    }
+  });
+});
