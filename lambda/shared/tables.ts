@@ -65,7 +65,8 @@ export const EMAILS_TABLE: TableDefinition = {
       sortKey: { name: 'pk', type: 'S' },
       projection: { type: 'KEYS_ONLY' },
     },
-    // Sparse: only scheduled emails carry dueShard/dueAt, so the scheduler reads just what is due.
+    // Sparse: only emails not yet handed to SES carry dueShard/dueAt (a scheduled one at its time,
+    // a queued one at its check time for the sweep), so the scheduler reads just what is due.
     { indexName: 'by-due', partitionKey: { name: 'dueShard', type: 'S' }, sortKey: { name: 'dueAt', type: 'S' } },
   ],
   timeToLiveAttribute: TTL_ATTRIBUTE,
