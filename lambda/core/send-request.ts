@@ -2,6 +2,7 @@ import { parseMailbox, type Mailbox } from './addresses';
 import { checkMessageSize, parseAttachments } from './attachments';
 import type { EmailDraft, NameValue } from './email';
 import { OutboxError, type ErrorKind } from './errors';
+import { describeValue } from './list-query';
 import { parseTemplate } from './template-request';
 import { OUTBOX_TAG_PREFIX } from '../shared/env';
 
@@ -311,9 +312,9 @@ export function parseTags(value: unknown, report: Report): NameValue[] {
     }
     const { name, value: tagValue } = tag as Record<string, unknown>;
     if (typeof name !== 'string' || !TAG_PATTERN.test(name)) {
-      report('validation', `${where}.name must be 1-256 ASCII letters, digits, underscores or dashes; got ${JSON.stringify(truncate(String(name)))}.`);
+      report('validation', `${where}.name must be 1-256 ASCII letters, digits, underscores or dashes; got ${describeValue(name)}.`);
     } else if (typeof tagValue !== 'string' || !TAG_PATTERN.test(tagValue)) {
-      report('validation', `${where}.value must be 1-256 ASCII letters, digits, underscores or dashes; got ${JSON.stringify(truncate(String(tagValue)))}.`);
+      report('validation', `${where}.value must be 1-256 ASCII letters, digits, underscores or dashes; got ${describeValue(tagValue)}.`);
     } else if (name.toLowerCase().startsWith(OUTBOX_TAG_PREFIX)) {
       report('validation', `${where}.name \`${name}\` is reserved: tag names starting with \`${OUTBOX_TAG_PREFIX}\` are Outbox's own (it tracks the email with one).`);
     } else if (seen.has(name)) {

@@ -1,5 +1,6 @@
 import type { DraftTemplate } from './email';
 import type { ErrorKind } from './errors';
+import { describeValue } from './list-query';
 
 /** SES template names: letters, digits, underscores and dashes, at most 64 (as SES names its resources). */
 const TEMPLATE_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -48,7 +49,7 @@ export function parseTemplate(value: unknown, report: Report): DraftTemplate | u
     report('missing_field', 'Missing `template.id`: give the name of an SES email template.');
     ok = false;
   } else if (typeof id !== 'string' || !TEMPLATE_NAME_PATTERN.test(id)) {
-    report('validation', `\`template.id\` must be an SES template name: 1-64 letters, digits, underscores or dashes; got ${JSON.stringify(String(id)).slice(0, 80)}.`);
+    report('validation', `\`template.id\` must be an SES template name: 1-64 letters, digits, underscores or dashes; got ${describeValue(id)}.`);
     ok = false;
   }
   const parsed = parseVariables(variables, report);

@@ -68,8 +68,17 @@ export const deepText = fc.tuple(fc.integer({ min: 2, max: 4000 }), fc.constantF
 export const hugeText = fc.integer({ min: 10_000, max: 200_000 }).map((n) => JSON.stringify('x'.repeat(n)));
 
 /** Any JSON text for a field: values of every type, extreme numbers, deep nesting, huge strings. */
+/**
+ * Objects whose members shadow Object.prototype's: `{"toString":0}` cannot become a string
+ * (String() and template literals throw on it), `{"toJSON":...}` is not called by JSON.stringify.
+ */
+export const hostileObjectText = fc
+  .dictionary(fc.constantFrom('toString', 'valueOf', 'toJSON', '__proto__', 'constructor', 'hasOwnProperty', 'length', '0'), fc.jsonValue({ maxDepth: 1 }), { minKeys: 1, maxKeys: 3 })
+  .map((value) => JSON.stringify(value));
+
 export const fieldText = fc.oneof(
   { weight: 6, arbitrary: fc.jsonValue({ maxDepth: 3 }).map((value) => JSON.stringify(value)) },
+  { weight: 1, arbitrary: hostileObjectText },
   { weight: 3, arbitrary: numberText },
   { weight: 3, arbitrary: anyText.map((text) => JSON.stringify(text)) },
   { weight: 1, arbitrary: deepText },
