@@ -53,9 +53,12 @@ export interface RecoveryParts {
 export async function recoverPreviousRun(parts: RecoveryParts): Promise<RecoveredWork> {
   const notifications = parts.ses.replayOwed();
   if (notifications > 0) await Promise.race([parts.eventsQueue.idle(), delay(parts.settleMs ?? 10_000)]);
+  // One clock reading for every pass: an entry one pass moved is then out of every later pass's reach.
+  const startedAt = parts.scheduler.clock.now();
+  const scheduler = { ...parts.scheduler, clock: { now: () => startedAt } };
   let emails = 0;
   for (;;) {
-    const pass = await releaseDueEmails(parts.scheduler, { everyQueued: true });
+    const pass = await releaseDueEmails(scheduler, { everyQueued: true });
     emails += pass.recovered;
     if (!pass.more) break;
   }

@@ -155,7 +155,10 @@ export interface SchedulerOptions {
   /**
    * Treat every `queued` email as stalled, whatever its check time, claim or last release: for a
    * start after a crash, when no job of the previous process survives (local mode's in-process
-   * queue).
+   * queue). Check entries are read up to now + the check delay, exclusive: every email queued
+   * before now has its check time within that, and the entries this run moves go to exactly now +
+   * the delay, out of reach. Passes run for one start should share one clock reading, so that no
+   * pass reads what an earlier one moved.
    */
   readonly everyQueued?: boolean;
 }
@@ -175,9 +178,6 @@ export interface ReleaseSummary {
 }
 
 type EntryOutcome = 'released' | 'recovered' | 'deferred' | 'skipped';
-
-/** Past every check time: `everyQueued` reads every check entry. */
-const END_OF_TIME = new Date('9999-12-31T23:59:59.999Z');
 
 /**
  * One scheduler run (the scheduler Lambda, every minute; locally every second): puts every
@@ -215,7 +215,7 @@ export async function releaseDueEmails(deps: SchedulerDeps, options: SchedulerOp
   let read = 0;
   let cursor: string | undefined;
   do {
-    const page = await deps.schedule.findDue(new Date(now), Math.min(pageSize, maxPerRun - read), cursor, options.everyQueued ? END_OF_TIME : undefined);
+    const page = await deps.schedule.findDue(new Date(now), Math.min(pageSize, maxPerRun - read), cursor, options.everyQueued ? new Date(now + delayMs - 1) : undefined);
     cursor = page.cursor;
     read += page.due.length;
     const outcomes = await Promise.all(page.due.map(async (email) => ({ email, outcome: await settleEntry(deps, email, { now, delayMs, checkAt, everyQueued: options.everyQueued === true }) })));

@@ -16,6 +16,7 @@ import { parseSendRequest } from '../../lambda/core/send-request';
 import { ALL_TABLES, EMAILS_TABLE } from '../../lambda/shared/tables';
 import { createTables, LOCAL_CREDENTIALS, LOCAL_REGION, startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../local/embedded-dynamodb';
 import { LOCAL_CONFIGURATION_SET, localTableName, startLocalOutbox, type LocalOutbox } from '../../local/runtime';
+import { LOCAL_QUEUED_CHECK_DELAY_MS } from '../../local/restart';
 import { readSendLedger } from '../../local/ses-standin';
 import { RecordingOutboundQueue } from '../helpers/in-memory-scheduling';
 
@@ -237,9 +238,9 @@ describe('a start on a data directory', () => {
     const first = await startLocalOutbox({ port: 0, dataDir, logError: () => undefined });
     expect(first.recovered).toEqual({ notifications: 0, emails: 0 });
     const documents = documentClient(first.dynamoDbEndpoint, { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-    // Stored as an api stores a batch, whose jobs then died with the process: its check time is a while off.
+    // Stored as the local api stores a batch, whose jobs then died with the process: its check time is a while off.
     const ids = [uuidv7(Date.now()), uuidv7(Date.now() + 1)];
-    const store = new DynamoDbEmailStore(documents, TABLE, { now: () => new Date() }, 90, 600_000);
+    const store = new DynamoDbEmailStore(documents, TABLE, { now: () => new Date() }, 90, LOCAL_QUEUED_CHECK_DELAY_MS);
     for (const id of ids) await store.create(record(id, Date.now()));
     documents.destroy();
     await first.stop();

@@ -316,6 +316,16 @@ describe('releaseDueEmails: the sweep of queued emails', () => {
     expect(t.outbound.jobs.map((j) => j.emailId).sort()).toEqual([fresh, claimed].sort());
     expect(t.emails.emails.get(soon)!.lastEvent).toBe('scheduled');
   });
+  it('everyQueued passes sharing one clock reading enqueue each queued email once, however many passes it takes', async () => {
+    const t = setup();
+    const ids = [];
+    for (let i = 0; i < 25; i++) ids.push(await queued(t, START + i));
+    t.setNow(at(5_000));
+    let passes = 0;
+    for (let more = true; more; passes++) more = (await releaseDueEmails(t.schedulerDeps, { everyQueued: true, pageSize: 4, maxPerRun: 10 })).more;
+    expect(passes).toBe(3);
+    expect(t.outbound.jobs.map((j) => j.emailId).sort()).toEqual(ids.sort());
+  });
 });
 
 describe('handleSchedulerTick', () => {
