@@ -10,5 +10,9 @@ export interface ClientOptions {
 /** The document client every DynamoDB adapter uses; `endpoint` is set only in local mode. */
 export function documentClient(endpoint: string | undefined, options: ClientOptions = {}): DynamoDBDocumentClient {
   const client = new DynamoDBClient({ ...options, ...(endpoint ? { endpoint } : {}) });
-  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  // convertClassInstanceToMap: the marshaller takes an object for a map only if its `constructor`
+  // is named Object, so a map whose keys a caller chose (template variables, tags by name) with a
+  // key `constructor` ({"constructor":"x"}) would be refused as a class instance. Outbox stores
+  // no class instances, so every object is a map.
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true } });
 }

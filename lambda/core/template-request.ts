@@ -74,6 +74,11 @@ function parseVariables(value: unknown, report: Report): Record<string, string |
     if (name === '' || name.length > MAX_VARIABLE_NAME_LENGTH) {
       report('validation', `\`template.variables\` names must be 1-${MAX_VARIABLE_NAME_LENGTH} characters.`);
       ok = false;
+    } else if (name === '__proto__') {
+      // An object member of that name is its prototype, not a value: neither the record kept in
+      // DynamoDB nor JSON handling would keep it as a variable.
+      report('validation', '`template.variables` cannot have a variable named `__proto__`; give it another name.');
+      ok = false;
     } else if (typeof variable === 'string') {
       variables[name] = variable;
     } else if (typeof variable === 'number' && isTemplateNumber(variable)) {

@@ -112,7 +112,7 @@ describe('the local server over real HTTP (property)', () => {
           const [response] = responses;
           expect(answerProblems(response!.status, response!.body).map((p) => `${verb} ${JSON.stringify(bytes.toString('latin1'))}: ${p}`)).toEqual([]);
         }),
-        fuzzSettings(300),
+        fuzzSettings(200),
       );
     },
     fuzzTimeoutMs(30_000),
@@ -146,7 +146,7 @@ describe('the local server over real HTTP (property)', () => {
           expect(responses.flatMap((r, i) => answerProblems(r.status, r.body).map((p) => `request ${i}: ${p}`))).toEqual([]);
           expect(responses.at(-1)!.body).toBe('{"status":"ok"}');
         }),
-        fuzzSettings(100),
+        fuzzSettings(60),
       );
     },
     fuzzTimeoutMs(30_000),
@@ -175,7 +175,7 @@ describe('the local server over real HTTP (property)', () => {
           if (response.status < 300) accepted++;
           else expect(received).toBe(0);
         }),
-        fuzzSettings(150),
+        fuzzSettings(100),
       );
       expect(accepted).toBeGreaterThan(0);
     },

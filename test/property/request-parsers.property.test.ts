@@ -88,7 +88,7 @@ describe('the request parsers (property)', () => {
             if (parses) expect(body.trim() === '' || depthOf(parsed) > MAX_JSON_DEPTH).toBe(true);
           }
         }),
-        fuzzSettings(2000),
+        fuzzSettings(1000),
       );
     },
     fuzzTimeoutMs(20_000),
@@ -107,7 +107,7 @@ describe('the request parsers (property)', () => {
       fc.property(nested, fc.integer({ min: 0, max: 12 }), (value, limit) => {
         expect(nestingDepthExceeds(JSON.stringify(value), limit)).toBe(depthOf(value) > limit);
       }),
-      fuzzSettings(2000),
+      fuzzSettings(1000),
     );
   });
 
@@ -120,7 +120,7 @@ describe('the request parsers (property)', () => {
         expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(value)));
         expect(fingerprintOf(reversedKeys(value))).toBe(fingerprintOf(value));
       }),
-      fuzzSettings(2000),
+      fuzzSettings(1000),
     );
   });
 
@@ -145,7 +145,7 @@ describe('the request parsers (property)', () => {
           expect(read).toEqual({ value: expected });
         }
       }),
-      fuzzSettings(2000),
+      fuzzSettings(1000),
     );
   });
 
@@ -164,7 +164,7 @@ describe('the request parsers (property)', () => {
         expect(typeof query).toBe('object');
         if (value.startsWith('/') && !/[?#]/.test(value)) expect(path).toBe(value);
       }),
-      fuzzSettings(2000),
+      fuzzSettings(1000),
     );
   });
 
@@ -187,7 +187,7 @@ describe('the request parsers (property)', () => {
             expect(read.error.status >= 400 && read.error.status < 500).toBe(true);
           }
         }),
-        fuzzSettings(2000),
+        fuzzSettings(1000),
       );
       expect(drafts).toBeGreaterThan(0);
     },
@@ -213,7 +213,7 @@ describe('the request parsers (property)', () => {
           expect(problems.join(' ')).toMatch(/`template\.variables\.n` is a number SES would not get as written/);
         }
       }),
-      fuzzSettings(2000),
+      fuzzSettings(1000),
     );
   });
 });
