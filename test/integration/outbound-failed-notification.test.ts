@@ -4,6 +4,7 @@ import { Resend } from 'resend';
 import { Webhook } from 'standardwebhooks';
 import type { NotificationPayload } from '../../lambda/core/webhooks';
 import { startLocalOutbox, type LocalOutbox } from '../../local/runtime';
+import { waitFor } from '../helpers/wait-for';
 
 /**
  * An email the sender fails because SES refuses it for good is notified like every other outcome:
@@ -17,17 +18,6 @@ interface Received {
   readonly body: string;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 /** A webhook receiver on loopback answering 200. */
 async function startReceiver(): Promise<{ url: string; received: Received[]; server: Server }> {

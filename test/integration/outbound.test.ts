@@ -10,6 +10,7 @@ import { systemClock } from '../../lambda/core/ports';
 import { CONTROL_TABLE, EMAILS_TABLE } from '../../lambda/shared/tables';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/embedded-dynamodb';
 import { localTableName, startLocalOutbox, type LocalOutbox } from '../../local/runtime';
+import { sleep, waitFor } from '../helpers/wait-for';
 
 /**
  * The outbound path end to end through the resend SDK against the local runtime: POST
@@ -17,18 +18,7 @@ import { localTableName, startLocalOutbox, type LocalOutbox } from '../../local/
  * stand-in (which can throttle and pause), and the events pipeline. Nothing of Outbox's is mocked.
  */
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const from = 'Acme <hello@acme.test>';
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(200);
-  }
-}
 
 function outboxIdOf(message: { tags: readonly { name: string; value: string }[] }): string | undefined {
   return message.tags.find((t) => t.name === 'outbox-message-id')?.value;
@@ -324,7 +314,7 @@ describe('outbound: 1,000 queued emails with the stand-in limited to 100 recipie
     const ids = answers.flatMap((a) => a.data!.data.map((d) => d.id));
     expect(new Set(ids).size).toBe(COUNT);
 
-    await waitFor(`${COUNT} messages at the stand-in`, async () => (outbox.ses.messages().length >= COUNT ? true : undefined), 40_000);
+    await waitFor(`${COUNT} messages at the stand-in`, async () => (outbox.ses.messages().length >= COUNT ? true : undefined), 40_000, 200);
     await sleep(500);
     const messages = outbox.ses.messages();
     const perEmail = new Map<string, number>();

@@ -19,6 +19,7 @@ import { LOCAL_CONFIGURATION_SET, localTableName, startLocalOutbox, type LocalOu
 import { LOCAL_QUEUED_CHECK_DELAY_MS } from '../../local/restart';
 import { readSendLedger } from '../../local/ses-standin';
 import { RecordingOutboundQueue } from '../helpers/in-memory-scheduling';
+import { waitFor } from '../helpers/wait-for';
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
 
@@ -38,17 +39,6 @@ function record(id: string, createdAt: number): EmailRecord {
   return { ...draft, id, createdAt: new Date(createdAt).toISOString(), apiKeyId: 'key', lastEvent: 'queued', expiresAt: Math.floor(createdAt / 1000) + 86_400 };
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 describe('check entries and the sweep, on the embedded store', () => {
   let dynamo: EmbeddedDynamoDb;

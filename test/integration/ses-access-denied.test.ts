@@ -1,6 +1,7 @@
 import { Resend } from 'resend';
 import type { NotificationPayload } from '../../lambda/core/webhooks';
 import { startLocalOutbox, type LocalOutbox } from '../../local/runtime';
+import { waitFor } from '../helpers/wait-for';
 
 /**
  * IAM refusals from SES are refusals, not outages: through the local runtime (real HTTP, the
@@ -12,17 +13,6 @@ import { startLocalOutbox, type LocalOutbox } from '../../local/runtime';
 const DENIAL =
   'User: arn:aws:sts::123456789012:assumed-role/Outbox-SenderRole/Outbox-Sender is not authorized to perform: ses:SendEmail on resource: arn:aws:ses:us-east-1:123456789012:identity/acme.test because no identity-based policy allows the ses:SendEmail action';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 describe('SES AccessDeniedException', () => {
   let outbox: LocalOutbox;
