@@ -81,6 +81,9 @@ describe('the local server over real HTTP (property)', () => {
   });
   afterAll(() => outbox.stop());
 
+  /** The SES stand-in's newest message (it keeps the last 10,000, so counting them would stall in a long run). */
+  const lastMessageId = () => outbox.ses.messages().at(-1)?.messageId;
+
   function requestBytes(method: string, target: Buffer | string, body?: string, close = false): Buffer {
     const head =
       `${method} ` +
@@ -163,7 +166,7 @@ describe('the local server over real HTTP (property)', () => {
       let accepted = 0;
       await fc.assert(
         fc.asyncProperty(send, async ([body, path, text]) => {
-          const before = outbox.ses.messages().length;
+          const before = lastMessageId();
           const response = await fetch(`${outbox.url}/emails`, {
             method: 'POST',
             headers: { authorization: `Bearer ${outbox.apiKey}`, 'content-type': 'application/json' },
@@ -171,9 +174,8 @@ describe('the local server over real HTTP (property)', () => {
           });
           const answer = await response.text();
           expect(answerProblems(response.status, answer).map((p) => `${path.join('.')} = ${text.slice(0, 200)}: ${p}`)).toEqual([]);
-          const received = outbox.ses.messages().length - before;
           if (response.status < 300) accepted++;
-          else expect(received).toBe(0);
+          else expect(lastMessageId()).toBe(before);
         }),
         fuzzSettings(100),
       );
@@ -188,7 +190,7 @@ describe('the local server over real HTTP (property)', () => {
       ['1e308', 422], ['-1e308', 422], ['9007199254740993', 422], ['1e21', 422], ['5e-324', 422], ['1e400', 422],
     ];
     for (const [text, status] of cases) {
-      const before = outbox.ses.messages().length;
+      const before = lastMessageId();
       const response = await fetch(`${outbox.url}/emails`, {
         method: 'POST',
         headers: { authorization: `Bearer ${outbox.apiKey}`, 'content-type': 'application/json' },
@@ -197,10 +199,10 @@ describe('the local server over real HTTP (property)', () => {
       expect(`${text}: ${response.status}`).toBe(`${text}: ${status}`);
       if (status === 200) {
         const message = outbox.ses.messages().at(-1)!;
-        expect(outbox.ses.messages().length).toBe(before + 1);
+        expect(message.messageId).not.toBe(before);
         expect(message.text).toBe(`You have ${String(JSON.parse(text) as number)} messages.`);
       } else {
-        expect(outbox.ses.messages().length).toBe(before);
+        expect(lastMessageId()).toBe(before);
       }
     }
   });
