@@ -1,6 +1,7 @@
 import type { HttpResponse } from '../lambda/entrypoints/http';
 import { SesError } from './ses-standin/errors';
 import type { TemplateRecord, TemplateStore } from './ses-standin/templates';
+import { decodePathParameter } from '../lambda/entrypoints/route';
 
 /** The fields of `POST /_local/templates`. */
 const FIELDS = ['name', 'subject', 'html', 'text'] as const;
@@ -29,7 +30,12 @@ export function localTemplateRoute(store: TemplateStore, method: string, path: s
   }
   const match = /^\/_local\/templates\/([^/]+)$/.exec(path);
   if (!match) return undefined;
-  const name = decodeURIComponent(match[1]!);
+  let name: string;
+  try {
+    name = decodePathParameter(match[1]!);
+  } catch (refusal) {
+    return error(400, 'validation_error', (refusal as Error).message);
+  }
   const record = store.get(name);
   if (method !== 'GET' && method !== 'DELETE') return error(405, 'method_not_allowed', `${method} is not allowed on ${path}; use GET or DELETE.`);
   if (!record) return error(404, 'not_found', `The SES stand-in has no template ${JSON.stringify(name)}; define it with POST /_local/templates.`);

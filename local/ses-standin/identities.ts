@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { SesError, STATUS_OF, badRequest, notFound, type SesErrorName } from './errors';
+import { nameFromPath } from './path-name';
 
 /**
  * The stand-in's email identities, answered in SES v2's JSON shapes (restJson1, timestamps as
@@ -49,7 +50,7 @@ export class StandInIdentities {
     const one = /^\/v2\/email\/identities\/([^/]+)$/.exec(path);
     if (method === 'GET' && one) {
       faults.check('GetEmailIdentity');
-      return this.get(decodeURIComponent(one[1]!));
+      return this.get(nameFromPath(one[1]!));
     }
     return undefined;
   }

@@ -13,6 +13,7 @@ import { handleTemplateRequest, TemplateStore } from './templates';
 import { DEFAULT_ACCOUNT_ID } from './simulator';
 import { ReadFaults, StandInIdentities, type ReadOperation } from './identities';
 import type { AcceptedMessage } from './types';
+import { nameFromPath } from './path-name';
 
 export interface SesStandInOptions {
   /** Default 127.0.0.1. */
@@ -244,7 +245,7 @@ export async function startSesStandIn(options: SesStandInOptions = {}): Promise<
     }
     const one = /^\/_local\/messages\/([^/]+)$/.exec(path);
     if (one && method === 'GET') {
-      const message = store.get(decodeURIComponent(one[1]!));
+      const message = store.get(nameFromPath(one[1]!));
       if (!message) throw notFound(`Message ${one[1]} does not exist.`);
       return sendJson(res, 200, message);
     }

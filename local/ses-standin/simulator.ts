@@ -362,14 +362,15 @@ function mailOf(message: AcceptedMessage, context: MailContext, outgoingIp: stri
 
 /** Auto tags in the order a real 2024 capture shows them, then the message's own tags (EmailTags or X-SES-MESSAGE-TAGS). */
 function tagsOf(message: AcceptedMessage, context: MailContext, fromDomain: string, outgoingIp: string | undefined): Record<string, string[]> {
-  const tags: Record<string, string[]> = {
+  // A null prototype: a sender's tag may be named `constructor` or `__proto__` (both fit SES's tag rules).
+  const tags: Record<string, string[]> = Object.assign(Object.create(null) as Record<string, string[]>, {
     'ses:source-tls-version': ['TLSv1.3'],
     'ses:operation': ['SendEmail'],
     'ses:configuration-set': [context.configurationSetName],
     'ses:source-ip': [context.sourceIp ?? '127.0.0.1'],
     'ses:from-domain': [fromDomain],
     'ses:caller-identity': [context.callerIdentity ?? 'outbox-local'],
-  };
+  });
   if (outgoingIp !== undefined) tags['ses:outgoing-ip'] = [outgoingIp];
   for (const tag of message.tags) (tags[tag.name] ??= []).push(tag.value);
   return tags;

@@ -1,5 +1,6 @@
 import { SesError, badRequest, notFound } from './errors';
 import { checkTemplate, TemplateSyntaxError, type TemplateParts } from './template-render';
+import { nameFromPath } from './path-name';
 
 /**
  * The account's stored email templates, and the SES v2 operations on them (restJson1, field names
@@ -114,7 +115,7 @@ export function handleTemplateRequest(store: TemplateStore, method: string, path
   }
   const match = /^\/v2\/email\/templates\/([^/]+)$/.exec(path);
   if (!match) return undefined;
-  const name = decodeURIComponent(match[1]!);
+  const name = nameFromPath(match[1]!);
   switch (method) {
     case 'GET': {
       const record = store.require(name);
