@@ -12,7 +12,7 @@ import {
   type SimulateOptions,
 } from '../../local/ses-standin';
 
-// Expected values are those of the real simulator captures in /work/shared/ses-payloads/observed-simulator-*.json.
+// Expected values are those of the real simulator captures in test/fixtures/ses/observed-simulator-*.json.
 const SES_ID = '0100018264c6505e-66ca92ab-0593-41de-8df9-38b09a02a206-000000';
 const ACCEPTED_AT = Date.parse('2026-11-28T10:00:00.250Z');
 const TOPIC = 'arn:aws:sns:us-east-1:000000000000:outbox-ses-events';
