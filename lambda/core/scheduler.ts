@@ -6,6 +6,7 @@ import { isUuid } from './ids';
 import type { OutboundQueue } from './outbound';
 import type { Clock } from './ports';
 import { parseScheduledAt } from './schedule';
+import { checkFields } from './send-request';
 
 /**
  * How long a `queued` email may wait before the sweep looks at it: every `queued` email carries a
@@ -78,11 +79,14 @@ export interface ScheduleDeps {
   readonly retentionDays: number;
 }
 
+/** What `PATCH /emails/{id}` takes: the resend SDK's `emails.update` sends only this. */
+export const RESCHEDULE_FIELDS = ['scheduled_at'] as const;
+
 /**
  * `PATCH /emails/{id}` with `{ scheduled_at }`: moves a scheduled email to a new time.
  *
  * 1. Full-access keys only (as reading an email).
- * 2. Parse `scheduled_at` as on send (ISO 8601 with a zone, or "in N minutes"; future; <= 30 days).
+ * 2. Refuse any other field (checkFields), then parse `scheduled_at` as on send (ISO 8601 with a zone, or "in N minutes"; future; <= 30 days).
  * 3. One conditional write: only while the email is still `scheduled`.
  *
  * Throws `not_found`, or a validation error (422) when the email is no longer scheduled.
@@ -91,6 +95,12 @@ export interface ScheduleDeps {
 export async function rescheduleEmail(deps: ScheduleDeps, principal: Principal, id: string, body: unknown): Promise<{ object: 'email'; id: string }> {
   requireFullAccess(principal);
   const input = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
+  if (input) {
+    // As on send: a field PATCH does not take (`scheduledAt` sent raw, `status`) is named, not ignored.
+    const problems: string[] = [];
+    checkFields(input, RESCHEDULE_FIELDS, { prefix: '', noun: 'a reschedule' }, (_kind, message) => problems.push(message));
+    if (problems.length > 0) throw new OutboxError('validation', problems.join(' '));
+  }
   if (input?.scheduled_at === undefined || input.scheduled_at === null) {
     throw new OutboxError('missing_field', 'Missing `scheduled_at`: give the new time, such as "2026-08-05T11:52:01Z" or "in 10 minutes".');
   }

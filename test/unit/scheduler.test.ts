@@ -114,6 +114,20 @@ describe('rescheduleEmail and cancelEmail', () => {
     expect(await errorOf(rescheduleEmail(t.deps, principal, 'nope', { scheduled_at: 'in 1 hour' }))).toMatchObject({ statusCode: 404 });
   });
 
+  it('refuses a field a reschedule does not take, naming it, and leaves the email where it was', async () => {
+    const t = setup();
+    const id = await t.scheduleEmail('in 10 minutes');
+    const before = t.emails.emails.get(id)!.scheduledAt;
+    const error = await errorOf(rescheduleEmail(t.deps, principal, id, { scheduledAt: 'in 1 hour' }));
+    expect(error).toMatchObject({ statusCode: 422, name: 'validation_error' });
+    expect(error.message).toBe('`scheduledAt` (did you mean `scheduled_at`?) is not a field of a reschedule; the fields of a reschedule are `scheduled_at`.');
+    expect(await errorOf(rescheduleEmail(t.deps, principal, id, { scheduled_at: 'in 1 hour', status: 'sent' }))).toMatchObject({
+      statusCode: 422,
+      message: expect.stringContaining('`status` is not a field of a reschedule'),
+    });
+    expect(t.emails.emails.get(id)!.scheduledAt).toBe(before);
+  });
+
   it('needs scheduled_at to reschedule, valid as on send', async () => {
     const t = setup();
     const id = await t.scheduleEmail('in 1 min');
