@@ -137,6 +137,7 @@ export function tickingClock(iso: string): Clock {
 
 // Webhooks. (Imports are hoisted; this block is appended so parallel work on the file stays apart.)
 import type { HostResolver, WebhookAttempt, WebhookMessage, WebhookRecord, WebhookStore } from '../../lambda/core/webhooks';
+import type { SendEmailDeps } from '../../lambda/core/send-email';
 
 /** Webhooks and their delivery log in maps, with the WebhookStore port's semantics. */
 export class InMemoryWebhookStore implements WebhookStore {
@@ -219,4 +220,16 @@ export class StaticHostResolver implements HostResolver {
     if (!addresses) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
     return [...addresses];
   }
+}
+
+/** What sendEmail and sendRawEmail need, all in memory: the store, a recording sender, an empty suppression list. */
+export function inMemorySendDeps(): SendEmailDeps & { emails: InMemoryEmailStore; sender: RecordingSender; suppressions: InMemorySuppressionList } {
+  return {
+    emails: new InMemoryEmailStore(),
+    sender: new RecordingSender(),
+    suppressions: new InMemorySuppressionList(),
+    clock: fixedClock('2026-11-28T10:00:00.000Z'),
+    configurationSet: 'outbox',
+    retentionDays: 90,
+  };
 }

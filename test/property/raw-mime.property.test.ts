@@ -2,8 +2,7 @@ import fc from 'fast-check';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { OutboxError } from '../../lambda/core/errors';
 import { sendRawEmail } from '../../lambda/core/raw-email';
-import type { SendEmailDeps } from '../../lambda/core/send-email';
-import { fixedClock, InMemoryEmailStore, InMemorySuppressionList, RecordingSender } from '../helpers/in-memory';
+import { inMemorySendDeps } from '../helpers/in-memory';
 import { fuzzSettings, fuzzTimeoutMs } from './fuzz-settings';
 
 /**
@@ -78,14 +77,7 @@ interface Tally {
 
 /** Runs one message through the raw route and checks the property; counts what was accepted. */
 async function holds(raw: Uint8Array, tally: Tally): Promise<void> {
-  const deps = {
-    emails: new InMemoryEmailStore(),
-    sender: new RecordingSender(),
-    suppressions: new InMemorySuppressionList(),
-    clock: fixedClock('2026-11-28T10:00:00.000Z'),
-    configurationSet: 'outbox',
-    retentionDays: 90,
-  } satisfies SendEmailDeps;
+  const deps = inMemorySendDeps();
   const bytes = Buffer.from(raw);
   tally.runs++;
   try {

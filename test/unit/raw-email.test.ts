@@ -2,8 +2,7 @@ import MailComposer from 'nodemailer/lib/mail-composer';
 import { EICAR_SIGNATURE } from '../../lambda/core/content-scan';
 import { OutboxError } from '../../lambda/core/errors';
 import { parseRawSendRequest, sendRawEmail } from '../../lambda/core/raw-email';
-import type { SendEmailDeps } from '../../lambda/core/send-email';
-import { fixedClock, InMemoryEmailStore, InMemorySuppressionList, RecordingSender } from '../helpers/in-memory';
+import { inMemorySendDeps } from '../helpers/in-memory';
 
 const principal = { keyId: 'key-1', scope: 'sending_access' as const };
 const b64 = (text: string) => Buffer.from(text).toString('base64');
@@ -96,16 +95,7 @@ describe('parseRawSendRequest', () => {
 });
 
 describe('sendRawEmail', () => {
-  function deps(): SendEmailDeps & { emails: InMemoryEmailStore; sender: RecordingSender; suppressions: InMemorySuppressionList } {
-    return {
-      emails: new InMemoryEmailStore(),
-      sender: new RecordingSender(),
-      suppressions: new InMemorySuppressionList(),
-      clock: fixedClock('2026-11-28T10:00:00.000Z'),
-      configurationSet: 'outbox',
-      retentionDays: 90,
-    };
-  }
+  const deps = inMemorySendDeps;
 
   it('stores the email with what its headers say and sends the message as it is', async () => {
     const d = deps();

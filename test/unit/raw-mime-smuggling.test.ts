@@ -1,8 +1,7 @@
 import { OutboxError } from '../../lambda/core/errors';
 import { readMimeMessage } from '../../lambda/core/mime-message';
 import { sendRawEmail } from '../../lambda/core/raw-email';
-import type { SendEmailDeps } from '../../lambda/core/send-email';
-import { fixedClock, InMemoryEmailStore, InMemorySuppressionList, RecordingSender } from '../helpers/in-memory';
+import { inMemorySendDeps } from '../helpers/in-memory';
 
 /**
  * Raw messages that try to carry a header past Outbox's checks: each is refused with 422
@@ -12,16 +11,7 @@ import { fixedClock, InMemoryEmailStore, InMemorySuppressionList, RecordingSende
 const principal = { keyId: 'key-1', scope: 'sending_access' as const };
 const HEAD = 'From: a@acme.test\r\nTo: b@example.com\r\n';
 
-function deps() {
-  return {
-    emails: new InMemoryEmailStore(),
-    sender: new RecordingSender(),
-    suppressions: new InMemorySuppressionList(),
-    clock: fixedClock('2026-11-28T10:00:00.000Z'),
-    configurationSet: 'outbox',
-    retentionDays: 90,
-  } satisfies SendEmailDeps;
-}
+const deps = inMemorySendDeps;
 
 async function send(raw: string) {
   const d = deps();

@@ -1,20 +1,11 @@
 import { OutboxError } from '../../lambda/core/errors';
-import { sendEmail, type SendEmailDeps } from '../../lambda/core/send-email';
-import { fixedClock, InMemoryEmailStore, InMemorySuppressionList, RecordingSender } from '../helpers/in-memory';
+import { sendEmail } from '../../lambda/core/send-email';
+import { inMemorySendDeps } from '../helpers/in-memory';
 
 const principal = { keyId: 'key-1', scope: 'full_access' as const };
 const body = { from: 'a@acme.test', to: 'b@example.com', subject: 'Hi', html: '<p>Hi</p>', tags: [{ name: 'kind', value: 'welcome' }] };
 
-function deps(): SendEmailDeps & { emails: InMemoryEmailStore; sender: RecordingSender; suppressions: InMemorySuppressionList } {
-  return {
-    emails: new InMemoryEmailStore(),
-    sender: new RecordingSender(),
-    suppressions: new InMemorySuppressionList(),
-    clock: fixedClock('2026-11-28T10:00:00.000Z'),
-    configurationSet: 'outbox',
-    retentionDays: 90,
-  };
-}
+const deps = inMemorySendDeps;
 
 describe('sendEmail', () => {
   it('stores the email, sends it with the configuration set and its id, and records the SES message ID', async () => {
