@@ -105,7 +105,7 @@ export class OutboxStack extends Stack {
     this.monitoring.watch(this.webhooks.deadLetterAlarm);
 
     // Sends queued emails (batches, scheduled emails that are due, sync sends SES throttled) paced
-    // to the SES rate; it coordinates with its other instances and the api through the control
+    // to the SES rate; it coordinates with its other instances through the control
     // table (rate windows, the paused flag, the cached account quota).
     this.outbound = new Outbound(this, 'Outbound', {
       entry: path.join(REPO_ROOT, HANDLER_ENTRIES.sender),

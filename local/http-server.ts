@@ -7,12 +7,6 @@ import type { ApiKeyStore } from '../lambda/core/ports';
 import { handleHttp, isPublicRoute, type ApiDeps, type HttpResponse } from '../lambda/entrypoints/http';
 import { BODY_TOO_LARGE_MESSAGE, MAX_REQUEST_BODY_BYTES } from '../lambda/shared/request-limits';
 
-/**
- * The deployed API refuses a larger body (its firewall, as the Lambda request cap requires); the
- * local server refuses the same bodies, with the same answer, so nothing works here that fails there.
- */
-export const MAX_BODY_BYTES = MAX_REQUEST_BODY_BYTES;
-
 /** Local-only routes (inspection, event replay), answered before authentication. */
 export type LocalRoutes = (method: string, path: string, body: string | undefined) => Promise<HttpResponse | undefined>;
 
@@ -142,7 +136,8 @@ function readBody(request: IncomingMessage): Promise<string | undefined> {
     let refused = false;
     request.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
+      // The deployed API's firewall refuses the same bodies with the same answer, so nothing works here that fails there.
+      if (size > MAX_REQUEST_BODY_BYTES) {
         // Keep reading (and dropping) so the client gets the answer instead of a reset connection.
         if (!refused) {
           refused = true;

@@ -114,7 +114,7 @@ async function readAccount(options: Options): Promise<AccountView> {
   switch (answer.body.name) {
     case 'missing_api_key':
     case 'invalid_api_key':
-      throw new SmokeFailure(`the key was refused (${refusal(answer)}): check --key; create one with npm run keys -- create --table <ApiKeysTableName> --name smoke.`);
+      throw new SmokeFailure(`the key was refused (${refusal(answer)}): check --key; deployed, the stack's first key is printed by npm run -s keys -- initial --secret <InitialApiKeySecretArn>.`);
     case 'restricted_api_key':
       throw new SmokeFailure(`the key is sending-only (${refusal(answer)}): the smoke test reads GET /account and GET /emails/{id}, so use a full-access key.`);
     case 'invalid_access':

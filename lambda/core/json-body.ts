@@ -71,3 +71,8 @@ export function nestingDepthExceeds(text: string, maxDepth: number): boolean {
   }
   return false;
 }
+
+/** A JSON object: not null, not an array. */
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

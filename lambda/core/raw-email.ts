@@ -9,6 +9,7 @@ import { messageLines, readHeaderSection, type HeaderField, type HeaderSection }
 import { readMimeMessage, type HeaderMailbox, type MimeMessage } from './mime-message';
 import { deliverNow, type SendEmailDeps } from './send-email';
 import { checkFields, MAX_RECIPIENTS, parseAddressList, parseTags, TAG_FIELDS } from './send-request';
+import { isObject } from './json-body';
 
 /** RFC 5322 §2.1.1 (and SES, SES-FACTS §5): at most 998 characters per line, CRLF excluded. */
 const MAX_LINE_LENGTH = 998;
@@ -93,7 +94,7 @@ export async function parseRawSendRequest(body: unknown): Promise<RawSendRequest
   checkFields(input, [...RAW_FIELDS, ...Object.keys(NOT_FOR_RAW)], { prefix: '', noun: 'a raw email', shown: RAW_FIELDS }, report);
   if (Array.isArray(input.tags)) {
     input.tags.forEach((tag: unknown, index) => {
-      if (typeof tag === 'object' && tag !== null && !Array.isArray(tag)) {
+      if (isObject(tag)) {
         checkFields(tag as Record<string, unknown>, TAG_FIELDS, { prefix: `tags[${index}].`, noun: 'a tag' }, report);
       }
     });

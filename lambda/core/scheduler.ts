@@ -7,6 +7,7 @@ import type { OutboundQueue } from './outbound';
 import type { Clock } from './ports';
 import { parseScheduledAt } from './schedule';
 import { checkFields } from './send-request';
+import { isObject } from './json-body';
 
 /**
  * How long a `queued` email may wait before the sweep looks at it: every `queued` email carries a
@@ -94,7 +95,7 @@ export const RESCHEDULE_FIELDS = ['scheduled_at'] as const;
  */
 export async function rescheduleEmail(deps: ScheduleDeps, principal: Principal, id: string, body: unknown): Promise<{ object: 'email'; id: string }> {
   requireFullAccess(principal);
-  const input = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
+  const input = isObject(body) ? body : undefined;
   if (input) {
     // As on send: a field PATCH does not take (`scheduledAt` sent raw, `status`) is named, not ignored.
     const problems: string[] = [];

@@ -2,6 +2,7 @@ import { parseMailbox, type Mailbox } from './addresses';
 import { checkMessageSize, parseAttachments } from './attachments';
 import type { EmailDraft, NameValue } from './email';
 import { OutboxError, type ErrorKind } from './errors';
+import { isObject } from './json-body';
 import { describeValue } from './list-query';
 import { parseTemplate } from './template-request';
 import { OUTBOX_TAG_PREFIX } from '../shared/env';
@@ -181,9 +182,6 @@ function checkEmailFields(input: Record<string, unknown>, report: Report): void 
   }
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function parseFrom(value: unknown, report: Report): Mailbox | undefined {
   if (value === undefined || value === null || value === '') {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { OutboxError } from './errors';
 import { isUuid } from './ids';
+import { isObject } from './json-body';
 import { MESSAGE_ID_TAG, OUTBOX_TAG_PREFIX } from '../shared/env';
 
 /**
@@ -442,9 +443,6 @@ function parseJson(text: string, problem: string): unknown {
   }
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** The value of the object's own property `key`: nothing inherited (`constructor`, `toString`, ...). */
 function own(body: Record<string, unknown>, key: string): unknown {

@@ -1,3 +1,4 @@
+import type { SesRenderingFailure } from './simulator';
 /** A header, tag or other name/value pair, as SES takes them. */
 export interface NameValue {
   readonly name: string;
@@ -65,7 +66,7 @@ export interface AcceptedMessage {
    * Template only: why SES could not render it (a variable the data lacks, ...). SES accepted the
    * message but sends nothing; its only event is a Rendering Failure. Subject and bodies are unset.
    */
-  readonly renderingFailure?: { readonly errorMessage: string; readonly templateName?: string };
+  readonly renderingFailure?: SesRenderingFailure;
   readonly configurationSetName?: string;
   readonly tags: readonly NameValue[];
   readonly listManagementOptions?: { readonly contactListName: string; readonly topicName?: string };

@@ -1,18 +1,10 @@
 import { SESv2Client, SendEmailCommand, type SendEmailCommandInput } from '@aws-sdk/client-sesv2';
 import { sesRecordOf, startSesStandIn, type SesEventRecord, type SesStandIn, type SnsEnvelope } from '../../local/ses-standin';
+import { standInClient } from '../helpers/ses-standin-client';
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
 
 const TOPIC = 'arn:aws:sns:us-east-1:000000000000:outbox-ses-events';
-
-function clientFor(standIn: SesStandIn): SESv2Client {
-  return new SESv2Client({
-    region: 'us-east-1',
-    endpoint: standIn.url,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  });
-}
 
 function sendTo(to: string[], overrides: Partial<SendEmailCommandInput> = {}): SendEmailCommand {
   return new SendEmailCommand({
@@ -51,7 +43,7 @@ describe('SES stand-in as the mailbox simulator, through the real SESv2Client', 
 
   beforeAll(async () => {
     standIn = await startSesStandIn({ verifiedIdentities: ['example.com'], configurationSets: ['outbox-events'] });
-    ses = clientFor(standIn);
+    ses = standInClient(standIn);
   });
 
   afterAll(async () => {
@@ -106,7 +98,7 @@ describe('SES stand-in as the mailbox simulator, through the real SESv2Client', 
 describe('stopping the SES stand-in', () => {
   it('cancels the notifications still pending', async () => {
     const standIn = await startSesStandIn();
-    const ses = clientFor(standIn);
+    const ses = standInClient(standIn);
     const received: SnsEnvelope[] = [];
     standIn.onNotification((envelope) => received.push(envelope));
     try {

@@ -1,11 +1,8 @@
 import { GetAccountCommand, GetEmailIdentityCommand, ListEmailIdentitiesCommand, NotFoundException, SESv2Client } from '@aws-sdk/client-sesv2';
 import { ANY_SENDER_IDENTITY, startSesStandIn, type SesStandIn } from '../../local/ses-standin';
+import { standInClient } from '../helpers/ses-standin-client';
 
 /** The SES stand-in's identity reads and GetAccount, through the real SESv2Client over loopback. */
-
-function clientFor(standIn: SesStandIn): SESv2Client {
-  return new SESv2Client({ region: 'us-east-1', endpoint: standIn.url, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
-}
 
 describe('SES stand-in: identities of verifiedIdentities', () => {
   let standIn: SesStandIn;
@@ -13,7 +10,7 @@ describe('SES stand-in: identities of verifiedIdentities', () => {
 
   beforeAll(async () => {
     standIn = await startSesStandIn({ verifiedIdentities: ['acme.test', 'Ops@Other.test', 'third.test'], clock: () => Date.parse('2026-11-28T10:00:00.000Z') });
-    ses = clientFor(standIn);
+    ses = standInClient(standIn);
   });
   afterAll(async () => {
     ses.destroy();
@@ -95,7 +92,7 @@ describe('SES stand-in: identities when every sender counts as verified', () => 
 
   beforeAll(async () => {
     standIn = await startSesStandIn();
-    ses = clientFor(standIn);
+    ses = standInClient(standIn);
   });
   afterAll(async () => {
     ses.destroy();
@@ -115,7 +112,7 @@ describe('SES stand-in: identities when every sender counts as verified', () => 
   it('reports production access unless told to play a sandboxed account', async () => {
     await expect(ses.send(new GetAccountCommand({}))).resolves.toMatchObject({ ProductionAccessEnabled: true, EnforcementStatus: 'HEALTHY' });
     const sandboxed = await startSesStandIn({ productionAccessEnabled: false });
-    const client = clientFor(sandboxed);
+    const client = standInClient(sandboxed);
     try {
       await expect(client.send(new GetAccountCommand({}))).resolves.toMatchObject({ ProductionAccessEnabled: false });
     } finally {

@@ -1,8 +1,9 @@
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import { SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { JOURNAL_FOLDER, LEDGER_FILE, readSendLedger, startSesStandIn, type SesStandIn, type SnsEnvelope } from '../../local/ses-standin';
+import { standInClient } from '../helpers/ses-standin-client';
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
 
@@ -30,7 +31,7 @@ describe('SES stand-in journal on a data directory', () => {
   }
 
   async function send(standIn: SesStandIn, outboxId: string, to = 'success@simulator.amazonses.com'): Promise<string> {
-    const client = new SESv2Client({ region: 'us-east-1', endpoint: standIn.url, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+    const client = standInClient(standIn);
     try {
       const { MessageId } = await client.send(
         new SendEmailCommand({

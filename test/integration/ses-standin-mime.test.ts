@@ -1,6 +1,7 @@
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { simpleParser } from 'mailparser';
 import { startSesStandIn, type SesStandIn } from '../../local/ses-standin';
+import { standInClient } from '../helpers/ses-standin-client';
 
 /** The MIME the SES stand-in keeps for each accepted message (`mime`), read back with mailparser. */
 describe('the SES stand-in renders what it accepted as MIME', () => {
@@ -10,7 +11,7 @@ describe('the SES stand-in renders what it accepted as MIME', () => {
 
   beforeAll(async () => {
     standIn = await startSesStandIn({ simulateEvents: false, templates: { receipt: { subject: 'Receipt {{n}}', html: '<p>Total {{total}}</p>' } } });
-    ses = new SESv2Client({ region: 'us-east-1', endpoint: standIn.url, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+    ses = standInClient(standIn);
   });
   afterAll(async () => {
     ses.destroy();

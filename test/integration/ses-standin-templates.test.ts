@@ -12,6 +12,7 @@ import {
   UpdateEmailTemplateCommand,
 } from '@aws-sdk/client-sesv2';
 import { sesRecordOf, startSesStandIn, type SesStandIn, type SnsEnvelope } from '../../local/ses-standin';
+import { standInClient } from '../helpers/ses-standin-client';
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
 
@@ -35,7 +36,7 @@ describe('SES stand-in email templates through the real SESv2Client', () => {
   beforeAll(async () => {
     standIn = await startSesStandIn();
     standIn.onNotification((envelope) => envelopes.push(envelope));
-    ses = new SESv2Client({ region: 'us-east-1', endpoint: standIn.url, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+    ses = standInClient(standIn);
   });
   afterAll(async () => {
     ses.destroy();
@@ -73,7 +74,7 @@ describe('SES stand-in email templates through the real SESv2Client', () => {
 
   it('lists templates oldest first, a page at a time, with their creation times', async () => {
     const fresh = await startSesStandIn({ simulateEvents: false });
-    const client = new SESv2Client({ region: 'us-east-1', endpoint: fresh.url, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+    const client = standInClient(fresh);
     try {
       const before = Date.now();
       for (const name of ['a1', 'a2', 'a3']) await client.send(new CreateEmailTemplateCommand({ TemplateName: name, TemplateContent: { Subject: name } }));

@@ -16,19 +16,11 @@ import { SES_MESSAGE_ID_PATTERN, startSesStandIn, type AcceptedMessage, type Ses
 import { SesEmailSender } from '../../lambda/adapters/ses-email-sender';
 import type { EmailDraft } from '../../lambda/core/email';
 import { OutboxError } from '../../lambda/core/errors';
+import { standInClient } from '../helpers/ses-standin-client';
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
 
 /** The real SDK client, pointed at the stand-in; one attempt, so throttling is seen rather than retried. */
-function clientFor(standIn: SesStandIn): SESv2Client {
-  return new SESv2Client({
-    region: 'us-east-1',
-    endpoint: standIn.url,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  });
-}
-
 async function rejectionOf(promise: Promise<unknown>): Promise<SESv2ServiceException> {
   try {
     await promise;
@@ -61,7 +53,7 @@ describe('SES stand-in through the real SESv2Client', () => {
       verifiedIdentities: ['example.com', 'Only.Me@Example.org'],
       configurationSets: ['outbox-events'],
     });
-    ses = clientFor(standIn);
+    ses = standInClient(standIn);
   });
 
   afterAll(async () => {
@@ -368,7 +360,7 @@ describe('SES stand-in sending rate', () => {
 
   beforeAll(async () => {
     standIn = await startSesStandIn({ maxSendRate: 2, clock: () => now });
-    ses = clientFor(standIn);
+    ses = standInClient(standIn);
   });
 
   afterAll(async () => {
@@ -409,7 +401,7 @@ describe('SES stand-in sending rate', () => {
 describe('SES stand-in request size cap', () => {
   it('answers a body over the cap with 413, which the SDK surfaces as a named service error', async () => {
     const standIn = await startSesStandIn({ maxRequestBytes: 2048 });
-    const ses = clientFor(standIn);
+    const ses = standInClient(standIn);
     try {
       const error = await rejectionOf(
         ses.send(simpleSend({ Content: { Simple: { Subject: { Data: 's' }, Body: { Text: { Data: 'x'.repeat(4096) } } } } })),
@@ -440,7 +432,7 @@ describe('SesEmailSender against the stand-in: refusals that retrying cannot cur
 
   it('turns NotFoundException (a configuration set SES does not have) into message_rejected, not an outage', async () => {
     const standIn = await startSesStandIn({ configurationSets: ['outbox-events'] });
-    const ses = clientFor(standIn);
+    const ses = standInClient(standIn);
     try {
       const error = await new SesEmailSender(ses).send(draft, { emailId: '019ac9a4-6f1c-7b2e-9a41-4c0f2d9e8b11', configurationSet: 'missing-set' }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(OutboxError);
@@ -455,7 +447,7 @@ describe('SesEmailSender against the stand-in: refusals that retrying cannot cur
 
   it('turns an AccessDeniedException into a 403 invalid_access refusal that names the missing permission', async () => {
     const standIn = await startSesStandIn();
-    const ses = clientFor(standIn);
+    const ses = standInClient(standIn);
     const denial =
       'User: arn:aws:sts::123456789012:assumed-role/Outbox-ApiRole/Outbox-Api is not authorized to perform: ses:SendEmail on resource: arn:aws:ses:us-east-1:123456789012:identity/example.com because no identity-based policy allows the ses:SendEmail action';
     // The stand-in answers as SES does when IAM refuses: HTTP 403, x-amzn-ErrorType AccessDeniedException.
@@ -477,7 +469,7 @@ describe('SesEmailSender against the stand-in: refusals that retrying cannot cur
 
   it('turns a 413 RequestEntityTooLargeException into message_rejected', async () => {
     const standIn = await startSesStandIn({ maxRequestBytes: 2048 });
-    const ses = clientFor(standIn);
+    const ses = standInClient(standIn);
     try {
       const error = await new SesEmailSender(ses).send({ ...draft, text: 'x'.repeat(4096) }, { emailId: '019ac9a4-6f1c-7b2e-9a41-4c0f2d9e8b11' }).catch((e: unknown) => e);
       expect(error).toMatchObject({ kind: 'message_rejected' });
