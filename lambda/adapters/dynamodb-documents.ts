@@ -1,5 +1,5 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 
 /** Client settings beyond the defaults; local mode passes endpoints and dummy credentials. */
 export interface ClientOptions {
@@ -15,4 +15,15 @@ export function documentClient(endpoint: string | undefined, options: ClientOpti
   // key `constructor` ({"constructor":"x"}) would be refused as a class instance. Outbox stores
   // no class instances, so every object is a map.
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true } });
+}
+
+/** Runs a conditional UpdateItem: false when its condition did not hold, any other failure thrown. */
+export async function conditionalUpdate(documents: DynamoDBDocumentClient, input: UpdateCommandInput): Promise<boolean> {
+  try {
+    await documents.send(new UpdateCommand(input));
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
 }

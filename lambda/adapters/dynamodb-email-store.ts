@@ -1,11 +1,12 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { EmailRecord } from '../core/email';
 import { daysToWalk, type EmailPage, type EmailPageRequest } from '../core/email-list';
 import type { Clock, EmailDetails, EmailStore } from '../core/ports';
 import { LAST_EVENT_RANK } from '../core/precedence';
 import { QUEUED_CHECK_DELAY_MS } from '../core/scheduler';
 import type { AppendedEvent, TimelineEntry, TrackedEmail, TrackingStore } from '../core/tracking';
+import { conditionalUpdate } from './dynamodb-documents';
 import { DynamoDbEmailContent, readContent } from './dynamodb-email-content';
 import { checkIndexAttributes, dueIndexAttributes } from './dynamodb-schedule-store';
 import { EMAIL_SK, EVENT_PREFIX } from './email-partition';
@@ -290,17 +291,6 @@ export class DynamoDbEmailStore implements EmailStore, TrackingStore {
 /** A timeline item's key: the owner's partition, the event's time and key. */
 function timelineKey(owner: string, entry: TimelineEntry): { pk: string; sk: string } {
   return { pk: owner, sk: `${EVENT_PREFIX}${entry.occurredAt}#${entry.eventKey}` };
-}
-
-/** An UpdateItem under a condition: false when the condition did not hold. */
-async function conditionalUpdate(documents: DynamoDBDocumentClient, input: UpdateCommandInput): Promise<boolean> {
-  try {
-    await documents.send(new UpdateCommand(input));
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
 }
 
 /**

@@ -4,6 +4,7 @@ import type { LastEvent } from '../core/email';
 import type { Clock } from '../core/ports';
 import { LAST_EVENT_RANK } from '../core/precedence';
 import type { DueEmail, ScheduleChange, ScheduleStore } from '../core/scheduler';
+import { conditionalUpdate } from './dynamodb-documents';
 import { DynamoDbEmailContent } from './dynamodb-email-content';
 import { EMAIL_SK } from './email-partition';
 
@@ -195,14 +196,8 @@ export class DynamoDbScheduleStore implements ScheduleStore {
   }
 
   /** Runs a conditional write: false when its condition did not hold. */
-  private async conditionally(command: UpdateCommand): Promise<boolean> {
-    try {
-      await this.documents.send(command);
-      return true;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      return false;
-    }
+  private conditionally(command: UpdateCommand): Promise<boolean> {
+    return conditionalUpdate(this.documents, command.input);
   }
 
   private nowSeconds(): number {
