@@ -6,7 +6,7 @@ import type { Clock } from './ports';
 import { isAutoResponse, type SesEvent } from './ses-events';
 import { notificationTypeOf } from './precedence';
 import type { TrackedEmail } from './tracking';
-import { WEBHOOK_EVENT_TYPES, type NotificationPayload, type NotificationTopic, type WebhookEventType, type WebhookJob, type WebhookQueue, type WebhookRecord } from './webhooks';
+import { WEBHOOK_EVENT_TYPES, type EmailEventType, type EmailNotificationPayload, type NotificationPayload, type NotificationTopic, type WebhookEventType, type WebhookJob, type WebhookQueue, type WebhookRecord } from './webhooks';
 
 /** The webhooks that want a notification type: enabled, and subscribed to it (or to everything). */
 export interface WebhookSubscriptions {
@@ -31,13 +31,13 @@ const WEBHOOK_TYPES = new Set<string>(WEBHOOK_EVENT_TYPES);
  * the email. `email`, when given, describes it instead: an identity feedback notification carries
  * no tags, and its headers only when the identity is set to include them.
  */
-export function toNotificationPayload(event: SesEvent, emailId: string | undefined, email?: TrackedEmail): NotificationPayload | undefined {
+export function toNotificationPayload(event: SesEvent, emailId: string | undefined, email?: TrackedEmail): EmailNotificationPayload | undefined {
   const type = notificationTypeOf(event.detail);
   if (!WEBHOOK_TYPES.has(type)) return undefined;
   const tags = email ? Object.fromEntries(email.tags.map((t) => [t.name, t.value])) : event.tags;
   const detail = event.detail;
   return {
-    type: type as WebhookEventType,
+    type: type as EmailEventType,
     created_at: event.occurredAt,
     data: {
       email_id: emailId ?? null,

@@ -22,11 +22,20 @@ export interface SendRateGovernor {
   acquire(recipients: number): Promise<RateDecision>;
 }
 
+/** Who holds a pause that lasts until a person resumes sending. */
+export type PauseSource = 'api' | 'guard' | 'alarm';
+
 /** Why and until when sending is paused. */
 export interface PauseState {
-  /** Epoch milliseconds. */
+  /** Epoch milliseconds. For a held pause: when it is next looked at, not when it ends. */
   readonly until: number;
   readonly reason: string;
+  /**
+   * Set for Outbox's own pause (POST /sending/pause, the reputation guard, the SES reputation
+   * alarm): it holds until a person resumes, whatever `until` says and whatever GetAccount says.
+   * Absent for the short pause set when SES answers SendingPaused, which ends by itself.
+   */
+  readonly held?: { readonly by: PauseSource; readonly at: number };
 }
 
 /**

@@ -4,7 +4,10 @@
  * pipeline and the delivery worker.
  */
 
-/** The notification types a webhook can subscribe to: Resend's, plus Outbox's auto-reply type. */
+/**
+ * The notification types a webhook can subscribe to: Resend's email types, Outbox's auto-reply
+ * type, and Outbox's account-level types from the reputation guard (ACCOUNT_EVENT_TYPES).
+ */
 export const WEBHOOK_EVENT_TYPES = [
   'email.sent',
   'email.delivered',
@@ -16,9 +19,17 @@ export const WEBHOOK_EVENT_TYPES = [
   'email.failed',
   'email.suppressed',
   'email.auto_replied',
+  'sending.paused',
+  'sending.resumed',
+  'deliverability.warning',
 ] as const;
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+/** The types that are about the account's sending, not about one email. */
+export const ACCOUNT_EVENT_TYPES = ['sending.paused', 'sending.resumed', 'deliverability.warning'] as const;
+export type AccountEventType = (typeof ACCOUNT_EVENT_TYPES)[number];
+export type EmailEventType = Exclude<WebhookEventType, AccountEventType>;
 
 export type WebhookStatus = 'enabled' | 'disabled';
 
@@ -37,9 +48,23 @@ export interface WebhookRecord {
   readonly createdAt: string;
 }
 
-/** A notification as sent to webhooks and the SNS topic, in the resend SDK's webhook payload shape. */
-export interface NotificationPayload {
-  readonly type: WebhookEventType;
+/** A notification as sent to webhooks and the SNS topic: about one email, or about the account's sending. */
+export type NotificationPayload = EmailNotificationPayload | AccountNotificationPayload;
+
+/**
+ * An account-level notification (`sending.paused`, `sending.resumed`, `deliverability.warning`),
+ * in the same envelope as the email ones: `type`, `created_at`, `data`.
+ */
+export interface AccountNotificationPayload {
+  readonly type: AccountEventType;
+  /** When it happened, ISO 8601. */
+  readonly created_at: string;
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+/** A notification about one email, in the resend SDK's webhook payload shape. */
+export interface EmailNotificationPayload {
+  readonly type: EmailEventType;
   /** When it happened (SES's time of the event), ISO 8601. */
   readonly created_at: string;
   readonly data: {
