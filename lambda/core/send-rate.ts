@@ -38,16 +38,30 @@ export interface PauseState {
   readonly held?: { readonly by: PauseSource; readonly at: number };
 }
 
+/** A pause held until a person resumes. */
+export type HeldPauseState = PauseState & { readonly held: { readonly by: PauseSource; readonly at: number } };
+
 /**
- * The account-wide "SES said sending is paused" flag, shared by every sender instance. A pause is
- * set for a short time and re-checked when it runs out, so sending resumes on its own.
+ * The account-wide sending pause, shared by every sender instance and the api. Two kinds: the
+ * short pause set when SES says sending is paused, re-checked when it runs out so sending resumes
+ * on its own; and Outbox's held pause, which only `release` ends. The short pause never replaces
+ * or removes a held one.
  */
 export interface SendingPause {
   /** The pause last set, even if its time has passed; undefined when none is set. */
   read(): Promise<PauseState | undefined>;
+  /** Sets a short pause, unless a held pause stands (then nothing changes). */
   set(state: PauseState): Promise<void>;
-  /** Removes the pause if it is still the one that ends at `until` (not one set since). */
+  /** Removes the short pause if it is still the one that ends at `until` (not one set since, never a held one). */
   clear(until: number): Promise<void>;
+  /**
+   * Holds `state` unless a held pause already stands (one conditional write, so of several
+   * concurrent pausers only the first changes it). Returns the held pause that stands, and
+   * whether it is this one.
+   */
+  hold(state: HeldPauseState): Promise<{ changed: boolean; state: PauseState }>;
+  /** Ends the held pause and returns it; undefined when none was held. A short pause is left alone. */
+  release(): Promise<PauseState | undefined>;
 }
 
 /** What SES's GetAccount says, as far as sending goes. */

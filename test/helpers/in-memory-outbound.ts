@@ -1,6 +1,6 @@
 import type { SendFailure } from '../../lambda/core/email';
 import type { ClaimResult, SendClaims } from '../../lambda/core/outbound-sender';
-import type { PauseState, RateDecision, SendingPause, SendRateGovernor, SesAccount, SesAccountStatus } from '../../lambda/core/send-rate';
+import type { HeldPauseState, PauseState, RateDecision, SendingPause, SendRateGovernor, SesAccount, SesAccountStatus } from '../../lambda/core/send-rate';
 import type { InMemoryEmailStore } from './in-memory';
 
 /** Send claims over an InMemoryEmailStore's records, with DynamoDbSendClaims' conditions. */
@@ -72,11 +72,23 @@ export class InMemorySendingPause implements SendingPause {
   }
 
   async set(state: PauseState): Promise<void> {
-    this.state = state;
+    if (!this.state?.held) this.state = state;
   }
 
   async clear(until: number): Promise<void> {
-    if (this.state?.until === until) this.state = undefined;
+    if (this.state?.until === until && !this.state.held) this.state = undefined;
+  }
+
+  async hold(state: HeldPauseState): Promise<{ changed: boolean; state: PauseState }> {
+    if (this.state?.held) return { changed: false, state: this.state };
+    this.state = state;
+    return { changed: true, state };
+  }
+
+  async release(): Promise<PauseState | undefined> {
+    const released = this.state?.held ? this.state : undefined;
+    if (released) this.state = undefined;
+    return released;
   }
 }
 
