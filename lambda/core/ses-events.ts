@@ -73,7 +73,15 @@ export interface SesEvent {
    * What SES says of the message itself (`mail`): From and To as written (when SES included the
    * headers; else the envelope sender and every recipient), subject, all recipients, when sent.
    */
-  readonly mail: { readonly from: string; readonly to: readonly string[]; readonly subject: string; readonly destination: readonly string[]; readonly timestamp: string };
+  readonly mail: {
+    readonly from: string;
+    readonly to: readonly string[];
+    readonly subject: string;
+    readonly destination: readonly string[];
+    readonly timestamp: string;
+    /** `mail.source` as SES wrote it (the address the message was sent from), or '' when absent. */
+    readonly source: string;
+  };
   /** The SNS MessageId of the envelope it came in, if any. */
   readonly snsMessageId?: string;
   readonly detail: SesEventDetail;
@@ -269,6 +277,7 @@ function parseRecord(record: Record<string, unknown>, snsMessageId: string | und
   const headers = own(mail, 'commonHeaders');
   const commonHeaders = isObject(headers) ? headers : {};
   const headerTo = own(commonHeaders, 'to');
+  const source = optional(mail, 'source', 'mail.source', HEADER) ?? '';
   return {
     eventKey,
     type,
@@ -276,11 +285,12 @@ function parseRecord(record: Record<string, unknown>, snsMessageId: string | und
     sesMessageId: messageId,
     mail: {
       // The From header as written (with its display name) when SES included headers.
-      from: stringList(own(commonHeaders, 'from'), 'mail.commonHeaders.from', HEADER)[0] ?? optional(mail, 'source', 'mail.source', HEADER) ?? '',
+      from: stringList(own(commonHeaders, 'from'), 'mail.commonHeaders.from', HEADER)[0] ?? source,
       to: headerTo !== undefined ? stringList(headerTo, 'mail.commonHeaders.to', HEADER) : destination,
       subject: optional(commonHeaders, 'subject', 'mail.commonHeaders.subject', TEXT) ?? '',
       destination,
       timestamp: mailTimestamp ?? occurredAt,
+      source,
     },
     ...(outboxId ? { outboxId } : {}),
     occurredAt,
