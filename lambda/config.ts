@@ -1,5 +1,6 @@
 import { API_KEYS_TABLE, CONTROL_TABLE, EMAILS_TABLE, IDEMPOTENCY_TABLE, SUPPRESSIONS_TABLE, WEBHOOKS_TABLE } from './shared/tables';
 import { ENV } from './shared/env';
+import { DEFAULT_GUARD_THRESHOLDS, thresholdProblems, type GuardThresholds } from './core/deliverability';
 
 /** What the api Lambda (and the local runtime) needs to run. */
 export interface ApiConfig {
@@ -10,6 +11,15 @@ export interface ApiConfig {
   readonly webhooksTable: string;
   readonly configurationSet: string;
   readonly retentionDays: number;
+  /** The sending pause (read before every sync send; GET/POST /sending) and the other control items. */
+  readonly controlTable: string;
+  /** The reputation guard's thresholds, for GET /deliverability; always set by readApiConfig, unset (tests, tools): DEFAULT_GUARD_THRESHOLDS. */
+  readonly guardThresholds?: GuardThresholds;
+  /**
+   * Where `sending.paused` / `sending.resumed` go when sending is paused or resumed through the
+   * API. Set when the topic and the webhook queue are both given; unset, nobody is told.
+   */
+  readonly notifications?: NotificationConfig;
   /** A ClamAV daemon, `host:port` or a unix socket path; unset, no ClamAV scan. */
   readonly clamd?: string;
   /**
@@ -42,6 +52,13 @@ export interface NotificationConfig {
 export interface EventsConfig extends NotificationConfig {
   readonly emailsTable: string;
   readonly suppressionsTable: string;
+  /**
+   * The hourly deliverability counters, the reputation guard's state and the pause it sets.
+   * Always set by readEventsConfig; unset (tests, tools), nothing is counted or guarded.
+   */
+  readonly controlTable?: string;
+  /** Always set by readEventsConfig; unset: DEFAULT_GUARD_THRESHOLDS. */
+  readonly guardThresholds?: GuardThresholds;
   readonly retentionDays: number;
   readonly softBounceLimit: number;
   readonly softBounceWindowDays: number;
@@ -71,6 +88,9 @@ export function readApiConfig(env: Env): ApiConfig {
     webhooksTable: need(WEBHOOKS_TABLE.envVar),
     configurationSet: need(ENV.configurationSet),
     retentionDays: Number(need(ENV.retentionDays)),
+    controlTable: need(CONTROL_TABLE.envVar),
+    guardThresholds: readGuardThresholds(env),
+    ...(NOTIFICATION_ENV_VARS.every((name) => env[name]) ? { notifications: Object.freeze(notificationConfig(env)) } : {}),
     ...optional(env, ENV.clamd, 'clamd'),
     ...optional(env, ENV.outboundQueueUrl, 'outboundQueueUrl'),
     ...identityList(env, ENV.sendingIdentities),
@@ -117,11 +137,13 @@ function notificationConfig(env: Env): NotificationConfig {
 
 /** Reads the events Lambda's configuration; soft-bounce settings default to 3 within 7 days. */
 export function readEventsConfig(env: Env): EventsConfig {
-  const missing = [EMAILS_TABLE.envVar, SUPPRESSIONS_TABLE.envVar, ENV.retentionDays, ...NOTIFICATION_ENV_VARS].filter((name) => !env[name]);
+  const missing = [EMAILS_TABLE.envVar, SUPPRESSIONS_TABLE.envVar, CONTROL_TABLE.envVar, ENV.retentionDays, ...NOTIFICATION_ENV_VARS].filter((name) => !env[name]);
   if (missing.length > 0) throw new Error(`Missing environment variables: ${missing.join(', ')}`);
   const config: EventsConfig = {
     emailsTable: env[EMAILS_TABLE.envVar]!,
     suppressionsTable: env[SUPPRESSIONS_TABLE.envVar]!,
+    controlTable: env[CONTROL_TABLE.envVar]!,
+    guardThresholds: readGuardThresholds(env),
     retentionDays: positiveInteger(env, ENV.retentionDays, 90),
     softBounceLimit: positiveInteger(env, ENV.softBounceLimit, 3),
     softBounceWindowDays: positiveInteger(env, ENV.softBounceWindowDays, 7),
@@ -129,6 +151,45 @@ export function readEventsConfig(env: Env): EventsConfig {
     ...optional(env, ENV.dynamoDbEndpoint, 'dynamoDbEndpoint'),
   };
   return Object.freeze(config);
+}
+
+/**
+ * The reputation guard's thresholds from OUTBOX_GUARD_* (fractions, and a whole number of sends),
+ * each defaulting to DEFAULT_GUARD_THRESHOLDS. Throws one error naming every bad value, and a warn
+ * threshold that is not below its pause threshold.
+ */
+export function readGuardThresholds(env: Env): GuardThresholds {
+  const problems: string[] = [];
+  const read = (name: string, fallback: number): number => {
+    const raw = env[name]?.trim();
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isFinite(value)) problems.push(`${name} must be a number; got ${raw}`);
+    return value;
+  };
+  const d = DEFAULT_GUARD_THRESHOLDS;
+  const thresholds: GuardThresholds = {
+    warnBounceRate: read(ENV.guardWarnBounceRate, d.warnBounceRate),
+    warnComplaintRate: read(ENV.guardWarnComplaintRate, d.warnComplaintRate),
+    pauseBounceRate: read(ENV.guardPauseBounceRate, d.pauseBounceRate),
+    pauseComplaintRate: read(ENV.guardPauseComplaintRate, d.pauseComplaintRate),
+    minimumSends: read(ENV.guardMinimumSends, d.minimumSends),
+  };
+  if (problems.length === 0) {
+    const names: Record<keyof GuardThresholds, string> = {
+      warnBounceRate: ENV.guardWarnBounceRate,
+      warnComplaintRate: ENV.guardWarnComplaintRate,
+      pauseBounceRate: ENV.guardPauseBounceRate,
+      pauseComplaintRate: ENV.guardPauseComplaintRate,
+      minimumSends: ENV.guardMinimumSends,
+    };
+    // thresholdProblems names the fields; the variables are what a person sets.
+    for (const problem of thresholdProblems(thresholds)) {
+      problems.push(problem.replace(/\b(warnBounceRate|warnComplaintRate|pauseBounceRate|pauseComplaintRate|minimumSends)\b/g, (field) => names[field as keyof GuardThresholds]));
+    }
+  }
+  if (problems.length > 0) throw new Error(`Invalid reputation guard settings: ${problems.join('; ')}`);
+  return Object.freeze(thresholds);
 }
 
 function positiveInteger(env: Env, name: string, fallback: number): number {
@@ -226,4 +287,36 @@ export function readSenderConfig(env: Env): SenderConfig {
     ...optional(env, ENV.dynamoDbEndpoint, 'dynamoDbEndpoint'),
   };
   return Object.freeze(config);
+}
+
+/**
+ * What the reputation alarm handler needs: the control table holding the pause, the configuration
+ * set it pauses, and where `sending.paused` goes.
+ */
+export interface ReputationAlarmConfig {
+  /** The held pause (`sending-paused`). */
+  readonly controlTable: string;
+  /** Paused with Outbox's sending (PutConfigurationSetSendingOptions). */
+  readonly configurationSet: string;
+  /** The webhooks table's delivery log keeps entries this long. */
+  readonly retentionDays: number;
+  readonly notifications: NotificationConfig;
+  /** Local mode only. */
+  readonly sesEndpoint?: string;
+  /** Local mode only. */
+  readonly dynamoDbEndpoint?: string;
+}
+
+/** Reads the reputation alarm handler's configuration, reporting every missing variable at once. */
+export function readReputationAlarmConfig(env: Env): ReputationAlarmConfig {
+  const missing = [CONTROL_TABLE.envVar, ENV.configurationSet, ENV.retentionDays, ...NOTIFICATION_ENV_VARS].filter((name) => !env[name]);
+  if (missing.length > 0) throw new Error(`Missing environment variables: ${missing.join(', ')}`);
+  return Object.freeze({
+    controlTable: env[CONTROL_TABLE.envVar]!,
+    configurationSet: env[ENV.configurationSet]!,
+    retentionDays: positiveInteger(env, ENV.retentionDays, 90),
+    notifications: Object.freeze(notificationConfig(env)),
+    ...optional(env, ENV.sesEndpoint, 'sesEndpoint'),
+    ...optional(env, ENV.dynamoDbEndpoint, 'dynamoDbEndpoint'),
+  });
 }

@@ -5,6 +5,7 @@ import { CachedWebhookSubscriptions } from './adapters/cached-webhook-subscripti
 import { ClamdScanner } from './adapters/clamd-scanner';
 import { DnsHostResolver } from './adapters/dns-host-resolver';
 import { DynamoDbApiKeyStore } from './adapters/dynamodb-api-key-store';
+import { DynamoDbDeliverabilityCounters, DynamoDbGuardMemory } from './adapters/dynamodb-deliverability-counters';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { documentClient, type ClientOptions } from './adapters/dynamodb-documents';
 import { DynamoDbEmailStore } from './adapters/dynamodb-email-store';
@@ -24,6 +25,7 @@ import { AccountSendRate, DynamoDbSendRateGovernor } from './adapters/dynamodb-s
 import { DynamoDbSendingPause } from './adapters/dynamodb-sending-pause';
 import { SesAccountClient } from './adapters/ses-account';
 import { SesAccountReportClient } from './adapters/ses-account-report';
+import { SesConfigurationSetSending } from './adapters/ses-configuration-set-sending';
 import { SqsOutboundRetry } from './adapters/sqs-outbound-retry';
 import type { ApiConfig, EventsConfig, NotificationConfig, SchedulerConfig, SenderConfig, WebhookDeliveryConfig } from './config';
 import type { OutboundRetry, OutboundSenderSettings } from './core/outbound-sender';
@@ -31,6 +33,8 @@ import type { OutboundBatchDeps } from './entrypoints/sqs-outbound';
 import { notify, type Notify } from './core/notifications';
 import type { OutboundQueue } from './core/outbound';
 import { systemClock } from './core/ports';
+import { DEFAULT_GUARD_THRESHOLDS } from './core/deliverability';
+import type { DeliverabilityDeps } from './core/reputation-guard';
 import type { NotificationTopic, WebhookQueue } from './core/webhooks';
 import type { ApiDeps } from './entrypoints/http';
 import type { SchedulerTickDeps } from './entrypoints/scheduler-tick';
@@ -43,6 +47,8 @@ export interface ApiOverrides {
   readonly outbound?: OutboundQueue;
   /** Instead of QUEUED_CHECK_DELAY_MS: when a new `queued` email's check entry comes due (local mode's shorter sweep). */
   readonly queuedCheckDelayMs?: number;
+  /** Instead of the SNS notifications topic and the SQS webhook queue, for sending.paused / sending.resumed. */
+  readonly notifications?: NotificationOverrides;
 }
 
 /**
@@ -52,6 +58,8 @@ export interface ApiOverrides {
 export function buildApiDeps(config: ApiConfig, options: ClientOptions = {}, overrides: ApiOverrides = {}): ApiDeps {
   const documents = documentClient(config.dynamoDbEndpoint, options);
   const ses = new SESv2Client({ ...options, ...(config.sesEndpoint ? { endpoint: config.sesEndpoint } : {}) });
+  // One pause for the sync sends, /sending and /deliverability: read at most once a second, and this instance's own pause and resume seen at once.
+  const pause = new DynamoDbSendingPause(documents, config.controlTable);
   return {
     emails: new DynamoDbEmailStore(documents, config.emailsTable, systemClock, config.retentionDays, overrides.queuedCheckDelayMs),
     keys: new DynamoDbApiKeyStore(documents, config.apiKeysTable),
@@ -68,7 +76,18 @@ export function buildApiDeps(config: ApiConfig, options: ClientOptions = {}, ove
     ...(config.sendingIdentities ? { sendingIdentities: config.sendingIdentities } : {}),
     ...outboundFor(config, options, overrides),
     configurationSet: config.configurationSet,
+    pause,
+    configurationSetSending: new SesConfigurationSetSending(ses, config.configurationSet),
+    ...(config.notifications
+      ? { notify: buildNotify({ ...config.notifications, retentionDays: config.retentionDays }, documents, options, overrides.notifications) }
+      : {}),
     retentionDays: config.retentionDays,
+    deliverability: {
+      counters: new DynamoDbDeliverabilityCounters(documents, config.controlTable),
+      pause,
+      thresholds: config.guardThresholds ?? DEFAULT_GUARD_THRESHOLDS,
+      clock: systemClock,
+    },
     log: logError,
   };
 }
@@ -102,18 +121,43 @@ function buildNotify(
 
 /**
  * Builds the events consumer's dependencies: the emails table for tracking, the suppressions table,
- * and the notification fan-out (buildNotify).
+ * the notification fan-out (buildNotify), and, with the control table, the deliverability
+ * counters and the reputation guard (its state there, its warnings through the same fan-out).
  */
 export function buildEventsDeps(config: EventsConfig, options: ClientOptions = {}, overrides?: NotificationOverrides): EventsDeps {
   const documents = documentClient(config.dynamoDbEndpoint, options);
-  return {
-    notify: buildNotify(config, documents, options, overrides),
+  const notifyAll = buildNotify(config, documents, options, overrides);
+  const deps: EventsDeps = {
+    notify: notifyAll,
     tracking: new DynamoDbEmailStore(documents, config.emailsTable, systemClock, config.retentionDays),
     suppressions: new DynamoDbSuppressionList(documents, config.suppressionsTable),
     softBounces: new DynamoDbSoftBounceCounter(documents, config.suppressionsTable),
     softBouncePolicy: { limit: config.softBounceLimit, windowDays: config.softBounceWindowDays },
     clock: systemClock,
     log: logError,
+    ...(config.controlTable ? { deliverability: buildDeliverabilityDeps(config.controlTable, config, documents, notifyAll, (message, error) => deps.log(message, error)) } : {}),
+  };
+  return deps;
+}
+
+/**
+ * The counters and the guard for the events path. `log` goes through the events deps' own log, so
+ * what local mode puts there (its error log) sees the guard's lines too.
+ */
+function buildDeliverabilityDeps(
+  controlTable: string,
+  config: EventsConfig,
+  documents: DynamoDBDocumentClient,
+  notifyAll: Notify,
+  log: (message: string, error?: unknown) => void,
+): DeliverabilityDeps {
+  return {
+    counters: new DynamoDbDeliverabilityCounters(documents, controlTable),
+    memory: new DynamoDbGuardMemory(documents, controlTable),
+    thresholds: config.guardThresholds ?? DEFAULT_GUARD_THRESHOLDS,
+    clock: systemClock,
+    notify: notifyAll,
+    log,
   };
 }
 

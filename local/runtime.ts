@@ -98,6 +98,7 @@ export function localApiConfig(options: { sesEndpoint: string; dynamoDbEndpoint:
     webhooksTable: localTableName(WEBHOOKS_TABLE),
     configurationSet: LOCAL_CONFIGURATION_SET,
     retentionDays: options.retentionDays ?? 90,
+    controlTable: localTableName(CONTROL_TABLE),
     ...(options.clamd ? { clamd: options.clamd } : {}),
     sesEndpoint: options.sesEndpoint,
     dynamoDbEndpoint: options.dynamoDbEndpoint,
@@ -173,7 +174,8 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
     { notifications: notificationOverrides, settings: { ...LOCAL_SENDER_SETTINGS, ...options.outboundSettings } },
   );
   const queuedCheckDelayMs = options.queuedCheckDelayMs ?? LOCAL_QUEUED_CHECK_DELAY_MS;
-  const deps = buildApiDeps(config, clientOptions, { outbound, queuedCheckDelayMs });
+  // The api notifies sending.paused / sending.resumed through the same local topic and webhook queue.
+  const deps = buildApiDeps({ ...config, notifications: notificationConfig }, clientOptions, { outbound, queuedCheckDelayMs, notifications: notificationOverrides });
   // Scheduled emails: the scheduler Lambda every minute in AWS; here the same tick every second.
   const schedulerDeps = buildSchedulerDeps({ emailsTable: config.emailsTable, outboundQueueUrl, dynamoDbEndpoint: dynamo.endpoint }, clientOptions, outbound, queuedCheckDelayMs);
   // A developer receives webhooks on their own machine: http and loopback endpoints are allowed.

@@ -123,6 +123,15 @@ function toOutboxError(error: unknown): OutboxError {
     case 'SendingPausedException':
     case 'AccountSuspendedException':
       return new OutboxError('sending_paused', 'Sending is paused for this SES account; nothing was sent. Check the account status in SES.', { cause: error });
+    // Sending disabled for the configuration set (PutConfigurationSetSendingOptions, as Outbox's
+    // pause and the reputation alarm do): a pause that lasts until it is re-enabled, not a refusal.
+    case 'ConfigurationSetSendingPausedException':
+    case 'ConfigurationSetSendingPaused':
+      return new OutboxError(
+        'sending_paused',
+        `Sending is paused for the configuration set: ${sesMessage}. Nothing was sent; queued emails wait until it is re-enabled (POST /sending/resume re-enables it).`,
+        { cause: error },
+      );
     default:
       return new OutboxError('unavailable', 'SES could not take the message right now; nothing was sent. Please try again.', { cause: error });
   }

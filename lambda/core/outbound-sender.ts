@@ -52,7 +52,7 @@ export interface OutboundSenderSettings {
    * Send event to record the SES message ID before sending again.
    */
   readonly sendEventGraceMs: number;
-  /** How long a SendingPaused answer pauses every sender before SES is asked again. */
+  /** How long a SendingPaused answer pauses every sender before SES is asked again; how often a held pause is looked at. */
   readonly pauseMs: number;
   /** The longest a sender waits in process for a send slot before handing the job back. */
   readonly maxInlineWaitMs: number;
@@ -112,7 +112,8 @@ export interface OutboundRetry {
  *    api or a sender that stopped between SES's answer and recording it, whose email the
  *    scheduler's sweep queued again): it is recorded `sent` with that SES message ID, not sent again.
  * 2. Sending paused (the shared flag; once it runs out, GetAccount is asked whether SES sends
- *    again): retry when the pause ends. The email stays `queued`.
+ *    again): retry when the pause ends. Held by Outbox (sending-control.ts): retry after
+ *    `pauseMs`, GetAccount never asked, until a person resumes. The email stays `queued`.
  * 3. Claim it with a lease (a conditional write), so no other sender sends it meanwhile. Held by
  *    another sender: retry when the lease ends. A claim that ran out without a release means an
  *    attempt that may have reached SES (a crash, a timeout): wait `sendEventGraceMs` for SES's Send
@@ -277,13 +278,16 @@ async function takeSlots(deps: OutboundSenderDeps, recipients: number, budgetMs:
 }
 
 /**
- * How much longer sending stays paused; undefined when it is not. A pause that ran out is checked
+ * How much longer sending stays paused; undefined when it is not. A held pause: `pauseMs`, until
+ * it is released. A short pause that ran out is checked
  * with GetAccount: still disabled, it is set again; otherwise cleared (conditionally, so a pause
  * set meanwhile by another sender stays).
  */
 async function remainingPauseMs(deps: OutboundSenderDeps, settings: OutboundSenderSettings): Promise<number | undefined> {
   const state = await deps.pause.read();
   if (!state) return undefined;
+  // Outbox's own pause: only a person ends it, whatever SES says; look again after pauseMs.
+  if (state.held) return settings.pauseMs;
   const now = deps.clock.now().getTime();
   if (state.until > now) return state.until - now;
   if (deps.account) {

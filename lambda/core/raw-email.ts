@@ -7,7 +7,7 @@ import type { EmailDraft } from './email';
 import { OutboxError, type ErrorKind } from './errors';
 import { messageLines, readHeaderSection, type HeaderField, type HeaderSection } from './header-section';
 import { readMimeMessage, type HeaderMailbox, type MimeMessage } from './mime-message';
-import { deliverNow, type SendEmailDeps } from './send-email';
+import { deliverNow, refuseWhileHeld, type SendEmailDeps } from './send-email';
 import { checkFields, MAX_RECIPIENTS, parseAddressList, parseTags, TAG_FIELDS } from './send-request';
 import { isObject } from './json-body';
 
@@ -163,15 +163,17 @@ export async function parseRawSendRequest(body: unknown): Promise<RawSendRequest
  * 1. Validate the body and parse the message (throws validation errors; nothing stored).
  * 2. Scan it: blocked attachment types in every named part, the EICAR signature, ClamAV when
  *    configured (see scanDraft).
- * 3. Accept it: suppression check, then stored as `queued` with subject, from and recipients
+ * 3. Sending held paused: 503, nothing stored (see refuseWhileHeld).
+ * 4. Accept it: suppression check, then stored as `queued` with subject, from and recipients
  *    read from it (see acceptEmail).
- * 4. Hand it to SES (see deliverNow).
+ * 5. Hand it to SES (see deliverNow).
  *
  * Not idempotent: each call sends a new email.
  */
 export async function sendRawEmail(deps: SendEmailDeps, principal: Principal, body: unknown): Promise<{ id: string }> {
   const { draft, message } = await parseRawSendRequest(body);
   await scanDraft(deps, draft, message);
+  await refuseWhileHeld(deps);
   const accepted = await acceptEmail(deps, principal, draft);
   await deliverNow(deps, accepted);
   return { id: accepted.email.id };

@@ -5,6 +5,8 @@ import { OutboxError } from './errors';
 import type { OutboundQueue } from './outbound';
 import type { EmailSender } from './ports';
 import { scheduledAtOf } from './schedule';
+import type { SendingPause } from './send-rate';
+import { heldPauseMessage } from './sending-control';
 import { parseSendRequest } from './send-request';
 
 export interface SendEmailDeps extends AcceptEmailDeps, ContentScanDeps {
@@ -12,6 +14,8 @@ export interface SendEmailDeps extends AcceptEmailDeps, ContentScanDeps {
   /** Where an email SES throttled goes to be sent later (see deliverNow); absent, it answers 429. */
   readonly outbound?: OutboundQueue;
   readonly configurationSet?: string;
+  /** The shared sending pause: while Outbox holds it, a sync send is refused before anything is stored. Absent: not checked. */
+  readonly pause?: SendingPause;
   /** Reports a failure that does not change the answer (the email was sent regardless). */
   readonly warn?: (message: string, error: unknown) => void;
 }
@@ -21,11 +25,14 @@ export interface SendEmailDeps extends AcceptEmailDeps, ContentScanDeps {
  *
  * 1. Validate the body (throws validation errors; nothing stored), then scan its content:
  *    blocked attachment types, the EICAR signature, ClamAV when configured (see scanDraft).
- * 2. Accept it: suppression check, then stored as `queued` (see acceptEmail).
- * 3. Hand it to SES with the configuration set and the `outbox-message-id` tag (see deliverNow).
+ * 2. Sending held paused (sending-control.ts): 503 saying why and how to resume; nothing stored,
+ *    nothing sent (see refuseWhileHeld).
+ * 3. Accept it: suppression check, then stored as `queued` (see acceptEmail).
+ * 4. Hand it to SES with the configuration set and the `outbox-message-id` tag (see deliverNow).
  *
- * With `scheduled_at` (see parseScheduledAt) step 2 stores it as `scheduled` with its time, in the
- * due-time index, and step 3 is left to the scheduler (releaseDueEmails) when it is due.
+ * With `scheduled_at` (see parseScheduledAt) step 3 stores it as `scheduled` with its time, in the
+ * due-time index, and step 4 is left to the scheduler (releaseDueEmails) when it is due; a pause
+ * does not refuse it: it waits queued like any email the sender sends.
  *
  * Not idempotent by itself; the Idempotency-Key layer makes retries safe.
  */
@@ -36,6 +43,7 @@ export async function sendEmail(deps: SendEmailDeps, principal: Principal, body:
   if (scheduledAt !== undefined) {
     return { id: (await acceptEmail(deps, principal, draft, 'scheduled', scheduledAt)).email.id };
   }
+  await refuseWhileHeld(deps);
   const accepted = await acceptEmail(deps, principal, draft);
   await deliverNow(deps, accepted);
   return { id: accepted.email.id };
@@ -76,6 +84,15 @@ export async function deliverNow(deps: SendEmailDeps, { email, sendable }: Accep
   }
 }
 
+/**
+ * Throws `sending_paused` (503) while Outbox holds the sending pause, saying why and how to
+ * resume. Only the held pause: SES's own short pause is SES's to answer (deliverNow).
+ */
+export async function refuseWhileHeld(deps: Pick<SendEmailDeps, 'pause'>): Promise<void> {
+  const state = await deps.pause?.read();
+  if (state?.held) throw new OutboxError('sending_paused', heldPauseMessage(state));
+}
+
 /** Puts a throttled email on the outbound queue; false (and a warning) if it could not. */
 async function queueForLater(deps: SendEmailDeps, emailId: string): Promise<boolean> {
   if (!deps.outbound) return false;
@@ -92,7 +109,7 @@ async function queueForLater(deps: SendEmailDeps, emailId: string): Promise<bool
 function pausedRefusal(cause: OutboxError): OutboxError {
   return new OutboxError(
     'sending_paused',
-    'Sending is paused for this SES account (SES answered SendingPaused or the account is suspended), so this email was not sent and not kept: send it again once sending resumes. Emails sent with POST /emails/batch, and scheduled ones, stay queued and go out when sending resumes.',
+    `${cause.message} This email was not sent and not kept: send it again once sending resumes. Emails sent with POST /emails/batch, and scheduled ones, stay queued and go out when sending resumes.`,
     { cause },
   );
 }

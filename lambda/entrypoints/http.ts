@@ -7,8 +7,10 @@ import { idempotent } from './idempotent';
 import { decodePathParameter, EMAIL_ID, parseJsonBody, parseJsonObject, principalOf, type ApiDeps, type Handler, type HttpRequest, type HttpResponse, type Route } from './route';
 import { ACCOUNT_ROUTES } from './account-routes';
 import { BATCH_ROUTES } from './batch-routes';
+import { DELIVERABILITY_ROUTES } from './deliverability-routes';
 import { RAW_EMAIL_ROUTES } from './raw-email-routes';
 import { SCHEDULE_ROUTES } from './schedule-routes';
+import { SENDING_ROUTES } from './sending-routes';
 import { SUPPRESSION_ROUTES } from './suppression-routes';
 import { WEBHOOK_ROUTES } from './webhook-routes';
 
@@ -78,7 +80,9 @@ const ROUTES: readonly Route[] = [
     },
   },
   ...ACCOUNT_ROUTES,
+  ...DELIVERABILITY_ROUTES,
   ...SCHEDULE_ROUTES,
+  ...SENDING_ROUTES,
   ...SUPPRESSION_ROUTES,
   ...WEBHOOK_ROUTES,
 ];

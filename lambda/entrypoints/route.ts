@@ -5,9 +5,13 @@ import { OutboxError } from '../core/errors';
 import { UUID_SOURCE } from '../core/ids';
 import { readJsonBody } from '../core/json-body';
 import type { IdempotencyStore } from '../core/idempotency';
+import type { Notify } from '../core/notifications';
 import type { OutboundQueue } from '../core/outbound';
 import type { ApiKeyStore, Clock, EmailSender, EmailStore } from '../core/ports';
+import type { DeliverabilityReportDeps } from '../core/reputation-guard';
 import type { ScheduleStore } from '../core/scheduler';
+import type { SendingPause } from '../core/send-rate';
+import type { ConfigurationSetSending } from '../core/sending-control';
 import type { SuppressionList } from '../core/suppression';
 import type { HostResolver, WebhookStore } from '../core/webhooks';
 
@@ -54,7 +58,15 @@ export interface ApiDeps {
   /** The identities GET /account reports on (OUTBOX_SENDING_IDENTITIES); unset, the account's own list. */
   readonly sendingIdentities?: readonly string[];
   readonly configurationSet?: string;
+  /** The shared sending pause: sync sends honour it, /sending reports and switches it. Absent (tools, in-memory tests): not checked, /sending answers 503. */
+  readonly pause?: SendingPause;
+  /** SES's sending switch for the configuration set, paused and resumed with Outbox. Absent: none switched. */
+  readonly configurationSetSending?: ConfigurationSetSending;
+  /** Sends `sending.paused` / `sending.resumed`. Absent: nobody is told. */
+  readonly notify?: Notify;
   readonly retentionDays: number;
+  /** The deliverability counters and Outbox's pause, for GET /deliverability; absent, that route answers 503. */
+  readonly deliverability?: DeliverabilityReportDeps;
   readonly log: (message: string, error?: unknown) => void;
 }
 

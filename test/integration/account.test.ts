@@ -4,7 +4,7 @@ import { readApiConfig } from '../../lambda/config';
 import { createApiKey } from '../../lambda/core/api-keys';
 import { systemClock } from '../../lambda/core/ports';
 import { ENV } from '../../lambda/shared/env';
-import { ALL_TABLES, API_KEYS_TABLE, EMAILS_TABLE, IDEMPOTENCY_TABLE, SUPPRESSIONS_TABLE, WEBHOOKS_TABLE } from '../../lambda/shared/tables';
+import { ALL_TABLES, API_KEYS_TABLE, CONTROL_TABLE, EMAILS_TABLE, IDEMPOTENCY_TABLE, SUPPRESSIONS_TABLE, WEBHOOKS_TABLE } from '../../lambda/shared/tables';
 import { buildApiDeps } from '../../lambda/wiring';
 import { createTables, LOCAL_CREDENTIALS, startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../local/embedded-dynamodb';
 import { startHttpServer } from '../../local/http-server';
@@ -128,6 +128,7 @@ describe('GET /account as deployed: readApiConfig with OUTBOX_SENDING_IDENTITIES
       [WEBHOOKS_TABLE.envVar]: localTableName(WEBHOOKS_TABLE),
       [ENV.configurationSet]: 'outbox-test',
       [ENV.retentionDays]: '30',
+      [CONTROL_TABLE.envVar]: localTableName(CONTROL_TABLE),
       [ENV.sendingIdentities]: sendingIdentities,
       [ENV.sesEndpoint]: sesEndpoint,
       [ENV.dynamoDbEndpoint]: dynamo.endpoint,

@@ -4,7 +4,7 @@ import { systemClock } from '../../lambda/core/ports';
 import { handleApiGatewayEvent } from '../../lambda/entrypoints/api-gateway';
 import { authorizeToken } from '../../lambda/entrypoints/authorizer';
 import type { ApiDeps } from '../../lambda/entrypoints/http';
-import { ALL_TABLES, API_KEYS_TABLE, EMAILS_TABLE, IDEMPOTENCY_TABLE, SUPPRESSIONS_TABLE, WEBHOOKS_TABLE } from '../../lambda/shared/tables';
+import { ALL_TABLES, API_KEYS_TABLE, CONTROL_TABLE, EMAILS_TABLE, IDEMPOTENCY_TABLE, SUPPRESSIONS_TABLE, WEBHOOKS_TABLE } from '../../lambda/shared/tables';
 import { buildApiDeps } from '../../lambda/wiring';
 import { createTables, LOCAL_CREDENTIALS, LOCAL_REGION, startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../local/embedded-dynamodb';
 import { localTableName } from '../../local/runtime';
@@ -30,6 +30,7 @@ describe('Lambda entrypoints', () => {
         webhooksTable: localTableName(WEBHOOKS_TABLE),
         configurationSet: 'outbox-test',
         retentionDays: 30,
+        controlTable: localTableName(CONTROL_TABLE),
         sesEndpoint: ses.url,
         dynamoDbEndpoint: dynamo.endpoint,
       },

@@ -1,4 +1,5 @@
 import { readApiConfig, readSenderConfig } from '../../lambda/config';
+import { DEFAULT_GUARD_THRESHOLDS } from '../../lambda/core/deliverability';
 
 const env = {
   OUTBOX_EMAILS_TABLE: 'emails',
@@ -8,9 +9,20 @@ const env = {
   OUTBOX_WEBHOOKS_TABLE: 'hooks',
   OUTBOX_CONFIGURATION_SET: 'outbox',
   OUTBOX_RETENTION_DAYS: '90',
+  OUTBOX_CONTROL_TABLE: 'control',
 };
 
 describe('readApiConfig: content settings', () => {
+  it('reads the notification settings, for sending.paused and sending.resumed, only when the topic and the webhook queue are both given', () => {
+    expect(readApiConfig(env)).not.toHaveProperty('notifications');
+    expect(readApiConfig({ ...env, OUTBOX_NOTIFICATIONS_TOPIC_ARN: 'arn:aws:sns:eu-west-1:1:n' })).not.toHaveProperty('notifications');
+    expect(readApiConfig({ ...env, OUTBOX_NOTIFICATIONS_TOPIC_ARN: 'arn:aws:sns:eu-west-1:1:n', OUTBOX_WEBHOOK_QUEUE_URL: 'https://sqs/q' }).notifications).toMatchObject({
+      webhooksTable: 'hooks',
+      notificationsTopicArn: 'arn:aws:sns:eu-west-1:1:n',
+      webhookQueueUrl: 'https://sqs/q',
+    });
+  });
+
   it('needs no place for content beyond the tables, and reads the clamd address when set', () => {
     expect(readApiConfig(env)).toEqual({
       emailsTable: 'emails',
@@ -20,6 +32,8 @@ describe('readApiConfig: content settings', () => {
       webhooksTable: 'hooks',
       configurationSet: 'outbox',
       retentionDays: 90,
+      controlTable: 'control',
+      guardThresholds: DEFAULT_GUARD_THRESHOLDS,
     });
     expect(readApiConfig({ ...env, OUTBOX_CLAMD: '10.0.0.5:3310' })).toMatchObject({ clamd: '10.0.0.5:3310' });
   });
