@@ -2,10 +2,14 @@ import {
   CreateEmailIdentityCommand,
   DeleteEmailIdentityCommand,
   GetEmailIdentityCommand,
+  PutEmailIdentityConfigurationSetAttributesCommand,
+  PutEmailIdentityMailFromAttributesCommand,
+  type BehaviorOnMxFailure,
   type DkimAttributes,
+  type MailFromAttributes,
   type SESv2Client,
 } from '@aws-sdk/client-sesv2';
-import { IdentityAlreadyExists, SesRefusal, type DkimState, type EmailIdentities, type EmailIdentityState } from '../core/sending-identity';
+import { IdentityAlreadyExists, SesRefusal, type DkimState, type EmailIdentities, type EmailIdentityState, type MailFromState, type SesOperation } from '../core/sending-identity';
 
 /**
  * SES v2 email identities for the sending-identity custom resource. NotFoundException on a read is
@@ -22,6 +26,8 @@ export class SesEmailIdentities implements EmailIdentities {
       return {
         ...dkimOf(answer.DkimAttributes),
         tags: Object.fromEntries((answer.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? ''])),
+        ...(answer.MailFromAttributes ? { mailFrom: mailFromOf(answer.MailFromAttributes) } : {}),
+        ...(answer.ConfigurationSetName ? { configurationSetName: answer.ConfigurationSetName } : {}),
       };
     } catch (error) {
       if (errorName(error) === 'NotFoundException') return undefined;
@@ -55,6 +61,43 @@ export class SesEmailIdentities implements EmailIdentities {
       throw refusal('DeleteEmailIdentity', error);
     }
   }
+
+  async putMailFrom(identity: string, settings: { domain?: string; behaviorOnMxFailure?: string }): Promise<void> {
+    try {
+      await this.ses.send(
+        new PutEmailIdentityMailFromAttributesCommand({
+          EmailIdentity: identity,
+          // Without a MailFromDomain SES goes back to its own MAIL FROM domain.
+          ...(settings.domain ? { MailFromDomain: settings.domain } : {}),
+          ...(settings.behaviorOnMxFailure ? { BehaviorOnMxFailure: settings.behaviorOnMxFailure as BehaviorOnMxFailure } : {}),
+        }),
+      );
+    } catch (error) {
+      throw refusal('PutEmailIdentityMailFromAttributes', error);
+    }
+  }
+
+  async putConfigurationSet(identity: string, configurationSetName: string | undefined): Promise<void> {
+    try {
+      await this.ses.send(
+        new PutEmailIdentityConfigurationSetAttributesCommand({
+          EmailIdentity: identity,
+          // Without a ConfigurationSetName the identity has no default set.
+          ...(configurationSetName ? { ConfigurationSetName: configurationSetName } : {}),
+        }),
+      );
+    } catch (error) {
+      throw refusal('PutEmailIdentityConfigurationSetAttributes', error);
+    }
+  }
+}
+
+function mailFromOf(attributes: MailFromAttributes): MailFromState {
+  return {
+    ...(attributes.MailFromDomain ? { domain: attributes.MailFromDomain } : {}),
+    ...(attributes.BehaviorOnMxFailure ? { behaviorOnMxFailure: attributes.BehaviorOnMxFailure } : {}),
+    ...(attributes.MailFromDomainStatus ? { status: attributes.MailFromDomainStatus } : {}),
+  };
 }
 
 function dkimOf(attributes: DkimAttributes | undefined): { dkim?: DkimState } {
@@ -74,7 +117,7 @@ function dkimOf(attributes: DkimAttributes | undefined): { dkim?: DkimState } {
  * An answer from SES (an HTTP status in $metadata) becomes a SesRefusal; anything else (the SDK
  * puts $metadata on network errors too, without a status) stays as it is.
  */
-function refusal(operation: SesRefusal['operation'], error: unknown): unknown {
+function refusal(operation: SesOperation, error: unknown): unknown {
   const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
   if (error instanceof Error && typeof status === 'number') {
     return new SesRefusal(operation, errorName(error) ?? 'UnknownError', messageOf(error), { cause: error });

@@ -10,8 +10,16 @@ export const SENDING_IDENTITY_RESOURCE = {
   properties: {
     /** The domain. */
     emailIdentity: 'EmailIdentity',
-    /** Made the identity's default configuration set when the resource creates it. */
+    /** Made the identity's default configuration set (an adopted one keeps another application's). */
     configurationSetName: 'ConfigurationSetName',
+    /** The custom MAIL FROM domain, `<subdomain>.<domain>`; absent when custom MAIL FROM is off. */
+    mailFromDomain: 'MailFromDomain',
+    /** The stack's Region, for the MAIL FROM MX record's feedback endpoint. */
+    region: 'Region',
+    /** Where DMARC aggregate reports go (rua); absent for none. */
+    dmarcReportTo: 'DmarcReportTo',
+    /** The Route 53 zone the stack writes the records into, when it does (needs Easy DKIM). */
+    hostedZoneName: 'HostedZoneName',
   },
   attributes: {
     /** `created` (the stack made it and deletes it) or `adopted` (it existed and stays). */
@@ -22,6 +30,25 @@ export const SENDING_IDENTITY_RESOURCE = {
     dkimRecordName: (n: 1 | 2 | 3): string => `DkimRecord${n}Name`,
     /** Record n's value, empty when there is no CNAME record. */
     dkimRecordValue: (n: 1 | 2 | 3): string => `DkimRecord${n}Value`,
+    /** The MAIL FROM domain, empty when custom MAIL FROM is off. */
+    mailFromDomain: 'MailFromDomain',
+    /** `<mail from domain> MX 10 feedback-smtp.<region>.amazonses.com`, or why there is none. */
+    mailFromMxRecord: 'MailFromMxRecord',
+    /** The MX record's data (`10 <host>`), empty when there is none. */
+    mailFromMxValue: 'MailFromMxValue',
+    /** `<mail from domain> TXT "v=spf1 include:amazonses.com ~all"`, or why there is none. */
+    mailFromSpfRecord: 'MailFromSpfRecord',
+    /** The SPF record's data, quoted, empty when there is none. */
+    mailFromSpfValue: 'MailFromSpfValue',
+    /** `_dmarc.<domain> TXT "v=DMARC1; p=none..."`. */
+    dmarcRecord: 'DmarcRecord',
+    dmarcRecordName: 'DmarcRecordName',
+    /** The DMARC record's data, quoted. */
+    dmarcRecordValue: 'DmarcRecordValue',
+    /** Every record above as a BIND zone-file snippet, with a comment for each that cannot be given. */
+    zoneFile: 'ZoneFile',
+    /** The identity's default configuration set after the resource acted, empty for none. */
+    defaultConfigurationSet: 'DefaultConfigurationSet',
   },
   /** The tag an identity the resource created carries; its value is the stack's ARN. */
   createdByStackTag: 'outbox:created-by-stack',
