@@ -124,7 +124,7 @@ export async function guardReputation(deps: DeliverabilityDeps, totals: Delivera
 async function act(deps: DeliverabilityDeps, totals: DeliverabilityCounts, decision: GuardDecision, version: number): Promise<void> {
   const at = deps.clock.now().toISOString();
   for (const crossing of decision.warn) {
-    const message = `The ${rateName(crossing.rate)} over the last ${GUARD_WINDOW} is ${percent(crossing.value)} (${partOf(crossing.rate, totals)} of ${totals.sent} sends), at or above the warning threshold of ${percent(crossing.threshold)}; Outbox pauses sending at ${percent(pauseThreshold(deps.thresholds, crossing.rate))}.`;
+    const message = `The ${rateName(crossing.rate)} over the last ${WINDOW_LABEL[GUARD_WINDOW]} is ${percent(crossing.value)} (${partOf(crossing.rate, totals)} of ${totals.sent} sends), at or above the warning threshold of ${percent(crossing.threshold)}; Outbox pauses sending at ${percent(pauseThreshold(deps.thresholds, crossing.rate))}.`;
     const payload: AccountNotificationPayload = {
       type: 'deliverability.warning',
       created_at: at,
@@ -163,13 +163,18 @@ async function act(deps: DeliverabilityDeps, totals: DeliverabilityCounts, decis
   }
 }
 
-/** Why the guard paused sending, as GET /sending and the 503 of POST /emails say it. */
+/**
+ * Why the guard paused sending, as GET /sending, the `sending.paused` notification and the 503 of
+ * POST /emails quote it (heldPauseMessage adds who, when and how to resume).
+ */
 export function pauseReason(crossings: readonly RateCrossing[], totals: DeliverabilityCounts): string {
   const parts = crossings.map(
-    (c) => `the ${rateName(c.rate)} over the last ${GUARD_WINDOW} is ${percent(c.value)} (${partOf(c.rate, totals)} of ${totals.sent} sends), at or above ${percent(c.threshold)}`,
+    (c) => `the ${rateName(c.rate)} over the last ${WINDOW_LABEL[GUARD_WINDOW]} is ${percent(c.value)} (${partOf(c.rate, totals)} of ${totals.sent} sends), at or above the guard's pause threshold of ${percent(c.threshold)}`,
   );
-  return `Outbox's reputation guard paused sending: ${parts.join('; ')}.`;
+  return `the reputation guard paused sending: ${parts.join('; ')}`;
 }
+
+const WINDOW_LABEL: Readonly<Record<DeliverabilityWindow, string>> = { '24h': '24 hours', '7d': '7 days' };
 
 function rateName(rate: GuardRate): string {
   return rate === 'bounce_rate' ? 'bounce rate' : 'complaint rate';

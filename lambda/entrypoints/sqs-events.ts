@@ -1,10 +1,17 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { addTallies, countsOf, type DeliverabilityTally } from '../core/deliverability';
+import { recordDeliverability, type DeliverabilityDeps } from '../core/reputation-guard';
 import { MalformedSesRecordError, parseSesNotification } from '../core/ses-events';
 import { recordSesEvent, type TrackingDeps, type TrackingOutcome } from '../core/tracking';
 
 export interface EventsDeps extends TrackingDeps {
   readonly log: (message: string, error?: unknown) => void;
+  /** The rolling deliverability counters and the reputation guard; absent (tests, tools), nothing is counted. */
+  readonly deliverability?: DeliverabilityDeps;
 }
+
+/** One notification recorded: the tracking outcome, what it was, and what it adds to the counters. */
+export type RecordedNotification = TrackingOutcome & { readonly type: string; readonly sesMessageId: string; readonly counts: DeliverabilityTally };
 
 /**
  * The events queue consumer: each SQS record is an SNS envelope of one SES notification. Records
@@ -19,11 +26,14 @@ export interface EventsDeps extends TrackingDeps {
  *   access) and needs no permission or write path beyond the queue's;
  * - failed (the store, the topic or anything unexpected): reported in `batchItemFailures`, so it
  *   is retried after the visibility timeout, and dead-lettered after maxReceiveCount receives.
- * The rest of the batch is done either way.
+ * The rest of the batch is done either way. Then the batch is counted (recordSesNotifications).
  */
 export async function handleSesEventBatch(deps: EventsDeps, event: SQSEvent): Promise<SQSBatchResponse> {
   const records = Array.isArray(event?.Records) ? event.Records : [];
-  const results = await Promise.allSettled(records.map(async (record) => processSesNotification(deps, record?.body)));
+  const results = await recordSesNotifications(
+    deps,
+    records.map((record: Partial<SQSRecord> | undefined) => record?.body),
+  );
   const batchItemFailures: { itemIdentifier: string }[] = [];
   results.forEach((result, index) => {
     if (result.status === 'fulfilled') return;
@@ -46,13 +56,37 @@ export async function handleSesEventBatch(deps: EventsDeps, event: SQSEvent): Pr
 }
 
 /**
- * Parses and records one notification (an SNS envelope or a bare SES record). Throws a
+ * Records notifications concurrently (processSesNotification), then counts them once:
+ * 1. Each body is parsed and recorded; each settles on its own.
+ * 2. The counts of the events recorded for the first time are summed, so a redelivery or a replay
+ *    of an event already recorded adds nothing, and written in one go, after which the guard
+ *    looks at the rates (recordDeliverability). An event whose recording failed is not counted
+ *    (its retry is, if it is then recorded for the first time).
+ * A failure of step 2 is logged and does not fail any record: the events are recorded, and a
+ * retry would not count them anyway. The one path for the events queue and the local replay.
+ */
+export async function recordSesNotifications(deps: EventsDeps, bodies: readonly unknown[]): Promise<PromiseSettledResult<RecordedNotification>[]> {
+  const results = await Promise.allSettled(bodies.map(async (body) => processSesNotification(deps, body)));
+  if (deps.deliverability) {
+    const firstTime = results.flatMap((result) => (result.status === 'fulfilled' && result.value.firstTime ? [result.value.counts] : []));
+    try {
+      await recordDeliverability(deps.deliverability, addTallies(firstTime));
+    } catch (error) {
+      safely(deps.log, `the deliverability counters or the reputation guard failed for a batch of ${bodies.length}; its events are recorded, not counted`, error);
+    }
+  }
+  return results;
+}
+
+/**
+ * Parses and records one notification (an SNS envelope or a bare SES record), and says what it
+ * adds to the deliverability counters (countsOf), without counting it. Throws a
  * MalformedSesRecordError for one it cannot read, else what recording throws.
  */
-export async function processSesNotification(deps: TrackingDeps, body: unknown): Promise<TrackingOutcome & { type: string; sesMessageId: string }> {
+export async function processSesNotification(deps: TrackingDeps, body: unknown): Promise<RecordedNotification> {
   const event = parseSesNotification(body);
   const outcome = await recordSesEvent(deps, event);
-  return { ...outcome, type: event.type, sesMessageId: event.sesMessageId };
+  return { ...outcome, type: event.type, sesMessageId: event.sesMessageId, counts: countsOf(event) };
 }
 
 /** Logs without letting a failing logger fail the batch. */

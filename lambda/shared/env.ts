@@ -24,6 +24,17 @@ export const ENV = {
    * GET /account's identity report. Unset: the account's identities, as SES lists them.
    */
   sendingIdentities: 'OUTBOX_SENDING_IDENTITIES',
+  /**
+   * The reputation guard's thresholds, as fractions (0.025 = 2.5%): it warns at the warn rates and
+   * pauses Outbox's sending at the pause rates, once its 24 h window holds at least the minimum
+   * sends. Defaults: DEFAULT_GUARD_THRESHOLDS (lambda/shared/guard-thresholds.ts).
+   */
+  guardWarnBounceRate: 'OUTBOX_GUARD_WARN_BOUNCE_RATE',
+  guardWarnComplaintRate: 'OUTBOX_GUARD_WARN_COMPLAINT_RATE',
+  guardPauseBounceRate: 'OUTBOX_GUARD_PAUSE_BOUNCE_RATE',
+  guardPauseComplaintRate: 'OUTBOX_GUARD_PAUSE_COMPLAINT_RATE',
+  /** A whole number of sends. */
+  guardMinimumSends: 'OUTBOX_GUARD_MINIMUM_SENDS',
   /** Local mode only: where the SES stand-in listens. Unset in AWS. */
   sesEndpoint: 'OUTBOX_SES_ENDPOINT',
   /** Local mode only: where the embedded DynamoDB-compatible store listens. Unset in AWS. */
@@ -47,6 +58,8 @@ export const HANDLER_ENTRIES = {
   sender: 'lambda/handlers/sender.ts',
   /** Runs every minute (EventBridge): puts scheduled emails that are due on the outbound queue. */
   scheduler: 'lambda/handlers/scheduler.ts',
+  /** A CloudWatch alarm action: pauses sending when SES's account-wide bounce or complaint rate reaches the pause threshold. */
+  reputationAlarm: 'lambda/handlers/reputation-alarm.ts',
   /** CloudFormation custom resource: creates the sending domain in SES, or adopts it when it already exists. */
   sendingIdentity: 'lambda/handlers/sending-identity.ts',
   /** CloudFormation custom resource: creates the first full-access API key and keeps its secret in Secrets Manager. */
