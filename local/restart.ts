@@ -17,8 +17,10 @@ export const LOCAL_QUEUED_CHECK_DELAY_MS = 30_000;
  * takes at most the sender's 5 s wait for a send slot plus a loopback call, and the stand-in's
  * events arrive within about a second (and are published again after a restart). So an email a
  * killed process had claimed goes out, or is found sent, about 15 s after the claim, not 6 minutes.
+ * A pause is looked at every 2 s instead of every minute, so emails queued during a pause go out
+ * within seconds of POST /sending/resume.
  */
-export const LOCAL_SENDER_SETTINGS = { leaseMs: 10_000, sendEventGraceMs: 5_000 } as const;
+export const LOCAL_SENDER_SETTINGS = { leaseMs: 10_000, sendEventGraceMs: 5_000, pauseMs: 2_000 } as const;
 
 /** What a start on a data directory found left over by the process before it. */
 export interface RecoveredWork {

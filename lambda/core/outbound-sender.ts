@@ -156,10 +156,9 @@ export async function sendQueuedEmail(deps: OutboundSenderDeps, job: OutboundJob
     return { kind: 'done', result: 'already_sent', lastEvent: 'sent' };
   }
 
-  const pausedMs = await remainingPauseMs(deps, settings);
-  if (pausedMs !== undefined) {
-    return retry('paused', Math.max(pausedMs / 1000, backoffSeconds(attempt, deps.random, 2, settings.maxBackoffSeconds)), deps.random);
-  }
+  const paused = await remainingPause(deps, settings);
+  if (paused?.held) return retry('paused', settings.pauseMs / 1000, deps.random);
+  if (paused) return retry('paused', Math.max(paused.ms / 1000, backoffSeconds(attempt, deps.random, 2, settings.maxBackoffSeconds)), deps.random);
 
   const token = randomUUID();
   const now = deps.clock.now().getTime();
@@ -278,24 +277,25 @@ async function takeSlots(deps: OutboundSenderDeps, recipients: number, budgetMs:
 }
 
 /**
- * How much longer sending stays paused; undefined when it is not. A held pause: `pauseMs`, until
- * it is released. A short pause that ran out is checked
+ * How much longer sending stays paused; undefined when it is not. A held pause: `held`, for as
+ * long as it stands (no backoff: once a person resumes, queued emails go within `pauseMs`). A
+ * short pause that ran out is checked
  * with GetAccount: still disabled, it is set again; otherwise cleared (conditionally, so a pause
  * set meanwhile by another sender stays).
  */
-async function remainingPauseMs(deps: OutboundSenderDeps, settings: OutboundSenderSettings): Promise<number | undefined> {
+async function remainingPause(deps: OutboundSenderDeps, settings: OutboundSenderSettings): Promise<{ ms: number; held?: true } | undefined> {
   const state = await deps.pause.read();
   if (!state) return undefined;
-  // Outbox's own pause: only a person ends it, whatever SES says; look again after pauseMs.
-  if (state.held) return settings.pauseMs;
+  // Outbox's own pause: only a person ends it, whatever SES says, so GetAccount is not asked.
+  if (state.held) return { ms: settings.pauseMs, held: true };
   const now = deps.clock.now().getTime();
-  if (state.until > now) return state.until - now;
+  if (state.until > now) return { ms: state.until - now };
   if (deps.account) {
     try {
       const account = await deps.account.get();
       if (!account.sendingEnabled) {
         await deps.pause.set({ until: now + settings.pauseMs, reason: state.reason });
-        return settings.pauseMs;
+        return { ms: settings.pauseMs };
       }
     } catch (error) {
       // The next SendEmail answers the question instead.

@@ -22,7 +22,10 @@ export class SesError extends Error {
   }
 }
 
-/** Error shape names the stand-in can answer with. All but the last two are shapes of the SES v2 model. */
+/**
+ * Error shape names the stand-in can answer with. All but the last three are shapes of the SES v2
+ * model; the last is SES v1's, for a configuration set whose sending is disabled.
+ */
 export type SesErrorName =
   | 'AccountSuspendedException'
   | 'AlreadyExistsException'
@@ -35,7 +38,8 @@ export type SesErrorName =
   | 'SendingPausedException'
   | 'TooManyRequestsException'
   | 'UnknownOperationException'
-  | 'RequestEntityTooLargeException';
+  | 'RequestEntityTooLargeException'
+  | 'ConfigurationSetSendingPausedException';
 
 /** HTTP status of each error shape, from the httpError traits of the SES v2 model (SES-FACTS §7). */
 export const STATUS_OF: Readonly<Record<SesErrorName, number>> = {
@@ -51,6 +55,7 @@ export const STATUS_OF: Readonly<Record<SesErrorName, number>> = {
   TooManyRequestsException: 429,
   UnknownOperationException: 404,
   RequestEntityTooLargeException: 413,
+  ConfigurationSetSendingPausedException: 400,
 };
 
 /** A 400 `BadRequestException`: SES v2's name for what v1 called `InvalidParameterValue`. */

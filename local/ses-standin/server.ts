@@ -86,6 +86,11 @@ export interface SesStandIn {
   clearMessages(): void;
   /** Paused: every SendEmail answers 400 SendingPausedException "Sending is paused for this account."; GetAccount shows SendingEnabled false. */
   setPaused(paused: boolean): void;
+  /**
+   * Whether SendEmail naming this configuration set is taken (PutConfigurationSetSendingOptions
+   * switches it); while not, it answers 400 ConfigurationSetSendingPausedException.
+   */
+  configurationSetSendingEnabled(name: string): boolean;
   /** Replaces the rate limit with a full bucket at the new rate; undefined = unlimited. */
   setMaxSendRate(rate: number | undefined): void;
   /** How many SendEmail calls were answered 429 TooManyRequestsException since start. */
@@ -134,7 +139,8 @@ const SIMULATOR_DOMAIN = '@simulator.amazonses.com';
  * Starts a local stand-in for the SES v2 API that the real `SESv2Client` can talk to
  * (`endpoint: standIn.url`, any credentials; SigV4 headers are ignored).
  *
- * - `POST /v2/email/outbound-emails` (SendEmail), `GET /v2/email/account` (GetAccount).
+ * - `POST /v2/email/outbound-emails` (SendEmail), `GET /v2/email/account` (GetAccount),
+ *   `PUT /v2/email/configuration-sets/<name>/sending` (PutConfigurationSetSendingOptions).
  * - `/v2/email/templates[/<name>]`: Create, Get, List, Update and DeleteEmailTemplate (templates.ts).
  * - `GET /_local/messages` → `{ data: AcceptedMessage[] }` newest first;
  *   `GET /_local/messages/<messageId>` → one message or 404; `DELETE /_local/messages` → 204.
@@ -166,6 +172,8 @@ export async function startSesStandIn(options: SesStandInOptions = {}): Promise<
   /** Recipients accepted, by time, for GetAccount's rolling 24-hour count. */
   const sentLog: { at: number; count: number }[] = [];
   let paused = false;
+  /** Configuration sets whose sending PutConfigurationSetSendingOptions disabled. */
+  const pausedConfigurationSets = new Set<string>();
   /** SendEmail calls answered TooManyRequestsException, since start. */
   let throttledCount = 0;
   let maxSendRate = options.maxSendRate;
@@ -183,6 +191,11 @@ export async function startSesStandIn(options: SesStandInOptions = {}): Promise<
     const decoded = decodeSendEmail(body, templates);
     checkConfigurationSet(decoded.message.configurationSetName, configurationSets);
     if (paused) throw new SesError('SendingPausedException', 'Sending is paused for this account.', 400);
+    const setName = decoded.message.configurationSetName;
+    if (setName !== undefined && pausedConfigurationSets.has(setName)) {
+      // SES v1's error shape (v2 has no model for it, so the SDK gives it this name as a plain service exception).
+      throw new SesError('ConfigurationSetSendingPausedException', `Sending is paused for configuration set ${setName}.`, 400);
+    }
     const unverified = unverifiedSenderError(decoded, identities, region);
     if (unverified) throw unverified;
     // The rate counts every recipient, simulator ones included (SES-FACTS §4, §6).
@@ -222,6 +235,17 @@ export async function startSesStandIn(options: SesStandInOptions = {}): Promise<
     };
   }
 
+  /** PutConfigurationSetSendingOptions: `{ SendingEnabled }` for a configuration set the account has; answers `{}`. */
+  function putConfigurationSetSendingOptions(name: string, body: unknown): Record<string, never> {
+    checkConfigurationSet(name, configurationSets);
+    const enabled = (body as { SendingEnabled?: unknown }).SendingEnabled;
+    if (enabled !== undefined && typeof enabled !== 'boolean') throw badRequest('SendingEnabled must be a boolean.');
+    // The field is optional in the API reference, which gives no default: the stand-in reads it absent as false.
+    if (enabled === true) pausedConfigurationSets.delete(name);
+    else pausedConfigurationSets.add(name);
+    return {};
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
     const path = new URL(req.url ?? '/', 'http://stand-in').pathname.replace(/\/+$/, '') || '/';
@@ -231,6 +255,8 @@ export async function startSesStandIn(options: SesStandInOptions = {}): Promise<
     }
     if (method === 'POST' && path === '/v2/email/outbound-emails') return sendJson(res, 200, await sendEmail(parseJson(body)));
     if (method === 'GET' && path === '/v2/email/account') return sendJson(res, 200, getAccount());
+    const setSending = /^\/v2\/email\/configuration-sets\/([^/]+)\/sending$/.exec(path);
+    if (setSending && method === 'PUT') return sendJson(res, 200, putConfigurationSetSendingOptions(nameFromPath(setSending[1]!), parseJson(body)));
     const templateAnswer = path.startsWith('/v2/email/templates')
       ? handleTemplateRequest(templates, method, path, new URL(req.url ?? '/', 'http://stand-in').searchParams, method === 'POST' || method === 'PUT' ? parseJson(body) : undefined)
       : undefined;
@@ -293,6 +319,7 @@ export async function startSesStandIn(options: SesStandInOptions = {}): Promise<
     setPaused: (value) => {
       paused = value;
     },
+    configurationSetSendingEnabled: (name) => !pausedConfigurationSets.has(name),
     throttled: () => throttledCount,
     setMaxSendRate: (rate) => {
       maxSendRate = rate;
