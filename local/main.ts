@@ -1,4 +1,6 @@
 import { ClamdScanner } from '../lambda/adapters/clamd-scanner';
+import { readGuardThresholds } from '../lambda/config';
+import { percent } from '../lambda/core/deliverability';
 import { ENV } from '../lambda/shared/env';
 import { startLocalOutbox } from './runtime';
 
@@ -7,7 +9,8 @@ import { startLocalOutbox } from './runtime';
  * HOST (127.0.0.1), PORT (3000), OUTBOX_API_KEY (generated when unset), OUTBOX_LOCAL_IDENTITIES
  * (comma-separated verified domains or addresses; unset = all), OUTBOX_DATA_DIR (in memory when unset),
  * OUTBOX_CLAMD (a ClamAV daemon, `host:port` or a socket path; unset = no ClamAV scan),
- * OUTBOX_LOCAL_MAX_SEND_RATE (the SES stand-in's maximum send rate, recipients per second; unset = unlimited).
+ * OUTBOX_LOCAL_MAX_SEND_RATE (the SES stand-in's maximum send rate, recipients per second; unset = unlimited),
+ * OUTBOX_GUARD_* (the reputation guard's thresholds, as deployed; see lambda/shared/env.ts).
  */
 async function main(): Promise<void> {
   const env = process.env;
@@ -21,6 +24,7 @@ async function main(): Promise<void> {
   if (maxSendRate !== undefined && !(Number.isFinite(maxSendRate) && maxSendRate > 0)) {
     throw new Error(`OUTBOX_LOCAL_MAX_SEND_RATE must be a positive number of recipients per second, got ${rawRate}`);
   }
+  const guardThresholds = readGuardThresholds(env);
   const identities = env.OUTBOX_LOCAL_IDENTITIES?.split(',').map((s) => s.trim()).filter((s) => s !== '');
 
   const outbox = await startLocalOutbox({
@@ -31,6 +35,7 @@ async function main(): Promise<void> {
     ...(env.OUTBOX_DATA_DIR ? { dataDir: env.OUTBOX_DATA_DIR } : {}),
     ...(clamd ? { clamd } : {}),
     ...(maxSendRate !== undefined ? { maxSendRate } : {}),
+    guardThresholds,
     logRequest: (line) => console.log(`${new Date().toISOString()} ${line}`),
     logError: (message, error) => console.error(`${new Date().toISOString()} error: ${message}${error instanceof Error ? `: ${error.name}: ${error.message}` : ''}`),
   });
@@ -58,6 +63,10 @@ async function main(): Promise<void> {
   }
   console.log(
     `SES send rate: ${maxSendRate !== undefined ? `${maxSendRate} recipients/s (the stand-in throttles above it; batches and queued emails are paced to it)` : 'unlimited (set OUTBOX_LOCAL_MAX_SEND_RATE to make the stand-in throttle like SES)'}`,
+  );
+  const g = guardThresholds;
+  console.log(
+    `Reputation guard: warns at bounce ${percent(g.warnBounceRate)} / complaint ${percent(g.warnComplaintRate)}, pauses sending at ${percent(g.pauseBounceRate)} / ${percent(g.pauseComplaintRate)}, over 24 h once it holds ${g.minimumSends} sends (OUTBOX_GUARD_*; GET /deliverability)`,
   );
   console.log(`Store: ${env.OUTBOX_DATA_DIR ? `persisted in ${env.OUTBOX_DATA_DIR}` : 'in memory (set OUTBOX_DATA_DIR to keep data)'}`);
   const { notifications, emails } = outbox.recovered;

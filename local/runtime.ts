@@ -4,7 +4,8 @@ import { createApiKey, generateApiKeySecret } from '../lambda/core/api-keys';
 import type { ApiConfig, EventsConfig, NotificationConfig, SenderConfig } from '../lambda/config';
 import { OutboxError, toErrorBody } from '../lambda/core/errors';
 import type { HttpResponse } from '../lambda/entrypoints/http';
-import { handleSesEventBatch, processSesNotification, type EventsDeps } from '../lambda/entrypoints/sqs-events';
+import { handleSesEventBatch, recordSesNotifications, type EventsDeps } from '../lambda/entrypoints/sqs-events';
+import { DEFAULT_GUARD_THRESHOLDS, type GuardThresholds } from '../lambda/core/deliverability';
 import { ALL_TABLES, API_KEYS_TABLE, CONTROL_TABLE, EMAILS_TABLE, IDEMPOTENCY_TABLE, SUPPRESSIONS_TABLE, WEBHOOKS_TABLE, type TableDefinition } from '../lambda/shared/tables';
 import { handleWebhookBatch } from '../lambda/entrypoints/sqs-webhooks';
 import { HttpWebhookClient } from '../lambda/adapters/http-webhook-client';
@@ -37,6 +38,8 @@ export interface LocalOptions {
   readonly retentionDays?: number;
   readonly softBounceLimit?: number;
   readonly softBounceWindowDays?: number;
+  /** The reputation guard's thresholds (OUTBOX_GUARD_*); default DEFAULT_GUARD_THRESHOLDS. */
+  readonly guardThresholds?: GuardThresholds;
   /** A ClamAV daemon to scan content with: `host:port` or a unix socket path (OUTBOX_CLAMD). */
   readonly clamd?: string;
   /** How much faster than in AWS webhook retries come (default 300: 5 min becomes 1 s). */
@@ -89,7 +92,7 @@ export function localTableName(definition: TableDefinition): string {
  * stand-in, and the api handlers behind a local HTTP server. No AWS, no Docker, no network.
  */
 /** The api's configuration in local mode: the local table names, the stand-in's configuration set and endpoints. */
-export function localApiConfig(options: { sesEndpoint: string; dynamoDbEndpoint: string; retentionDays?: number; clamd?: string }): ApiConfig {
+export function localApiConfig(options: { sesEndpoint: string; dynamoDbEndpoint: string; retentionDays?: number; clamd?: string; guardThresholds?: GuardThresholds }): ApiConfig {
   return {
     emailsTable: localTableName(EMAILS_TABLE),
     apiKeysTable: localTableName(API_KEYS_TABLE),
@@ -99,6 +102,7 @@ export function localApiConfig(options: { sesEndpoint: string; dynamoDbEndpoint:
     configurationSet: LOCAL_CONFIGURATION_SET,
     retentionDays: options.retentionDays ?? 90,
     controlTable: localTableName(CONTROL_TABLE),
+    guardThresholds: options.guardThresholds ?? DEFAULT_GUARD_THRESHOLDS,
     ...(options.clamd ? { clamd: options.clamd } : {}),
     sesEndpoint: options.sesEndpoint,
     dynamoDbEndpoint: options.dynamoDbEndpoint,
@@ -122,6 +126,7 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
     dynamoDbEndpoint: dynamo.endpoint,
     ...(options.retentionDays !== undefined ? { retentionDays: options.retentionDays } : {}),
     ...(options.clamd ? { clamd: options.clamd } : {}),
+    ...(options.guardThresholds ? { guardThresholds: options.guardThresholds } : {}),
   });
   const clientOptions = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
   // Webhook deliveries: SQS -> delivery Lambda in AWS; here a local queue with the same retry
@@ -154,6 +159,9 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
     retentionDays: config.retentionDays,
     softBounceLimit: options.softBounceLimit ?? 3,
     softBounceWindowDays: options.softBounceWindowDays ?? 7,
+    // The same counters and guard as deployed, over the same control table as the sender's pause.
+    controlTable: localTableName(CONTROL_TABLE),
+    guardThresholds: options.guardThresholds ?? DEFAULT_GUARD_THRESHOLDS,
     ...notificationConfig,
     dynamoDbEndpoint: dynamo.endpoint,
   };
@@ -293,11 +301,16 @@ function localRoutes(ses: SesStandIn, eventsDeps: EventsDeps, notifications: Loc
   };
 }
 
-/** Processes one notification as the events queue would: 200 when recorded, 400 when malformed. */
+/**
+ * Processes one notification as the events queue would (recordSesNotifications, so it is counted
+ * and guarded the same way): 200 when recorded, 400 when malformed.
+ */
 async function replaySesEvent(deps: EventsDeps, body: string | undefined): Promise<HttpResponse> {
   try {
     if (body === undefined) throw new OutboxError('malformed_body', 'Send an SNS envelope or a bare SES event or notification record as JSON.');
-    const outcome = await processSesNotification(deps, body);
+    const [result] = await recordSesNotifications(deps, [body]);
+    if (result!.status === 'rejected') throw result!.reason;
+    const outcome = result!.value;
     return json(200, {
       object: 'ses_event',
       type: outcome.type,
