@@ -27,7 +27,7 @@ import { SesAccountClient } from './adapters/ses-account';
 import { SesAccountReportClient } from './adapters/ses-account-report';
 import { SesConfigurationSetSending } from './adapters/ses-configuration-set-sending';
 import { SqsOutboundRetry } from './adapters/sqs-outbound-retry';
-import type { ApiConfig, EventsConfig, NotificationConfig, SchedulerConfig, SenderConfig, WebhookDeliveryConfig } from './config';
+import type { ApiConfig, EventsConfig, NotificationConfig, ReputationAlarmConfig, SchedulerConfig, SenderConfig, WebhookDeliveryConfig } from './config';
 import type { OutboundRetry, OutboundSenderSettings } from './core/outbound-sender';
 import type { OutboundBatchDeps } from './entrypoints/sqs-outbound';
 import { notify, type Notify } from './core/notifications';
@@ -35,8 +35,10 @@ import type { OutboundQueue } from './core/outbound';
 import { systemClock } from './core/ports';
 import { DEFAULT_GUARD_THRESHOLDS } from './core/deliverability';
 import type { DeliverabilityDeps } from './core/reputation-guard';
+import { pauseSending } from './core/sending-control';
 import type { NotificationTopic, WebhookQueue } from './core/webhooks';
 import type { ApiDeps } from './entrypoints/http';
+import type { ReputationAlarmDeps } from './entrypoints/reputation-alarm';
 import type { SchedulerTickDeps } from './entrypoints/scheduler-tick';
 import type { EventsDeps } from './entrypoints/sqs-events';
 import type { WebhookBatchDeps } from './entrypoints/sqs-webhooks';
@@ -142,7 +144,10 @@ export function buildEventsDeps(config: EventsConfig, options: ClientOptions = {
 
 /**
  * The counters and the guard for the events path. `log` goes through the events deps' own log, so
- * what local mode puts there (its error log) sees the guard's lines too.
+ * what local mode puts there (its error log) sees the guard's lines too. The guard pauses Outbox's
+ * own sending (the held pause in the control table) and notifies `sending.paused` through the
+ * same fan-out; it leaves the configuration set to the SES reputation alarm's handler, so the
+ * events Lambda carries no SES client and needs no SES permission.
  */
 function buildDeliverabilityDeps(
   controlTable: string,
@@ -151,12 +156,14 @@ function buildDeliverabilityDeps(
   notifyAll: Notify,
   log: (message: string, error?: unknown) => void,
 ): DeliverabilityDeps {
+  const control = { pause: new DynamoDbSendingPause(documents, controlTable), notify: notifyAll, clock: systemClock, log };
   return {
     counters: new DynamoDbDeliverabilityCounters(documents, controlTable),
     memory: new DynamoDbGuardMemory(documents, controlTable),
     thresholds: config.guardThresholds ?? DEFAULT_GUARD_THRESHOLDS,
     clock: systemClock,
     notify: notifyAll,
+    pause: (request) => pauseSending(control, request),
     log,
   };
 }
@@ -263,5 +270,22 @@ export function buildSenderDeps(config: SenderConfig, options: ClientOptions = {
     ...(config.notifications
       ? { notify: buildNotify({ ...config.notifications, retentionDays: config.retentionDays }, documents, options, overrides.notifications) }
       : {}),
+  };
+}
+
+/**
+ * Builds the reputation alarm handler's dependencies: the held pause in the control table, the
+ * configuration set's sending switch (SES v2), and the notification fan-out (buildNotify) for
+ * `sending.paused`. Local mode and tests give `notifications` in place of SNS and SQS.
+ */
+export function buildReputationAlarmDeps(config: ReputationAlarmConfig, options: ClientOptions = {}, notifications?: NotificationOverrides): ReputationAlarmDeps {
+  const documents = documentClient(config.dynamoDbEndpoint, options);
+  const ses = new SESv2Client({ ...options, ...(config.sesEndpoint ? { endpoint: config.sesEndpoint } : {}) });
+  return {
+    pause: new DynamoDbSendingPause(documents, config.controlTable),
+    configurationSet: new SesConfigurationSetSending(ses, config.configurationSet),
+    notify: buildNotify({ ...config.notifications, retentionDays: config.retentionDays }, documents, options, notifications),
+    clock: systemClock,
+    log: logError,
   };
 }

@@ -1,3 +1,4 @@
+import type { GuardThresholds } from '../shared/guard-thresholds';
 import type { SesEvent } from './ses-events';
 import { isMailboxSimulator } from './tracking';
 
@@ -155,41 +156,8 @@ export function reached(part: number, sent: number, threshold: number): boolean 
   return sent > 0 && part / sent >= threshold;
 }
 
-/** When the guard warns and when it pauses Outbox's sending. Rates are fractions (0.025 = 2.5%). */
-export interface GuardThresholds {
-  readonly warnBounceRate: number;
-  readonly warnComplaintRate: number;
-  readonly pauseBounceRate: number;
-  readonly pauseComplaintRate: number;
-  /** The guard acts only once the window holds at least this many sends. */
-  readonly minimumSends: number;
-}
-
-/**
- * Half of SES's review thresholds (bounce 5%, complaint 0.1%, SES-FACTS §9) to warn, four fifths
- * of them to pause: Outbox stops itself well before SES puts the account under review.
- */
-export const DEFAULT_GUARD_THRESHOLDS: GuardThresholds = Object.freeze({
-  warnBounceRate: 0.025,
-  warnComplaintRate: 0.0005,
-  pauseBounceRate: 0.04,
-  pauseComplaintRate: 0.0008,
-  minimumSends: 100,
-});
-
-/** Every problem with a set of thresholds, as sentences (empty when they are usable). */
-export function thresholdProblems(t: GuardThresholds): string[] {
-  const problems: string[] = [];
-  for (const name of ['warnBounceRate', 'warnComplaintRate', 'pauseBounceRate', 'pauseComplaintRate'] as const) {
-    if (!(Number.isFinite(t[name]) && t[name] > 0 && t[name] < 1)) problems.push(`${name} must be a fraction above 0 and below 1 (0.025 = 2.5%); got ${t[name]}`);
-  }
-  if (!(Number.isInteger(t.minimumSends) && t.minimumSends >= 1)) problems.push(`minimumSends must be a whole number, at least 1; got ${t.minimumSends}`);
-  if (t.warnBounceRate >= t.pauseBounceRate) problems.push(`the bounce warn threshold (${t.warnBounceRate}) must be below the pause threshold (${t.pauseBounceRate})`);
-  if (t.warnComplaintRate >= t.pauseComplaintRate) {
-    problems.push(`the complaint warn threshold (${t.warnComplaintRate}) must be below the pause threshold (${t.pauseComplaintRate})`);
-  }
-  return problems;
-}
+// The thresholds are shared with the stack (lambda/shared/guard-thresholds.ts); re-exported for the core's users.
+export { DEFAULT_GUARD_THRESHOLDS, thresholdProblems, type GuardThresholds } from '../shared/guard-thresholds';
 
 /** The rates the guard watches, by their names in the API. */
 export const GUARD_RATES = ['bounce_rate', 'complaint_rate'] as const;
