@@ -97,7 +97,6 @@ export async function resumeSending(deps: SendingControlDeps, request: { by: Pau
   const configurationSetError = deps.configurationSet ? await switchConfigurationSet(deps, true) : undefined;
   if (changed) {
     const at = deps.clock.now().toISOString();
-    deps.log(`Sending resumed by ${request.by}`);
     await notifyQuietly(deps, {
       type: 'sending.resumed',
       created_at: at,
