@@ -169,9 +169,9 @@ async function act(deps: DeliverabilityDeps, totals: DeliverabilityCounts, decis
  */
 export function pauseReason(crossings: readonly RateCrossing[], totals: DeliverabilityCounts): string {
   const parts = crossings.map(
-    (c) => `the ${rateName(c.rate)} over the last ${WINDOW_LABEL[GUARD_WINDOW]} is ${percent(c.value)} (${partOf(c.rate, totals)} of ${totals.sent} sends), at or above the guard's pause threshold of ${percent(c.threshold)}`,
+    (c) => `the ${rateName(c.rate)} over the last ${WINDOW_LABEL[GUARD_WINDOW]} is ${percent(c.value)} (${partOf(c.rate, totals)} of ${totals.sent} sends), at or above the reputation guard's pause threshold of ${percent(c.threshold)}`,
   );
-  return `the reputation guard paused sending: ${parts.join('; ')}`;
+  return parts.join('; ');
 }
 
 const WINDOW_LABEL: Readonly<Record<DeliverabilityWindow, string>> = { '24h': '24 hours', '7d': '7 days' };

@@ -254,7 +254,7 @@ describe('recordDeliverability', () => {
     const { deps, pauses, notified } = guardSetup();
     await recordDeliverability(deps, tallyOf({ sent: 200, bounced: 10 }));
     expect(pauses).toEqual([
-      { by: 'guard', reason: "the reputation guard paused sending: the bounce rate over the last 24 hours is 5% (10 of 200 sends), at or above the guard's pause threshold of 4%" },
+      { by: 'guard', reason: "the bounce rate over the last 24 hours is 5% (10 of 200 sends), at or above the reputation guard's pause threshold of 4%" },
     ]);
     expect(notified.map((n) => n.payload.type)).toEqual(['deliverability.warning']);
     await recordDeliverability(deps, tallyOf({ sent: 10, bounced: 5 }));
