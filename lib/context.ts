@@ -1,10 +1,15 @@
 import type { Construct } from 'constructs';
+import { DEFAULT_GUARD_THRESHOLDS, type GuardThresholds } from '../lambda/shared/guard-thresholds';
 import { API_ACCESS_LOGS, type ApiAccessLogs } from './constructs/send-api';
+import { DEFAULT_MAIL_FROM_SUBDOMAIN } from './constructs/sending-identity';
 import type { OutboxStackProps } from './outbox-stack';
 
 /** The context keys the app reads (`cdk synth -c outbox:sendingDomain=example.com`, or cdk.json). */
 export const CONTEXT = {
   sendingDomain: 'outbox:sendingDomain',
+  mailFromSubdomain: 'outbox:mailFromSubdomain',
+  hostedZoneId: 'outbox:hostedZoneId',
+  hostedZoneName: 'outbox:hostedZoneName',
   identities: 'outbox:identities',
   retentionDays: 'outbox:retentionDays',
   alarmEmail: 'outbox:alarmEmail',
@@ -15,6 +20,11 @@ export const CONTEXT = {
   apiAccessLogs: 'outbox:apiAccessLogs',
   firewall: 'outbox:firewall',
   queueConcurrency: 'outbox:queueConcurrency',
+  warnBounceRate: 'outbox:warnBounceRate',
+  warnComplaintRate: 'outbox:warnComplaintRate',
+  pauseBounceRate: 'outbox:pauseBounceRate',
+  pauseComplaintRate: 'outbox:pauseComplaintRate',
+  guardMinimumSends: 'outbox:guardMinimumSends',
 } as const;
 
 export const DEFAULT_RETENTION_DAYS = 90;
@@ -28,6 +38,9 @@ export const DEFAULT_SOFT_BOUNCE_WINDOW_DAYS = 7;
 export const DEFAULT_QUEUE_CONCURRENCY = 2;
 
 const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
+/** A Route 53 hosted zone id, as the console shows it (without `/hostedzone/`). */
+const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
 const LOCAL_PART = /^[a-z0-9!%&'*+/=?^_`{|}~.-]{1,64}$/i;
 
 function isEmailAddress(value: string): boolean {
@@ -70,6 +83,37 @@ function flag(node: Construct['node'], key: string, fallback: boolean, problems:
   return fallback;
 }
 
+/** A fraction above 0 and below 1 (a rate: 0.025 is 2.5%) from context, or the default when unset. */
+function fraction(node: Construct['node'], key: string, fallback: number, problems: string[]): number {
+  const raw = optionalString(node.tryGetContext(key));
+  const value = raw === undefined ? fallback : Number(raw);
+  if (!(Number.isFinite(value) && value > 0 && value < 1)) {
+    problems.push(`${key} must be a fraction above 0 and below 1 (0.025 is 2.5%), not "${raw}".`);
+  }
+  return value;
+}
+
+/** The reputation guard's thresholds; each warn threshold must be below its pause threshold. */
+function guardThresholds(node: Construct['node'], problems: string[]): GuardThresholds {
+  const defaults = DEFAULT_GUARD_THRESHOLDS;
+  const thresholds: GuardThresholds = {
+    warnBounceRate: fraction(node, CONTEXT.warnBounceRate, defaults.warnBounceRate, problems),
+    warnComplaintRate: fraction(node, CONTEXT.warnComplaintRate, defaults.warnComplaintRate, problems),
+    pauseBounceRate: fraction(node, CONTEXT.pauseBounceRate, defaults.pauseBounceRate, problems),
+    pauseComplaintRate: fraction(node, CONTEXT.pauseComplaintRate, defaults.pauseComplaintRate, problems),
+    minimumSends: wholeNumber(node, CONTEXT.guardMinimumSends, defaults.minimumSends, 1_000_000, 'of sends', problems),
+  };
+  for (const [warn, pause] of [
+    ['warnBounceRate', 'pauseBounceRate'],
+    ['warnComplaintRate', 'pauseComplaintRate'],
+  ] as const) {
+    if (thresholds[warn] >= thresholds[pause]) {
+      problems.push(`${CONTEXT[warn]} (${thresholds[warn]}) must be below ${CONTEXT[pause]} (${thresholds[pause]}): the guard warns before it pauses.`);
+    }
+  }
+  return thresholds;
+}
+
 function optionalString(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
   const text = String(value).trim();
@@ -80,6 +124,12 @@ function optionalString(value: unknown): string | undefined {
  * Reads Outbox's settings from CDK context and checks them, reporting every problem at once.
  *
  * - `outbox:sendingDomain`: a domain to create as an SES identity with Easy DKIM.
+ * - `outbox:mailFromSubdomain`: with outbox:sendingDomain, the custom MAIL FROM domain is
+ *   `<this>.<sending domain>` (a DNS label, default `bounce`), so SPF aligns with the From domain;
+ *   `off` keeps SES's own MAIL FROM domain (DKIM alone then aligns for DMARC).
+ * - `outbox:hostedZoneId` with `outbox:hostedZoneName`: the Route 53 zone (its id, such as
+ *   Z0123456789ABCDEFGHIJ, and its name) the stack writes the sending domain's DNS records into.
+ *   The name is required because it cannot be read offline, and the sending domain must be in it.
  * - `outbox:identities`: comma-separated names of existing SES identities (domains or addresses).
  * - `outbox:retentionDays`: how long emails and their events are kept (default 90).
  * - `outbox:alarmEmail`: where alarm notifications go.
@@ -96,6 +146,12 @@ function optionalString(value: unknown): string | undefined {
  *   over the Lambda request cap with the Resend error shape; `false` leaves it out.
  * - `outbox:queueConcurrency`: instances each queue consumer may run at once, 2 to 1000
  *   (default 2, which fits an account limited to 10 concurrent executions).
+ * - `outbox:warnBounceRate`, `outbox:warnComplaintRate`: the reputation guard warns at these rates
+ *   (fractions: default 0.025 and 0.0005); `outbox:pauseBounceRate`, `outbox:pauseComplaintRate`:
+ *   it pauses sending at these (default 0.04 and 0.0008), each above its warn threshold. Outbox's
+ *   own 24 h rates and SES's account-wide reputation alarms both use them.
+ * - `outbox:guardMinimumSends`: the sends Outbox's 24 h window must hold before its guard acts
+ *   (default 100).
  *
  * None is required: with no identity at all the stack allows sending from any identity of the
  * account (see SesSending), so `cdk synth` works offline in CI with no context.
@@ -108,6 +164,9 @@ export function outboxPropsFromContext(scope: Construct): OutboxStackProps {
   if (sendingDomain !== undefined && !DOMAIN.test(sendingDomain)) {
     problems.push(`${CONTEXT.sendingDomain} must be a domain name such as mail.example.com, not "${sendingDomain}".`);
   }
+
+  const mailFromSubdomain = readMailFromSubdomain(node, sendingDomain, problems);
+  const hostedZone = readHostedZone(node, sendingDomain, problems);
 
   const identities = (optionalString(node.tryGetContext(CONTEXT.identities)) ?? '')
     .split(',')
@@ -157,11 +216,15 @@ export function outboxPropsFromContext(scope: Construct): OutboxStackProps {
   // SQS's limits for a Lambda event source's maximum concurrency.
   const queueConcurrency = wholeNumber(node, CONTEXT.queueConcurrency, DEFAULT_QUEUE_CONCURRENCY, 1000, 'of instances', problems, 2);
 
+  const guard = guardThresholds(node, problems);
+
   if (problems.length > 0) {
     throw new Error(`Invalid Outbox context:\n- ${problems.join('\n- ')}`);
   }
   return {
     sendingDomain,
+    ...(sendingDomain !== undefined ? { mailFromSubdomain } : {}),
+    ...(hostedZone !== undefined ? { hostedZone } : {}),
     identities,
     retentionDays,
     alarmEmail,
@@ -172,7 +235,44 @@ export function outboxPropsFromContext(scope: Construct): OutboxStackProps {
     apiAccessLogs: apiAccessLogs as ApiAccessLogs,
     firewall,
     queueConcurrency,
+    guardThresholds: guard,
   };
+}
+
+/** outbox:mailFromSubdomain: a DNS label (default `bounce`), or false for `off`. */
+function readMailFromSubdomain(node: Construct['node'], sendingDomain: string | undefined, problems: string[]): string | false {
+  const raw = optionalString(node.tryGetContext(CONTEXT.mailFromSubdomain))?.toLowerCase();
+  if (raw !== undefined && sendingDomain === undefined) problems.push(`${CONTEXT.mailFromSubdomain} needs ${CONTEXT.sendingDomain}: it names a subdomain of it.`);
+  if (raw === 'off') return false;
+  const subdomain = raw ?? DEFAULT_MAIL_FROM_SUBDOMAIN;
+  if (!DNS_LABEL.test(subdomain)) {
+    problems.push(`${CONTEXT.mailFromSubdomain} must be one DNS label such as ${DEFAULT_MAIL_FROM_SUBDOMAIN} (letters, digits and inner hyphens, up to 63), or off, not "${raw}".`);
+  } else if (sendingDomain !== undefined && `${subdomain}.${sendingDomain}`.length > 253) {
+    problems.push(`${CONTEXT.mailFromSubdomain} makes ${subdomain}.${sendingDomain}, longer than a domain name may be (253).`);
+  }
+  return subdomain;
+}
+
+/** outbox:hostedZoneId and outbox:hostedZoneName, both or neither, the sending domain inside the zone. */
+function readHostedZone(node: Construct['node'], sendingDomain: string | undefined, problems: string[]): { zoneId: string; zoneName: string } | undefined {
+  const zoneId = optionalString(node.tryGetContext(CONTEXT.hostedZoneId));
+  const zoneName = optionalString(node.tryGetContext(CONTEXT.hostedZoneName))?.toLowerCase().replace(/\.$/, '');
+  if (zoneId === undefined) {
+    if (zoneName !== undefined) problems.push(`${CONTEXT.hostedZoneName} is read only with ${CONTEXT.hostedZoneId}; set both or neither.`);
+    return undefined;
+  }
+  if (!HOSTED_ZONE_ID.test(zoneId)) {
+    problems.push(`${CONTEXT.hostedZoneId} must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ (without /hostedzone/), not "${zoneId}".`);
+  }
+  if (sendingDomain === undefined) problems.push(`${CONTEXT.hostedZoneId} needs ${CONTEXT.sendingDomain}: the records it holds are the sending domain's.`);
+  if (zoneName === undefined) {
+    problems.push(`${CONTEXT.hostedZoneId} needs ${CONTEXT.hostedZoneName}, the zone's name (such as example.com): the stack cannot look it up offline.`);
+  } else if (!DOMAIN.test(zoneName)) {
+    problems.push(`${CONTEXT.hostedZoneName} must be a domain name such as example.com, not "${zoneName}".`);
+  } else if (sendingDomain !== undefined && sendingDomain !== zoneName && !sendingDomain.endsWith(`.${zoneName}`)) {
+    problems.push(`${CONTEXT.sendingDomain} ${sendingDomain} is not in the zone ${zoneName} (${CONTEXT.hostedZoneName}): Route 53 would refuse its records.`);
+  }
+  return { zoneId, zoneName: zoneName ?? '' };
 }
 
 function isApiAccessLogs(value: string): value is ApiAccessLogs {

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { DEFAULT_GUARD_THRESHOLDS, type GuardThresholds } from '../lambda/shared/guard-thresholds';
 import { ENV, HANDLER_ENTRIES } from '../lambda/shared/env';
 import { DEFAULT_QUEUE_CONCURRENCY, DEFAULT_RETENTION_DAYS, DEFAULT_SOFT_BOUNCE_LIMIT, DEFAULT_SOFT_BOUNCE_WINDOW_DAYS } from './context';
 import { EventPipeline } from './constructs/event-pipeline';
@@ -9,6 +10,7 @@ import { Monitoring } from './constructs/monitoring';
 import { NodeFunction } from './constructs/node-function';
 import { NotificationsTopic } from './constructs/notifications';
 import { Outbound } from './constructs/outbound';
+import { ReputationGuard } from './constructs/reputation-guard';
 import { Scheduler } from './constructs/scheduler';
 import { SendApi, type ApiAccessLogs } from './constructs/send-api';
 import { SesSending } from './constructs/ses';
@@ -21,6 +23,16 @@ export interface OutboxStackProps extends StackProps {
    * is one (its DKIM records and whether it was created or adopted become outputs).
    */
   readonly sendingDomain?: string;
+  /**
+   * The sending domain's custom MAIL FROM domain is `<this>.<sending domain>`, so SPF aligns with
+   * the From domain; false keeps SES's own MAIL FROM domain. @default 'bounce'
+   */
+  readonly mailFromSubdomain?: string | false;
+  /**
+   * A Route 53 zone of the account holding the sending domain: the stack writes the domain's DNS
+   * records into it. @default the records are only outputs, to add by hand
+   */
+  readonly hostedZone?: { readonly zoneId: string; readonly zoneName: string };
   /** Existing SES identities (domains or addresses) the API may send from. */
   readonly identities?: readonly string[];
   /** How long emails and their events are kept, in days. @default 90 */
@@ -51,6 +63,12 @@ export interface OutboxStackProps extends StackProps {
    * @default 2, which fits an account limited to 10 concurrent executions
    */
   readonly queueConcurrency?: number;
+  /**
+   * The reputation guard's warn and pause rates and the sends its 24 h window needs: Outbox's own
+   * guard (the events Lambda) and the alarms on SES's account-wide rates use the same.
+   * @default DEFAULT_GUARD_THRESHOLDS (warn at bounce 2.5% or complaint 0.05%, pause at 4% or 0.08%, 100 sends)
+   */
+  readonly guardThresholds?: GuardThresholds;
 }
 
 const REPO_ROOT = path.resolve(__dirname, '..');
@@ -62,8 +80,9 @@ const EVENTS_TIMEOUT = Duration.seconds(30);
  * Outbox in one stack: the HTTP API and its Lambdas, the tables (email content included), SES
  * sending with event publishing, the outbound queue with the sender Lambda and the every-minute
  * scheduler feeding it, the SES event queue and the events Lambda consuming it, the notifications
- * topic and the webhook delivery the events Lambda and the sender feed, and alarms. It composes
- * constructs and creates no resource of its own. The stack is environment-agnostic, so it
+ * topic and the webhook delivery the events Lambda and the sender feed, the reputation guard's
+ * alarms on SES's bounce and complaint rates with the handler that pauses sending, and alarms. It
+ * composes constructs and creates no resource of its own. The stack is environment-agnostic, so it
  * synthesizes offline without credentials.
  */
 export class OutboxStack extends Stack {
@@ -80,6 +99,8 @@ export class OutboxStack extends Stack {
   /** The first full-access API key, made at deploy time and kept in a Secrets Manager secret. */
   public readonly initialApiKey: InitialApiKey;
   public readonly eventsFunction: NodeFunction;
+  /** The alarms on SES's reputation rates and the handler the pause alarms invoke. */
+  public readonly reputationGuard: ReputationGuard;
   public readonly api: SendApi;
 
   constructor(scope: Construct, id: string, props: OutboxStackProps = {}) {
@@ -89,9 +110,17 @@ export class OutboxStack extends Stack {
     });
     const retentionDays = props.retentionDays ?? DEFAULT_RETENTION_DAYS;
     const queueConcurrency = props.queueConcurrency ?? DEFAULT_QUEUE_CONCURRENCY;
+    const guardThresholds = props.guardThresholds ?? DEFAULT_GUARD_THRESHOLDS;
 
     this.tables = new Tables(this, 'Tables');
-    this.ses = new SesSending(this, 'Ses', { sendingDomain: props.sendingDomain, identities: props.identities });
+    this.ses = new SesSending(this, 'Ses', {
+      sendingDomain: props.sendingDomain,
+      identities: props.identities,
+      ...(props.mailFromSubdomain !== undefined ? { mailFromSubdomain: props.mailFromSubdomain } : {}),
+      // DMARC aggregate reports go where alarms go: both are for whoever looks after sending.
+      ...(props.alarmEmail !== undefined ? { dmarcReportTo: props.alarmEmail } : {}),
+      ...(props.hostedZone ? { hostedZone: props.hostedZone } : {}),
+    });
     this.monitoring = new Monitoring(this, 'Monitoring', { alarmEmail: props.alarmEmail });
     this.events = new EventPipeline(this, 'Events', { topic: this.ses.eventsTopic, consumerTimeout: EVENTS_TIMEOUT });
     this.monitoring.watch(this.events.deadLetterAlarm).watch(this.events.backlogAlarm);
@@ -133,6 +162,8 @@ export class OutboxStack extends Stack {
       environment: {
         [ENV.retentionDays]: String(retentionDays),
         ...(props.clamd === undefined ? {} : { [ENV.clamd]: props.clamd }),
+        // GET /deliverability reports the thresholds and the status they give.
+        ...guardEnvironment(guardThresholds),
       },
     });
     this.tables.emails.grantReadWriteData(this.apiFunction);
@@ -145,6 +176,14 @@ export class OutboxStack extends Stack {
     this.ses.allowSending(this.apiFunction).allowReportingAccount(this.apiFunction);
     // Batches, and sync sends SES throttled, go out through the sender.
     this.outbound.allowEnqueueing(this.apiFunction);
+    // GET /sending and POST /sending/pause|resume: the held pause in the control table (read before
+    // every sync send too), the configuration set paused and re-enabled with it, and
+    // sending.paused / sending.resumed notified like the events Lambda notifies (it reads the
+    // webhooks table already).
+    this.tables.control.grantReadWriteData(this.apiFunction);
+    this.ses.allowPausingConfigurationSet(this.apiFunction);
+    this.notifications.allowPublishing(this.apiFunction);
+    this.webhooks.allowEnqueueing(this.apiFunction);
 
     this.authorizerFunction = new NodeFunction(this, 'AuthorizerFunction', {
       entry: path.join(REPO_ROOT, HANDLER_ENTRIES.authorizer),
@@ -160,7 +199,10 @@ export class OutboxStack extends Stack {
 
     // Records events and recipient statuses and maintains the suppression list; it never sends
     // email. It forwards each notification to the notifications topic and queues a delivery for
-    // every webhook subscribed to it (the delivery Lambda logs it).
+    // every webhook subscribed to it (the delivery Lambda logs it). It keeps the deliverability
+    // counters and the guard's memory in the control table, and when Outbox's rates reach the
+    // pause threshold it holds the pause there; the configuration set is left to the reputation
+    // alarm's handler, so this Lambda has no SES permission.
     this.eventsFunction = new NodeFunction(this, 'EventsFunction', {
       entry: path.join(REPO_ROOT, HANDLER_ENTRIES.events),
       description: 'Outbox SES events consumer',
@@ -171,12 +213,26 @@ export class OutboxStack extends Stack {
         [ENV.retentionDays]: String(retentionDays),
         [ENV.softBounceLimit]: String(props.softBounceLimit ?? DEFAULT_SOFT_BOUNCE_LIMIT),
         [ENV.softBounceWindowDays]: String(props.softBounceWindowDays ?? DEFAULT_SOFT_BOUNCE_WINDOW_DAYS),
+        ...guardEnvironment(guardThresholds),
       },
     });
     this.tables.emails.grantReadWriteData(this.eventsFunction);
     this.tables.suppressions.grantReadWriteData(this.eventsFunction);
+    this.tables.control.grantReadWriteData(this.eventsFunction);
     this.allowNotifying(this.eventsFunction);
     this.events.consumeWith(this.eventsFunction, { maxConcurrency: queueConcurrency });
+
+    // The same thresholds on SES's account-wide rates, which count mail sent by any path.
+    this.reputationGuard = new ReputationGuard(this, 'ReputationGuard', {
+      entry: path.join(REPO_ROOT, HANDLER_ENTRIES.reputationAlarm),
+      thresholds: guardThresholds,
+      monitoring: this.monitoring,
+    });
+    const pauser = this.reputationGuard.pauseFunction;
+    this.tables.control.grantReadWriteData(pauser);
+    this.ses.allowPausingConfigurationSet(pauser);
+    this.allowNotifying(pauser);
+    pauser.addEnvironment(ENV.retentionDays, String(retentionDays));
 
     this.api = new SendApi(this, 'Api', {
       handler: this.apiFunction,
@@ -191,6 +247,7 @@ export class OutboxStack extends Stack {
     this.monitoring.watchFunctionErrors('WebhookDeliveryFunctionErrors', this.webhooks.deliveryFunction);
     this.monitoring.watchFunctionErrors('SenderFunctionErrors', sender);
     this.monitoring.watchFunctionErrors('SchedulerFunctionErrors', this.scheduler.function);
+    this.monitoring.watchFunctionErrors('ReputationAlarmFunctionErrors', pauser);
 
     new CfnOutput(this, 'ApiUrl', {
       description: 'Base URL of the API (set RESEND_BASE_URL to it)',
@@ -218,11 +275,34 @@ export class OutboxStack extends Stack {
     });
     const domain = this.ses.domainIdentity;
     if (domain) {
+      const publish = props.hostedZone ? `the stack writes it into the Route 53 zone ${props.hostedZone.zoneName}` : 'add it to its DNS';
       domain.dkimRecords.forEach((record, index) => {
         new CfnOutput(this, `DkimRecord${index + 1}`, {
-          description: `DKIM record ${index + 1} of ${domain.dkimRecords.length} for ${domain.domain}: add this CNAME to its DNS`,
+          description: `DKIM record ${index + 1} of ${domain.dkimRecords.length} for ${domain.domain}: a CNAME; ${publish}`,
           value: record.line,
         });
+      });
+      if (domain.mailFromRecords) {
+        new CfnOutput(this, 'MailFromMxRecord', {
+          description: `MX record of the MAIL FROM domain ${domain.mailFromDomain} (bounces return there, and SES checks it before using the domain); ${publish}`,
+          value: domain.mailFromRecords.mx.line,
+        });
+        new CfnOutput(this, 'MailFromSpfRecord', {
+          description: `SPF TXT record of the MAIL FROM domain ${domain.mailFromDomain}, so SPF passes aligned with ${domain.domain}; ${publish}`,
+          value: domain.mailFromRecords.spf.line,
+        });
+      }
+      new CfnOutput(this, 'DmarcRecord', {
+        description: `DMARC TXT record for ${domain.domain}: p=none only asks for reports${props.alarmEmail ? ` (to ${props.alarmEmail})` : ''}; ${publish}`,
+        value: domain.dmarcRecord.line,
+      });
+      new CfnOutput(this, 'DnsZoneFile', {
+        description: `Every DNS record ${domain.domain} needs, as a BIND zone-file snippet to paste (or print it with \`npm run dns\`)`,
+        value: domain.zoneFile,
+      });
+      new CfnOutput(this, 'SendingDomainDefaultConfigurationSet', {
+        description: `The default configuration set of ${domain.domain}: this stack's, unless the adopted identity already had another application's`,
+        value: domain.defaultConfigurationSet,
       });
       new CfnOutput(this, 'SendingDomainOrigin', {
         description: `"created": the stack made the SES identity ${domain.domain} and deletes it with the stack; "adopted": it existed and stays as it was`,
@@ -240,4 +320,15 @@ export class OutboxStack extends Stack {
     this.webhooks.allowEnqueueing(fn);
     this.tables.webhooks.grantReadData(fn);
   }
+}
+
+/** The reputation guard's thresholds as the environment variables the events and api Lambdas read. */
+function guardEnvironment(thresholds: GuardThresholds): Record<string, string> {
+  return {
+    [ENV.guardWarnBounceRate]: String(thresholds.warnBounceRate),
+    [ENV.guardWarnComplaintRate]: String(thresholds.warnComplaintRate),
+    [ENV.guardPauseBounceRate]: String(thresholds.pauseBounceRate),
+    [ENV.guardPauseComplaintRate]: String(thresholds.pauseComplaintRate),
+    [ENV.guardMinimumSends]: String(thresholds.minimumSends),
+  };
 }

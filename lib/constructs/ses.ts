@@ -7,7 +7,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ENV, HANDLER_ENTRIES } from '../../lambda/shared/env';
 import type { NodeFunction } from './node-function';
-import { SendingIdentity } from './sending-identity';
+import { SendingDomainRecords } from './sending-domain-records';
+import { DEFAULT_MAIL_FROM_SUBDOMAIN, SendingIdentity } from './sending-identity';
 
 /** Every event type SES can publish; Outbox records all of them. */
 export const ALL_SES_EVENTS: readonly ses.EmailSendingEvent[] = [
@@ -29,6 +30,12 @@ export interface SesSendingProps {
    * DNS), or adopted as it is when it already is an identity (SendingIdentity).
    */
   readonly sendingDomain?: string;
+  /** The sending domain's custom MAIL FROM domain is `<this>.<domain>`; false keeps SES's own. @default DEFAULT_MAIL_FROM_SUBDOMAIN (bounce) */
+  readonly mailFromSubdomain?: string | false;
+  /** Where the sending domain's DMARC aggregate reports go (rua). @default no rua */
+  readonly dmarcReportTo?: string;
+  /** A Route 53 zone to write the sending domain's DNS records into. @default the records are only outputs */
+  readonly hostedZone?: { readonly zoneId: string; readonly zoneName: string };
   /** Names of identities (domains or addresses) that already exist in SES in this account and Region. */
   readonly identities?: readonly string[];
 }
@@ -54,6 +61,8 @@ export class SesSending extends Construct {
   public readonly eventsTopic: sns.Topic;
   public readonly eventsKey: kms.Key;
   public readonly domainIdentity?: SendingIdentity;
+  /** The sending domain's records in Route 53, when a hosted zone is given. */
+  public readonly domainRecords?: SendingDomainRecords;
   /** ARNs of the identities the send permission covers. */
   public readonly identityArns: readonly string[];
   /** Names of the configured identities (the sending domain first), empty when none is. */
@@ -118,8 +127,12 @@ export class SesSending extends Construct {
         domain: props.sendingDomain,
         // Mail sent without naming a configuration set still publishes its events.
         configurationSetName: this.configurationSet.configurationSetName,
+        mailFromSubdomain: props.mailFromSubdomain ?? DEFAULT_MAIL_FROM_SUBDOMAIN,
+        ...(props.dmarcReportTo !== undefined ? { dmarcReportTo: props.dmarcReportTo } : {}),
+        ...(props.hostedZone ? { hostedZoneName: props.hostedZone.zoneName } : {}),
       });
       arns.push(this.domainIdentity.emailIdentityArn);
+      if (props.hostedZone) this.domainRecords = new SendingDomainRecords(this, 'DomainRecords', { identity: this.domainIdentity, zone: props.hostedZone });
     }
     for (const name of new Set(props.identities ?? [])) {
       if (name === props.sendingDomain) continue;
@@ -158,6 +171,18 @@ export class SesSending extends Construct {
       reason: 'A templated send names its SES template at send time, and SES authorizes it against that template, so every template of the account is allowed.',
     });
     if (this.allowsAnyIdentity) this.acknowledgeAnyIdentity(policy, 'sending is allowed from any identity SES has verified for the account');
+    return this;
+  }
+
+  /**
+   * Lets the function switch sending for the configuration set off and on
+   * (ses:PutConfigurationSetSendingOptions, on the configuration set's ARN only), and tells it the
+   * configuration set's name: Outbox's pause stops mail sent through it by any path (SMTP, the
+   * console, another app).
+   */
+  public allowPausingConfigurationSet(fn: NodeFunction): this {
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['ses:PutConfigurationSetSendingOptions'], resources: [this.configurationSetArn] }));
+    fn.addEnvironment(ENV.configurationSet, this.configurationSet.configurationSetName);
     return this;
   }
 

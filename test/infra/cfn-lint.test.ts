@@ -9,6 +9,12 @@ import { synthOutboxFromContext } from './synth';
 const CONFIGURATIONS: Record<string, Record<string, unknown>> = {
   'no-context': {},
   'sending-domain': { [CONTEXT.sendingDomain]: 'mail.example.com' },
+  'hosted-zone': {
+    [CONTEXT.sendingDomain]: 'mail.example.com',
+    [CONTEXT.hostedZoneId]: 'Z0123456789ABCDEFGHIJ',
+    [CONTEXT.hostedZoneName]: 'example.com',
+    [CONTEXT.alarmEmail]: 'ops@example.com',
+  },
   identities: { [CONTEXT.identities]: 'example.com,noreply@example.org' },
   'alarm-email': { [CONTEXT.identities]: 'example.com', [CONTEXT.alarmEmail]: 'ops@example.com' },
   'firewall-off': { [CONTEXT.identities]: 'example.com', [CONTEXT.firewall]: 'false' },

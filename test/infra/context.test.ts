@@ -1,3 +1,4 @@
+import { DEFAULT_GUARD_THRESHOLDS } from '../../lambda/shared/guard-thresholds';
 import { CONTEXT, outboxPropsFromContext } from '../../lib/context';
 import { testApp } from './synth';
 
@@ -15,12 +16,16 @@ describe('outboxPropsFromContext', () => {
       apiAccessLogs: 'create-role',
       firewall: true,
       queueConcurrency: 2,
+      guardThresholds: DEFAULT_GUARD_THRESHOLDS,
     });
   });
 
   it('reads every setting, as strings from the command line', () => {
     const app = testApp({
       [CONTEXT.sendingDomain]: 'Mail.Example.com',
+      [CONTEXT.mailFromSubdomain]: ' Returns ',
+      [CONTEXT.hostedZoneId]: 'Z0123456789ABCDEFGHIJ',
+      [CONTEXT.hostedZoneName]: 'example.com',
       [CONTEXT.identities]: ' example.org , noreply@example.net ,',
       [CONTEXT.retentionDays]: '30',
       [CONTEXT.alarmEmail]: 'ops@example.com',
@@ -31,9 +36,16 @@ describe('outboxPropsFromContext', () => {
       [CONTEXT.apiAccessLogs]: 'existing-role',
       [CONTEXT.firewall]: 'false',
       [CONTEXT.queueConcurrency]: '10',
+      [CONTEXT.warnBounceRate]: '0.01',
+      [CONTEXT.warnComplaintRate]: ' 0.0002 ',
+      [CONTEXT.pauseBounceRate]: '0.03',
+      [CONTEXT.pauseComplaintRate]: '0.0006',
+      [CONTEXT.guardMinimumSends]: '250',
     });
     expect(outboxPropsFromContext(app)).toEqual({
       sendingDomain: 'mail.example.com',
+      mailFromSubdomain: 'returns',
+      hostedZone: { zoneId: 'Z0123456789ABCDEFGHIJ', zoneName: 'example.com' },
       identities: ['example.org', 'noreply@example.net'],
       retentionDays: 30,
       alarmEmail: 'ops@example.com',
@@ -44,6 +56,7 @@ describe('outboxPropsFromContext', () => {
       apiAccessLogs: 'existing-role',
       firewall: false,
       queueConcurrency: 10,
+      guardThresholds: { warnBounceRate: 0.01, warnComplaintRate: 0.0002, pauseBounceRate: 0.03, pauseComplaintRate: 0.0006, minimumSends: 250 },
     });
   });
 
@@ -110,6 +123,30 @@ describe('outboxPropsFromContext', () => {
     }
   });
 
+  it('reads the guard thresholds as numbers from cdk.json, each unset one at its default', () => {
+    const app = testApp({ [CONTEXT.pauseBounceRate]: 0.05, [CONTEXT.guardMinimumSends]: 1 });
+    expect(outboxPropsFromContext(app).guardThresholds).toEqual({ ...DEFAULT_GUARD_THRESHOLDS, pauseBounceRate: 0.05, minimumSends: 1 });
+  });
+
+  it.each([['0'], ['1'], ['-0.01'], ['2.5%'], ['often'], [0], [1.5]])('refuses %p as a guard rate: a fraction above 0 and below 1', (value) => {
+    for (const key of [CONTEXT.warnBounceRate, CONTEXT.warnComplaintRate, CONTEXT.pauseBounceRate, CONTEXT.pauseComplaintRate]) {
+      expect(() => outboxPropsFromContext(testApp({ [key]: value }))).toThrow(`- ${key} must be a fraction above 0 and below 1`);
+    }
+  });
+
+  it.each([['0'], ['2.5'], ['many'], ['1000001']])('refuses %p as the guard\'s minimum sends', (value) => {
+    expect(() => outboxPropsFromContext(testApp({ [CONTEXT.guardMinimumSends]: value }))).toThrow(`- ${CONTEXT.guardMinimumSends} must be a whole number of sends`);
+  });
+
+  it('refuses a warn threshold at or above its pause threshold, for each rate, naming both keys', () => {
+    const app = testApp({ [CONTEXT.warnBounceRate]: '0.04', [CONTEXT.warnComplaintRate]: '0.001' });
+    expect(() => outboxPropsFromContext(app)).toThrow(
+      new RegExp(
+        `- ${CONTEXT.warnBounceRate} \\(0\\.04\\) must be below ${CONTEXT.pauseBounceRate} \\(0\\.04\\)[^]*- ${CONTEXT.warnComplaintRate} \\(0\\.001\\) must be below ${CONTEXT.pauseComplaintRate} \\(0\\.0008\\)`,
+      ),
+    );
+  });
+
   it('reports every invalid setting at once', () => {
     const app = testApp({
       [CONTEXT.sendingDomain]: 'not a domain',
@@ -123,6 +160,11 @@ describe('outboxPropsFromContext', () => {
       [CONTEXT.apiAccessLogs]: 'sometimes',
       [CONTEXT.firewall]: 'maybe',
       [CONTEXT.queueConcurrency]: '1',
+      [CONTEXT.warnBounceRate]: 'high',
+      [CONTEXT.warnComplaintRate]: '0.5',
+      [CONTEXT.pauseBounceRate]: '1',
+      [CONTEXT.pauseComplaintRate]: '0.1',
+      [CONTEXT.guardMinimumSends]: '0',
     });
     expect(() => outboxPropsFromContext(app)).toThrow(
       new RegExp(
@@ -138,6 +180,10 @@ describe('outboxPropsFromContext', () => {
           CONTEXT.apiAccessLogs,
           CONTEXT.firewall,
           CONTEXT.queueConcurrency,
+          CONTEXT.warnBounceRate,
+          CONTEXT.pauseBounceRate,
+          CONTEXT.guardMinimumSends,
+          CONTEXT.warnComplaintRate,
         ]
           .map((key) => `- ${key} `)
           .join('[^]*'),

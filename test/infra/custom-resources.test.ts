@@ -34,16 +34,19 @@ describe('custom resources with a sending domain', () => {
       ServiceTimeout: '300',
       EmailIdentity: 'mail.example.com',
       ConfigurationSetName: { Ref: logicalId(stack, stack.ses.configurationSet) },
+      MailFromDomain: 'bounce.mail.example.com',
+      Region: { Ref: 'AWS::Region' },
     });
     // No provider framework: the only functions are Outbox's own handlers.
     template.resourceCountIs('AWS::Lambda::Function', Object.keys(HANDLER_ENTRIES).length);
   });
 
-  it('lets the identity function get, create, tag and delete only this identity, and name only this configuration set', () => {
+  it('lets the identity function get, create, tag, delete and set up only this identity, and name only this configuration set', () => {
     expect(grants(template, stack, identity.function.role)).toEqual(
       [
-        `ses:CreateEmailIdentity,ses:DeleteEmailIdentity,ses:GetEmailIdentity,ses:TagResource on ${SES_ARN}:identity/mail.example.com`,
-        `ses:CreateEmailIdentity on ${SES_ARN}:configuration-set/\${${logicalId(stack, stack.ses.configurationSet)}}`,
+        'ses:CreateEmailIdentity,ses:DeleteEmailIdentity,ses:GetEmailIdentity,ses:PutEmailIdentityConfigurationSetAttributes,' +
+          `ses:PutEmailIdentityMailFromAttributes,ses:TagResource on ${SES_ARN}:identity/mail.example.com`,
+        `ses:CreateEmailIdentity,ses:PutEmailIdentityConfigurationSetAttributes on ${SES_ARN}:configuration-set/\${${logicalId(stack, stack.ses.configurationSet)}}`,
       ].sort(),
     );
   });
