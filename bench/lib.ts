@@ -3,6 +3,7 @@
  * a bounded worker pool, a repeatable random source, a Lambda environment and the results table.
  */
 import { ENV } from '../lambda/shared/env';
+import { DEFAULT_GUARD_THRESHOLDS } from '../lambda/shared/guard-thresholds';
 import { ALL_TABLES } from '../lambda/shared/tables';
 import { localTableName } from '../local/runtime';
 
@@ -124,7 +125,18 @@ export function lambdaEnvironment(): Record<string, string> {
   };
 }
 
+/** Variables whose value the Lambdas check as numbers, at the stack's defaults. */
+const NUMERIC_DEFAULTS: Readonly<Record<string, string>> = {
+  [ENV.guardWarnBounceRate]: String(DEFAULT_GUARD_THRESHOLDS.warnBounceRate),
+  [ENV.guardWarnComplaintRate]: String(DEFAULT_GUARD_THRESHOLDS.warnComplaintRate),
+  [ENV.guardPauseBounceRate]: String(DEFAULT_GUARD_THRESHOLDS.pauseBounceRate),
+  [ENV.guardPauseComplaintRate]: String(DEFAULT_GUARD_THRESHOLDS.pauseComplaintRate),
+  [ENV.guardMinimumSends]: String(DEFAULT_GUARD_THRESHOLDS.minimumSends),
+};
+
 function sampleValue(name: string): string {
+  const numeric = NUMERIC_DEFAULTS[name];
+  if (numeric !== undefined) return numeric;
   const slug = name.replace(/^OUTBOX_/, '').toLowerCase().replaceAll('_', '-');
   if (name.endsWith('_DAYS')) return '90';
   if (name.endsWith('_LIMIT')) return '3';
