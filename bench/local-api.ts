@@ -4,6 +4,8 @@ import type { ApiConfig } from '../lambda/config';
 import { createApiKey } from '../lambda/core/api-keys';
 import type { OutboundQueue } from '../lambda/core/outbound';
 import type { ApiDeps } from '../lambda/entrypoints/http';
+import { documentClient } from '../lambda/adapters/dynamodb-documents';
+import { DynamoDbSendingPause } from '../lambda/adapters/dynamodb-sending-pause';
 import { buildApiDeps } from '../lambda/wiring';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/embedded-dynamodb';
 import { startHttpServer } from '../local/http-server';
@@ -27,6 +29,11 @@ export interface BenchApi {
  * body cap, API-key check, then `handleHttp`), with one full-access key. The store and the SES
  * stand-in are the benchmark's own processes; `outbound` is the outbound queue the api hands
  * batches to. Failures the api logs are passed to `logError`.
+ *
+ * The sending pause is read once, before the run, and that answer kept: deployed, the api reads it
+ * at most once a second (one GetItem a second per instance, whatever the traffic), which per email
+ * rounds to nothing, and counted per email it would depend on how long each path ran, so the
+ * floor could not make the same calls.
  */
 export async function startBenchApi(options: {
   readonly dynamoDbEndpoint: string;
@@ -35,7 +42,9 @@ export async function startBenchApi(options: {
   readonly logError: (message: string, error?: unknown) => void;
 }): Promise<BenchApi> {
   const config = localApiConfig({ sesEndpoint: options.sesEndpoint, dynamoDbEndpoint: options.dynamoDbEndpoint });
-  const deps: ApiDeps = { ...buildApiDeps(config, LOCAL_CLIENT_OPTIONS, { outbound: options.outbound }), log: options.logError };
+  const pause = new DynamoDbSendingPause(documentClient(config.dynamoDbEndpoint, LOCAL_CLIENT_OPTIONS), config.controlTable, Number.POSITIVE_INFINITY);
+  await pause.read();
+  const deps: ApiDeps = { ...buildApiDeps(config, LOCAL_CLIENT_OPTIONS, { outbound: options.outbound }), pause, log: options.logError };
   const { secret } = await createApiKey(deps, { name: 'bench', scope: 'full_access' });
   const { server, url } = await startHttpServer({ host: '127.0.0.1', port: 0, deps, keys: deps.keys });
   return { url, apiKey: secret, deps, config, stop: () => closeServer(server) };

@@ -11,7 +11,7 @@ import { readApiConfig } from '../../lambda/config';
 import { OutboxError } from '../../lambda/core/errors';
 import type { Clock } from '../../lambda/core/ports';
 import { ENV } from '../../lambda/shared/env';
-import { API_KEYS_TABLE, EMAILS_TABLE, IDEMPOTENCY_TABLE, SUPPRESSIONS_TABLE, WEBHOOKS_TABLE } from '../../lambda/shared/tables';
+import { API_KEYS_TABLE, CONTROL_TABLE, EMAILS_TABLE, IDEMPOTENCY_TABLE, SUPPRESSIONS_TABLE, WEBHOOKS_TABLE } from '../../lambda/shared/tables';
 
 /** An in-memory SES account: what GetAccount, ListEmailIdentities and GetEmailIdentity answer, and the calls made. */
 class FakeSesAccount implements SesAccountReport {
@@ -243,6 +243,7 @@ describe('readApiConfig: OUTBOX_SENDING_IDENTITIES', () => {
     [WEBHOOKS_TABLE.envVar]: 'w',
     [ENV.configurationSet]: 'c',
     [ENV.retentionDays]: '90',
+    [CONTROL_TABLE.envVar]: 'control',
   };
 
   it('reads a comma-separated list, trimmed, without empty entries', () => {
