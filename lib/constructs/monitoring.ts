@@ -14,11 +14,9 @@ export interface MonitoringProps {
 }
 
 /**
- * Where Outbox's alarms go, and the alarms that watch SES and the Lambdas.
- *
- * SES reputation alarms use AWS's recommended thresholds: a bounce rate of 5% puts the account
- * under review, a complaint rate of 0.1% too; they fire at those values so there is time to act
- * before SES pauses sending (10% and 0.5%).
+ * Where Outbox's alarms go, and the alarms that watch the API and the Lambdas. The alarms on SES's
+ * reputation rates are the ReputationGuard's, at Outbox's warn and pause thresholds, and come
+ * here through `watch`.
  *
  * The alarm topic is not KMS-encrypted: it carries only alarm names, states and thresholds, and
  * CloudWatch would need its own key grant to publish to an encrypted topic.
@@ -55,17 +53,6 @@ export class Monitoring extends Construct {
       );
       this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
     }
-
-    this.watchSesReputation('BounceRateAlarm', {
-      metricName: 'Reputation.BounceRate',
-      threshold: 0.05,
-      alarmDescription: 'SES bounce rate reached 5%: AWS puts the account under review here and may pause sending at 10%.',
-    });
-    this.watchSesReputation('ComplaintRateAlarm', {
-      metricName: 'Reputation.ComplaintRate',
-      threshold: 0.001,
-      alarmDescription: 'SES complaint rate reached 0.1%: AWS puts the account under review here and may pause sending at 0.5%.',
-    });
   }
 
   /** Sends the alarm's state changes (into ALARM and back to OK) to the alarm topic, if there is one. */
@@ -105,25 +92,6 @@ export class Monitoring extends Construct {
         alarmDescription: 'The API answered with a 5xx status: see its access log (integrationError, authorizerError) and the api Lambda\'s log.',
         metric: api.deploymentStage.metricServerError({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
         threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-    );
-  }
-
-  /** Alarms when an account-wide SES reputation rate (0 to 1), at its hourly maximum, reaches the threshold. */
-  private watchSesReputation(id: string, rate: { metricName: string; threshold: number; alarmDescription: string }): void {
-    this.watch(
-      new cloudwatch.Alarm(this, id, {
-        alarmDescription: rate.alarmDescription,
-        metric: new cloudwatch.Metric({
-          namespace: 'AWS/SES',
-          metricName: rate.metricName,
-          statistic: cloudwatch.Stats.MAXIMUM,
-          period: Duration.hours(1),
-        }),
-        threshold: rate.threshold,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,

@@ -139,11 +139,9 @@ describe('OutboxStack with existing identities', () => {
       });
     });
 
-    it('tells the api Lambda every table but the control table, the configuration set, the retention and the identities', () => {
-      // The control table (rate windows, the paused flag) is the sender's alone.
-      const tableEnv = Object.fromEntries(
-        ALL_TABLES.filter((table) => table !== CONTROL_TABLE).map((table) => [table.envVar, { Ref: logicalId(stack, stack.tables.get(table).table) }]),
-      );
+    it('tells the api Lambda every table, the configuration set, the retention, the identities and where notifications go', () => {
+      // The control table for the sending pause (GET /sending, POST /sending/pause|resume, the sync send's check) and the deliverability counters.
+      const tableEnv = Object.fromEntries(ALL_TABLES.map((table) => [table.envVar, { Ref: logicalId(stack, stack.tables.get(table).table) }]));
       template.hasResourceProperties('AWS::Lambda::Function', {
         Description: 'Outbox HTTP API',
         Environment: {
@@ -152,10 +150,12 @@ describe('OutboxStack with existing identities', () => {
             [ENV.configurationSet]: { Ref: logicalId(stack, stack.ses.configurationSet) },
             [ENV.retentionDays]: '90',
             [ENV.sendingIdentities]: 'example.com,noreply@example.org',
+            // sending.paused / sending.resumed when a person pauses or resumes through the API.
+            [ENV.notificationsTopicArn]: { Ref: logicalId(stack, stack.notifications.topic) },
+            [ENV.webhookQueueUrl]: { Ref: logicalId(stack, stack.webhooks.queue) },
           },
         },
       });
-      expect(Object.keys(environmentOf(template, 'Outbox HTTP API'))).not.toContain(CONTROL_TABLE.envVar);
     });
 
     it('tells the authorizer only the api keys table', () => {
@@ -221,11 +221,18 @@ describe('OutboxStack with existing identities', () => {
     it('gives the api exactly its SES actions and the sender exactly its own', () => {
       const sesActions = (fn: typeof stack.apiFunction): string[] =>
         [...new Set(roleStatements(template, stack, fn.role).flatMap((s) => asArray(s.Action as string | string[])).filter((a) => a.startsWith('ses:')))].sort();
-      expect(sesActions(stack.apiFunction)).toEqual(['ses:GetAccount', 'ses:GetEmailIdentity', 'ses:ListEmailIdentities', 'ses:SendEmail', 'ses:SendRawEmail']);
+      expect(sesActions(stack.apiFunction)).toEqual([
+        'ses:GetAccount',
+        'ses:GetEmailIdentity',
+        'ses:ListEmailIdentities',
+        'ses:PutConfigurationSetSendingOptions',
+        'ses:SendEmail',
+        'ses:SendRawEmail',
+      ]);
       expect(sesActions(stack.outbound.senderFunction)).toEqual(['ses:GetAccount', 'ses:SendEmail', 'ses:SendRawEmail']);
     });
 
-    it('gives SES permissions to the api and sender Lambdas only', () => {
+    it('gives SES permissions to the api, the sender and the reputation alarm handler only', () => {
       const functions = [
         stack.apiFunction,
         stack.authorizerFunction,
@@ -233,11 +240,12 @@ describe('OutboxStack with existing identities', () => {
         stack.webhooks.deliveryFunction,
         stack.outbound.senderFunction,
         stack.scheduler.function,
+        stack.reputationGuard.pauseFunction,
       ];
       const withSes = functions.filter((fn) =>
         roleStatements(template, stack, fn.role).some((s) => asArray(s.Action).some((action) => String(action).startsWith('ses:'))),
       );
-      expect(withSes).toEqual([stack.apiFunction, stack.outbound.senderFunction]);
+      expect(withSes).toEqual([stack.apiFunction, stack.outbound.senderFunction, stack.reputationGuard.pauseFunction]);
     });
 
     it('publishes all ten event types of the configuration set to the events topic', () => {
@@ -289,26 +297,7 @@ describe('OutboxStack with existing identities', () => {
       expect(render(condition.ArnLikeIfExists!['aws:SourceArn'])).toBe(`${SES_ARN}:*`);
     });
 
-    it('alarms when the hourly bounce rate reaches 5% or the complaint rate 0.1%, through Monitoring', () => {
-      for (const [metricName, threshold] of [
-        ['Reputation.BounceRate', 0.05],
-        ['Reputation.ComplaintRate', 0.001],
-      ] as const) {
-        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-          Namespace: 'AWS/SES',
-          MetricName: metricName,
-          Statistic: 'Maximum',
-          Period: 3600,
-          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-          Threshold: threshold,
-          EvaluationPeriods: 1,
-          TreatMissingData: 'notBreaching',
-        });
-      }
-      expect(stack.monitoring.alarms.map((alarm) => alarm.node.id)).toEqual(
-        expect.arrayContaining(['BounceRateAlarm', 'ComplaintRateAlarm']),
-      );
-    });
+    // The alarms on SES's reputation rates: test/infra/reputation-guard.test.ts.
 
     it('creates no identity and no DKIM output', () => {
       template.resourceCountIs('AWS::SES::EmailIdentity', 0);
@@ -362,6 +351,7 @@ describe('OutboxStack with existing identities', () => {
     const emails = logicalId(stack, stack.tables.emails.table);
     const suppressions = logicalId(stack, stack.tables.suppressions.table);
     const webhooks = logicalId(stack, stack.tables.webhooks.table);
+    const control = logicalId(stack, stack.tables.control.table);
     const statements = roleStatements(template, stack, stack.eventsFunction.role);
     const actionsOf = (statement: Record<string, unknown>): string[] => asArray(statement.Action as string | string[]);
 
@@ -387,20 +377,26 @@ describe('OutboxStack with existing identities', () => {
       template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 180, RedrivePolicy: Match.anyValue() });
     });
 
-    it('knows its three tables, the notifications topic, the webhook queue, the retention and the default soft-bounce settings', () => {
+    it('knows its four tables, the notifications topic, the webhook queue, the retention, the default soft-bounce settings and the guard thresholds', () => {
       expect(environmentOf(template, 'Outbox SES events consumer')).toEqual({
         [EMAILS_TABLE.envVar]: { Ref: emails },
         [SUPPRESSIONS_TABLE.envVar]: { Ref: suppressions },
         [WEBHOOKS_TABLE.envVar]: { Ref: webhooks },
+        [CONTROL_TABLE.envVar]: { Ref: control },
         [ENV.notificationsTopicArn]: { Ref: logicalId(stack, stack.notifications.topic) },
         [ENV.webhookQueueUrl]: { Ref: logicalId(stack, stack.webhooks.queue) },
         [ENV.retentionDays]: '90',
         [ENV.softBounceLimit]: '3',
         [ENV.softBounceWindowDays]: '7',
+        [ENV.guardWarnBounceRate]: '0.025',
+        [ENV.guardWarnComplaintRate]: '0.0005',
+        [ENV.guardPauseBounceRate]: '0.04',
+        [ENV.guardPauseComplaintRate]: '0.0008',
+        [ENV.guardMinimumSends]: '100',
       });
     });
 
-    it('reads and writes the emails and suppressions tables, only reads the webhooks table, with their indexes, and no other table', () => {
+    it('reads and writes the emails, suppressions and control tables, only reads the webhooks table, with their indexes, and no other table', () => {
       const dynamo = statements.filter((s) => actionsOf(s).some((action) => action.startsWith('dynamodb:')));
       const onWebhooks = (s: Record<string, unknown>): boolean => asArray(s.Resource).map(render).includes(`\${${webhooks}.Arn}`);
       for (const statement of dynamo.filter((s) => !onWebhooks(s))) {
@@ -421,12 +417,14 @@ describe('OutboxStack with existing identities', () => {
           ...SUPPRESSIONS_TABLE.globalIndexes.map((index) => `\${${suppressions}.Arn}/index/${index.indexName}`),
           `\${${webhooks}.Arn}`,
           ...WEBHOOKS_TABLE.globalIndexes.map((index) => `\${${webhooks}.Arn}/index/${index.indexName}`),
+          `\${${control}.Arn}`,
+          ...CONTROL_TABLE.globalIndexes.map((index) => `\${${control}.Arn}/index/${index.indexName}`),
         ].sort(),
       );
       expect(resources).toContain(`\${${emails}.Arn}/index/by-ses-message-id`);
     });
 
-    it('has no SES permission', () => {
+    it('has no SES permission: its guard holds Outbox\'s pause, and the reputation alarm handler pauses the configuration set', () => {
       expect(statements.flatMap(actionsOf).filter((action) => action.startsWith('ses:'))).toEqual([]);
       expect(Object.keys(environmentOf(template, 'Outbox SES events consumer'))).not.toContain(ENV.configurationSet);
     });
@@ -694,7 +692,12 @@ describe('OutboxStack from context with a sending domain, an alarm email, a send
   it('emails every alarm through the alarm topic', () => {
     const topic = { Ref: logicalId(stack, stack.monitoring.alarmTopic!) };
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com', TopicArn: topic });
-    template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [topic], OKActions: [topic] });
+    // The reputation guard's pause alarms also invoke its handler (test/infra/reputation-guard.test.ts).
+    const pauser = JSON.stringify({ 'Fn::GetAtt': [logicalId(stack, stack.reputationGuard.pauseFunction.function), 'Arn'] });
+    for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
+      expect(asArray(alarm.Properties.AlarmActions).filter((action) => JSON.stringify(action) !== pauser)).toEqual([topic]);
+      expect(alarm.Properties.OKActions).toEqual([topic]);
+    }
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       Topics: [topic],
       PolicyDocument: {
