@@ -68,6 +68,7 @@ async function main(): Promise<void> {
   console.log(
     `Reputation guard: warns at bounce ${percent(g.warnBounceRate)} / complaint ${percent(g.warnComplaintRate)}, pauses sending at ${percent(g.pauseBounceRate)} / ${percent(g.pauseComplaintRate)}, over 24 h once it holds ${g.minimumSends} sends (OUTBOX_GUARD_*; GET /deliverability)`,
   );
+  console.log('Sending pause: npm run sending -- status | pause [--reason "..."] | resume (GET /sending, POST /sending/pause, POST /sending/resume); only a person resumes');
   console.log(`Store: ${env.OUTBOX_DATA_DIR ? `persisted in ${env.OUTBOX_DATA_DIR}` : 'in memory (set OUTBOX_DATA_DIR to keep data)'}`);
   const { notifications, emails } = outbox.recovered;
   if (notifications > 0 || emails > 0) {
