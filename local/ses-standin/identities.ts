@@ -15,6 +15,12 @@ import { nameFromPath } from './path-name';
  * Without them every sender counts as verified. A list cannot hold every name, so
  * ListEmailIdentities lists one domain identity, ANY_SENDER_IDENTITY, to stand for them, and
  * GetEmailIdentity answers any name as a verified identity, since SES would send from it.
+ *
+ * PutEmailIdentityMailFromAttributes and PutEmailIdentityConfigurationSetAttributes change what
+ * GetEmailIdentity then shows (MailFromAttributes, ConfigurationSetName), with SES's checks: a
+ * MAIL FROM domain must be a subdomain of the identity, and a configuration set must exist when
+ * the stand-in was given its list. The stand-in reads no DNS, so a MAIL FROM domain is reported
+ * SUCCESS at once, as its identities are verified at once.
  */
 
 /** The one identity listed when every sender counts as verified. */
@@ -25,13 +31,26 @@ const MAX_PAGE_SIZE = 1000;
 
 type IdentityType = 'DOMAIN' | 'EMAIL_ADDRESS';
 
+/** What PutEmailIdentityMailFromAttributes and PutEmailIdentityConfigurationSetAttributes set on an identity. */
+interface IdentitySettings {
+  readonly mailFrom?: { readonly domain: string; readonly behaviorOnMxFailure: unknown };
+  readonly configurationSetName?: string;
+}
+
 export class StandInIdentities {
   /** Lower-cased name -> the name as configured. Undefined: every sender counts as verified. */
   private readonly names: Map<string, string> | undefined;
   /** Epoch seconds: when the identities were "verified" and their keys made (the stand-in's start). */
   private readonly since: number;
+  /** Lower-cased name -> what the Put operations set on it. */
+  private readonly settings = new Map<string, IdentitySettings>();
 
-  constructor(verifiedIdentities: readonly string[] | undefined, now: number) {
+  constructor(
+    verifiedIdentities: readonly string[] | undefined,
+    now: number,
+    /** The account's configuration sets; undefined: any name exists. */
+    private readonly configurationSets?: ReadonlySet<string>,
+  ) {
     this.names = verifiedIdentities ? new Map(verifiedIdentities.map((n) => [n.trim().toLowerCase(), n.trim()])) : undefined;
     this.since = Math.floor(now / 1000);
   }
@@ -52,7 +71,48 @@ export class StandInIdentities {
       faults.check('GetEmailIdentity');
       return this.get(nameFromPath(one[1]!));
     }
+    const setting = /^\/v2\/email\/identities\/([^/]+)\/(mail-from|configuration-set)$/.exec(path);
+    if (method === 'PUT' && setting) {
+      const request = body();
+      const fields = typeof request === 'object' && request !== null ? (request as Record<string, unknown>) : {};
+      const name = nameFromPath(setting[1]!);
+      return setting[2] === 'mail-from' ? this.putMailFrom(name, fields) : this.putConfigurationSet(name, fields);
+    }
     return undefined;
+  }
+
+  /** PutEmailIdentityMailFromAttributes: `PUT /v2/email/identities/{EmailIdentity}/mail-from`. */
+  putMailFrom(name: string, request: { MailFromDomain?: unknown; BehaviorOnMxFailure?: unknown }): unknown {
+    const key = this.existing(name);
+    const behavior = request.BehaviorOnMxFailure ?? 'USE_DEFAULT_VALUE';
+    if (behavior !== 'USE_DEFAULT_VALUE' && behavior !== 'REJECT_MESSAGE') throw badRequest('BehaviorOnMxFailure must be USE_DEFAULT_VALUE or REJECT_MESSAGE.');
+    const domain = typeof request.MailFromDomain === 'string' ? request.MailFromDomain.trim().toLowerCase() : '';
+    // An address identity's MAIL FROM domain is a subdomain of the address's domain.
+    const parent = typeOf(key) === 'DOMAIN' ? key : key.slice(key.lastIndexOf('@') + 1);
+    if (domain !== '' && !domain.endsWith(`.${parent}`)) {
+      throw badRequest(`The MAIL FROM domain ${domain} must be a subdomain of the verified identity ${name}.`);
+    }
+    const { mailFrom: _replaced, ...rest } = this.settings.get(key) ?? {};
+    this.settings.set(key, { ...rest, ...(domain !== '' ? { mailFrom: { domain, behaviorOnMxFailure: behavior } } : {}) });
+    return {};
+  }
+
+  /** PutEmailIdentityConfigurationSetAttributes: `PUT /v2/email/identities/{EmailIdentity}/configuration-set`. */
+  putConfigurationSet(name: string, request: { ConfigurationSetName?: unknown }): unknown {
+    const key = this.existing(name);
+    const set = typeof request.ConfigurationSetName === 'string' && request.ConfigurationSetName !== '' ? request.ConfigurationSetName : undefined;
+    if (set !== undefined && this.configurationSets && !this.configurationSets.has(set)) throw notFound(`Configuration set <${set}> does not exist.`);
+    const { configurationSetName: _replaced, ...rest } = this.settings.get(key) ?? {};
+    this.settings.set(key, { ...rest, ...(set !== undefined ? { configurationSetName: set } : {}) });
+    return {};
+  }
+
+  /** The lower-cased name of an identity the account has, or SES's NotFoundException. */
+  private existing(name: string): string {
+    const key = name.trim().toLowerCase();
+    if (key === '') throw badRequest('EmailIdentity must not be empty.');
+    if (this.names && !this.names.has(key)) throw notFound(`Email identity ${name.trim()} does not exist.`);
+    return key;
   }
 
   /**
@@ -81,12 +141,16 @@ export class StandInIdentities {
     if (trimmed === '') throw badRequest('EmailIdentity must not be empty.');
     if (this.names && !this.names.has(trimmed.toLowerCase())) throw notFound(`Email identity ${trimmed} does not exist.`);
     const type = typeOf(trimmed);
+    const settings = this.settings.get(trimmed.toLowerCase()) ?? {};
     return {
       IdentityType: type,
       FeedbackForwardingStatus: true,
       VerifiedForSendingStatus: true,
       DkimAttributes: type === 'DOMAIN' ? this.domainDkim(trimmed.toLowerCase()) : ADDRESS_DKIM,
-      MailFromAttributes: { BehaviorOnMxFailure: 'USE_DEFAULT_VALUE' },
+      MailFromAttributes: settings.mailFrom
+        ? { MailFromDomain: settings.mailFrom.domain, MailFromDomainStatus: 'SUCCESS', BehaviorOnMxFailure: settings.mailFrom.behaviorOnMxFailure }
+        : { BehaviorOnMxFailure: 'USE_DEFAULT_VALUE' },
+      ...(settings.configurationSetName ? { ConfigurationSetName: settings.configurationSetName } : {}),
       Policies: {},
       Tags: [],
       VerificationStatus: 'SUCCESS',

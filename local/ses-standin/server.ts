@@ -168,7 +168,7 @@ export async function startSesStandIn(options: SesStandInOptions = {}): Promise<
   store.subscribe((message) => notifications.schedule(message));
   const faults: SesError[] = [];
   const readFaults = new ReadFaults();
-  const emailIdentities = new StandInIdentities(options.verifiedIdentities, clock());
+  const emailIdentities = new StandInIdentities(options.verifiedIdentities, clock(), configurationSets);
   /** Recipients accepted, by time, for GetAccount's rolling 24-hour count. */
   const sentLog: { at: number; count: number }[] = [];
   let paused = false;

@@ -120,10 +120,12 @@ export interface StandInIdentity {
   dkim: { SigningEnabled: boolean; Status: string; Tokens: string[]; SigningAttributesOrigin?: string; SigningHostedZone?: string };
   tags: Array<{ Key: string; Value: string }>;
   configurationSetName?: string;
+  mailFrom?: { MailFromDomain: string; BehaviorOnMxFailure: string };
 }
 
 /**
- * SES v2's restJson1 protocol for GetEmailIdentity, CreateEmailIdentity and DeleteEmailIdentity:
+ * SES v2's restJson1 protocol for GetEmailIdentity, CreateEmailIdentity, DeleteEmailIdentity,
+ * PutEmailIdentityMailFromAttributes and PutEmailIdentityConfigurationSetAttributes:
  * errors carry their exception name in `x-amzn-ErrorType` and SES's words in `message`.
  */
 export class SesIdentityStandIn extends StandIn {
@@ -137,16 +139,20 @@ export class SesIdentityStandIn extends StandIn {
 
   protected handle(req: IncomingMessage, body: string): { status: number; json: unknown; errorType?: string } {
     const path = new URL(req.url ?? '/', this.url).pathname;
-    const one = /^\/v2\/email\/identities\/([^/]+)$/.exec(path);
+    const one = /^\/v2\/email\/identities\/([^/]+)(?:\/(mail-from|configuration-set))?$/.exec(path);
     const operation =
       req.method === 'POST' && path === '/v2/email/identities'
         ? 'CreateEmailIdentity'
-        : req.method === 'GET' && one
-          ? 'GetEmailIdentity'
-          : req.method === 'DELETE' && one
-            ? 'DeleteEmailIdentity'
-            : 'Unknown';
-    const input = body ? JSON.parse(body) : { EmailIdentity: decodeURIComponent(one?.[1] ?? '') };
+        : req.method === 'PUT' && one?.[2] === 'mail-from'
+          ? 'PutEmailIdentityMailFromAttributes'
+          : req.method === 'PUT' && one?.[2] === 'configuration-set'
+            ? 'PutEmailIdentityConfigurationSetAttributes'
+            : req.method === 'GET' && one && !one[2]
+              ? 'GetEmailIdentity'
+              : req.method === 'DELETE' && one && !one[2]
+                ? 'DeleteEmailIdentity'
+                : 'Unknown';
+    const input = { ...(one ? { EmailIdentity: decodeURIComponent(one[1]!) } : {}), ...(body ? JSON.parse(body) : {}) };
     this.calls.push({ operation, input });
     const fault = this.takeFault(operation);
     if (fault) return { status: fault.status, json: { message: fault.message }, errorType: fault.type };
@@ -164,6 +170,9 @@ export class SesIdentityStandIn extends StandIn {
             DkimAttributes: { ...identity.dkim, NextSigningKeyLength: 'RSA_2048_BIT', CurrentSigningKeyLength: 'RSA_2048_BIT' },
             Tags: identity.tags,
             ...(identity.configurationSetName ? { ConfigurationSetName: identity.configurationSetName } : {}),
+            MailFromAttributes: identity.mailFrom
+              ? { ...identity.mailFrom, MailFromDomainStatus: 'PENDING' }
+              : { BehaviorOnMxFailure: 'USE_DEFAULT_VALUE' },
             VerificationStatus: identity.dkim.Status,
           },
         };
@@ -177,6 +186,16 @@ export class SesIdentityStandIn extends StandIn {
         this.identities.set(name, created);
         return { status: 200, json: { IdentityType: 'DOMAIN', VerifiedForSendingStatus: false, DkimAttributes: created.dkim } };
       }
+      case 'PutEmailIdentityMailFromAttributes':
+        if (!identity) return notFound;
+        if (input.MailFromDomain) identity.mailFrom = { MailFromDomain: input.MailFromDomain, BehaviorOnMxFailure: input.BehaviorOnMxFailure ?? 'USE_DEFAULT_VALUE' };
+        else delete identity.mailFrom;
+        return { status: 200, json: {} };
+      case 'PutEmailIdentityConfigurationSetAttributes':
+        if (!identity) return notFound;
+        if (input.ConfigurationSetName) identity.configurationSetName = input.ConfigurationSetName;
+        else delete identity.configurationSetName;
+        return { status: 200, json: {} };
       case 'DeleteEmailIdentity':
         if (!identity) return notFound;
         this.identities.delete(name);

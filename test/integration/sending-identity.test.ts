@@ -36,12 +36,16 @@ describe('sending identity custom resource', () => {
     await ses.stop();
   });
 
-  function event(domain: string, overrides: Partial<CustomResourceEvent> & Pick<CustomResourceEvent, 'RequestType'>): CustomResourceEvent {
+  function event(
+    domain: string,
+    overrides: Partial<CustomResourceEvent> & Pick<CustomResourceEvent, 'RequestType'>,
+    properties: Record<string, string> = {},
+  ): CustomResourceEvent {
     return receiver.event({
       StackId: STACK,
       ResourceType: 'Custom::OutboxSendingIdentity',
       LogicalResourceId: 'SesDomainIdentity',
-      ResourceProperties: { ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:x', EmailIdentity: domain, ConfigurationSetName: 'outbox-events' },
+      ResourceProperties: { ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:x', EmailIdentity: domain, ConfigurationSetName: 'outbox-events', ...properties },
       ...overrides,
     });
   }
@@ -82,14 +86,41 @@ describe('sending identity custom resource', () => {
     const calls = ses.calls.length;
 
     await handler(event('acme.example', { RequestType: 'Create', RequestId: 'create-2' }), lambdaContext(60_000));
-    await handler(event('acme.example', { RequestType: 'Delete', RequestId: 'delete-2', PhysicalResourceId: 'adopted:acme.example' }), lambdaContext(60_000));
+    const adopted = 'adopted:acme.example?mail-from=&on-mx-failure=USE_DEFAULT_VALUE';
+    await handler(event('acme.example', { RequestType: 'Delete', RequestId: 'delete-2', PhysicalResourceId: adopted }), lambdaContext(60_000));
 
     expect(receiver.answersFor('create-2')).toEqual([
-      expect.objectContaining({ Status: 'SUCCESS', PhysicalResourceId: 'adopted:acme.example', Data: expect.objectContaining({ Origin: 'adopted' }) }),
+      expect.objectContaining({ Status: 'SUCCESS', PhysicalResourceId: adopted, Data: expect.objectContaining({ Origin: 'adopted', DefaultConfigurationSet: 'their-set' }) }),
     ]);
     expect(receiver.answersFor('delete-2')).toEqual([expect.objectContaining({ Status: 'SUCCESS' })]);
-    expect(ses.calls.slice(calls).map((c) => c.operation)).toEqual(['GetEmailIdentity']);
+    // Reads only: its MAIL FROM is as found, and its default set is another application's.
+    expect(ses.calls.slice(calls).map((c) => c.operation)).toEqual(['GetEmailIdentity', 'GetEmailIdentity']);
     expect(ses.identities.get('acme.example')).toMatchObject({ configurationSetName: 'their-set' });
+  });
+
+  it('sets the MAIL FROM domain and answers every DNS record the domain needs, one snippet among them', async () => {
+    const mailFrom = { MailFromDomain: 'bounce.news.example.com', Region: 'us-east-1', DmarcReportTo: 'ops@example.com' };
+    await handler(event('news.example.com', { RequestType: 'Create', RequestId: 'create-5' }, mailFrom), lambdaContext(60_000));
+
+    expect(ses.calls.filter((c) => c.operation === 'PutEmailIdentityMailFromAttributes').map((c) => c.input)).toEqual([
+      { EmailIdentity: 'news.example.com', MailFromDomain: 'bounce.news.example.com', BehaviorOnMxFailure: 'USE_DEFAULT_VALUE' },
+    ]);
+    expect(ses.identities.get('news.example.com')).toMatchObject({ configurationSetName: 'outbox-events', mailFrom: { MailFromDomain: 'bounce.news.example.com' } });
+    const [answer] = receiver.answersFor('create-5');
+    expect(answer).toMatchObject({
+      Status: 'SUCCESS',
+      PhysicalResourceId: 'created:news.example.com',
+      Data: {
+        MailFromMxRecord: 'bounce.news.example.com MX 10 feedback-smtp.us-east-1.amazonses.com',
+        MailFromSpfRecord: 'bounce.news.example.com TXT "v=spf1 include:amazonses.com ~all"',
+        DmarcRecord: '_dmarc.news.example.com TXT "v=DMARC1; p=none; rua=mailto:ops@example.com"',
+        DefaultConfigurationSet: 'outbox-events',
+      },
+    });
+    expect((answer!.Data as Record<string, string>).ZoneFile!.split('\n')).toHaveLength(6);
+
+    await handler(event('news.example.com', { RequestType: 'Delete', RequestId: 'delete-5', PhysicalResourceId: 'created:news.example.com' }, mailFrom), lambdaContext(60_000));
+    expect(ses.identities.has('news.example.com')).toBe(false);
   });
 
   it("answers FAILED with SES's own words when it refuses the create", async () => {
@@ -115,7 +146,7 @@ describe('sending identity custom resource', () => {
     expect(receiver.answersFor('create-4')).toEqual([
       expect.objectContaining({
         Status: 'SUCCESS',
-        PhysicalResourceId: 'adopted:race.example',
+        PhysicalResourceId: 'adopted:race.example?mail-from=&on-mx-failure=USE_DEFAULT_VALUE',
         Data: expect.objectContaining({ DkimRecord1: 'none: SES has no DKIM tokens for race.example; set up DKIM for it in the SES console' }),
       }),
     ]);
