@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { NotificationPayload } from '../lambda/core/webhooks';
 import { WEBHOOK_EVENT_TYPES } from '../lambda/core/webhooks';
-import { ALL_TABLES, API_KEYS_TABLE, EMAILS_TABLE, IDEMPOTENCY_TABLE, WEBHOOKS_TABLE } from '../lambda/shared/tables';
+import { ALL_TABLES, API_KEYS_TABLE, CONTROL_TABLE, EMAILS_TABLE, IDEMPOTENCY_TABLE, WEBHOOKS_TABLE } from '../lambda/shared/tables';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/embedded-dynamodb';
 import type { LocalQueue } from '../local/local-queue';
 import { localTableName, startLocalOutbox, type LocalOutbox } from '../local/runtime';
@@ -56,6 +56,11 @@ export const ASSUMPTIONS = {
   idlePollersPerEventSource: 5,
   /** Events Lambda instances each re-reading the webhook list every 10 s (the deployed cache). */
   warmEventsInstances: 1,
+  /**
+   * How often a warm events Lambda reads the reputation guard's state at most (DynamoDbGuardMemory
+   * caches it 5 s); each read is 1 RRU (a small item, strongly consistent).
+   */
+  guardStateReadSeconds: 5,
   apiKeys: 1,
   emailsPerMonth: 1_000_000,
 } as const;
@@ -137,6 +142,11 @@ interface DynamoDbCounts {
   readonly authorizer: { calls: number; readUnits: number };
   readonly scheduler: { calls: number; readUnits: number };
   readonly webhookList: { calls: number; readUnits: number };
+  /**
+   * The deliverability counters and the guard's state (control-table items `deliverability...`):
+   * written once per events batch, so priced per deployed batch (see perEmail), not per local one.
+   */
+  readonly deliverability: { calls: number; readUnits: number; writes: number; writeUnits: number };
 }
 
 const TABLE = {
@@ -144,7 +154,12 @@ const TABLE = {
   apiKeys: localTableName(API_KEYS_TABLE),
   webhooks: localTableName(WEBHOOKS_TABLE),
   idempotency: localTableName(IDEMPOTENCY_TABLE),
+  control: localTableName(CONTROL_TABLE),
 };
+
+/** The control table's deliverability items: the hourly counters and the guard's state. */
+const DELIVERABILITY_KIND = 'deliverability';
+const isDeliverabilityKey = (key: string | undefined): boolean => key?.startsWith('deliverability') === true;
 
 /**
  * Local mode does three things per request that the deployed stack does per cache miss or per
@@ -152,8 +167,9 @@ const TABLE = {
  * answer), the events handler reads the webhook list on every event (the Lambda caches it 10 s),
  * and the scheduler ticks every second (every minute in AWS).
  */
-function classOf(table: string, index: string | undefined): 'authorizer' | 'scheduler' | 'webhookList' | 'perEmail' {
+function classOf(table: string, index: string | undefined, key?: string): 'authorizer' | 'scheduler' | 'webhookList' | 'deliverability' | 'perEmail' {
   if (table === TABLE.apiKeys) return 'authorizer';
+  if (table === TABLE.control && isDeliverabilityKey(key)) return 'deliverability';
   if (table === TABLE.emails && index === 'by-due') return 'scheduler';
   if (table === TABLE.webhooks && index === 'by-list') return 'webhookList';
   return 'perEmail';
@@ -170,7 +186,11 @@ export const costOnPaper: Measure = {
   async run(log) {
     const facts = deployedFacts();
     log(`P5: stack read (${facts.apiKind} API, memory ${JSON.stringify(facts.memoryMb)} MB, projections ${JSON.stringify(facts.projections)})`);
-    const meter = installCostMeter({ deployedProjection: facts.projection, variants: VARIANTS });
+    const meter = installCostMeter({
+      deployedProjection: facts.projection,
+      variants: VARIANTS,
+      itemKind: (table, item) => (table === TABLE.control && isDeliverabilityKey(item.key?.S as string | undefined) ? DELIVERABILITY_KIND : undefined),
+    });
     const receiver = await startReceiver();
     let errorsLogged = 0;
     const outbox = await startLocalOutbox({ port: 0, logError: () => (errorsLogged += 1) });
@@ -405,9 +425,15 @@ async function drain(outbox: LocalOutbox, probes: Probes, emails: number, webhoo
 function collect(name: string, seconds: number, api: ApiClient, probes: Probes, meter: CostMeter, errorsLogged: number): ScenarioCounts {
   const callsByOperation: Record<string, number> = {};
   const excluded = { authorizer: { calls: 0, readUnits: 0 }, scheduler: { calls: 0, readUnits: 0 }, webhookList: { calls: 0, readUnits: 0 } };
+  const deliverability = { calls: 0, readUnits: 0, writes: 0, writeUnits: 0 };
   let failedCalls = 0;
   for (const call of meter.dynamoDbCalls) {
-    const kind = classOf(call.table, call.index);
+    const kind = classOf(call.table, call.index, call.key);
+    if (kind === 'deliverability') {
+      deliverability.calls += 1;
+      if (call.operation === 'UpdateItem' && call.key?.startsWith('deliverability#')) deliverability.writes += 1;
+      continue;
+    }
     if (kind !== 'perEmail') {
       excluded[kind].calls += 1;
       continue;
@@ -417,12 +443,18 @@ function collect(name: string, seconds: number, api: ApiClient, probes: Probes, 
   }
   const readUnitsByTarget: Record<string, number> = {};
   for (const [target, units] of meter.capacity.readUnits) {
+    if (target.endsWith(`~${DELIVERABILITY_KIND}`)) {
+      deliverability.readUnits += units;
+      continue;
+    }
     const [table, index] = target.split('#') as [string, string | undefined];
     const kind = classOf(table, index);
     if (kind === 'perEmail') readUnitsByTarget[target] = units;
+    else if (kind === 'deliverability') deliverability.readUnits += units;
     else excluded[kind].readUnits += units;
   }
-  const writeUnitsByTarget = Object.fromEntries(meter.capacity.writeUnits);
+  const writeUnitsByTarget = Object.fromEntries([...meter.capacity.writeUnits].filter(([target]) => !target.endsWith(`~${DELIVERABILITY_KIND}`)));
+  deliverability.writeUnits = meter.capacity.writeUnits.get(`${TABLE.control}~${DELIVERABILITY_KIND}`) ?? 0;
   const sum = (values: Iterable<number>): number => [...values].reduce((a, b) => a + b, 0);
   const ses = meter.otherRequests.filter((r) => r.path.startsWith('/v2/email/'));
   const posts = meter.otherRequests.filter((r) => r.port === probes.receiverPort);
@@ -446,12 +478,13 @@ function collect(name: string, seconds: number, api: ApiClient, probes: Probes, 
     dynamoDb: {
       callsByOperation,
       failedCalls,
-      writeUnits: sum(meter.capacity.writeUnits.values()),
+      writeUnits: sum(Object.values(writeUnitsByTarget)),
       readUnits: sum(Object.values(readUnitsByTarget)),
       writeUnitsByTarget,
       readUnitsByTarget,
       variantWriteUnits: Object.fromEntries(meter.capacity.variantWriteUnits),
       ...excluded,
+      deliverability,
     },
     storedBytes: 0,
   };
@@ -518,6 +551,10 @@ function perEmail(s: ScenarioCounts, facts: DeployedFacts): Record<string, numbe
   const gbSeconds = (Object.keys(lambdaMs) as (keyof typeof lambdaMs)[]).reduce((sum, role) => sum + (lambdaMs[role] / 1000) * (facts.memoryMb[role] / 1024), 0);
   const authorizerReadUnitsPerCall = s.dynamoDb.authorizer.calls > 0 ? s.dynamoDb.authorizer.readUnits / s.dynamoDb.authorizer.calls : 0.5;
   const totalInvocations = Object.values(invocations).reduce((a, b) => a + b, 0);
+  // One counter write per events batch (per hour touched: a batch spans one hour almost always),
+  // at the size measured here; the local queue's own batching is not the deployed one.
+  const d = s.dynamoDb.deliverability;
+  const unitsPerCounterWrite = d.writes > 0 ? d.writeUnits / d.writes : 1;
   return {
     apiRequests,
     lambdaInvocations: totalInvocations,
@@ -532,6 +569,9 @@ function perEmail(s: ScenarioCounts, facts: DeployedFacts): Record<string, numbe
     ...Object.fromEntries(Object.entries(s.dynamoDb.callsByOperation).map(([op, calls]) => [`dynamoDb${op}`, calls / n])),
     dynamoDbFailedCalls: s.dynamoDb.failedCalls / n,
     writeUnits: s.dynamoDb.writeUnits / n,
+    deliverabilityCounterWrites: invocations.events,
+    deliverabilityWriteUnits: invocations.events * unitsPerCounterWrite,
+    deliverabilityUnitsPerCounterWrite: unitsPerCounterWrite,
     ...Object.fromEntries(Object.entries(s.dynamoDb.writeUnitsByTarget).map(([target, units]) => [`writeUnits ${target}`, units / n])),
     readUnits: s.dynamoDb.readUnits / n + authorizerInvocations * authorizerReadUnitsPerCall,
     sqsRequests,
@@ -579,6 +619,7 @@ function price(s: ScenarioCounts, facts: DeployedFacts): Priced {
     lambdaRequests: e.lambdaInvocations! * PRICES.lambdaPerMillionRequests,
     lambdaDuration: (e.lambdaGbSeconds! + authorizerGbSeconds) * gbSecond * million,
     dynamoDbWrites: e.writeUnits! * PRICES.dynamoDbPerMillionWriteUnits,
+    deliverabilityCounters: e.deliverabilityWriteUnits! * PRICES.dynamoDbPerMillionWriteUnits,
     dynamoDbReads: e.readUnits! * PRICES.dynamoDbPerMillionReadUnits,
     sqs: e.sqsRequests! * PRICES.sqsPerMillionRequests,
     snsSesEvents: e.sesEventPublishes! * PRICES.snsPerMillionPublishes,
@@ -609,6 +650,9 @@ function fixedMonthly(s: ScenarioCounts, facts: DeployedFacts): { total: number;
     alarms: facts.alarms * PRICES.alarmPerMonth,
     idleQueuePolling: idleReceives * (PRICES.sqsPerMillionRequests / 1e6),
     webhookListReads: listReads * listReadUnits * (PRICES.dynamoDbPerMillionReadUnits / 1e6),
+    // The guard's state, at most once per cache period per warm events Lambda, and each past hour once per instance.
+    deliverabilityReads:
+      ASSUMPTIONS.warmEventsInstances * (MONTH_SECONDS / ASSUMPTIONS.guardStateReadSeconds + MONTH_SECONDS / 3600) * (PRICES.dynamoDbPerMillionReadUnits / 1e6),
     dynamoDbStorageAt1MPerMonth: storageGb * PRICES.dynamoDbStoragePerGbMonth,
     pitrAt1MPerMonth: storageGb * PRICES.dynamoDbPitrPerGbMonth,
   };
@@ -636,6 +680,8 @@ function designChanges(s: ScenarioCounts, facts: DeployedFacts): Record<string, 
   const allSavings = Object.values(savings).reduce((a, b) => a + b, 0);
   savings.totalWithAllOfThese = base.total - allSavings;
   savings.eventsLambdaAtBatchesOf1Costs = -(e.eventsInvocations! * (facts.batchSize.events - 1)) * (PRICES.lambdaPerMillionRequests + 2 * PRICES.sqsPerMillionRequests);
+  // A trickle: every events batch holds one event, so the counters take one write per event.
+  savings.deliverabilityCountersAtBatchesOf1Costs = -e.deliverabilityWriteUnits! * (facts.batchSize.events - 1) * PRICES.dynamoDbPerMillionWriteUnits;
   for (const key of Object.keys(savings)) savings[key] = round(savings[key]!, 3);
   return savings;
 }

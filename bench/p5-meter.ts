@@ -44,6 +44,8 @@ export interface DynamoDbCall {
   readonly operation: string;
   readonly table: string;
   readonly index?: string;
+  /** The partition key value (a string) of the item the call names, or of the first of a BatchGetItem's keys. */
+  readonly key?: string;
   readonly failed: boolean;
 }
 
@@ -107,6 +109,12 @@ const DYNAMODB_TARGET = /^DynamoDB_\d+\.(\w+)$/;
 export function installCostMeter(options: {
   deployedProjection: (table: string, index: string) => Projection | undefined;
   variants?: readonly StorageVariant[];
+  /**
+   * Names a kind of item whose own read and write units are tallied apart, under `table~kind`
+   * instead of `table` (index copies stay under `table#index`), and left out of the variants, so
+   * a figure can price them alone.
+   */
+  itemKind?: (table: string, item: Item) => string | undefined;
 }): CostMeter {
   const db = createRequire(__filename)('dynalite/db') as DynaliteDb;
   for (const name of WRAPPED) {
@@ -141,7 +149,8 @@ export function installCostMeter(options: {
   const writeCost = (table: DynaliteTable, before: Item | undefined, after: Item | undefined, variant?: StorageVariant): Map<string, number> => {
     const shape = (item: Item | undefined): Item | undefined => (item && variant?.itemShape ? variant.itemShape(table.TableName, item) : item);
     const [old, neu] = [shape(before), shape(after)];
-    const units = new Map<string, number>([[table.TableName, Math.max(writeUnits(old), writeUnits(neu))]]);
+    const kind = variant ? undefined : options.itemKind?.(table.TableName, (after ?? before)!);
+    const units = new Map<string, number>([[kind ? `${table.TableName}~${kind}` : table.TableName, Math.max(writeUnits(old), writeUnits(neu))]]);
     const extra = variant?.extraWrites?.(table.TableName, before, after, size) ?? 0;
     if (extra > 0) add(units, `${table.TableName}+${variant!.name}`, extra);
     const tableKeys = table.KeySchema.map((k) => k.AttributeName);
@@ -173,6 +182,8 @@ export function installCostMeter(options: {
 
   const recordWrite = (table: DynaliteTable, before: Item | undefined, after: Item | undefined): void => {
     for (const [key, units] of writeCost(table, before, after)) add(meter.capacity.writeUnits, key, units);
+    // An item of its own kind is priced apart, so the variants leave it out.
+    if (options.itemKind?.(table.TableName, (after ?? before)!) !== undefined) return;
     for (const variant of options.variants ?? []) {
       const total = [...writeCost(table, before, after, variant).values()].reduce((a, b) => a + b, 0);
       add(meter.capacity.variantWriteUnits, variant.name, total);
@@ -201,7 +212,10 @@ export function installCostMeter(options: {
   db.addConsumedCapacity = (data, isRead, item, old) => {
     if (isRead) {
       const units = item ? Math.max(1, Math.ceil(size(item) / 4096)) : 1;
-      add(meter.capacity.readUnits, String(data.TableName), data.ConsistentRead ? units : units / 2);
+      // An item not found is known by the key asked for.
+      const named = (item ?? data.Key) as Item | undefined;
+      const kind = named ? options.itemKind?.(String(data.TableName), named) : undefined;
+      add(meter.capacity.readUnits, kind ? `${String(data.TableName)}~${kind}` : String(data.TableName), data.ConsistentRead ? units : units / 2);
     }
     return originals.addConsumedCapacity(data, isRead, item, old);
   };
@@ -233,7 +247,8 @@ export function installCostMeter(options: {
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
         const tables = body.TableName ? [String(body.TableName)] : Object.keys((body.RequestItems as object | undefined) ?? {});
         for (const table of tables) {
-          meter.dynamoDbCalls.push({ operation: target[1]!, table, ...(body.IndexName ? { index: String(body.IndexName) } : {}), failed });
+          const key = partitionKeyOf(body, table);
+          meter.dynamoDbCalls.push({ operation: target[1]!, table, ...(body.IndexName ? { index: String(body.IndexName) } : {}), ...(key !== undefined ? { key } : {}), failed });
         }
         return;
       }
@@ -250,4 +265,13 @@ export function installCostMeter(options: {
   }
   diagnostics.subscribe('http.server.request.start', onRequest);
   return meter;
+}
+
+/** The first string key attribute of the item a request names (Key, Item, or a BatchGetItem's first key for `table`). */
+function partitionKeyOf(body: Record<string, unknown>, table: string): string | undefined {
+  const batch = (body.RequestItems as Record<string, { Keys?: Item[] }> | undefined)?.[table]?.Keys?.[0];
+  const named = (body.Key ?? body.Item ?? batch) as Item | undefined;
+  if (!named) return undefined;
+  for (const value of Object.values(named)) if (typeof value?.S === 'string') return value.S;
+  return undefined;
 }

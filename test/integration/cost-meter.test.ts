@@ -24,7 +24,7 @@ describe('cost meter', () => {
     store = await startEmbeddedDynamoDb();
     await createTables(store.endpoint, [{ definition: TABLE, name: 'meter' }]);
     documents = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: store.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }));
-    meter = installCostMeter({ deployedProjection: () => ({ type: projection }) });
+    meter = installCostMeter({ deployedProjection: () => ({ type: projection }), itemKind: (_table, item) => (String(item.pk?.S).startsWith('counter') ? 'counter' : undefined) });
   });
   afterAll(async () => {
     meter.uninstall();
@@ -41,7 +41,7 @@ describe('cost meter', () => {
   it('charges a write 1 WRU per started KB, and the index its own copy', async () => {
     await documents.send(new PutCommand({ TableName: 'meter', Item: { pk: 'a', tag: 't', body: 'x'.repeat(2500) } }));
     expect(units(meter.capacity.writeUnits)).toEqual({ meter: 3, 'meter#by-tag': 3 });
-    expect(meter.dynamoDbCalls).toEqual([{ operation: 'PutItem', table: 'meter', failed: false }]);
+    expect(meter.dynamoDbCalls).toEqual([{ operation: 'PutItem', table: 'meter', key: 'a', failed: false }]);
   });
 
   it('sizes index writes by the deployed projection, and skips an index entry that did not change', async () => {
@@ -65,7 +65,7 @@ describe('cost meter', () => {
       documents.send(new PutCommand({ TableName: 'meter', Item: { pk: 'd' }, ConditionExpression: 'attribute_not_exists(pk)' })),
     ).rejects.toThrow();
     expect(units(meter.capacity.writeUnits)).toEqual({ meter: 2 });
-    expect(meter.dynamoDbCalls).toEqual([{ operation: 'PutItem', table: 'meter', failed: true }]);
+    expect(meter.dynamoDbCalls).toEqual([{ operation: 'PutItem', table: 'meter', key: 'd', failed: true }]);
   });
 
   it('charges reads per started 4 KB, halved when eventually consistent, and a Query on its summed items', async () => {
@@ -77,6 +77,15 @@ describe('cost meter', () => {
     const { Items } = await documents.send(new QueryCommand({ TableName: 'meter', IndexName: 'by-tag', KeyConditionExpression: 'tag = :q', ExpressionAttributeValues: { ':q': 'q' } }));
     expect(Items).toHaveLength(2);
     expect(units(meter.capacity.readUnits)).toEqual({ meter: 2 + 0.5, 'meter#by-tag': 1.5 });
+  });
+
+  it('tallies the units of one kind of item apart (itemKind), found or missing, and names each call\'s key', async () => {
+    await documents.send(new UpdateCommand({ TableName: 'meter', Key: { pk: 'counter#1' }, UpdateExpression: 'ADD n :one', ExpressionAttributeValues: { ':one': 1 } }));
+    await documents.send(new GetCommand({ TableName: 'meter', Key: { pk: 'counter#1' }, ConsistentRead: true }));
+    await documents.send(new GetCommand({ TableName: 'meter', Key: { pk: 'counter#2' }, ConsistentRead: true }));
+    expect(units(meter.capacity.writeUnits)).toEqual({ 'meter~counter': 1 });
+    expect(units(meter.capacity.readUnits)).toEqual({ 'meter~counter': 2 });
+    expect(meter.dynamoDbCalls.map((c) => `${c.operation} ${c.key}`)).toEqual(['UpdateItem counter#1', 'GetItem counter#1', 'GetItem counter#2']);
   });
 });
 
