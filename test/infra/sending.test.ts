@@ -268,20 +268,19 @@ describe('OutboxStack sending surface', () => {
   describe('api Lambda', () => {
     const statements = roleStatements(template, stack, stack.apiFunction.role);
 
-    it('queues emails on the outbound queue and never consumes it', () => {
+    it('queues emails on the outbound queue and sending notifications on the webhook queue, and consumes neither', () => {
       expect(actionsOn(statements, `\${${queue}.Arn}`)).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
-      expect(resourcesFor(statements, 'sqs')).toEqual([`\${${queue}.Arn}`]);
+      expect(actionsOn(statements, `\${${webhookQueue}.Arn}`).filter((action) => /Receive|Delete|ChangeMessageVisibility/.test(action))).toEqual([]);
+      expect(resourcesFor(statements, 'sqs').sort()).toEqual([`\${${queue}.Arn}`, `\${${webhookQueue}.Arn}`].sort());
     });
 
-    it('has no access to the control table, which it never uses (the sender paces and pauses through it)', () => {
-      expect(actionsOn(statements, `\${${control}.Arn}`)).toEqual([]);
-      expect(resourcesFor(statements, 'dynamodb').filter((resource) => resource.includes(control))).toEqual([]);
+    it('reads and writes the sending pause in the control table (sync sends read it, /sending switches it)', () => {
+      expect(actionsOn(statements, `\${${control}.Arn}`)).toEqual(expect.arrayContaining(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']));
     });
 
-    it('knows the outbound queue, not the control table, and no ClamAV daemon unless one is configured', () => {
+    it('knows the outbound queue and the control table, and no ClamAV daemon unless one is configured', () => {
       const environment = environmentOf(template, API);
-      expect(environment).toMatchObject({ [ENV.outboundQueueUrl]: { Ref: queue } });
-      expect(Object.keys(environment)).not.toContain(CONTROL_TABLE.envVar);
+      expect(environment).toMatchObject({ [ENV.outboundQueueUrl]: { Ref: queue }, [CONTROL_TABLE.envVar]: { Ref: control } });
       expect(Object.keys(environment)).not.toContain(ENV.clamd);
       expect(Object.keys(environment)).not.toContain(ENV.maxSendRate);
     });
