@@ -20,7 +20,8 @@ import { Webhooks } from './constructs/webhooks';
 export interface OutboxStackProps extends StackProps {
   /**
    * A domain to send from: created as an SES identity with Easy DKIM, or adopted when it already
-   * is one (its DKIM records and whether it was created or adopted become outputs).
+   * is one, with a custom MAIL FROM domain and the configuration set as its default (its DNS
+   * records, a zone-file snippet of them, and whether it was created or adopted become outputs).
    */
   readonly sendingDomain?: string;
   /**
@@ -305,7 +306,7 @@ export class OutboxStack extends Stack {
         value: domain.defaultConfigurationSet,
       });
       new CfnOutput(this, 'SendingDomainOrigin', {
-        description: `"created": the stack made the SES identity ${domain.domain} and deletes it with the stack; "adopted": it existed and stays as it was`,
+        description: `"created": the stack made the SES identity ${domain.domain} and deletes it with the stack; "adopted": it existed, and the stack leaves it as it found it`,
         value: domain.origin,
       });
     }
