@@ -551,8 +551,8 @@ function perEmail(s: ScenarioCounts, facts: DeployedFacts): Record<string, numbe
   const gbSeconds = (Object.keys(lambdaMs) as (keyof typeof lambdaMs)[]).reduce((sum, role) => sum + (lambdaMs[role] / 1000) * (facts.memoryMb[role] / 1024), 0);
   const authorizerReadUnitsPerCall = s.dynamoDb.authorizer.calls > 0 ? s.dynamoDb.authorizer.readUnits / s.dynamoDb.authorizer.calls : 0.5;
   const totalInvocations = Object.values(invocations).reduce((a, b) => a + b, 0);
-  // One counter write per events batch (per hour touched: a batch spans one hour almost always),
-  // at the size measured here; the local queue's own batching is not the deployed one.
+  // One counter write per events batch (a batch is counted into one hour, Outbox's own), at the
+  // size measured here; the local queue's own batching is not the deployed one.
   const d = s.dynamoDb.deliverability;
   const unitsPerCounterWrite = d.writes > 0 ? d.writeUnits / d.writes : 1;
   return {
