@@ -35,8 +35,8 @@ interface SesRate {
  * - Each rate has a warn alarm and a pause alarm, at its hourly maximum, over one hour: SES
  *   computes these rates over a representative volume of mail, not a fixed window, and documents
  *   no statistic or period for them, so the highest value an hour reports is what is compared.
- *   Missing data is not breaching: SES publishes the rates only once the account has had bounces
- *   or complaints.
+ *   Missing data is not breaching: SES may publish no rate at all while the account has had no
+ *   bounces or complaints, and an hour without a datapoint says nothing bad.
  * - Every alarm's changes go to the alarm topic (an email with outbox:alarmEmail).
  * - The pause alarms also invoke `pauseFunction` directly (a CloudWatch Lambda action), which
  *   pauses Outbox's sending and the configuration set until a person resumes. Directly rather

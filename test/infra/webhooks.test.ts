@@ -79,6 +79,9 @@ describe('OutboxStack webhooks and notifications', () => {
     it.each([
       ['events Lambda', 'Outbox SES events consumer', stack.eventsFunction],
       ['sender', 'Outbox sender', stack.outbound.senderFunction],
+      // sending.paused / sending.resumed from POST /sending/pause|resume.
+      ['api Lambda', 'Outbox HTTP API', stack.apiFunction],
+      ['reputation alarm handler', 'Outbox reputation alarm: pauses sending', stack.reputationGuard.pauseFunction],
     ] as const)('lets the %s publish to it with the two key actions SNS needs, and tells it the ARN', (_, description, fn) => {
       const statements = roleStatements(template, stack, fn.role);
       const sns = statements.filter((s) => actionsOf(s).some((action) => action.startsWith('sns:')));
@@ -89,7 +92,7 @@ describe('OutboxStack webhooks and notifications', () => {
     });
 
     it('lets no other Lambda publish or use a key', () => {
-      for (const fn of [stack.apiFunction, stack.authorizerFunction, deliveryFunction]) {
+      for (const fn of [stack.authorizerFunction, deliveryFunction, stack.scheduler.function]) {
         const actions = roleStatements(template, stack, fn.role).flatMap(actionsOf);
         expect({ fn: fn.node.id, actions: actions.filter((a) => a.startsWith('sns:') || a.startsWith('kms:')) }).toEqual({
           fn: fn.node.id,
@@ -126,16 +129,26 @@ describe('OutboxStack webhooks and notifications', () => {
       for (const delay of WEBHOOK_RETRY_DELAYS_SECONDS) expect(delay + 30).toBeLessThanOrEqual(SQS_MAX_VISIBILITY_SECONDS);
     });
 
-    it('lets only the events Lambda and the sender queue deliveries, and tells them the queue URL', () => {
-      const functions = [stack.apiFunction, stack.authorizerFunction, stack.eventsFunction, deliveryFunction, stack.outbound.senderFunction, stack.scheduler.function];
+    it('lets only the Lambdas that notify (events, sender, api, reputation alarm handler) queue deliveries, and tells them the queue URL', () => {
+      const functions = [
+        stack.apiFunction,
+        stack.authorizerFunction,
+        stack.eventsFunction,
+        deliveryFunction,
+        stack.outbound.senderFunction,
+        stack.scheduler.function,
+        stack.reputationGuard.pauseFunction,
+      ];
       const sending = functions
         .filter((fn) =>
           roleStatements(template, stack, fn.role).some((s) => asArray(s.Resource).map(render).includes(`\${${queue}.Arn}`) && actionsOf(s).includes('sqs:SendMessage')),
         )
         .map((fn) => fn.node.id)
         .sort();
-      expect(sending).toEqual([stack.eventsFunction.node.id, stack.outbound.senderFunction.node.id].sort());
-      for (const description of ['Outbox SES events consumer', 'Outbox sender']) {
+      expect(sending).toEqual(
+        [stack.eventsFunction.node.id, stack.outbound.senderFunction.node.id, stack.apiFunction.node.id, stack.reputationGuard.pauseFunction.node.id].sort(),
+      );
+      for (const description of ['Outbox SES events consumer', 'Outbox sender', 'Outbox HTTP API', 'Outbox reputation alarm: pauses sending']) {
         expect(environmentOf(template, description)[ENV.webhookQueueUrl]).toEqual({ Ref: queue });
       }
     });
