@@ -60,7 +60,7 @@ export interface ApiOverrides {
 export function buildApiDeps(config: ApiConfig, options: ClientOptions = {}, overrides: ApiOverrides = {}): ApiDeps {
   const documents = documentClient(config.dynamoDbEndpoint, options);
   const ses = new SESv2Client({ ...options, ...(config.sesEndpoint ? { endpoint: config.sesEndpoint } : {}) });
-  // One pause for the sync sends, /sending and /deliverability: read at most once a second, and this instance's own pause and resume seen at once.
+  // One pause for the sync sends and /sending: read at most once a second, and this instance's own pause and resume seen at once.
   const pause = new DynamoDbSendingPause(documents, config.controlTable);
   return {
     emails: new DynamoDbEmailStore(documents, config.emailsTable, systemClock, config.retentionDays, overrides.queuedCheckDelayMs),
@@ -86,7 +86,8 @@ export function buildApiDeps(config: ApiConfig, options: ClientOptions = {}, ove
     retentionDays: config.retentionDays,
     deliverability: {
       counters: new DynamoDbDeliverabilityCounters(documents, config.controlTable),
-      pause,
+      // Read afresh for each report (a dashboard call, not the send path): a pause the guard set a moment ago shows.
+      pause: new DynamoDbSendingPause(documents, config.controlTable, 0),
       thresholds: config.guardThresholds ?? DEFAULT_GUARD_THRESHOLDS,
       clock: systemClock,
     },
