@@ -91,7 +91,8 @@ describe('GET /deliverability through the local stack', () => {
     expect(notified.filter((p) => p.type === 'sending.paused')).toEqual([
       expect.objectContaining({ data: expect.objectContaining({ paused_by: 'guard', reason: "the bounce rate over the last 24 hours is 5% (1 of 20 sends), at or above the reputation guard's pause threshold of 4%" }) }),
     ]);
-    expect((await call(outbox, 'GET', '/sending')).body).toMatchObject({ enabled: false });
+    // GET /sending reads the api's shared pause, cached up to a second.
+    await waitFor('GET /sending to say paused', async () => ((await call(outbox, 'GET', '/sending')).body.enabled === false ? true : undefined));
     expect(logged.filter((line) => line.startsWith('deliverability warning:'))).toHaveLength(1);
   });
 
