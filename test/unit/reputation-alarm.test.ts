@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { readReputationAlarmConfig } from '../../lambda/config';
 import { handleReputationAlarm, pauseReason, readAlarmChange } from '../../lambda/entrypoints/reputation-alarm';
 import { InMemorySendingPause } from '../helpers/in-memory-outbound';
 import { fixedClock } from '../helpers/in-memory';
@@ -55,5 +56,13 @@ describe('handleReputationAlarm with in-memory ports', () => {
     await expect(handleReputationAlarm(deps, fixture())).resolves.toMatchObject({ outcome: 'paused' });
     expect(await pause.read()).toMatchObject({ held: { by: 'alarm', at: Date.parse('2026-12-02T18:05:00Z') } });
     expect(switches).toEqual([false]);
+  });
+});
+
+describe('readReputationAlarmConfig', () => {
+  it('reports every missing variable at once', () => {
+    expect(() => readReputationAlarmConfig({ OUTBOX_RETENTION_DAYS: '30' })).toThrow(
+      'Missing environment variables: OUTBOX_CONTROL_TABLE, OUTBOX_CONFIGURATION_SET, OUTBOX_WEBHOOKS_TABLE, OUTBOX_NOTIFICATIONS_TOPIC_ARN, OUTBOX_WEBHOOK_QUEUE_URL',
+    );
   });
 });
