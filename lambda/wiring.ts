@@ -62,6 +62,8 @@ export function buildApiDeps(config: ApiConfig, options: ClientOptions = {}, ove
   const ses = new SESv2Client({ ...options, ...(config.sesEndpoint ? { endpoint: config.sesEndpoint } : {}) });
   // One pause for the sync sends and /sending: read at most once a second, and this instance's own pause and resume seen at once.
   const pause = new DynamoDbSendingPause(documents, config.controlTable);
+  // Read afresh for every report (GET /sending, GET /deliverability: dashboard calls, not the send path), so a pause the guard set a moment ago shows.
+  const reportedPause = new DynamoDbSendingPause(documents, config.controlTable, 0);
   return {
     emails: new DynamoDbEmailStore(documents, config.emailsTable, systemClock, config.retentionDays, overrides.queuedCheckDelayMs),
     keys: new DynamoDbApiKeyStore(documents, config.apiKeysTable),
@@ -79,6 +81,7 @@ export function buildApiDeps(config: ApiConfig, options: ClientOptions = {}, ove
     ...outboundFor(config, options, overrides),
     configurationSet: config.configurationSet,
     pause,
+    reportedPause,
     configurationSetSending: new SesConfigurationSetSending(ses, config.configurationSet),
     ...(config.notifications
       ? { notify: buildNotify({ ...config.notifications, retentionDays: config.retentionDays }, documents, options, overrides.notifications) }
@@ -86,8 +89,7 @@ export function buildApiDeps(config: ApiConfig, options: ClientOptions = {}, ove
     retentionDays: config.retentionDays,
     deliverability: {
       counters: new DynamoDbDeliverabilityCounters(documents, config.controlTable),
-      // Read afresh for each report (a dashboard call, not the send path): a pause the guard set a moment ago shows.
-      pause: new DynamoDbSendingPause(documents, config.controlTable, 0),
+      pause: reportedPause,
       thresholds: config.guardThresholds ?? DEFAULT_GUARD_THRESHOLDS,
       clock: systemClock,
     },

@@ -60,6 +60,8 @@ export interface ApiDeps {
   readonly configurationSet?: string;
   /** The shared sending pause: sync sends honour it, /sending reports and switches it. Absent (tools, in-memory tests): not checked, /sending answers 503. */
   readonly pause?: SendingPause;
+  /** The same pause read afresh every time, for the routes that report it (GET /sending); absent: `pause`. */
+  readonly reportedPause?: SendingPause;
   /** SES's sending switch for the configuration set, paused and resumed with Outbox. Absent: none switched. */
   readonly configurationSetSending?: ConfigurationSetSending;
   /** Sends `sending.paused` / `sending.resumed`. Absent: nobody is told. */

@@ -9,7 +9,7 @@ import { parseJsonBody, principalOf, type ApiDeps, type HttpRequest, type Route 
 export const SENDING_ROUTES: readonly Route[] = [
   {
     pattern: /^\/sending$/,
-    methods: { GET: async (deps, request) => ({ body: await getSending(sendingDeps(deps), principalOf(request)) }) },
+    methods: { GET: async (deps, request) => ({ body: await getSending({ ...sendingDeps(deps), pause: deps.reportedPause ?? deps.pause! }, principalOf(request)) }) },
   },
   {
     pattern: /^\/sending\/pause$/,
