@@ -1,5 +1,6 @@
 import { DEFAULT_GUARD_THRESHOLDS } from '../../lambda/core/deliverability';
 import { startLocalOutbox, type LocalOutbox } from '../../local/runtime';
+import { permanentBounceRecord } from '../helpers/ses-event-records';
 import { waitFor } from '../helpers/wait-for';
 
 async function call(outbox: LocalOutbox, method: string, route: string, body?: unknown): Promise<{ status: number; body: Record<string, any> }> {
@@ -13,19 +14,7 @@ async function call(outbox: LocalOutbox, method: string, route: string, body?: u
 
 /** A Permanent bounce of the email's one recipient, as SES's event publishing writes it. */
 function bounceOf(email: { id: string; ses_message_id: string; to: string[] }, feedbackId: string): unknown {
-  const at = new Date().toISOString();
-  return {
-    eventType: 'Bounce',
-    bounce: {
-      bounceType: 'Permanent',
-      bounceSubType: 'General',
-      bouncedRecipients: [{ emailAddress: email.to[0], action: 'failed', status: '5.1.1', diagnosticCode: 'smtp; 550 5.1.1 user unknown' }],
-      timestamp: at,
-      feedbackId,
-      reportingMTA: 'dsn; mx.example.net',
-    },
-    mail: { timestamp: at, source: 'App <app@mail.acme.test>', messageId: email.ses_message_id, destination: email.to, tags: { 'outbox-message-id': [email.id] } },
-  };
+  return permanentBounceRecord({ sesMessageId: email.ses_message_id, emailId: email.id, recipient: email.to[0]!, source: 'App <app@mail.acme.test>', feedbackId });
 }
 
 /**

@@ -1,3 +1,4 @@
+import { permanentBounceRecord } from '../helpers/ses-event-records';
 import { sleep, waitFor } from '../helpers/wait-for';
 import { startLocalOutbox, type LocalOutbox } from '../../local/runtime';
 
@@ -19,29 +20,6 @@ async function call(outbox: LocalOutbox, method: string, route: string, body?: u
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   return { status: response.status, body: (await response.json()) as Record<string, any> };
-}
-
-/** A Permanent bounce of one recipient, as SES's event publishing writes it for a message Outbox sent. */
-function permanentBounce(sesMessageId: string, emailId: string, recipient: string, index: number): unknown {
-  const at = new Date().toISOString();
-  return {
-    eventType: 'Bounce',
-    bounce: {
-      bounceType: 'Permanent',
-      bounceSubType: 'General',
-      bouncedRecipients: [{ emailAddress: recipient, action: 'failed', status: '5.1.1', diagnosticCode: 'smtp; 550 5.1.1 user unknown' }],
-      timestamp: at,
-      feedbackId: `guard-story-bounce-${index}-${sesMessageId}`,
-      reportingMTA: 'dsn; mx.example.com',
-    },
-    mail: {
-      timestamp: at,
-      source: 'sender@example.com',
-      messageId: sesMessageId,
-      destination: [recipient],
-      tags: { 'outbox-message-id': [emailId] },
-    },
-  };
 }
 
 /** The SES message ID and Outbox id of every message the stand-in took, by recipient. */
@@ -86,7 +64,7 @@ describe('the reputation guard, end to end in local mode', () => {
     const sent = sentByRecipient(outbox);
     for (const [index, recipient] of recipients.slice(0, 10).entries()) {
       const { sesMessageId, emailId } = sent.get(recipient)!;
-      const replayed = await call(outbox, 'POST', '/_local/ses-events', permanentBounce(sesMessageId, emailId, recipient, index));
+      const replayed = await call(outbox, 'POST', '/_local/ses-events', permanentBounceRecord({ sesMessageId, emailId, recipient, source: 'sender@example.com', feedbackId: `guard-story-bounce-${index}` }));
       expect(replayed.body).toMatchObject({ first_time: true });
     }
     await outbox.eventsQueue.idle();
