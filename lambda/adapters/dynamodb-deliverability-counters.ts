@@ -1,7 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
-  addTallies,
   COUNTER_NAMES,
   EMPTY_TALLY,
   hourStart,
@@ -42,7 +41,7 @@ const DOMAIN_ATTRIBUTE = /^d#(.+)#(sent|delivered|bounced|complained)$/;
  *
  * - `add` is ONE UpdateItem, `ADD` of every non-zero counter, returning the whole item (ALL_NEW):
  *   the current hour comes back with the write, so the common path reads nothing more for it.
- * - `sum` reads the hours it is not holding with BatchGetItem (100 keys a call, strongly
+ * - `buckets` reads the hours it is not holding with BatchGetItem (100 keys a call, strongly
  *   consistent), and keeps every past hour it read in memory for the life of the container: past
  *   hours are final, as every write goes to the hour of its own clock. So an events batch costs
  *   one write, plus one read per container per hour when an hour becomes past.
@@ -85,7 +84,7 @@ export class DynamoDbDeliverabilityCounters implements DeliverabilityCounters {
     return tallyOf(Attributes);
   }
 
-  async sum(hours: readonly number[], current: number): Promise<DeliverabilityTally> {
+  async buckets(hours: readonly number[], current: number): Promise<DeliverabilityTally[]> {
     this.forgetBefore(current - WINDOW_HOURS['7d']);
     const missing = hours.filter((hour) => !this.final.has(hour));
     const read = await this.read(missing);
@@ -93,7 +92,7 @@ export class DynamoDbDeliverabilityCounters implements DeliverabilityCounters {
       if (hour < current) this.final.set(hour, read[i]!);
     });
     const fresh = new Map(missing.map((hour, i) => [hour, read[i]!]));
-    return addTallies(hours.map((hour) => this.final.get(hour) ?? fresh.get(hour) ?? EMPTY_TALLY));
+    return hours.map((hour) => this.final.get(hour) ?? fresh.get(hour) ?? EMPTY_TALLY);
   }
 
   /** The buckets of `hours`, in their order; an hour without an item is empty. */

@@ -258,6 +258,19 @@ export interface DeliverabilityReport extends CountsView {
   };
   /** Busiest first. */
   readonly domains: readonly (CountsView & { readonly domain: string })[];
+  /** The account's counts hour by hour, oldest first, every hour of the window (for charts). */
+  readonly series: readonly HourlyCounts[];
+}
+
+/** One hour of a report's series: the hour's start (ISO 8601, UTC) and what it counted. */
+export interface HourlyCounts extends DeliverabilityCounts {
+  readonly hour: string;
+}
+
+/** One hourly bucket, as the counters hold it: the hour (hourOf) and its tally. */
+export interface HourBucket {
+  readonly hour: number;
+  readonly tally: DeliverabilityTally;
 }
 
 export function countsView(counts: DeliverabilityCounts): CountsView {
@@ -265,11 +278,13 @@ export function countsView(counts: DeliverabilityCounts): CountsView {
 }
 
 /**
- * The report of one window: its totals and rates, per domain too, and the status: `paused` while
- * Outbox's own pause holds, else `warning` when a rate is at or above its warn threshold with at
- * least `minimumSends` sends, else `healthy`.
+ * The report of one window from its hourly buckets (oldest first, one per hour of the window): its
+ * totals and rates, per domain too, the account's counts hour by hour, and the status: `paused`
+ * while Outbox's own pause holds, else `warning` when a rate is at or above its warn threshold with
+ * at least `minimumSends` sends, else `healthy`.
  */
-export function deliverabilityReport(window: DeliverabilityWindow, totals: DeliverabilityTally, thresholds: GuardThresholds, sendingHeld: boolean): DeliverabilityReport {
+export function deliverabilityReport(window: DeliverabilityWindow, buckets: readonly HourBucket[], thresholds: GuardThresholds, sendingHeld: boolean): DeliverabilityReport {
+  const totals = addTallies(buckets.map((bucket) => bucket.tally));
   const account = totals.account;
   const warning =
     account.sent >= thresholds.minimumSends &&
@@ -289,6 +304,7 @@ export function deliverabilityReport(window: DeliverabilityWindow, totals: Deliv
     domains: [...totals.domains]
       .sort(([a, x], [b, y]) => y.sent - x.sent || (a < b ? -1 : a > b ? 1 : 0))
       .map(([domain, counts]) => ({ domain, ...countsView(counts) })),
+    series: buckets.map(({ hour, tally }) => ({ hour: hourStart(hour).toISOString(), ...tally.account })),
   };
 }
 

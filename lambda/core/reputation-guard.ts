@@ -3,6 +3,7 @@ import {
   countsView,
   decideGuard,
   deliverabilityReport,
+  EMPTY_TALLY,
   GUARD_WINDOW,
   hourOf,
   isEmptyTally,
@@ -34,10 +35,10 @@ export interface DeliverabilityCounters {
   /** Adds the tally to the hour's bucket in one write; returns the bucket as it is after it. */
   add(hour: number, tally: DeliverabilityTally): Promise<DeliverabilityTally>;
   /**
-   * The buckets of `hours` summed; an hour never written is empty. Hours before `current` are
-   * final (nothing writes to a past hour), so an adapter may answer them from a cache.
+   * The buckets of `hours`, in their order; an hour never written is empty. Hours before `current`
+   * are final (nothing writes to a past hour), so an adapter may answer them from a cache.
    */
-  sum(hours: readonly number[], current: number): Promise<DeliverabilityTally>;
+  buckets(hours: readonly number[], current: number): Promise<DeliverabilityTally[]>;
 }
 
 /** What the guard remembers (GuardState), shared by every events container. */
@@ -89,11 +90,11 @@ export async function recordDeliverability(deps: DeliverabilityDeps, tally: Deli
   const now = deps.clock.now();
   const hour = hourOf(now);
   const current = await deps.counters.add(hour, tally);
-  const past = await deps.counters.sum(
+  const past = await deps.counters.buckets(
     windowHours(GUARD_WINDOW, now).filter((h) => h !== hour),
     hour,
   );
-  const totals = addTallies([current, past]).account;
+  const totals = addTallies([current, ...past]).account;
   const decision = await guardReputation(deps, totals);
   return { totals, ...(decision ? { decision } : {}) };
 }
@@ -196,9 +197,11 @@ export interface DeliverabilityReportDeps {
   readonly clock: Clock;
 }
 
-/** GET /deliverability: the window's counts and rates, per domain too, and the status. Reads only. */
+/** GET /deliverability: the window's counts and rates, per domain and per hour too, and the status. Reads only. */
 export async function reportDeliverability(deps: DeliverabilityReportDeps, window: DeliverabilityWindow): Promise<DeliverabilityReport> {
   const now = deps.clock.now();
-  const [totals, pause] = await Promise.all([deps.counters.sum(windowHours(window, now), hourOf(now)), deps.pause.read()]);
-  return deliverabilityReport(window, totals, deps.thresholds, pause?.held !== undefined);
+  const hours = windowHours(window, now);
+  const [tallies, pause] = await Promise.all([deps.counters.buckets(hours, hourOf(now)), deps.pause.read()]);
+  const buckets = hours.map((hour, i) => ({ hour, tally: tallies[i] ?? EMPTY_TALLY }));
+  return deliverabilityReport(window, buckets, deps.thresholds, pause?.held !== undefined);
 }

@@ -7,7 +7,8 @@ import { principalOf, type Route } from './route';
 /**
  * `GET /deliverability[?window=24h|7d]`, Outbox's extension: sends, deliveries, hard bounces and
  * complaints over the window as Outbox counted them, their rates, per sending domain too, the
- * guard's thresholds and the status (see reportDeliverability). Full-access keys only.
+ * account's counts hour by hour (`series`, for the console's charts), the guard's thresholds and
+ * the status (see reportDeliverability). Full-access keys only.
  */
 export const DELIVERABILITY_ROUTES: readonly Route[] = [
   {

@@ -14,8 +14,8 @@ export class InMemoryDeliverabilityCounters implements DeliverabilityCounters {
     return after;
   }
 
-  async sum(hours: readonly number[]): Promise<DeliverabilityTally> {
-    return addTallies(hours.map((hour) => this.hours.get(hour) ?? EMPTY_TALLY));
+  async buckets(hours: readonly number[]): Promise<DeliverabilityTally[]> {
+    return hours.map((hour) => this.hours.get(hour) ?? EMPTY_TALLY);
   }
 }
 

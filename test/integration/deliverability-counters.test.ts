@@ -4,7 +4,7 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbDeliverabilityCounters, DynamoDbGuardMemory, hourKey } from '../../lambda/adapters/dynamodb-deliverability-counters';
 import { documentClient } from '../../lambda/adapters/dynamodb-documents';
-import { hourOf, INITIAL_GUARD_STATE, windowHours, type DeliverabilityCounts } from '../../lambda/core/deliverability';
+import { addTallies, hourOf, INITIAL_GUARD_STATE, windowHours, type DeliverabilityCounts } from '../../lambda/core/deliverability';
 import { handleSesEventBatch } from '../../lambda/entrypoints/sqs-events';
 import { MESSAGE_ID_TAG } from '../../lambda/shared/env';
 import { ALL_TABLES, CONTROL_TABLE, EMAILS_TABLE, SUPPRESSIONS_TABLE, WEBHOOKS_TABLE } from '../../lambda/shared/tables';
@@ -90,12 +90,12 @@ describe('the deliverability counters in the control table (embedded store)', ()
     expect(calls.filter((c) => c.endsWith(CONTROL))).toEqual([`UpdateItem ${CONTROL}`]);
 
     const hour = hourOf(new Date(NOW));
-    const stored = await counters.sum([hour], hour);
-    expect(stored.account).toEqual(counts({ sent: 6, delivered: 5, bounced: 1 }));
-    expect([...stored.domains]).toEqual([['example.com', counts({ sent: 6, delivered: 5, bounced: 1 })]]);
+    const [stored] = await counters.buckets([hour], hour);
+    expect(stored!.account).toEqual(counts({ sent: 6, delivered: 5, bounced: 1 }));
+    expect([...stored!.domains]).toEqual([['example.com', counts({ sent: 6, delivered: 5, bounced: 1 })]]);
   });
 
-  it('sums a 24 h and a 7 d window over hourly items, 100 keys a BatchGetItem, and answers past hours from memory after', async () => {
+  it('reads a 24 h and a 7 d window of hourly items, 100 keys a BatchGetItem, and answers past hours from memory after', async () => {
     const { documents, calls } = countingClient(dynamo.endpoint);
     const writer = new DynamoDbDeliverabilityCounters(documents, CONTROL);
     const now = new Date('2026-11-20T09:15:00.000Z');
@@ -112,15 +112,15 @@ describe('the deliverability counters in the control table (embedded store)', ()
 
     const { documents: readerDocuments, calls: reads } = countingClient(dynamo.endpoint);
     const reader = new DynamoDbDeliverabilityCounters(readerDocuments, CONTROL);
-    expect((await reader.sum(windowHours('24h', now), hour)).account).toEqual(counts({ sent: 111, bounced: 2, complained: 1 }));
-    const week = await reader.sum(windowHours('7d', now), hour);
+    expect(addTallies(await reader.buckets(windowHours('24h', now), hour)).account).toEqual(counts({ sent: 111, bounced: 2, complained: 1 }));
+    const week = addTallies(await reader.buckets(windowHours('7d', now), hour));
     expect(week.account).toEqual(counts({ sent: 1116, bounced: 2, complained: 1 }));
     expect(week.domains.get('acme.test')).toEqual(counts({ sent: 1116, bounced: 2, complained: 1 }));
     // 24 keys, then the 144 the 7 d window adds: two calls of at most 100.
     expect(reads).toEqual([`BatchGetItem ${CONTROL}`, `BatchGetItem ${CONTROL}`, `BatchGetItem ${CONTROL}`]);
     reads.length = 0;
     await writer.add(hour, tally({ sent: 1 }));
-    expect((await reader.sum(windowHours('7d', now), hour)).account.sent).toBe(1117);
+    expect(addTallies(await reader.buckets(windowHours('7d', now), hour)).account.sent).toBe(1117);
     // Only the current hour is read again.
     expect(reads).toEqual([`BatchGetItem ${CONTROL}`]);
     const item = await documents.send(new GetCommand({ TableName: CONTROL, Key: { key: hourKey(hour) } }));

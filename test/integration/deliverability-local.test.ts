@@ -71,7 +71,13 @@ describe('GET /deliverability through the local stack', () => {
     const report = (await call(outbox, 'GET', '/deliverability')).body;
     expect(report).toMatchObject({ sent: 20, delivered: 20, bounced: 1, bounce_rate: 0.05, status: 'paused' });
     expect(report.domains[0]).toMatchObject({ domain: 'mail.acme.test', bounced: 1, bounce_rate: 0.05 });
-    expect((await call(outbox, 'GET', '/deliverability?window=7d')).body).toMatchObject({ window: '7d', sent: 20, bounced: 1, status: 'paused' });
+    // Hour by hour for the charts: every hour of the window, oldest first, this hour's counts last.
+    expect(report.series).toHaveLength(24);
+    expect(report.series[23]).toEqual({ hour: `${new Date().toISOString().slice(0, 13)}:00:00.000Z`, sent: 20, delivered: 20, bounced: 1, complained: 0 });
+    expect(report.series.slice(0, 23).every((h: { sent: number }) => h.sent === 0)).toBe(true);
+    const week = (await call(outbox, 'GET', '/deliverability?window=7d')).body;
+    expect(week).toMatchObject({ window: '7d', sent: 20, bounced: 1, status: 'paused' });
+    expect(week.series).toHaveLength(168);
 
     const notified = outbox.notifications.list().map((n) => n.payload);
     expect(notified.filter((p) => p.type === 'deliverability.warning')).toEqual([

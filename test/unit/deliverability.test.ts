@@ -157,8 +157,11 @@ describe('deliverabilityReport', () => {
     domains: new Map(domains.map(([d, c]) => [d, counts(c)])),
   });
 
+  /** One bucket at a fixed hour, for reports that are about the totals. */
+  const oneHour = (t: ReturnType<typeof tally>) => [{ hour: hourOf(new Date('2026-12-02T17:30:00Z')), tally: t }];
+
   it('reports counts, rates, thresholds and domains busiest first', () => {
-    const report = deliverabilityReport('24h', tally({ sent: 200, delivered: 190, bounced: 10 }, [['b.test', { sent: 50 }], ['a.test', { sent: 150, bounced: 10 }]]), DEFAULT_GUARD_THRESHOLDS, false);
+    const report = deliverabilityReport('24h', oneHour(tally({ sent: 200, delivered: 190, bounced: 10 }, [['b.test', { sent: 50 }], ['a.test', { sent: 150, bounced: 10 }]])), DEFAULT_GUARD_THRESHOLDS, false);
     expect(report).toEqual({
       object: 'deliverability',
       window: '24h',
@@ -174,13 +177,26 @@ describe('deliverabilityReport', () => {
         { domain: 'a.test', sent: 150, delivered: 0, bounced: 10, complained: 0, bounce_rate: 0.06667, complaint_rate: 0 },
         { domain: 'b.test', sent: 50, delivered: 0, bounced: 0, complained: 0, bounce_rate: 0, complaint_rate: 0 },
       ],
+      series: [{ hour: '2026-12-02T17:00:00.000Z', sent: 200, delivered: 190, bounced: 10, complained: 0 }],
     });
   });
 
+  it('sums the hours of the window and lists them oldest first, each with its own counts', () => {
+    const now = new Date('2026-12-02T17:30:00Z');
+    const hours = windowHours('24h', now);
+    const buckets = hours.map((hour, i) => ({ hour, tally: i === 0 ? tally({ sent: 10, bounced: 1 }) : i === 23 ? tally({ sent: 5, complained: 1 }) : tally({}) }));
+    const report = deliverabilityReport('24h', buckets, DEFAULT_GUARD_THRESHOLDS, false);
+    expect(report).toMatchObject({ sent: 15, bounced: 1, complained: 1, bounce_rate: 0.06667 });
+    expect(report.series).toHaveLength(24);
+    expect(report.series[0]).toEqual({ hour: '2026-12-01T18:00:00.000Z', sent: 10, delivered: 0, bounced: 1, complained: 0 });
+    expect(report.series[1]).toEqual({ hour: '2026-12-01T19:00:00.000Z', sent: 0, delivered: 0, bounced: 0, complained: 0 });
+    expect(report.series[23]).toEqual({ hour: '2026-12-02T17:00:00.000Z', sent: 5, delivered: 0, bounced: 0, complained: 1 });
+  });
+
   it('says paused while Outbox is held, healthy below the warn thresholds or the minimum sends', () => {
-    expect(deliverabilityReport('7d', tally({ sent: 200, bounced: 1 }), DEFAULT_GUARD_THRESHOLDS, true).status).toBe('paused');
-    expect(deliverabilityReport('7d', tally({ sent: 200, bounced: 4 }), DEFAULT_GUARD_THRESHOLDS, false).status).toBe('healthy');
-    expect(deliverabilityReport('7d', tally({ sent: 50, bounced: 40 }), DEFAULT_GUARD_THRESHOLDS, false).status).toBe('healthy');
+    expect(deliverabilityReport('7d', oneHour(tally({ sent: 200, bounced: 1 })), DEFAULT_GUARD_THRESHOLDS, true).status).toBe('paused');
+    expect(deliverabilityReport('7d', oneHour(tally({ sent: 200, bounced: 4 })), DEFAULT_GUARD_THRESHOLDS, false).status).toBe('healthy');
+    expect(deliverabilityReport('7d', oneHour(tally({ sent: 50, bounced: 40 })), DEFAULT_GUARD_THRESHOLDS, false).status).toBe('healthy');
   });
 });
 
