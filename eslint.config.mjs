@@ -24,6 +24,20 @@ export default tseslint.config(
     },
   },
   {
+    // The browser console: API data reaches the page only as text and attributes (see its dom.ts).
+    files: ['lambda/console/app/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['node:*', '@aws-sdk/*', 'aws-lambda', '**/core/*', '**/adapters/*', '**/entrypoints/*', '**/shared/*'] }],
+      'no-restricted-properties': [
+        'error',
+        ...['innerHTML', 'outerHTML', 'insertAdjacentHTML', 'write', 'writeln', 'createContextualFragment'].map((property) => ({ property, message: 'Build elements with h(): text through textContent, attributes through setAttribute.' })),
+      ],
+      'no-restricted-globals': ['error', { name: 'eval', message: 'No eval: the CSP forbids it.' }],
+      'no-implied-eval': 'error',
+      'no-new-func': 'error',
+    },
+  },
+  {
     // The stack shares names and table definitions with the Lambdas, nothing else.
     files: ['lib/**/*.ts', 'bin/**/*.ts'],
     rules: {

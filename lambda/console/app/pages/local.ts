@@ -1,0 +1,112 @@
+import type { DeadLetter, ListAnswer, StandInMessage } from '../api-types';
+import { append, button, h, replaceChildren, scrollingTable } from '../dom';
+import { badge, bytes, subjectText, time } from '../format';
+import { alertRegion, clearError, heading, showError, type MountedPage, type PageContext } from '../page';
+
+const NOT_LOCAL = 'This page exists only under npm start: this Outbox has no local routes.';
+
+/** What the SES stand-in accepted (GET /_local/messages), newest first. */
+export function mountStandInMessages(ctx: PageContext, page: HTMLElement): MountedPage {
+  const alert = alertRegion();
+  const content = h('div');
+  append(
+    page,
+    h('div', { class: 'page-head' }, heading('SES stand-in'), h('p', { class: 'lede' }, 'The messages the local SES stand-in accepted, newest first, as SES would have sent them.')),
+    button('Refresh', () => void load()),
+    alert,
+    content,
+  );
+
+  async function load(): Promise<void> {
+    if (!ctx.local) return showError(ctx, alert, new Error(NOT_LOCAL));
+    try {
+      const answer = await ctx.api.get<ListAnswer<StandInMessage>>('/_local/messages');
+      clearError(alert);
+      const shown = answer.data.slice(0, 200);
+      replaceChildren(
+        content,
+        shown.length === 0
+          ? h('p', { class: 'empty' }, 'None yet.')
+          : scrollingTable(
+              'Accepted messages',
+              ['Received', 'Subject', 'From', 'Recipients', 'Kind', 'Tags', 'Size', 'SES message ID'],
+              h(
+                'tbody',
+                null,
+                shown.map((message) =>
+                  h(
+                    'tr',
+                    null,
+                    h('td', { class: 'when' }, time(message.receivedAt)),
+                    h('td', null, subjectText(message.subject)),
+                    h('td', null, message.from),
+                    h('td', null, message.recipients.join(', ')),
+                    h('td', null, message.contentKind),
+                    h('td', null, message.tags.map((tag) => `${tag.name}=${tag.value}`).join(', ')),
+                    h('td', { class: 'number' }, bytes(message.sizeBytes)),
+                    h('td', null, h('code', null, message.messageId)),
+                  ),
+                ),
+              ),
+            ),
+        answer.data.length > shown.length ? h('p', { class: 'muted' }, `The newest ${shown.length} of ${answer.data.length}.`) : null,
+      );
+    } catch (error) {
+      showError(ctx, alert, error);
+    }
+  }
+
+  void load();
+  return { dispose: () => undefined };
+}
+
+/** The local queues' dead letters (GET /_local/dead-letters): what failed for good, and why. */
+export function mountDeadLetters(ctx: PageContext, page: HTMLElement): MountedPage {
+  const alert = alertRegion();
+  const content = h('div');
+  append(
+    page,
+    h('div', { class: 'page-head' }, heading('Dead letters'), h('p', { class: 'lede' }, 'Queue messages that failed every try: SES events (5), webhook deliveries (8), queued emails (100).')),
+    button('Refresh', () => void load()),
+    alert,
+    content,
+  );
+
+  async function load(): Promise<void> {
+    if (!ctx.local) return showError(ctx, alert, new Error(NOT_LOCAL));
+    try {
+      const answer = await ctx.api.get<ListAnswer<DeadLetter>>('/_local/dead-letters');
+      clearError(alert);
+      replaceChildren(
+        content,
+        answer.data.length === 0
+          ? h('p', { class: 'empty' }, 'None')
+          : scrollingTable(
+              'Dead letters',
+              ['Dead-lettered', 'Queue', 'What failed', 'Why', 'Receives', 'Message id'],
+              h(
+                'tbody',
+                null,
+                answer.data.map((letter) =>
+                  h(
+                    'tr',
+                    null,
+                    h('td', { class: 'when' }, time(letter.dead_lettered_at)),
+                    h('td', null, badge(letter.queue)),
+                    h('td', null, letter.failed),
+                    h('td', { class: 'reason' }, letter.reason),
+                    h('td', { class: 'number' }, String(letter.receive_count)),
+                    h('td', null, h('code', null, letter.message_id)),
+                  ),
+                ),
+              ),
+            ),
+      );
+    } catch (error) {
+      showError(ctx, alert, error);
+    }
+  }
+
+  void load();
+  return { dispose: () => undefined };
+}
