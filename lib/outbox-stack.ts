@@ -15,6 +15,7 @@ import { Scheduler } from './constructs/scheduler';
 import { SendApi, type ApiAccessLogs } from './constructs/send-api';
 import { SesSending } from './constructs/ses';
 import { Tables } from './constructs/tables';
+import { WebConsole } from './constructs/web-console';
 import { Webhooks } from './constructs/webhooks';
 
 export interface OutboxStackProps extends StackProps {
@@ -82,7 +83,8 @@ const EVENTS_TIMEOUT = Duration.seconds(30);
  * sending with event publishing, the outbound queue with the sender Lambda and the every-minute
  * scheduler feeding it, the SES event queue and the events Lambda consuming it, the notifications
  * topic and the webhook delivery the events Lambda and the sender feed, the reputation guard's
- * alarms on SES's bounce and complaint rates with the handler that pauses sending, and alarms. It
+ * alarms on SES's bounce and complaint rates with the handler that pauses sending, the web console
+ * served from the API at /console (built at synth), and alarms. It
  * composes constructs and creates no resource of its own. The stack is environment-agnostic, so it
  * synthesizes offline without credentials.
  */
@@ -103,6 +105,8 @@ export class OutboxStack extends Stack {
   /** The alarms on SES's reputation rates and the handler the pause alarms invoke. */
   public readonly reputationGuard: ReputationGuard;
   public readonly api: SendApi;
+  /** The web console at /console on the API, and its Lambda. */
+  public readonly console: WebConsole;
 
   constructor(scope: Construct, id: string, props: OutboxStackProps = {}) {
     super(scope, id, {
@@ -241,6 +245,7 @@ export class OutboxStack extends Stack {
       accessLogs: props.apiAccessLogs,
       firewall: props.firewall,
     });
+    this.console = new WebConsole(this, 'Console', { api: this.api, entry: path.join(REPO_ROOT, HANDLER_ENTRIES.console) });
     this.monitoring.watchApiServerErrors('ApiServerErrors', this.api.restApi);
     this.monitoring.watchFunctionErrors('ApiFunctionErrors', this.apiFunction);
     this.monitoring.watchFunctionErrors('AuthorizerFunctionErrors', this.authorizerFunction);
@@ -249,10 +254,15 @@ export class OutboxStack extends Stack {
     this.monitoring.watchFunctionErrors('SenderFunctionErrors', sender);
     this.monitoring.watchFunctionErrors('SchedulerFunctionErrors', this.scheduler.function);
     this.monitoring.watchFunctionErrors('ReputationAlarmFunctionErrors', pauser);
+    this.monitoring.watchFunctionErrors('ConsoleFunctionErrors', this.console.function);
 
     new CfnOutput(this, 'ApiUrl', {
       description: 'Base URL of the API (set RESEND_BASE_URL to it)',
       value: this.api.url,
+    });
+    new CfnOutput(this, 'ConsoleUrl', {
+      description: 'The web console: open it in a browser and sign in with a full-access API key',
+      value: this.console.url,
     });
     new CfnOutput(this, 'ConfigurationSetName', {
       description: 'SES configuration set every Outbox email is sent through',

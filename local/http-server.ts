@@ -6,6 +6,7 @@ import { OutboxError, toErrorBody } from '../lambda/core/errors';
 import type { ApiKeyStore } from '../lambda/core/ports';
 import { handleHttp, isPublicRoute, type ApiDeps, type HttpResponse } from '../lambda/entrypoints/http';
 import { BODY_TOO_LARGE_MESSAGE, MAX_REQUEST_BODY_BYTES } from '../lambda/shared/request-limits';
+import type { ConsoleServer } from '../lambda/console/serve';
 
 /** Local-only routes (inspection, event replay), answered before authentication. */
 export type LocalRoutes = (method: string, path: string, body: string | undefined) => Promise<HttpResponse | undefined>;
@@ -16,12 +17,15 @@ export interface LocalServerOptions {
   readonly deps: ApiDeps;
   readonly keys: ApiKeyStore;
   readonly localRoutes?: LocalRoutes;
+  /** The web console at /console, answered before authentication as the stack's console route is. */
+  readonly console?: ConsoleServer;
   readonly logRequest?: (line: string) => void;
 }
 
 /**
  * The local front end: what API Gateway and the authorizer do in AWS (body cap, API-key check,
- * error shapes), then the same handleHttp the api Lambda runs.
+ * error shapes), then the same handleHttp the api Lambda runs; the console's paths go to the same
+ * server the console Lambda runs.
  */
 export async function startHttpServer(options: LocalServerOptions): Promise<{ server: Server; url: string }> {
   const server = createServer((request, response) => {
@@ -57,13 +61,15 @@ async function serve(options: LocalServerOptions, request: IncomingMessage): Pro
   } catch (error) {
     return errorResponse(error);
   }
-  const local = await options.localRoutes?.(method, path, body);
-  if (local) return local;
-
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
     if (typeof value === 'string') headers[name] = value;
   }
+  const page = options.console?.({ method, path, headers });
+  if (page) return page;
+  const local = await options.localRoutes?.(method, path, body);
+  if (local) return local;
+
   if (isPublicRoute(path)) return handleHttp(options.deps, { method, path, query, headers, ...(body !== undefined ? { body } : {}) });
   try {
     const principal = await authenticate(options.keys, headers.authorization);

@@ -49,6 +49,7 @@ async function main(): Promise<void> {
   );
   console.log('For the resend SDK (new Resend() reads both) and curl, in the shell you run them from:');
   console.log(`  ${exportLine(outbox.url, outbox.apiKey)}`);
+  console.log(`Console: ${outbox.url}/console`);
   console.log(`SES stand-in: ${outbox.ses.url} (an SES v2 endpoint: point an SESv2Client or aws sesv2 --endpoint-url at it)`);
   console.log(
     `Local routes, no key: ${outbox.url}/_local/messages (what SES accepted), /_local/notifications (what was notified), /_local/templates (SES templates), /_local/ses-events (replay one), /_local/dead-letters`,

@@ -21,6 +21,8 @@ import { LocalQueue } from './local-queue';
 import { LOCAL_WEBHOOK_SPEEDUP, LocalWebhookRetry } from './local-webhook-retry';
 import { createTables, LOCAL_CREDENTIALS, LOCAL_REGION, startEmbeddedDynamoDb } from './embedded-dynamodb';
 import { startHttpServer, type LocalRoutes } from './http-server';
+import { consoleServer } from '../lambda/console/serve';
+import { buildConsole } from '../lib/console-build';
 import { startSesStandIn, type SesStandIn } from './ses-standin';
 import { FailureLog, listDeadLetters, type DeadLetterSources } from './dead-letters';
 import { localTemplateRoute } from './local-templates';
@@ -221,6 +223,8 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
       webhooks: webhookDeps.store,
       emails: senderDeps.emails,
     }),
+    // Built from its sources at each start, so the page served is the code in the checkout.
+    console: consoleServer(buildConsole()),
     ...(options.logRequest ? { logRequest: options.logRequest } : {}),
   });
 

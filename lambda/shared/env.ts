@@ -58,6 +58,8 @@ export const HANDLER_ENTRIES = {
   sender: 'lambda/handlers/sender.ts',
   /** Runs every minute (EventBridge): puts scheduled emails that are due on the outbound queue. */
   scheduler: 'lambda/handlers/scheduler.ts',
+  /** Serves the web console's page and assets at /console, no key needed (the page asks for one). */
+  console: 'lambda/handlers/console.ts',
   /** A CloudWatch alarm action: pauses sending when SES's account-wide bounce or complaint rate reaches the pause threshold. */
   reputationAlarm: 'lambda/handlers/reputation-alarm.ts',
   /** CloudFormation custom resource: creates the sending domain in SES, or adopts it when it already exists. */

@@ -1,7 +1,10 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type BundlingOptions, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { BuildOptions } from 'esbuild';
@@ -19,6 +22,11 @@ export interface NodeFunctionProps {
   readonly logRetention?: logs.RetentionDays;
   /** Active X-Ray tracing. @default false */
   readonly tracing?: boolean;
+  /**
+   * Files shipped next to the bundle, by name (no folders): data the handler reads at run time
+   * rather than code esbuild could bundle. @default none
+   */
+  readonly bundledFiles?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -127,6 +135,7 @@ export class NodeFunction extends Construct {
         externalModules: [...LAMBDA_BUNDLING.externalModules],
         esbuildArgs: { ...LAMBDA_BUNDLING.esbuildArgs },
         forceDockerBundling: false,
+        ...(props.bundledFiles && Object.keys(props.bundledFiles).length > 0 ? { commandHooks: copyIntoBundle(props.bundledFiles) } : {}),
       },
     });
   }
@@ -154,4 +163,27 @@ export class NodeFunction extends Construct {
     this.function.node.addDependency(policy);
     return policy;
   }
+}
+
+/**
+ * Command hooks that copy `files` into the bundle's folder after esbuild. They are written to a
+ * temporary folder now, as the hooks may only return shell commands; CDK also calls the hooks to
+ * render a Docker command it never runs, so writing in the hook itself would not do.
+ */
+function copyIntoBundle(files: Readonly<Record<string, string>>): ICommandHooks {
+  const staged = mkdtempSync(path.join(tmpdir(), 'outbox-bundled-files-'));
+  const names = Object.keys(files);
+  for (const name of names) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new Error(`A bundled file needs a plain name, got ${JSON.stringify(name)}.`);
+    writeFileSync(path.join(staged, name), files[name]!);
+  }
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (_inputDir, outputDir) => names.map((name) => `cp ${shellQuoted(path.join(staged, name))} ${shellQuoted(path.join(outputDir, name))}`),
+  };
+}
+
+function shellQuoted(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
 }

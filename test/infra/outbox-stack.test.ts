@@ -473,10 +473,14 @@ describe('OutboxStack with existing identities', () => {
       expect(new RegExp(BEARER_HEADER).test(header)).toBe(reaches);
     });
 
-    it('serves GET /health without authorization and every other route with the authorizer', () => {
+    it('serves GET /health and the console without authorization and every other route with the authorizer', () => {
       const resources = template.findResources('AWS::ApiGateway::Resource');
-      const idOf = (part: string): string => {
-        const found = Object.entries(resources).find(([, r]) => r.Properties.PathPart === part);
+      const root = { 'Fn::GetAtt': [Match.anyValue(), 'RootResourceId'] };
+      // Under the root unless a parent resource's id is given.
+      const idOf = (part: string, parent?: string): string => {
+        const found = Object.entries(resources).find(
+          ([, r]) => r.Properties.PathPart === part && (parent ? r.Properties.ParentId?.Ref === parent : r.Properties.ParentId?.['Fn::GetAtt']?.[1] === 'RootResourceId'),
+        );
         if (!found) throw new Error(`No resource ${part}`);
         return found[0];
       };
@@ -494,22 +498,26 @@ describe('OutboxStack with existing identities', () => {
         AuthorizerId: authorizer,
       });
       template.hasResourceProperties('AWS::ApiGateway::Method', {
-        ResourceId: { 'Fn::GetAtt': [Match.anyValue(), 'RootResourceId'] },
+        ResourceId: root,
         HttpMethod: 'ANY',
         AuthorizationType: 'CUSTOM',
         AuthorizerId: authorizer,
       });
-      template.resourceCountIs('AWS::ApiGateway::Method', 3);
+      for (const resource of [idOf('console'), idOf('{proxy+}', idOf('console'))]) {
+        template.hasResourceProperties('AWS::ApiGateway::Method', { ResourceId: { Ref: resource }, HttpMethod: 'GET', AuthorizationType: 'NONE' });
+      }
+      template.resourceCountIs('AWS::ApiGateway::Method', 5);
     });
 
-    it('routes every method to the api Lambda through the proxy integration', () => {
-      const apiFunction = logicalId(stack, stack.apiFunction.function);
-      template.allResourcesProperties('AWS::ApiGateway::Method', {
-        Integration: {
-          Type: 'AWS_PROXY',
-          Uri: { 'Fn::Join': ['', Match.arrayWith([{ 'Fn::GetAtt': [apiFunction, 'Arn'] }])] },
-        },
+    it("routes every method to the api Lambda through the proxy integration, but the console's to the console Lambda", () => {
+      const targets = Object.values(template.findResources('AWS::ApiGateway::Method')).map((method) => {
+        const integration = method.Properties.Integration;
+        const target = (integration.Uri['Fn::Join'][1] as unknown[]).find((part) => typeof part === 'object' && part !== null && 'Fn::GetAtt' in part) as { 'Fn::GetAtt': string[] };
+        return `${integration.Type} ${target['Fn::GetAtt'][0]} ${method.Properties.AuthorizationType}`;
       });
+      const api = `AWS_PROXY ${logicalId(stack, stack.apiFunction.function)}`;
+      const webConsole = `AWS_PROXY ${logicalId(stack, stack.console.function.function)}`;
+      expect(targets.sort()).toEqual([`${api} CUSTOM`, `${api} CUSTOM`, `${api} NONE`, `${webConsole} NONE`, `${webConsole} NONE`].sort());
     });
 
     it.each([
@@ -585,17 +593,19 @@ describe('OutboxStack with existing identities', () => {
     });
   });
 
-  it("outputs the API URL without a trailing slash, the configuration set, the api keys table, the first key's secret and both topics", () => {
+  it("outputs the API URL without a trailing slash, the console's URL, the configuration set, the api keys table, the first key's secret and both topics", () => {
     const outputs = template.findOutputs('*');
     expect(Object.keys(outputs).sort()).toEqual([
       'ApiKeysTableName',
       'ApiUrl',
       'ConfigurationSetName',
+      'ConsoleUrl',
       'InitialApiKeySecretArn',
       'NotificationsTopicArn',
       'SesEventsTopicArn',
     ]);
     expect(render(outputs.ApiUrl!.Value)).toMatch(/^https:\/\/\$\{\w+\}\.execute-api\.\$\{AWS::Region\}\.\$\{AWS::URLSuffix\}\/\$\{\w+\}$/);
+    expect(render(outputs.ConsoleUrl!.Value)).toBe(`${render(outputs.ApiUrl!.Value)}/console`);
   });
 
   it('passes the cdk-nag AwsSolutions checks', () => {
