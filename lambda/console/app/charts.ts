@@ -27,10 +27,12 @@ export interface ChartSpec {
   readonly series: readonly ChartSeries[];
   readonly lines?: readonly ChartLine[];
   readonly format: (value: number) => string;
+  /** Counts: the axis steps are whole numbers. */
+  readonly whole?: boolean;
 }
 
-const W = 720;
-const H = 260;
+const W = 960;
+const H = 280;
 const LEFT = 60;
 const RIGHT = 150;
 const TOP = 14;
@@ -40,7 +42,9 @@ export function lineChart(spec: ChartSpec): HTMLElement {
   const n = spec.xLabels.length;
   const dataMax = Math.max(0, ...spec.series.flatMap((series) => series.values.filter((v): v is number => v !== null)));
   const lineMax = Math.max(0, ...(spec.lines ?? []).map((line) => line.value));
-  const yMax = niceCeiling(Math.max(dataMax, lineMax * 1.1) || 1);
+  // Four grid steps of a round size, so the axis reads 0, 5, 10, 15, 20 rather than 0, 13, 25, 38.
+  const top = Math.max(dataMax, lineMax * 1.1) || 1;
+  const yMax = 4 * (spec.whole ? Math.max(1, Math.ceil(niceCeiling(top / 4))) : niceCeiling(top / 4));
   const x = (i: number): number => LEFT + (n <= 1 ? (W - LEFT - RIGHT) / 2 : (i * (W - LEFT - RIGHT)) / (n - 1));
   const y = (v: number): number => TOP + (1 - v / yMax) * (H - TOP - BOTTOM);
 
@@ -56,10 +60,14 @@ export function lineChart(spec: ChartSpec): HTMLElement {
   for (let i = 0; i < n; i += step) {
     svg.append(s('text', { x: x(i), y: H - 10, class: 'axis', 'text-anchor': 'middle' }, spec.xLabels[i] ?? ''));
   }
-  for (const line of spec.lines ?? []) {
+  // Labels of lines close together are pushed apart (from the bottom up) so none overlaps.
+  let lowestFree = Infinity;
+  for (const line of [...(spec.lines ?? [])].sort((a, b) => a.value - b.value)) {
+    const labelY = Math.min(y(line.value) + 4, lowestFree);
+    lowestFree = labelY - 13;
     svg.append(
       s('line', { x1: LEFT, x2: W - RIGHT, y1: y(line.value), y2: y(line.value), class: `threshold threshold-${line.tone}` }),
-      s('text', { x: W - RIGHT + 6, y: y(line.value) + 4, class: `threshold-label threshold-${line.tone}` }, `${line.label} ${spec.format(line.value)}`),
+      s('text', { x: W - RIGHT + 6, y: labelY, class: `threshold-label threshold-${line.tone}` }, `${line.label} ${spec.format(line.value)}`),
     );
   }
   for (const series of spec.series) {

@@ -148,6 +148,7 @@ function render(ctx: PageContext, report: Deliverability, sending: Sending | und
             label: `Volume per hour over ${windowName}: ${report.sent} sent, ${report.delivered} delivered, ${report.bounced} hard bounces, ${report.complained} complaints.`,
             xLabels: labels,
             format: count,
+            whole: true,
             series: [
               { name: 'Sent', tone: 'series-1', values: series.map((b) => b.sent) },
               { name: 'Delivered', tone: 'series-2', values: series.map((b) => b.delivered) },

@@ -99,21 +99,29 @@ async function deliveryLog(ctx: PageContext, id: string): Promise<HTMLElement> {
   return scrollingTable('Delivery log', ['Created', 'Event', 'Status', 'Attempts', 'Event id'], tbody);
 }
 
+/** The latest attempt in full; earlier ones (a failing endpoint may have many) folded away. */
 function attemptsList(attempts: readonly WebhookAttempt[]): HTMLElement {
   if (attempts.length === 0) return h('span', { class: 'muted' }, 'none yet');
+  const [latest, ...earlier] = attempts;
   return h(
-    'ol',
-    { class: 'attempts' },
-    attempts.map((attempt) =>
-      h(
-        'li',
-        null,
-        h('span', { class: attempt.http_status_code >= 200 && attempt.http_status_code < 300 ? 'http ok' : 'http bad' }, attempt.http_status_code === 0 ? 'no answer' : `HTTP ${attempt.http_status_code}`),
-        ' ',
-        time(attempt.sent_at),
-        ` · ${attempt.latency_ms} ms`,
-        attempt.response ? h('pre', { class: 'answer', tabindex: 0 }, attempt.response) : null,
-      ),
-    ),
+    'div',
+    null,
+    h('ol', { class: 'attempts' }, attemptItem(latest!)),
+    earlier.length > 0
+      ? h('details', null, h('summary', null, `${earlier.length} earlier attempt${earlier.length === 1 ? '' : 's'}`), h('ol', { class: 'attempts' }, earlier.map(attemptItem)))
+      : null,
+  );
+}
+
+function attemptItem(attempt: WebhookAttempt): HTMLElement {
+  const ok = attempt.http_status_code >= 200 && attempt.http_status_code < 300;
+  return h(
+    'li',
+    null,
+    h('span', { class: ok ? 'http ok' : 'http bad' }, attempt.http_status_code === 0 ? 'no answer' : `HTTP ${attempt.http_status_code}`),
+    ' ',
+    time(attempt.sent_at),
+    ` · ${attempt.latency_ms} ms`,
+    attempt.response ? h('pre', { class: 'answer', tabindex: 0 }, attempt.response) : null,
   );
 }
