@@ -5,8 +5,10 @@ import { CONSOLE_PATH, type ConsoleFile } from '../shared/console';
 /**
  * The console page's Content-Security-Policy: its own script and styles only (no inline code, no
  * eval), the API on the same origin only, nothing framing it. Images may come from https and data:
- * URLs for an email's HTML, which the page shows in a sandboxed srcdoc frame: such a frame inherits
- * this policy, and the page narrows it further (remote images only when asked).
+ * URLs for an email's HTML, which the page shows in a sandboxed srcdoc frame. Such a frame inherits
+ * this policy (the page narrows it further: remote images only when asked), so an email's own
+ * inline styles (`<style>`, `style=`) are not applied there: the price of no inline styles on the
+ * console page itself.
  */
 export const CONSOLE_CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
