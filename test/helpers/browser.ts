@@ -33,11 +33,27 @@ export async function launchChromium(): Promise<Browser> {
 /** Where the browser tests leave their screenshots (gitignored). */
 export const SCREENSHOT_DIR = path.resolve(__dirname, '../../test-output/console');
 
-/** Saves a full-page screenshot of `page` as test-output/console/<name>.png and returns its path. */
+/**
+ * Saves a screenshot of the whole of `page` as test-output/console/<name>.png and returns its path.
+ * The viewport is stretched to the page's height for it rather than using Playwright's fullPage,
+ * which leaves a sandboxed frame below the fold unpainted (Chromium draws such a frame, being
+ * another process, only where the viewport shows it).
+ */
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const file = path.join(SCREENSHOT_DIR, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
+  const viewport = page.viewportSize();
+  const height = await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollHeight: number } } }).document.documentElement.scrollHeight);
+  if (viewport && height > viewport.height) {
+    await page.setViewportSize({ width: viewport.width, height });
+    // One frame for the stretched layout to paint, the sandboxed frame's process included.
+    await page.waitForTimeout(100);
+  }
+  try {
+    await page.screenshot({ path: file });
+  } finally {
+    if (viewport && height > viewport.height) await page.setViewportSize(viewport);
+  }
   return file;
 }
 
