@@ -29,6 +29,11 @@ export interface ChartSpec {
   readonly format: (value: number) => string;
   /** Counts: the axis steps are whole numbers. */
   readonly whole?: boolean;
+  /**
+   * The highest value the axis goes to, so the threshold lines stay readable when one quiet hour
+   * has a rate of 100% (one bounce of one send); higher points sit on the top edge, marked.
+   */
+  readonly ceiling?: number;
 }
 
 const W = 960;
@@ -43,10 +48,10 @@ export function lineChart(spec: ChartSpec): HTMLElement {
   const dataMax = Math.max(0, ...spec.series.flatMap((series) => series.values.filter((v): v is number => v !== null)));
   const lineMax = Math.max(0, ...(spec.lines ?? []).map((line) => line.value));
   // Four grid steps of a round size, so the axis reads 0, 5, 10, 15, 20 rather than 0, 13, 25, 38.
-  const top = Math.max(dataMax, lineMax * 1.1) || 1;
+  const top = Math.min(Math.max(dataMax, lineMax * 1.1), spec.ceiling ?? Infinity) || 1;
   const yMax = 4 * (spec.whole ? Math.max(1, Math.ceil(niceCeiling(top / 4))) : niceCeiling(top / 4));
   const x = (i: number): number => LEFT + (n <= 1 ? (W - LEFT - RIGHT) / 2 : (i * (W - LEFT - RIGHT)) / (n - 1));
-  const y = (v: number): number => TOP + (1 - v / yMax) * (H - TOP - BOTTOM);
+  const y = (v: number): number => TOP + (1 - Math.min(v, yMax) / yMax) * (H - TOP - BOTTOM);
 
   const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': spec.label, class: 'chart', focusable: 'false' }, s('title', null, spec.label));
   for (let tick = 0; tick <= 4; tick++) {
@@ -79,6 +84,10 @@ export function lineChart(spec: ChartSpec): HTMLElement {
         svg.append(s('polyline', { points: run.map(([i, v]) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' '), class: `plot ${series.tone}` }));
       }
     }
+  }
+  const offScale = dataMax > yMax;
+  if (offScale) {
+    svg.append(s('text', { x: LEFT + 6, y: TOP + 12, class: 'axis' }, `▲ points on the top edge are higher (up to ${spec.format(dataMax)})`));
   }
   const legend = h(
     'ul',

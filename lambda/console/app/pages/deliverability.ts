@@ -168,6 +168,7 @@ function render(ctx: PageContext, report: Deliverability, sending: Sending | und
         format: percent,
         series: [{ name: `Bounce rate ${perWhat}`, tone: 'series-3', values: bounceRates }],
         lines: bounceLines,
+        ceiling: 2 * SES_BOUNCE_PAUSE,
       }),
     ),
     h(
@@ -180,6 +181,7 @@ function render(ctx: PageContext, report: Deliverability, sending: Sending | und
         format: percent,
         series: [{ name: `Complaint rate ${perWhat}`, tone: 'series-4', values: complaintRates }],
         lines: complaintLines,
+        ceiling: 2 * SES_COMPLAINT_PAUSE,
       }),
     ),
     series ? hourlyTable(series) : null,
