@@ -47,6 +47,7 @@ const context = (): PageContext => ({ api, local, signOut });
 function showSignIn(message?: string): void {
   current?.dispose();
   current = undefined;
+  document.title = 'Sign in · Outbox console';
   const alert = alertRegion();
   const input = h('input', { type: 'password', name: 'api-key', autocomplete: 'off', spellcheck: 'false', required: true });
   const submit = h('button', { type: 'submit' }, 'Sign in');
@@ -136,6 +137,8 @@ function render(main: HTMLElement, nav: HTMLElement): void {
       if (section?.pages.includes(route.page)) link.setAttribute('aria-current', 'page');
       else link.removeAttribute('aria-current');
     }
+    // One email's or webhook's page names itself once it has loaded.
+    document.title = `${SECTIONS.find((section) => section.pages.includes(route.page))?.label ?? 'Outbox'} · Outbox console`;
     const page = h('div', { class: 'page' });
     replaceChildren(main, page);
     current = mount(route, page);

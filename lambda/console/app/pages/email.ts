@@ -28,6 +28,7 @@ export function mountEmail(ctx: PageContext, page: HTMLElement, id: string): Mou
   const drawn = new Map<string, string>();
   let remoteImages = false;
   let latest: EmailView | undefined;
+  let lastRead = 0;
 
   /** Redraws one part when what it shows changed. */
   function draw(part: keyof typeof parts, data: unknown, render: () => Child): void {
@@ -49,6 +50,7 @@ export function mountEmail(ctx: PageContext, page: HTMLElement, id: string): Mou
     try {
       const email = await ctx.api.get<EmailView>(`/emails/${segment(id)}`);
       latest = email;
+      lastRead = Date.now();
       clearError(alert);
       const subject = subjectText(email.subject);
       if (title.textContent !== subject) title.textContent = subject;
@@ -68,8 +70,19 @@ export function mountEmail(ctx: PageContext, page: HTMLElement, id: string): Mou
   }
 
   void load();
-  const stop = every(REFRESH_MS, load);
+  // Every 2 s while mail is moving; a settled email (older than ten minutes, every recipient past
+  // sent or delayed) only every 30 s, as then only a late complaint or auto-reply can change it.
+  const stop = every(REFRESH_MS, async () => {
+    if (latest && !isMoving(latest) && Date.now() - lastRead < 30_000) return;
+    await load();
+  });
   return { dispose: stop };
+}
+
+const MOVING_STATUSES = new Set(['scheduled', 'queued', 'sent', 'delayed']);
+
+function isMoving(email: EmailView): boolean {
+  return Date.now() - Date.parse(email.created_at) < 10 * 60_000 || email.recipients.some((recipient) => MOVING_STATUSES.has(recipient.status));
 }
 
 function section(title: string, ...children: Child[]): HTMLElement {

@@ -71,6 +71,9 @@ export function mountEmails(ctx: PageContext, page: HTMLElement): MountedPage {
   const tbody = h('tbody');
   const newerButton = button('Newer', () => go('newer'));
   const olderButton = button('Older', () => go('older'));
+  // Until the first page arrives there is nowhere to page to.
+  newerButton.disabled = true;
+  olderButton.disabled = true;
   const pager = h('div', { class: 'pager' }, newerButton, olderButton);
 
   append(
