@@ -180,7 +180,10 @@ function copyIntoBundle(files: Readonly<Record<string, string>>): ICommandHooks 
   return {
     beforeBundling: () => [],
     beforeInstall: () => [],
-    afterBundling: (_inputDir, outputDir) => names.map((name) => `cp ${shellQuoted(path.join(staged, name))} ${shellQuoted(path.join(outputDir, name))}`),
+    afterBundling: (_inputDir, outputDir) => [
+      ...names.map((name) => `cp ${shellQuoted(path.join(staged, name))} ${shellQuoted(path.join(outputDir, name))}`),
+      `rm -rf ${shellQuoted(staged)}`,
+    ],
   };
 }
 
