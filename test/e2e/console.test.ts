@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Frame, Locator, Page } from 'playwright-core';
 import { Resend } from 'resend';
 import { launchChromium, screenshot, watchPage, type PageWatch } from '../helpers/browser';
 import { npmStart, type StartedProcess } from '../helpers/npm-start';
@@ -80,6 +80,13 @@ describe('the web console in a real browser against npm start', () => {
   /** The part of the page under the h2 `name`. */
   const section = (name: string): Locator => page.locator('section').filter({ has: page.getByRole('heading', { level: 2, name, exact: true }) });
   const row = (text: string): Locator => page.getByRole('row').filter({ hasText: text });
+
+  /** The sandboxed frame showing an email's HTML, once its document (the hostile email's) has loaded. */
+  async function emailFrame(): Promise<Frame> {
+    const frame = await (await page.getByTitle('HTML body').elementHandle())!.contentFrame();
+    await frame!.locator('#js-link').waitFor({ state: 'attached' });
+    return frame!;
+  }
 
   /** Opens a section from the navigation and waits for its h1. */
   async function open(link: string, heading = link): Promise<void> {
@@ -254,17 +261,14 @@ describe('the web console in a real browser against npm start', () => {
     const frame = page.frameLocator('iframe[title="HTML body"]');
     await frame.locator('#js-link').click();
     await frame.locator('#submit').click();
-    const htmlFrame = page.frames().find((f) => f.url() === 'about:srcdoc');
-    expect(htmlFrame).toBeDefined();
-    expect(await htmlFrame!.evaluate(() => (globalThis as unknown as InPage).document.documentElement.getAttribute('data-pwned'))).toBeNull();
+    expect(await (await emailFrame()).evaluate(() => (globalThis as unknown as InPage).document.documentElement.getAttribute('data-pwned'))).toBeNull();
     expect(imageHost.connections()).toBe(0);
     await screenshot(page, '05-hostile-email');
 
     // Remote images load only when asked for.
     await page.getByRole('button', { name: 'Load remote images' }).click();
     await waitFor('the remote image to be fetched once asked for', () => (imageHost.connections() > 0 ? true : undefined), 5_000);
-    const reloadedFrame = page.frames().find((f) => f.url() === 'about:srcdoc');
-    expect(await reloadedFrame!.evaluate(() => (globalThis as unknown as InPage).document.documentElement.getAttribute('data-pwned'))).toBeNull();
+    expect(await (await emailFrame()).evaluate(() => (globalThis as unknown as InPage).document.documentElement.getAttribute('data-pwned'))).toBeNull();
 
     expect(await page.evaluate(() => (globalThis as unknown as InPage).__pwned)).toBeUndefined();
     expect(watch.dialogs).toEqual([]);
