@@ -113,8 +113,9 @@ describe('the web console in a real browser against npm start', () => {
     expect(await page.getByRole('button', { name: 'Sign out' }).count()).toBe(0);
     await screenshot(page, '01-sign-in-refused');
 
+    // From the keyboard this time: Enter submits.
     await keyInput.fill(outbox.apiKey);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await keyInput.press('Enter');
     await page.getByRole('button', { name: 'Sign out' }).waitFor();
     await page.getByRole('navigation', { name: 'Sections' }).waitFor();
 
@@ -423,6 +424,21 @@ describe('the web console in a real browser against npm start', () => {
     await h1(delivered).waitFor();
     await screenshot(page, '14-phone-email');
     await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it('pages back to older emails and forward again', async () => {
+    await open('Emails');
+    // A page holds 20: these push the earliest emails of this run onto the next one.
+    const fillers = Array.from({ length: 20 }, (_, i) => ({ from: 'Acme <hello@acme.test>', to: ['success@simulator.amazonses.com'], subject: `Filler ${i} ${run}`, text: 'x' }));
+    expect((await api('POST', '/emails/batch', fillers)).status).toBe(200);
+    await row(`Filler 19 ${run}`).waitFor();
+    await waitFor('the first email of the run to leave the first page', async () => ((await row(delivered).count()) === 0 ? true : undefined), 5_000);
+
+    await page.getByRole('button', { name: 'Older', exact: true }).click();
+    await row(delivered).waitFor();
+    expect(await row(`Filler 19 ${run}`).count()).toBe(0);
+    await page.getByRole('button', { name: 'Newer', exact: true }).click();
+    await row(`Filler 19 ${run}`).waitFor();
   });
 
   it('serves the console under a strict Content-Security-Policy that its own pages never break', async () => {
