@@ -7,7 +7,7 @@ export const CHROMIUM_PATH = '/usr/bin/chromium';
 
 /**
  * The switches Chromium runs with: headless, no sandbox (the tests run as root in CI), and nothing
- * that reaches the network on its own (component updates, sync, field trials), so a run touches
+ * that reaches the network on its own (background requests, component updates, sync, QUIC), so a run touches
  * only loopback. Playwright adds a fresh, temporary --user-data-dir for every launch (it refuses one
  * given here) and deletes it at close, so no profile carries over between runs.
  */
