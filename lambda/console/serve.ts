@@ -3,17 +3,18 @@ import type { HttpResponse } from '../entrypoints/route';
 import { CONSOLE_PATH, type ConsoleFile } from '../shared/console';
 
 /**
- * The console page's Content-Security-Policy: its own script and styles only (no inline code, no
- * eval), the API on the same origin only, nothing framing it. Images may come from https and data:
- * URLs for an email's HTML, which the page shows in a sandboxed srcdoc frame. Such a frame inherits
- * this policy (the page narrows it further: remote images only when asked), so an email's own
- * inline styles (`<style>`, `style=`) are not applied there: the price of no inline styles on the
- * console page itself.
+ * The console page's Content-Security-Policy: its own script only (no inline script, no eval), the
+ * API on the same origin only, nothing framing it. An email's HTML is shown in a sandboxed srcdoc
+ * frame, which inherits this policy, so styles allow 'unsafe-inline' and images https and data:
+ * URLs: without them an email's own `<style>` and `style=` would be refused and it would show
+ * without its design (the frame's own policy narrows images further: remote ones only when asked).
+ * Inline styles cost the page itself little: it never writes data as markup (text and attributes
+ * only, no style attributes; see app/dom.ts), so nothing the API answers can become a style.
  */
 export const CONSOLE_CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
   "script-src 'self'",
-  "style-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data: https:",
   "connect-src 'self'",
   "frame-src 'self'",

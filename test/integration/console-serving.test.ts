@@ -45,7 +45,7 @@ describe('the web console served by npm start, over real HTTP', () => {
     expect(response.headers.get('cache-control')).toBe('no-cache');
     expectSecurityHeaders(response);
     expect(CONSOLE_CONTENT_SECURITY_POLICY).toBe(
-      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; connect-src 'self'; frame-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+      "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; connect-src 'self'; frame-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
     );
     const html = await response.text();
     for (const script of html.match(/<script\b[^>]*>[\s\S]*?<\/script>/g) ?? []) expect(script).toMatch(/^<script src="[^"]+"[^>]*><\/script>$/);

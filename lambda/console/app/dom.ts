@@ -2,7 +2,8 @@
  * The one way the console makes elements. Text goes in as text nodes and attributes through
  * setAttribute, so nothing the API answers (subjects, names, headers, bodies) is ever parsed as
  * HTML. Event handler and style attributes are refused: handlers are added with `on`, and looks
- * come from classes (the page's Content-Security-Policy allows no inline style either).
+ * come from classes in styles.css (the page's Content-Security-Policy allows inline styles only
+ * because the emails' sandboxed frames inherit it; the console itself uses none).
  */
 
 export type Child = Node | string | number | null | undefined | false | readonly Child[];
