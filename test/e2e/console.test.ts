@@ -420,6 +420,10 @@ describe('the web console in a real browser against npm start', () => {
   it('shows what the SES stand-in accepted and the dead letters', async () => {
     await open('SES stand-in');
     await page.getByRole('table').filter({ hasText: delivered }).waitFor();
+    // At a laptop's width the table fits without scrolling sideways; the SES id is shortened, whole in its title.
+    const region = page.getByRole('region', { name: 'Accepted messages' });
+    expect(await region.evaluate((element) => element.scrollWidth - element.clientWidth)).toBeLessThanOrEqual(0);
+    expect(await row(delivered).locator('code[title]').getAttribute('title')).toMatch(/^01[0-9a-f]{14}-[0-9a-f-]{36}-000000$/);
     await screenshot(page, '11-ses-standin');
     await open('Dead letters');
     await page.getByRole('table').or(page.getByText('None', { exact: true })).first().waitFor();

@@ -39,6 +39,16 @@ export function shortId(id: string): HTMLElement {
   return h('code', { title: id }, id.length > 13 ? `${id.slice(0, 8)}…` : id);
 }
 
+/**
+ * An SES message id shortened for tables: its first 16 characters are a region prefix and the
+ * time (the same for every row of a minute), so it shows the start of the random part instead,
+ * e.g. `…66ca92ab…`; the whole id stays in the title.
+ */
+export function shortSesMessageId(id: string): HTMLElement {
+  const random = /^[0-9a-f]{16}-([0-9a-f]{8})-/.exec(id)?.[1];
+  return random ? h('code', { title: id }, `…${random}…`) : shortId(id);
+}
+
 /** What a subject shows as: "(no subject)" when empty. */
 export function subjectText(subject: string | null | undefined): string {
   return subject && subject.trim() !== '' ? subject : '(no subject)';

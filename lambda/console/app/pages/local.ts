@@ -1,6 +1,6 @@
 import type { DeadLetter, ListAnswer, StandInMessage } from '../api-types';
 import { append, button, h, replaceChildren, scrollingTable } from '../dom';
-import { badge, bytes, subjectText, time } from '../format';
+import { badge, bytes, shortSesMessageId, subjectText, time } from '../format';
 import { alertRegion, clearError, heading, showError, type MountedPage, type PageContext } from '../page';
 
 const NOT_LOCAL = 'This page exists only under npm start: this Outbox has no local routes.';
@@ -29,25 +29,8 @@ export function mountStandInMessages(ctx: PageContext, page: HTMLElement): Mount
           ? h('p', { class: 'empty' }, 'None yet.')
           : scrollingTable(
               'Accepted messages',
-              ['Received', 'Subject', 'From', 'Recipients', 'Kind', 'Tags', 'Size', 'SES message ID'],
-              h(
-                'tbody',
-                null,
-                shown.map((message) =>
-                  h(
-                    'tr',
-                    null,
-                    h('td', { class: 'when' }, time(message.receivedAt)),
-                    h('td', null, subjectText(message.subject)),
-                    h('td', null, message.from),
-                    h('td', null, message.recipients.join(', ')),
-                    h('td', null, message.contentKind),
-                    h('td', null, message.tags.map((tag) => `${tag.name}=${tag.value}`).join(', ')),
-                    h('td', { class: 'number' }, bytes(message.sizeBytes)),
-                    h('td', null, h('code', null, message.messageId)),
-                  ),
-                ),
-              ),
+              ['Received', 'Message', 'Recipients', 'Kind', 'Tags', 'SES message ID'],
+              h('tbody', null, shown.map(standInRow)),
             ),
         answer.data.length > shown.length ? h('p', { class: 'muted' }, `The newest ${shown.length} of ${answer.data.length}.`) : null,
       );
@@ -58,6 +41,23 @@ export function mountStandInMessages(ctx: PageContext, page: HTMLElement): Mount
 
   void load();
   return { dispose: () => undefined };
+}
+
+/**
+ * One accepted message in six columns that fit a laptop's width: the subject over its sender, the
+ * kind over its size, the tags as chips that wrap, and the long SES id shortened (whole on hover).
+ */
+function standInRow(message: StandInMessage): HTMLTableRowElement {
+  return h(
+    'tr',
+    null,
+    h('td', { class: 'when' }, time(message.receivedAt)),
+    h('td', { class: 'message' }, h('div', { class: 'subject-line' }, subjectText(message.subject)), h('div', { class: 'muted' }, message.from)),
+    h('td', null, h('ul', { class: 'recipients' }, message.recipients.map((recipient) => h('li', null, recipient)))),
+    h('td', null, message.contentKind, h('div', { class: 'muted' }, bytes(message.sizeBytes))),
+    h('td', { class: 'tag-cell' }, message.tags.length > 0 ? h('ul', { class: 'chips' }, message.tags.map((tag) => h('li', { class: 'chip' }, `${tag.name}=${tag.value}`))) : '—'),
+    h('td', null, shortSesMessageId(message.messageId)),
+  );
 }
 
 /** The local queues' dead letters (GET /_local/dead-letters): what failed for good, and why. */
