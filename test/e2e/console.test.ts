@@ -94,6 +94,14 @@ describe('the web console in a real browser against npm start', () => {
     return frame!;
   }
 
+  /** Fails unless `locator` lies wholly within the viewport's width (not hidden by a sideways scroll). */
+  async function expectInView(locator: Locator): Promise<void> {
+    const box = await locator.boundingBox();
+    expect(box).not.toBeNull();
+    expect(box!.x).toBeGreaterThanOrEqual(0);
+    expect(box!.x + box!.width).toBeLessThanOrEqual(page.viewportSize()!.width);
+  }
+
   /** Waits until `locator` matches nothing (a row removed, a filter applied). */
   async function gone(what: string, locator: Locator): Promise<void> {
     await waitFor(what, async () => ((await locator.count()) === 0 ? true : undefined), WAIT_MS);
@@ -440,8 +448,12 @@ describe('the web console in a real browser against npm start', () => {
       return root.scrollWidth - root.clientWidth;
     });
     expect(overflow).toBeLessThanOrEqual(0);
+    // What the list is for, each recipient's status, is in sight without scrolling sideways.
+    await expectInView(row(delivered).getByText('success@simulator.amazonses.com'));
+    await expectInView(row(delivered).locator('.recipients').getByText('delivered', { exact: true }));
     await row(delivered).getByRole('link', { name: delivered, exact: true }).click();
     await h1(delivered).waitFor();
+    await expectInView(section('Recipients').getByText('delivered', { exact: true }));
     await screenshot(page, '14-phone-email');
     await page.setViewportSize({ width: 1280, height: 800 });
   });

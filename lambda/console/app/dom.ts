@@ -103,12 +103,14 @@ export function select(options: readonly { value: string; label: string }[], val
 
 /**
  * A table inside a horizontally scrolling region, so wide tables stay usable on a phone; the
- * region is focusable so keyboard users can scroll it too.
+ * region is focusable so keyboard users can scroll it too. `cards` makes each row a card on a
+ * narrow screen instead (styles.css): its cells flow in lines, those of class `wide` on a line of
+ * their own, so nothing needs a sideways scroll.
  */
-export function scrollingTable(label: string, head: readonly string[], body: HTMLTableSectionElement): HTMLDivElement {
+export function scrollingTable(label: string, head: readonly string[], body: HTMLTableSectionElement, options?: { readonly cards?: boolean }): HTMLDivElement {
   return h(
     'div',
     { class: 'table-scroll', role: 'region', 'aria-label': label, tabindex: 0 },
-    h('table', null, h('thead', null, h('tr', null, head.map((title) => h('th', { scope: 'col' }, title)))), body),
+    h('table', { class: options?.cards ? 'cards' : null }, h('thead', null, h('tr', null, head.map((title) => h('th', { scope: 'col' }, title)))), body),
   );
 }

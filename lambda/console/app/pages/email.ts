@@ -129,8 +129,14 @@ function failureSection(email: EmailView, events: readonly TimelineEvent[]): HTM
 }
 
 function recipientsSection(email: EmailView): HTMLElement {
-  const body = h('tbody', null, email.recipients.map((recipient) => h('tr', null, h('td', null, recipient.email), h('td', null, recipient.type), h('td', null, badge(recipient.status)), h('td', null, time(recipient.updated_at)))));
-  return section('Recipients', scrollingTable('Recipients', ['Address', 'Kind', 'Status', 'Updated'], body));
+  const body = h(
+    'tbody',
+    null,
+    email.recipients.map((recipient) =>
+      h('tr', null, h('td', { class: 'wide' }, recipient.email), h('td', null, recipient.type), h('td', null, badge(recipient.status)), h('td', { class: 'when' }, time(recipient.updated_at))),
+    ),
+  );
+  return section('Recipients', scrollingTable('Recipients', ['Address', 'Kind', 'Status', 'Updated'], body, { cards: true }));
 }
 
 function timelineSection(events: readonly TimelineEvent[]): HTMLElement {

@@ -81,7 +81,7 @@ export function mountEmails(ctx: PageContext, page: HTMLElement): MountedPage {
     h('div', { class: 'page-head' }, heading('Emails'), h('p', { class: 'lede' }, 'Every email sent through this Outbox, newest first. This page refreshes itself.')),
     form,
     alert,
-    scrollingTable('Emails', ['Subject', 'From', 'Recipients and their statuses', 'Status', 'Created'], tbody),
+    scrollingTable('Emails', ['Subject', 'From', 'Recipients and their statuses', 'Status', 'Created'], tbody, { cards: true }),
     status,
     pager,
   );
@@ -250,10 +250,10 @@ function emailRow(email: EmailSummary, detail: EmailView | undefined): HTMLTable
   return h(
     'tr',
     null,
-    h('td', { class: 'subject' }, routeLink(emailRoute(email.id), subjectText(email.subject))),
-    h('td', { class: 'from' }, email.from),
-    h('td', null, recipients),
-    h('td', null, badge(email.last_event)),
+    h('td', { class: 'subject wide' }, routeLink(emailRoute(email.id), subjectText(email.subject))),
+    h('td', { class: 'from wide' }, email.from),
+    h('td', { class: 'wide' }, recipients),
+    h('td', { 'data-label': 'Status' }, badge(email.last_event)),
     h('td', { class: 'when' }, time(email.created_at)),
   );
 }
