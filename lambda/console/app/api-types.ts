@@ -92,22 +92,8 @@ export interface Suppression {
   readonly created_at: string;
 }
 
-/** The types a webhook can subscribe to, as POST /webhooks takes them. */
-export const WEBHOOK_EVENT_TYPES = [
-  'email.sent',
-  'email.delivered',
-  'email.delivery_delayed',
-  'email.bounced',
-  'email.complained',
-  'email.opened',
-  'email.clicked',
-  'email.failed',
-  'email.suppressed',
-  'email.auto_replied',
-  'sending.paused',
-  'sending.resumed',
-  'deliverability.warning',
-] as const;
+/** The types a webhook can subscribe to, as POST /webhooks takes them: the server's own list, so the two never drift. */
+export { WEBHOOK_EVENT_TYPES } from '../../core/webhooks';
 
 export interface Webhook {
   readonly id: string;

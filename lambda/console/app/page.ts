@@ -62,6 +62,23 @@ export function showError(ctx: PageContext, region: HTMLElement, error: unknown)
   replaceChildren(region, error instanceof Error ? error.message : String(error));
 }
 
+/**
+ * A page's action runner: runs the task, shows the confirmation it answers in `status` and loads
+ * the page again, or shows its error in `alert`.
+ */
+export function actionRunner(ctx: PageContext, alert: HTMLElement, status: HTMLElement, reload: () => Promise<void>): (task: () => Promise<string>) => Promise<void> {
+  return async (task) => {
+    try {
+      const message = await task();
+      clearError(alert);
+      replaceChildren(status, message);
+      await reload();
+    } catch (error) {
+      showError(ctx, alert, error);
+    }
+  };
+}
+
 export function clearError(region: HTMLElement): void {
   region.classList.remove('visible');
   replaceChildren(region);

@@ -2,7 +2,7 @@ import { segment } from '../api';
 import type { ApiKey, CreatedApiKey, ListAnswer } from '../api-types';
 import { append, button, field, h, on, replaceChildren, scrollingTable, select } from '../dom';
 import { time } from '../format';
-import { alertRegion, clearError, heading, showError, statusRegion, type MountedPage, type PageContext } from '../page';
+import { actionRunner, alertRegion, clearError, heading, type MountedPage, type PageContext, showError, statusRegion } from '../page';
 
 const PERMISSIONS = [
   { value: 'full_access', label: 'Full access' },
@@ -48,16 +48,7 @@ export function mountApiKeys(ctx: PageContext, page: HTMLElement): MountedPage {
     scrollingTable('API keys', ['Name', 'Permission', 'Created', 'Id', ''], tbody),
   );
 
-  async function act(task: () => Promise<string>): Promise<void> {
-    try {
-      const message = await task();
-      clearError(alert);
-      replaceChildren(status, message);
-      await load();
-    } catch (error) {
-      showError(ctx, alert, error);
-    }
-  }
+  const act = actionRunner(ctx, alert, status, () => load());
 
   async function load(): Promise<void> {
     try {

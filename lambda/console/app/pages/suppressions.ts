@@ -2,7 +2,7 @@ import { segment } from '../api';
 import type { ListAnswer, Suppression } from '../api-types';
 import { append, button, field, h, on, replaceChildren, routeLink, scrollingTable, select, type Child } from '../dom';
 import { badge, time } from '../format';
-import { alertRegion, clearError, heading, showError, statusRegion, type MountedPage, type PageContext } from '../page';
+import { actionRunner, alertRegion, clearError, heading, type MountedPage, type PageContext, showError, statusRegion } from '../page';
 import { emailRoute } from '../router';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -63,16 +63,7 @@ export function mountSuppressions(ctx: PageContext, page: HTMLElement): MountedP
     h('div', { class: 'pager' }, more),
   );
 
-  async function act(task: () => Promise<string>): Promise<void> {
-    try {
-      const message = await task();
-      clearError(alert);
-      replaceChildren(status, message);
-      await load();
-    } catch (error) {
-      showError(ctx, alert, error);
-    }
-  }
+  const act = actionRunner(ctx, alert, status, () => load());
 
   async function load(append = false): Promise<void> {
     try {

@@ -3,7 +3,7 @@ import type { ListAnswer, Webhook, WebhookAttempt, WebhookEventLogEntry, Webhook
 import { append, button, h, replaceChildren, routeLink, scrollingTable } from '../dom';
 import { inParallel } from '../email-cache';
 import { badge, time } from '../format';
-import { alertRegion, clearError, showError, statusRegion, type MountedPage, type PageContext } from '../page';
+import { actionRunner, alertRegion, clearError, type MountedPage, type PageContext, showError, statusRegion } from '../page';
 import { secretRegion, webhookActions } from './webhooks';
 
 /**
@@ -20,16 +20,7 @@ export function mountWebhook(ctx: PageContext, page: HTMLElement, id: string): M
   const refresh = button('Refresh', () => void load());
   append(page, h('p', { class: 'crumbs' }, routeLink('#/webhooks', '← Webhooks')), title, alert, status, secret, facts, h('section', { class: 'card' }, h('h2', null, 'Delivery log'), refresh, log));
 
-  async function act(task: () => Promise<string>): Promise<void> {
-    try {
-      const message = await task();
-      clearError(alert);
-      replaceChildren(status, message);
-      await load();
-    } catch (error) {
-      showError(ctx, alert, error);
-    }
-  }
+  const act = actionRunner(ctx, alert, status, () => load());
 
   async function load(): Promise<void> {
     try {

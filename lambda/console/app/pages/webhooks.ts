@@ -3,7 +3,7 @@ import type { ListAnswer, Webhook, WebhookSecret } from '../api-types';
 import { WEBHOOK_EVENT_TYPES } from '../api-types';
 import { append, button, field, h, on, replaceChildren, routeLink, scrollingTable, type Child } from '../dom';
 import { badge, time } from '../format';
-import { alertRegion, clearError, heading, showError, statusRegion, type MountedPage, type PageContext } from '../page';
+import { actionRunner, alertRegion, clearError, heading, type MountedPage, type PageContext, showError, statusRegion } from '../page';
 import { webhookRoute } from '../router';
 
 /** Webhooks: create one (its secret shown once), enable or disable, rotate the secret. */
@@ -52,16 +52,7 @@ export function mountWebhooks(ctx: PageContext, page: HTMLElement): MountedPage 
     form,
   );
 
-  async function act(task: () => Promise<string>): Promise<void> {
-    try {
-      const message = await task();
-      clearError(alert);
-      replaceChildren(status, message);
-      await load();
-    } catch (error) {
-      showError(ctx, alert, error);
-    }
-  }
+  const act = actionRunner(ctx, alert, status, () => load());
 
   async function load(): Promise<void> {
     try {
