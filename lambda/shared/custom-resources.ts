@@ -69,3 +69,22 @@ export const INITIAL_API_KEY_RESOURCE = {
   /** The name the key is listed under. */
   keyName: 'initial',
 } as const;
+
+/** The SMTP user's access key, its SES SMTP password kept in a Secrets Manager secret. */
+export const SMTP_CREDENTIALS_RESOURCE = {
+  type: 'Custom::OutboxSmtpCredentials',
+  properties: {
+    /** The IAM user the access key belongs to. */
+    userName: 'UserName',
+    /** The secret the credentials go into (JSON: username, password, host, ports, region). */
+    secretArn: 'SecretArn',
+    /** The stack's Region: the password is derived for it, and the host is its SMTP endpoint. */
+    region: 'Region',
+    /** Any label; a new one makes a new access key (rotation), and the old key is deleted. */
+    rotation: 'Rotation',
+  },
+  attributes: {
+    /** The SMTP user name: the access key's id (not secret). */
+    username: 'Username',
+  },
+} as const;
