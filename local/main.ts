@@ -1,8 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { ClamdScanner } from '../lambda/adapters/clamd-scanner';
 import { readGuardThresholds } from '../lambda/config';
 import { percent } from '../lambda/core/deliverability';
+import { MAX_RECIPIENTS } from '../lambda/core/send-request';
 import { ENV } from '../lambda/shared/env';
 import { startLocalOutbox } from './runtime';
+import { isLoopbackHost, SMTP_MAX_MESSAGE_BYTES, SMTP_USER } from './smtp-server';
 
 /**
  * `npm start`: Outbox on this machine. Settings come from the environment:
@@ -10,7 +13,9 @@ import { startLocalOutbox } from './runtime';
  * (comma-separated verified domains or addresses; unset = all), OUTBOX_DATA_DIR (in memory when unset),
  * OUTBOX_CLAMD (a ClamAV daemon, `host:port` or a socket path; unset = no ClamAV scan),
  * OUTBOX_LOCAL_MAX_SEND_RATE (the SES stand-in's maximum send rate, recipients per second; unset = unlimited),
- * OUTBOX_GUARD_* (the reputation guard's thresholds, as deployed; see lambda/shared/env.ts).
+ * OUTBOX_GUARD_* (the reputation guard's thresholds, as deployed; see lambda/shared/env.ts),
+ * OUTBOX_SMTP_PORT (SMTP submission, 2525; 0 picks a free port; `off` runs none),
+ * OUTBOX_SMTP_TLS_CERT and OUTBOX_SMTP_TLS_KEY (PEM files for STARTTLS; one is generated when unset).
  */
 async function main(): Promise<void> {
   const env = process.env;
@@ -25,6 +30,8 @@ async function main(): Promise<void> {
     throw new Error(`OUTBOX_LOCAL_MAX_SEND_RATE must be a positive number of recipients per second, got ${rawRate}`);
   }
   const guardThresholds = readGuardThresholds(env);
+  const smtpPort = readSmtpPort(env.OUTBOX_SMTP_PORT);
+  const smtpTls = readSmtpTls(env.OUTBOX_SMTP_TLS_CERT, env.OUTBOX_SMTP_TLS_KEY);
   const identities = env.OUTBOX_LOCAL_IDENTITIES?.split(',').map((s) => s.trim()).filter((s) => s !== '');
 
   const outbox = await startLocalOutbox({
@@ -36,6 +43,8 @@ async function main(): Promise<void> {
     ...(clamd ? { clamd } : {}),
     ...(maxSendRate !== undefined ? { maxSendRate } : {}),
     guardThresholds,
+    ...(smtpPort !== undefined ? { smtpPort } : {}),
+    ...(smtpTls ? { smtpTls } : {}),
     logRequest: (line) => console.log(`${new Date().toISOString()} ${line}`),
     logError: (message, error) => console.error(`${new Date().toISOString()} error: ${message}${error instanceof Error ? `: ${error.name}: ${error.message}` : ''}`),
   });
@@ -50,6 +59,12 @@ async function main(): Promise<void> {
   console.log('For the resend SDK (new Resend() reads both) and curl, in the shell you run them from:');
   console.log(`  ${exportLine(outbox.url, outbox.apiKey)}`);
   console.log(`Console: ${outbox.url}/console`);
+  if (outbox.smtp) {
+    const { host, port, tlsCertificate } = outbox.smtp;
+    console.log(`SMTP: ${host}:${port}, user ${SMTP_USER}, password an API key (sending-only keys work); STARTTLS with ${tlsCertificate === 'generated' ? 'a self-signed certificate made for this run (tell the client not to verify it)' : 'the certificate in OUTBOX_SMTP_TLS_CERT'}${isLoopbackHost(host) ? ', AUTH without TLS allowed on loopback' : ', AUTH only after STARTTLS'}; at most ${SMTP_MAX_MESSAGE_BYTES / 1024 / 1024} MB and ${MAX_RECIPIENTS} recipients a message`);
+  } else {
+    console.log('SMTP: off (OUTBOX_SMTP_PORT=off)');
+  }
   console.log(`SES stand-in: ${outbox.ses.url} (an SES v2 endpoint: point an SESv2Client or aws sesv2 --endpoint-url at it)`);
   console.log(
     `Local routes, no key: ${outbox.url}/_local/messages (what SES accepted), /_local/notifications (what was notified), /_local/templates (SES templates), /_local/ses-events (replay one), /_local/dead-letters`,
@@ -103,6 +118,26 @@ async function main(): Promise<void> {
 
 /** The longest a graceful stop may take: the sends in flight (each waits at most 5 s for a send slot), then their SES events. */
 const STOP_TIMEOUT_MS = 15_000;
+
+/** OUTBOX_SMTP_PORT: a port (0 = any free one), `off` for none; unset is 2525. */
+function readSmtpPort(raw: string | undefined): number | undefined {
+  const value = raw?.trim();
+  if (value === undefined || value === '') return DEFAULT_SMTP_PORT;
+  if (value.toLowerCase() === 'off') return undefined;
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) throw new Error(`OUTBOX_SMTP_PORT must be a port number (0 for any free one) or off, got ${raw}`);
+  return port;
+}
+
+/** OUTBOX_SMTP_TLS_CERT and OUTBOX_SMTP_TLS_KEY: both PEM files, or neither. */
+function readSmtpTls(certPath: string | undefined, keyPath: string | undefined): { cert: string; key: string } | undefined {
+  if (!certPath && !keyPath) return undefined;
+  if (!certPath || !keyPath) throw new Error('Set both OUTBOX_SMTP_TLS_CERT and OUTBOX_SMTP_TLS_KEY (PEM files), or neither to have a certificate generated.');
+  return { cert: readFileSync(certPath, 'utf8'), key: readFileSync(keyPath, 'utf8') };
+}
+
+/** 2525: the submission port that needs no root, unlike 25 and 587. */
+const DEFAULT_SMTP_PORT = 2525;
 
 /** The shell line that points the resend SDK (and the README's curl examples) at this Outbox. */
 function exportLine(url: string, apiKey: string): string {

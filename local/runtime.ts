@@ -21,6 +21,7 @@ import { LocalQueue } from './local-queue';
 import { LOCAL_WEBHOOK_SPEEDUP, LocalWebhookRetry } from './local-webhook-retry';
 import { createTables, LOCAL_CREDENTIALS, LOCAL_REGION, startEmbeddedDynamoDb } from './embedded-dynamodb';
 import { startHttpServer, type LocalRoutes } from './http-server';
+import { startSmtpServer, type LocalSmtpServer, type SmtpLimits } from './smtp-server';
 import { consoleServer } from '../lambda/console/serve';
 import { buildConsole } from '../lib/console-build';
 import { startSesStandIn, type SesStandIn } from './ses-standin';
@@ -56,6 +57,14 @@ export interface LocalOptions {
   readonly outboundSettings?: Partial<OutboundSenderSettings>;
   /** The sweep's delay: how long a `queued` email waits before the scheduler looks at it (LOCAL_QUEUED_CHECK_DELAY_MS). */
   readonly queuedCheckDelayMs?: number;
+  /**
+   * The SMTP submission port (local/smtp-server.ts) on `host`: 0 picks a free one; undefined runs
+   * none. A STARTTLS certificate is generated unless `smtpTls` gives one (PEM).
+   */
+  readonly smtpPort?: number;
+  readonly smtpTls?: { readonly cert: string; readonly key: string };
+  /** The SMTP port's limits on connections and logins, for tests; over DEFAULT_SMTP_LIMITS. */
+  readonly smtpLimits?: Partial<SmtpLimits>;
   readonly logRequest?: (line: string) => void;
   readonly logError?: (message: string, error?: unknown) => void;
 }
@@ -73,6 +82,8 @@ export interface LocalOutbox {
   readonly notifications: LocalNotificationTopic;
   /** The outbound queue (SQS in AWS), delivering queued emails to the sender handler. */
   readonly outboundQueue: LocalQueue;
+  /** The SMTP submission port, when one was asked for (LocalOptions.smtpPort). */
+  readonly smtp?: LocalSmtpServer;
   /** With a data directory: what the previous process left unfinished, taken up at start (recoverPreviousRun). */
   readonly recovered: RecoveredWork;
   /**
@@ -228,6 +239,19 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
     ...(options.logRequest ? { logRequest: options.logRequest } : {}),
   });
 
+  // SMTP submission takes the raw-MIME path with the api's own dependencies, so it is stored, scanned and tracked alike.
+  const smtp =
+    options.smtpPort === undefined
+      ? undefined
+      : await startSmtpServer({
+          host,
+          port: options.smtpPort,
+          deps: { ...deps, warn: deps.log },
+          ...(options.smtpTls ? { tls: options.smtpTls } : {}),
+          ...(options.smtpLimits ? { limits: options.smtpLimits } : {}),
+          ...(options.logError ? { logError: options.logError } : {}),
+        });
+
   const scheduler = startLocalScheduler(schedulerDeps);
   return {
     url,
@@ -239,7 +263,9 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
     outboundQueue,
     notifications,
     recovered,
+    ...(smtp ? { smtp } : {}),
     stop: async () => {
+      await smtp?.stop();
       await closeServer(server);
       // First, so no sender is mid-send when the stand-in and the store go.
       await scheduler.stop();

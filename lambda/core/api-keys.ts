@@ -67,6 +67,14 @@ export async function authenticate(keys: ApiKeyStore, authorization: string | un
       'Missing API key in the Authorization header. Include `Authorization: Bearer <api key>`.',
     );
   }
+  return authenticateSecret(keys, secret);
+}
+
+/**
+ * The principal a bare API key (an SMTP password) stands for. The stored hash is compared in
+ * constant time, and an unknown key costs the same comparison, so timing tells nothing.
+ */
+export async function authenticateSecret(keys: ApiKeyStore, secret: string): Promise<Principal> {
   const presented = Buffer.from(hashApiKey(secret), 'hex');
   const record = await keys.findByHash(presented.toString('hex'));
   const stored = record ? Buffer.from(record.keyHash, 'hex') : Buffer.alloc(presented.length);

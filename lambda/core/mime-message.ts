@@ -54,10 +54,7 @@ export async function readMimeMessage(bytes: Uint8Array, section?: HeaderSection
   const headers = section ?? readSection(bytes);
   const email = await PostalMime.parse(bytes, { attachmentEncoding: 'arraybuffer' });
   const values = (name: string) => headers.fields.filter((f) => f.name.toLowerCase() === name && f.value !== '').map((f) => f.value);
-  const mailboxesIn = (value: string): HeaderMailbox[] =>
-    addressParser(value)
-      .flatMap((a) => (a.group ? a.group : [a]))
-      .map((m) => ({ name: m.name, address: m.address }));
+  const mailboxesIn = mailboxesInHeader;
   const mailboxes = (name: string): HeaderMailbox[] => values(name).flatMap(mailboxesIn);
   const fromValue = values('from')[0];
   const from = fromValue !== undefined ? mailboxesIn(fromValue)[0] : undefined;
@@ -85,4 +82,11 @@ function readSection(bytes: Uint8Array): HeaderSection {
   const reading = readHeaderSection(bytes);
   if (!reading.ok) throw new Error(reading.problems.join(' '));
   return reading.section;
+}
+
+/** The mailboxes an address header's (unfolded) value names, groups flattened into their members. */
+export function mailboxesInHeader(value: string): HeaderMailbox[] {
+  return addressParser(value)
+    .flatMap((a) => (a.group ? a.group : [a]))
+    .map((m) => ({ name: m.name, address: m.address }));
 }
