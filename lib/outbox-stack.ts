@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import { DEFAULT_GUARD_THRESHOLDS, type GuardThresholds } from '../lambda/shared/guard-thresholds';
 import { ENV, HANDLER_ENTRIES } from '../lambda/shared/env';
 import { DEFAULT_QUEUE_CONCURRENCY, DEFAULT_RETENTION_DAYS, DEFAULT_SOFT_BOUNCE_LIMIT, DEFAULT_SOFT_BOUNCE_WINDOW_DAYS } from './context';
+import { AccountSuppressionSync } from './constructs/account-suppression-sync';
 import { EventPipeline } from './constructs/event-pipeline';
 import { InitialApiKey } from './constructs/initial-api-key';
 import { Monitoring } from './constructs/monitoring';
@@ -104,6 +105,8 @@ export class OutboxStack extends Stack {
   public readonly eventsFunction: NodeFunction;
   /** The alarms on SES's reputation rates and the handler the pause alarms invoke. */
   public readonly reputationGuard: ReputationGuard;
+  /** The suppressions table's stream mirrored into SES's account-level suppression list. */
+  public readonly accountSuppressionSync: AccountSuppressionSync;
   public readonly api: SendApi;
   /** The web console at /console on the API, and its Lambda. */
   public readonly console: WebConsole;
@@ -226,6 +229,15 @@ export class OutboxStack extends Stack {
     this.tables.control.grantReadWriteData(this.eventsFunction);
     this.allowNotifying(this.eventsFunction);
     this.events.consumeWith(this.eventsFunction, { maxConcurrency: queueConcurrency });
+
+    // Every suppression also goes on SES's account-level list, so mail sent past the API (SES's
+    // SMTP endpoint, another application) never reaches a suppressed address either.
+    this.accountSuppressionSync = new AccountSuppressionSync(this, 'AccountSuppressionSync', {
+      entry: path.join(REPO_ROOT, HANDLER_ENTRIES.suppressionSync),
+      table: this.tables.suppressions,
+    });
+    this.monitoring.watch(this.accountSuppressionSync.deadLetterAlarm);
+    this.monitoring.watchFunctionErrors('SuppressionSyncFunctionErrors', this.accountSuppressionSync.function);
 
     // The same thresholds on SES's account-wide rates, which count mail sent by any path.
     this.reputationGuard = new ReputationGuard(this, 'ReputationGuard', {

@@ -62,6 +62,8 @@ export const HANDLER_ENTRIES = {
   console: 'lambda/handlers/console.ts',
   /** A CloudWatch alarm action: pauses sending when SES's account-wide bounce or complaint rate reaches the pause threshold. */
   reputationAlarm: 'lambda/handlers/reputation-alarm.ts',
+  /** The suppressions table's stream consumer: mirrors Outbox's suppression list into SES's account-level suppression list. */
+  suppressionSync: 'lambda/handlers/suppression-sync.ts',
   /** CloudFormation custom resource: creates the sending domain in SES, or adopts it when it already exists. */
   sendingIdentity: 'lambda/handlers/sending-identity.ts',
   /** CloudFormation custom resource: creates the first full-access API key and keeps its secret in Secrets Manager. */

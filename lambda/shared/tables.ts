@@ -35,7 +35,15 @@ export interface TableDefinition {
   readonly globalIndexes: readonly IndexDefinition[];
   /** Attribute holding an epoch-seconds expiry; readers treat expired items as absent. */
   readonly timeToLiveAttribute?: string;
+  /**
+   * The table's change stream, when something consumes it: what each stream record carries.
+   * The local runtime's embedded store has no streams; local mode produces the same records itself.
+   */
+  readonly stream?: StreamViewType;
 }
+
+/** What a stream record holds of the item: as DynamoDB's StreamViewType. */
+export type StreamViewType = 'KEYS_ONLY' | 'NEW_IMAGE' | 'OLD_IMAGE' | 'NEW_AND_OLD_IMAGES';
 
 /** Every item that expires carries its expiry (epoch seconds) in this attribute. */
 export const TTL_ATTRIBUTE = 'expiresAt';
@@ -92,7 +100,8 @@ export const IDEMPOTENCY_TABLE: TableDefinition = {
 /**
  * The suppression list, keyed by the lower-cased address. `by-origin` lists one origin newest
  * first (ids are time-ordered). Items without `origin` (such as soft-bounce counters, keyed
- * `<address>#soft`) stay out of both indexes.
+ * `<address>#soft`) stay out of both indexes. Its stream, with both images, is how SES's
+ * account-level suppression list follows every entry added, raised, removed or expired.
  */
 export const SUPPRESSIONS_TABLE: TableDefinition = {
   id: 'Suppressions',
@@ -103,6 +112,7 @@ export const SUPPRESSIONS_TABLE: TableDefinition = {
     { indexName: 'by-origin', partitionKey: { name: 'origin', type: 'S' }, sortKey: { name: 'id', type: 'S' } },
   ],
   timeToLiveAttribute: TTL_ATTRIBUTE,
+  stream: 'NEW_AND_OLD_IMAGES',
 };
 
 /**

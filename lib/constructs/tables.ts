@@ -35,8 +35,9 @@ function attribute(key: KeyAttribute): dynamodb.Attribute {
 
 /**
  * One DynamoDB table built from its shared definition: on-demand, point-in-time recovery,
- * encrypted with the AWS managed key, TTL when the definition names an attribute, every global
- * index projecting ALL. The table is retained when the stack is deleted: it holds the mail history.
+ * encrypted with the AWS managed key, TTL when the definition names an attribute, a stream when
+ * it names one, each global index projecting as the definition says. The table is retained when
+ * the stack is deleted: it holds the mail history.
  *
  * Granting access also tells the function where the table is (the definition's env var), so a
  * function can never hold a permission without the name or the name without the permission.
@@ -57,6 +58,7 @@ export class OutboxTable extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       timeToLiveAttribute: definition.timeToLiveAttribute,
+      ...(definition.stream ? { stream: dynamodb.StreamViewType[definition.stream] } : {}),
       removalPolicy: RemovalPolicy.RETAIN,
     });
     for (const index of definition.globalIndexes) {

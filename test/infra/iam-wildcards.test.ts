@@ -5,6 +5,7 @@ import { asArray, render, synthOutboxFromContext } from './synth';
 const SES_ARN = 'arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}';
 const API = 'Outbox HTTP API';
 const SENDER = 'Outbox sender';
+const SUPPRESSION_SYNC = 'Outbox account-level suppression sync';
 
 interface AllowedWildcard {
   readonly functions: readonly string[];
@@ -32,6 +33,18 @@ const ALLOWED_WILDCARDS: readonly AllowedWildcard[] = [
     actions: ['ses:GetAccount', 'ses:ListEmailIdentities'],
     resource: '*',
     reason: 'GET /account reports the sending status and lists the identities; neither action has a resource type.',
+  },
+  {
+    functions: [SUPPRESSION_SYNC],
+    actions: ['ses:PutSuppressedDestination', 'ses:DeleteSuppressedDestination'],
+    resource: '*',
+    reason: "The suppression sync mirrors Outbox's list into SES's account-level list; neither action has a resource type.",
+  },
+  {
+    functions: [SUPPRESSION_SYNC],
+    actions: ['dynamodb:ListStreams'],
+    resource: '*',
+    reason: 'Reading the suppressions table stream takes ListStreams, which has no resource type.',
   },
   {
     functions: [API, SENDER],
