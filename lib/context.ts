@@ -2,6 +2,7 @@ import type { Construct } from 'constructs';
 import { DEFAULT_GUARD_THRESHOLDS, type GuardThresholds } from '../lambda/shared/guard-thresholds';
 import { API_ACCESS_LOGS, type ApiAccessLogs } from './constructs/send-api';
 import { DEFAULT_MAIL_FROM_SUBDOMAIN } from './constructs/sending-identity';
+import { DEFAULT_SMTP_ROTATION } from './constructs/smtp-user';
 import type { OutboxStackProps } from './outbox-stack';
 
 /** The context keys the app reads (`cdk synth -c outbox:sendingDomain=example.com`, or cdk.json). */
@@ -25,6 +26,8 @@ export const CONTEXT = {
   pauseBounceRate: 'outbox:pauseBounceRate',
   pauseComplaintRate: 'outbox:pauseComplaintRate',
   guardMinimumSends: 'outbox:guardMinimumSends',
+  smtpUser: 'outbox:smtpUser',
+  smtpRotation: 'outbox:smtpRotation',
 } as const;
 
 export const DEFAULT_RETENTION_DAYS = 90;
@@ -41,6 +44,8 @@ const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2
 const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
 /** A Route 53 hosted zone id, as the console shows it (without `/hostedzone/`). */
 const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
+/** A rotation label: short, and printable in a template and a log line. */
+const ROTATION_LABEL = /^[A-Za-z0-9._:-]{1,64}$/;
 const LOCAL_PART = /^[a-z0-9!%&'*+/=?^_`{|}~.-]{1,64}$/i;
 
 function isEmailAddress(value: string): boolean {
@@ -152,6 +157,11 @@ function optionalString(value: unknown): string | undefined {
  *   own 24 h rates and SES's account-wide reputation alarms both use them.
  * - `outbox:guardMinimumSends`: the sends Outbox's 24 h window must hold before its guard acts
  *   (default 100).
+ * - `outbox:smtpUser`: `true` adds an IAM user allowed only ses:SendRawEmail from the configured
+ *   identities through the configuration set, for SES's SMTP endpoint, its SMTP password in a
+ *   Secrets Manager secret (default `false`). Needs outbox:sendingDomain or outbox:identities.
+ * - `outbox:smtpRotation`: with outbox:smtpUser, a label (letters, digits, `.`, `_`, `:`, `-`, up
+ *   to 64; default `1`); a new label makes a new SMTP password on the next deploy.
  *
  * None is required: with no identity at all the stack allows sending from any identity of the
  * account (see SesSending), so `cdk synth` works offline in CI with no context.
@@ -218,6 +228,8 @@ export function outboxPropsFromContext(scope: Construct): OutboxStackProps {
 
   const guard = guardThresholds(node, problems);
 
+  const smtp = readSmtpUser(node, identities.length > 0 || sendingDomain !== undefined, problems);
+
   if (problems.length > 0) {
     throw new Error(`Invalid Outbox context:\n- ${problems.join('\n- ')}`);
   }
@@ -236,7 +248,23 @@ export function outboxPropsFromContext(scope: Construct): OutboxStackProps {
     firewall,
     queueConcurrency,
     guardThresholds: guard,
+    ...smtp,
   };
+}
+
+/** outbox:smtpUser (needs a named identity) and its outbox:smtpRotation label. */
+function readSmtpUser(node: Construct['node'], hasIdentity: boolean, problems: string[]): { smtpUser: boolean; smtpRotation?: string } {
+  const smtpUser = flag(node, CONTEXT.smtpUser, false, problems);
+  const rotation = optionalString(node.tryGetContext(CONTEXT.smtpRotation));
+  if (smtpUser && !hasIdentity) {
+    problems.push(`${CONTEXT.smtpUser} needs ${CONTEXT.sendingDomain} or ${CONTEXT.identities}: the SMTP user may send only from named identities.`);
+  }
+  if (rotation === undefined) return { smtpUser };
+  if (!smtpUser) problems.push(`${CONTEXT.smtpRotation} is read only with ${CONTEXT.smtpUser}=true; set both or neither.`);
+  if (!ROTATION_LABEL.test(rotation)) {
+    problems.push(`${CONTEXT.smtpRotation} must be a label of up to 64 letters, digits, '.', '_', ':' or '-' (such as 2026-12 or ${DEFAULT_SMTP_ROTATION}), not "${rotation}".`);
+  }
+  return { smtpUser, smtpRotation: rotation };
 }
 
 /** outbox:mailFromSubdomain: a DNS label (default `bounce`), or false for `off`. */

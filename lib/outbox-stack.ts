@@ -15,6 +15,7 @@ import { ReputationGuard } from './constructs/reputation-guard';
 import { Scheduler } from './constructs/scheduler';
 import { SendApi, type ApiAccessLogs } from './constructs/send-api';
 import { SesSending } from './constructs/ses';
+import { SmtpUser } from './constructs/smtp-user';
 import { Tables } from './constructs/tables';
 import { WebConsole } from './constructs/web-console';
 import { Webhooks } from './constructs/webhooks';
@@ -72,6 +73,14 @@ export interface OutboxStackProps extends StackProps {
    * @default DEFAULT_GUARD_THRESHOLDS (warn at bounce 2.5% or complaint 0.05%, pause at 4% or 0.08%, 100 sends)
    */
   readonly guardThresholds?: GuardThresholds;
+  /**
+   * An IAM user for SES's SMTP endpoint, allowed only ses:SendRawEmail from the configured
+   * identities through the configuration set, its SMTP password in a Secrets Manager secret
+   * (SmtpUser). Needs sendingDomain or identities. @default false
+   */
+  readonly smtpUser?: boolean;
+  /** With smtpUser: a new label makes a new SMTP password on the next deploy. @default DEFAULT_SMTP_ROTATION */
+  readonly smtpRotation?: string;
 }
 
 const REPO_ROOT = path.resolve(__dirname, '..');
@@ -85,7 +94,8 @@ const EVENTS_TIMEOUT = Duration.seconds(30);
  * scheduler feeding it, the SES event queue and the events Lambda consuming it, the notifications
  * topic and the webhook delivery the events Lambda and the sender feed, the reputation guard's
  * alarms on SES's bounce and complaint rates with the handler that pauses sending, the web console
- * served from the API at /console (built at synth), and alarms. It
+ * served from the API at /console (built at synth), alarms, and with smtpUser an IAM user for
+ * SES's SMTP endpoint (SmtpUser). It
  * composes constructs and creates no resource of its own. The stack is environment-agnostic, so it
  * synthesizes offline without credentials.
  */
@@ -110,6 +120,8 @@ export class OutboxStack extends Stack {
   public readonly api: SendApi;
   /** The web console at /console on the API, and its Lambda. */
   public readonly console: WebConsole;
+  /** The SMTP user for SES's SMTP endpoint, only with smtpUser. */
+  public readonly smtpUser?: SmtpUser;
 
   constructor(scope: Construct, id: string, props: OutboxStackProps = {}) {
     super(scope, id, {
@@ -296,6 +308,20 @@ export class OutboxStack extends Stack {
       description: 'SNS topic receiving every Outbox notification (email.sent, email.bounced, ...): subscribe with SQS, Lambda or email',
       value: this.notifications.topic.topicArn,
     });
+    if (props.smtpUser) {
+      const smtp = new SmtpUser(this, 'SmtpUser', {
+        entry: path.join(REPO_ROOT, HANDLER_ENTRIES.smtpCredentials),
+        ses: this.ses,
+        ...(props.smtpRotation !== undefined ? { rotation: props.smtpRotation } : {}),
+      });
+      this.smtpUser = smtp;
+      new CfnOutput(this, 'SmtpHost', { description: "SES's SMTP endpoint for the SMTP user: port 587 with STARTTLS, or 465 with TLS", value: smtp.host });
+      new CfnOutput(this, 'SmtpUsername', { description: 'The SMTP user name (an access key id of the SMTP user; print everything with `npm run smtp-credentials`)', value: smtp.username });
+      new CfnOutput(this, 'SmtpPasswordSecretArn', {
+        description: 'Secrets Manager secret holding the SMTP password (JSON: username, password, host, ports, region)',
+        value: smtp.secret.secretArn,
+      });
+    }
     const domain = this.ses.domainIdentity;
     if (domain) {
       const publish = props.hostedZone ? `the stack writes it into the Route 53 zone ${props.hostedZone.zoneName}` : 'add it to its DNS';

@@ -68,6 +68,8 @@ export const HANDLER_ENTRIES = {
   sendingIdentity: 'lambda/handlers/sending-identity.ts',
   /** CloudFormation custom resource: creates the first full-access API key and keeps its secret in Secrets Manager. */
   initialApiKey: 'lambda/handlers/initial-api-key.ts',
+  /** CloudFormation custom resource, only with outbox:smtpUser: the SMTP user's access key, its SES SMTP password kept in Secrets Manager. */
+  smtpCredentials: 'lambda/handlers/smtp-credentials.ts',
 } as const;
 
 /**
@@ -75,7 +77,7 @@ export const HANDLER_ENTRIES = {
  * resources): they never serve a request or an event, so request-path figures such as the cold
  * start (bench P3) leave them out.
  */
-export const DEPLOY_TIME_HANDLERS: ReadonlySet<keyof typeof HANDLER_ENTRIES> = new Set(['sendingIdentity', 'initialApiKey']);
+export const DEPLOY_TIME_HANDLERS: ReadonlySet<keyof typeof HANDLER_ENTRIES> = new Set(['sendingIdentity', 'initialApiKey', 'smtpCredentials']);
 
 /**
  * Webhook delivery attempts and the wait before each retry: immediately, then after 5 s, 5 min,

@@ -133,6 +133,31 @@ describe('the README quick start, as written', () => {
     expectPrinted(await runShell(block), shownOutput(block));
   }, 30_000);
 
+  it('runs the SMTP example with node against the printed SMTP port: the email it queues reaches delivered', async () => {
+    const script = example('smtp.mjs');
+    expect(script).toMatch(/port: 2525,/);
+    const folder = mkdtempSync(path.join(tmpdir(), 'outbox-readme-'));
+    try {
+      mkdirSync(path.join(folder, 'node_modules'));
+      symlinkSync(path.join(ROOT, 'node_modules', 'nodemailer'), path.join(folder, 'node_modules', 'nodemailer'), 'dir');
+      // The README's default port, here the free one this run printed.
+      writeFileSync(path.join(folder, 'smtp.mjs'), script.replace('port: 2525,', `port: ${outbox.smtp!.port},`));
+      const { stdout } = await run(process.execPath, ['smtp.mjs'], { cwd: folder, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 20_000 });
+      const shown = script.split('\n').filter((line) => line.startsWith('// ')).map((line) => line.slice(3));
+      expectPrinted(stdout, shown);
+      const id = /queued as (\S+)/.exec(stdout)![1]!;
+      const deadline = Date.now() + 10_000;
+      let email: { last_event?: string; from?: string } = {};
+      while (email.last_event !== 'delivered' && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        email = (await (await fetch(`${env.RESEND_BASE_URL}/emails/${id}`, { headers: { authorization: `Bearer ${env.RESEND_API_KEY}` } })).json()) as typeof email;
+      }
+      expect(email).toMatchObject({ last_event: 'delivered', from: 'Acme <hello@acme.example>' });
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  }, 30_000);
+
   it('replays the SES notification file the README names, answering what the README shows', async () => {
     const block = example('ses-events');
     const file = /@(\S+\.json)/.exec(block)?.[1];

@@ -20,6 +20,7 @@ const CONFIGURATIONS: Record<string, Record<string, unknown>> = {
   'firewall-off': { [CONTEXT.identities]: 'example.com', [CONTEXT.firewall]: 'false' },
   'access-logs-off': { [CONTEXT.identities]: 'example.com', [CONTEXT.apiAccessLogs]: 'off' },
   'existing-role': { [CONTEXT.identities]: 'example.com', [CONTEXT.apiAccessLogs]: 'existing-role', [CONTEXT.queueConcurrency]: '10' },
+  'smtp-user': { [CONTEXT.sendingDomain]: 'mail.example.com', [CONTEXT.identities]: 'noreply@example.org', [CONTEXT.smtpUser]: 'true' },
 };
 
 /** Regions the templates are checked against (resource types and their properties there). */

@@ -17,6 +17,7 @@ describe('outboxPropsFromContext', () => {
       firewall: true,
       queueConcurrency: 2,
       guardThresholds: DEFAULT_GUARD_THRESHOLDS,
+      smtpUser: false,
     });
   });
 
@@ -41,6 +42,8 @@ describe('outboxPropsFromContext', () => {
       [CONTEXT.pauseBounceRate]: '0.03',
       [CONTEXT.pauseComplaintRate]: '0.0006',
       [CONTEXT.guardMinimumSends]: '250',
+      [CONTEXT.smtpUser]: 'TRUE',
+      [CONTEXT.smtpRotation]: ' 2026-12 ',
     });
     expect(outboxPropsFromContext(app)).toEqual({
       sendingDomain: 'mail.example.com',
@@ -57,6 +60,8 @@ describe('outboxPropsFromContext', () => {
       firewall: false,
       queueConcurrency: 10,
       guardThresholds: { warnBounceRate: 0.01, warnComplaintRate: 0.0002, pauseBounceRate: 0.03, pauseComplaintRate: 0.0006, minimumSends: 250 },
+      smtpUser: true,
+      smtpRotation: '2026-12',
     });
   });
 
@@ -81,6 +86,37 @@ describe('outboxPropsFromContext', () => {
 
   it.each([['no'], ['0'], ['off']])('refuses %p as the firewall flag', (value) => {
     expect(() => outboxPropsFromContext(testApp({ [CONTEXT.firewall]: value }))).toThrow(`- ${CONTEXT.firewall} must be true or false`);
+  });
+
+  it.each([
+    [{ [CONTEXT.sendingDomain]: 'mail.example.com' }],
+    [{ [CONTEXT.identities]: 'noreply@example.org' }],
+  ])('reads the SMTP user flag as a boolean from cdk.json, with a named identity (%p)', (identity) => {
+    expect(outboxPropsFromContext(testApp({ ...identity, [CONTEXT.smtpUser]: true }))).toMatchObject({ smtpUser: true });
+    expect(outboxPropsFromContext(testApp({ ...identity, [CONTEXT.smtpUser]: false })).smtpUser).toBe(false);
+  });
+
+  it.each([['yes'], ['1'], ['on']])('refuses %p as the SMTP user flag', (value) => {
+    expect(() => outboxPropsFromContext(testApp({ [CONTEXT.identities]: 'example.com', [CONTEXT.smtpUser]: value }))).toThrow(
+      `- ${CONTEXT.smtpUser} must be true or false`,
+    );
+  });
+
+  it('refuses the SMTP user without a named identity: it would send from no identity at all', () => {
+    expect(() => outboxPropsFromContext(testApp({ [CONTEXT.smtpUser]: 'true' }))).toThrow(
+      `- ${CONTEXT.smtpUser} needs ${CONTEXT.sendingDomain} or ${CONTEXT.identities}`,
+    );
+  });
+
+  it.each([['two words'], ['x'.repeat(65)], ['2026/12']])('refuses %p as the SMTP rotation label', (value) => {
+    const app = testApp({ [CONTEXT.identities]: 'example.com', [CONTEXT.smtpUser]: 'true', [CONTEXT.smtpRotation]: value });
+    expect(() => outboxPropsFromContext(app)).toThrow(`- ${CONTEXT.smtpRotation} must be a label of up to 64`);
+  });
+
+  it('refuses an SMTP rotation label without the SMTP user', () => {
+    expect(() => outboxPropsFromContext(testApp({ [CONTEXT.identities]: 'example.com', [CONTEXT.smtpRotation]: '2' }))).toThrow(
+      `- ${CONTEXT.smtpRotation} is read only with ${CONTEXT.smtpUser}=true`,
+    );
   });
 
   it.each([[2], ['1000'], [50]])('accepts %p as the queue concurrency', (value) => {

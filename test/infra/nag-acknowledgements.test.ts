@@ -22,6 +22,7 @@ const CONFIGURATIONS: Array<[string, Record<string, unknown>]> = [
   ['a sending domain', { [CONTEXT.sendingDomain]: 'mail.example.com' }],
   ['the firewall and access logs off', { [CONTEXT.identities]: 'example.com', [CONTEXT.firewall]: 'false', [CONTEXT.apiAccessLogs]: 'off' }],
   ['an existing API Gateway role', { [CONTEXT.apiAccessLogs]: 'existing-role' }],
+  ['the SMTP user', { [CONTEXT.identities]: 'example.com', [CONTEXT.smtpUser]: 'true' }],
 ];
 
 describe('cdk-nag acknowledgements, compared with the findings cdk-nag reports when acknowledging is switched off', () => {

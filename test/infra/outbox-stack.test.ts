@@ -130,8 +130,8 @@ describe('OutboxStack with existing identities', () => {
   });
 
   describe('Lambdas', () => {
-    it("runs every Lambda on arm64 with nodejs24.x, one per handler entry but the sending identity's, which only a sending domain has", () => {
-      template.resourceCountIs('AWS::Lambda::Function', Object.keys(HANDLER_ENTRIES).length - 1);
+    it("runs every Lambda on arm64 with nodejs24.x, one per handler entry but the sending identity's and the SMTP credentials', which only a sending domain and outbox:smtpUser have", () => {
+      template.resourceCountIs('AWS::Lambda::Function', Object.keys(HANDLER_ENTRIES).length - 2);
       template.allResourcesProperties('AWS::Lambda::Function', {
         Architectures: ['arm64'],
         Runtime: 'nodejs24.x',

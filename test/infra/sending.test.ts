@@ -319,10 +319,10 @@ describe('OutboxStack sending surface', () => {
     expect(reachingS3).toEqual([]);
   });
 
-  it("bundles one Lambda per handler entry, the sender and the scheduler included, but the sending identity's (no sending domain here)", () => {
+  it("bundles one Lambda per handler entry, the sender and the scheduler included, but the sending identity's and the SMTP credentials' (no sending domain, no outbox:smtpUser here)", () => {
     expect(HANDLER_ENTRIES.sender).toBe('lambda/handlers/sender.ts');
     expect(HANDLER_ENTRIES.scheduler).toBe('lambda/handlers/scheduler.ts');
-    template.resourceCountIs('AWS::Lambda::Function', Object.keys(HANDLER_ENTRIES).length - 1);
+    template.resourceCountIs('AWS::Lambda::Function', Object.keys(HANDLER_ENTRIES).length - 2);
   });
 });
 
