@@ -41,17 +41,18 @@ abstract class StandIn {
     return this.faults.get(operation)!.shift()!.fault;
   }
 
-  protected abstract handle(req: IncomingMessage, body: string): { status: number; json: unknown; errorType?: string };
+  /** The answer: JSON (`json`), or an XML document (`xml`) for the Query-protocol services. */
+  protected abstract handle(req: IncomingMessage, body: string): { status: number; json?: unknown; xml?: string; errorType?: string };
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const answer = this.handle(req, Buffer.concat(chunks).toString('utf8'));
     res.statusCode = answer.status;
-    res.setHeader('content-type', 'application/json');
+    res.setHeader('content-type', answer.xml === undefined ? 'application/json' : 'text/xml');
     res.setHeader('x-amzn-requestid', randomUUID());
     if (answer.errorType) res.setHeader('x-amzn-errortype', answer.errorType);
-    res.end(JSON.stringify(answer.json));
+    res.end(answer.xml ?? JSON.stringify(answer.json));
   }
 }
 
@@ -62,8 +63,9 @@ interface StoredSecret {
 }
 
 /**
- * Secrets Manager's JSON 1.1 protocol for GetSecretValue and PutSecretValue (the only calls the
- * initial-key resource makes), on secrets made with `create`.
+ * Secrets Manager's JSON 1.1 protocol for GetSecretValue (AWSCURRENT, or AWSPREVIOUS: the value
+ * before it) and PutSecretValue (the only calls the initial-key and SMTP credentials resources
+ * make), on secrets made with `create`.
  */
 export class SecretsManagerStandIn extends StandIn {
   private readonly secrets = new Map<string, StoredSecret>();
@@ -93,17 +95,21 @@ export class SecretsManagerStandIn extends StandIn {
 
   protected handle(req: IncomingMessage, body: string): { status: number; json: unknown; errorType?: string } {
     const operation = String(req.headers['x-amz-target'] ?? '').replace(/^secretsmanager\./, '');
-    const input = JSON.parse(body || '{}') as { SecretId?: string; SecretString?: string; ClientRequestToken?: string };
+    const input = JSON.parse(body || '{}') as { SecretId?: string; SecretString?: string; ClientRequestToken?: string; VersionStage?: string };
     this.calls.push({ operation, input });
     const fault = this.takeFault(operation);
     if (fault) return { status: fault.status, json: { __type: fault.type, Message: fault.message } };
     const secret = this.secrets.get(input.SecretId ?? '') ?? [...this.secrets.values()].find((s) => s.name === input.SecretId);
     if (!secret) return { status: 400, json: { __type: 'ResourceNotFoundException', Message: "Secrets Manager can't find the specified secret." } };
     if (operation === 'GetSecretValue') {
-      const version = secret.versions.at(-1)!;
+      const stage = input.VersionStage ?? 'AWSCURRENT';
+      const version = stage === 'AWSCURRENT' ? secret.versions.at(-1) : stage === 'AWSPREVIOUS' ? secret.versions.at(-2) : undefined;
+      if (!version) {
+        return { status: 400, json: { __type: 'ResourceNotFoundException', Message: `Secrets Manager can't find the specified secret value for staging label: ${stage}` } };
+      }
       return {
         status: 200,
-        json: { ARN: secret.arn, Name: secret.name, VersionId: version.id, SecretString: version.value, VersionStages: ['AWSCURRENT'], CreatedDate: Date.now() / 1000 },
+        json: { ARN: secret.arn, Name: secret.name, VersionId: version.id, SecretString: version.value, VersionStages: [stage], CreatedDate: Date.now() / 1000 },
       };
     }
     if (operation === 'PutSecretValue') {
@@ -204,4 +210,91 @@ export class SesIdentityStandIn extends StandIn {
         return { status: 404, json: { message: `The stand-in does not answer ${req.method} ${path}.` }, errorType: 'NotFoundException' };
     }
   }
+}
+
+const IAM_NAMESPACE = 'https://iam.amazonaws.com/doc/2010-05-08/';
+
+/**
+ * IAM's Query protocol (form-encoded requests, XML answers) for ListAccessKeys, CreateAccessKey
+ * and DeleteAccessKey, on users made with `createUser`. As IAM: at most two keys per user
+ * (LimitExceeded), NoSuchEntity for a user or key that does not exist. It keeps each key's secret,
+ * so a test can derive the SMTP password the resource should have stored.
+ */
+export class IamStandIn extends StandIn {
+  /** Per user, its keys' ids and secrets, oldest first. */
+  readonly users = new Map<string, Array<{ accessKeyId: string; secretAccessKey: string }>>();
+  private next = 1;
+
+  static async start(): Promise<IamStandIn> {
+    const standIn = new IamStandIn();
+    await standIn.listen();
+    return standIn;
+  }
+
+  createUser(userName: string): void {
+    this.users.set(userName, []);
+  }
+
+  /** The user's access key ids, oldest first; undefined when there is no such user. */
+  keyIds(userName: string): string[] | undefined {
+    return this.users.get(userName)?.map((key) => key.accessKeyId);
+  }
+
+  secretOf(accessKeyId: string): string | undefined {
+    return [...this.users.values()].flat().find((key) => key.accessKeyId === accessKeyId)?.secretAccessKey;
+  }
+
+  protected handle(_req: IncomingMessage, body: string): { status: number; xml: string } {
+    const input = Object.fromEntries(new URLSearchParams(body));
+    const operation = input.Action ?? 'Unknown';
+    this.calls.push({ operation, input });
+    const fault = this.takeFault(operation);
+    if (fault) return iamError(fault.status, fault.type, fault.message);
+    const userName = input.UserName ?? '';
+    const keys = this.users.get(userName);
+    if (!keys) return iamError(404, 'NoSuchEntity', `The user with name ${userName} cannot be found.`);
+    const created = '2026-12-02T10:00:00Z';
+    switch (operation) {
+      case 'ListAccessKeys': {
+        const members = keys
+          .map((key) => `<member><UserName>${userName}</UserName><AccessKeyId>${key.accessKeyId}</AccessKeyId><Status>Active</Status><CreateDate>${created}</CreateDate></member>`)
+          .join('');
+        return iamAnswer(operation, `<AccessKeyMetadata>${members}</AccessKeyMetadata><IsTruncated>false</IsTruncated>`);
+      }
+      case 'CreateAccessKey': {
+        if (keys.length >= 2) return iamError(409, 'LimitExceeded', 'Cannot exceed quota for AccessKeysPerUser: 2');
+        const key = { accessKeyId: `AKIA${String(this.next).padStart(16, '0')}`, secretAccessKey: `stand-in-secret-${this.next++}` };
+        keys.push(key);
+        return iamAnswer(
+          operation,
+          `<AccessKey><UserName>${userName}</UserName><AccessKeyId>${key.accessKeyId}</AccessKeyId><Status>Active</Status>` +
+            `<SecretAccessKey>${key.secretAccessKey}</SecretAccessKey><CreateDate>${created}</CreateDate></AccessKey>`,
+        );
+      }
+      case 'DeleteAccessKey': {
+        const index = keys.findIndex((key) => key.accessKeyId === input.AccessKeyId);
+        if (index < 0) return iamError(404, 'NoSuchEntity', `The Access Key with id ${input.AccessKeyId} cannot be found.`);
+        keys.splice(index, 1);
+        return { status: 200, xml: `<DeleteAccessKeyResponse xmlns="${IAM_NAMESPACE}"><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></DeleteAccessKeyResponse>` };
+      }
+      default:
+        return iamError(400, 'InvalidAction', `The stand-in does not answer ${operation}.`);
+    }
+  }
+}
+
+function iamAnswer(operation: string, result: string): { status: number; xml: string } {
+  return {
+    status: 200,
+    xml:
+      `<${operation}Response xmlns="${IAM_NAMESPACE}"><${operation}Result>${result}</${operation}Result>` +
+      `<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${operation}Response>`,
+  };
+}
+
+function iamError(status: number, code: string, message: string): { status: number; xml: string } {
+  return {
+    status,
+    xml: `<ErrorResponse xmlns="${IAM_NAMESPACE}"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
+  };
 }
