@@ -18,6 +18,7 @@ import { LocalOutboundQueue, LocalOutboundRetry } from './local-outbound';
 import { startLocalScheduler } from './local-scheduler';
 import { LocalNotificationTopic } from './local-notification-topic';
 import { LocalQueue } from './local-queue';
+import { createLocalSuppressionSync } from './local-suppression-stream';
 import { LOCAL_WEBHOOK_SPEEDUP, LocalWebhookRetry } from './local-webhook-retry';
 import { createTables, LOCAL_CREDENTIALS, LOCAL_REGION, startEmbeddedDynamoDb } from './embedded-dynamodb';
 import { startHttpServer, type LocalRoutes } from './http-server';
@@ -207,6 +208,11 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
   // What each queue consumer failed with, for GET /_local/dead-letters.
   const failures = new FailureLog();
   for (const target of [eventsDeps, webhookDeps, senderDeps]) Object.assign(target, { log: failures.wrap(target.log) });
+  // The suppressions table's stream in AWS: every change of the list reaches the stand-in's account-level list.
+  const suppressionSync = createLocalSuppressionSync({ sesEndpoint: ses.url, log: options.logError ?? ((message, error) => console.error(message, error)) });
+  for (const target of [deps, eventsDeps]) Object.assign(target, { suppressions: suppressionSync.mirror(target.suppressions) });
+  // The stand-in starts with an empty list; a kept store's entries are put on it again.
+  if (options.dataDir) await suppressionSync.replay(deps.suppressions);
   // SES -> SNS -> SQS -> events Lambda, in one process: what the stand-in publishes is queued.
   const eventsQueue = new LocalQueue((event) => handleSesEventBatch(eventsDeps, event));
   // Delivered once the events handler has it (or dead-lettered it): until then the stand-in, on a
@@ -271,6 +277,7 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
       await scheduler.stop();
       await outboundQueue.stop();
       await settleBeforeStop({ ses, eventsQueue });
+      await suppressionSync.stop();
       await ses.stop();
       await eventsQueue.stop();
       await webhookQueue.stop();

@@ -11,7 +11,9 @@ export { SES_MESSAGE_ID_PATTERN } from './message-id';
 export { ANY_SENDER_IDENTITY, type ReadOperation } from './identities';
 export { MAX_MESSAGE_BYTES, MAX_RECIPIENTS, type StoredTemplate } from './send-email';
 export { MAX_KEPT_BYTES, MAX_KEPT_MESSAGES } from './message-store';
+export type { SuppressedDestination, SuppressedReason } from './suppression-list';
 export {
+  ACCOUNT_SUPPRESSION_BOUNCE,
   DEFAULT_ACCOUNT_ID,
   SIMULATOR,
   sesRecordOf,

@@ -14,6 +14,7 @@ import { DEFAULT_ACCOUNT_ID } from './simulator';
 import { ReadFaults, StandInIdentities, type ReadOperation } from './identities';
 import type { AcceptedMessage } from './types';
 import { nameFromPath } from './path-name';
+import { StandInSuppressionList, type SuppressedDestination } from './suppression-list';
 
 export interface SesStandInOptions {
   /** Default 127.0.0.1. */
@@ -126,6 +127,8 @@ export interface SesStandIn {
   failNextSends(fault: SesFault, times?: number): void;
   /** Makes the next `times` calls of GetAccount, ListEmailIdentities or GetEmailIdentity fail with this error. */
   failNextCalls(operation: ReadOperation, fault: SesFault, times?: number): void;
+  /** The account-level suppression list (PutSuppressedDestination and the rest), newest first. */
+  accountSuppressionList(): readonly SuppressedDestination[];
   stop(): Promise<void>;
 }
 
@@ -142,6 +145,8 @@ const SIMULATOR_DOMAIN = '@simulator.amazonses.com';
  * - `POST /v2/email/outbound-emails` (SendEmail), `GET /v2/email/account` (GetAccount),
  *   `PUT /v2/email/configuration-sets/<name>/sending` (PutConfigurationSetSendingOptions).
  * - `/v2/email/templates[/<name>]`: Create, Get, List, Update and DeleteEmailTemplate (templates.ts).
+ * - `/v2/email/suppression/addresses[/<address>]`: Put, Get, List and DeleteSuppressedDestination
+ *   (suppression-list.ts); mail to a listed address bounces OnAccountSuppressionList.
  * - `GET /_local/messages` → `{ data: AcceptedMessage[] }` newest first;
  *   `GET /_local/messages/<messageId>` → one message or 404; `DELETE /_local/messages` → 204.
  * - Anything else: 404 `UnknownOperationException`, which the SDK surfaces as an
@@ -160,8 +165,16 @@ export async function startSesStandIn(options: SesStandInOptions = {}): Promise<
   for (const [name, template] of Object.entries(options.templates ?? {})) templates.put(name, template);
   const store = new MessageStore();
   const accountId = options.accountId ?? DEFAULT_ACCOUNT_ID;
+  const accountSuppressions = new StandInSuppressionList(clock);
   const notifications = new NotificationScheduler(
-    { region, accountId, clock, topicArn: options.topicArn ?? `arn:aws:sns:${region}:${accountId}:outbox-ses-events` },
+    {
+      region,
+      accountId,
+      clock,
+      topicArn: options.topicArn ?? `arn:aws:sns:${region}:${accountId}:outbox-ses-events`,
+      // Checked as the message is accepted, as SES checks it when it takes the message.
+      accountSuppressed: (address) => accountSuppressions.has(address),
+    },
     options.simulateEvents ?? true,
     options.dataDir ? new StandInJournal(options.dataDir) : undefined,
   );
@@ -263,6 +276,8 @@ export async function startSesStandIn(options: SesStandInOptions = {}): Promise<
     if (templateAnswer !== undefined) return sendJson(res, 200, templateAnswer);
     const identityAnswer = emailIdentities.answer(method, new URL(req.url ?? '/', 'http://stand-in'), () => parseJson(body), readFaults);
     if (identityAnswer !== undefined) return sendJson(res, 200, identityAnswer);
+    const suppressionAnswer = accountSuppressions.answer(method, new URL(req.url ?? '/', 'http://stand-in'), () => parseJson(body));
+    if (suppressionAnswer !== undefined) return sendJson(res, 200, suppressionAnswer);
     if (path === '/_local/messages' && method === 'GET') return sendJson(res, 200, { data: store.all().slice().reverse() });
     if (path === '/_local/messages' && method === 'DELETE') {
       store.clear();
@@ -344,6 +359,7 @@ export async function startSesStandIn(options: SesStandInOptions = {}): Promise<
       for (let i = 0; i < times; i++) faults.push(new SesError(fault.name as SesErrorName, fault.message, status));
     },
     failNextCalls: (operation, fault, times = 1) => readFaults.add(operation, fault, times),
+    accountSuppressionList: () => accountSuppressions.all(),
     stop: () => {
       notifications.stop();
       stopping ??= new Promise<void>((resolve, reject) => {

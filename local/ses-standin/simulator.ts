@@ -48,6 +48,12 @@ export interface SimulateOptions {
   readonly sourceIp?: string;
   /** The `ses:caller-identity` tag: the IAM identity that called SendEmail. Default `outbox-local`. */
   readonly callerIdentity?: string;
+  /**
+   * Whether the address is on the account-level suppression list when the message is accepted:
+   * SES then sends it nothing, and answers with a Bounce Permanent/OnAccountSuppressionList.
+   * Default: nobody is.
+   */
+  readonly accountSuppressed?: (address: string) => boolean;
 }
 
 /** One SNS notification and when it arrives, in milliseconds after the message was accepted. */
@@ -100,7 +106,7 @@ export interface SesBouncedRecipient {
 export interface SesBounce {
   readonly feedbackId: string;
   readonly bounceType: 'Permanent' | 'Transient';
-  readonly bounceSubType: 'General';
+  readonly bounceSubType: 'General' | 'OnAccountSuppressionList';
   readonly bouncedRecipients: readonly SesBouncedRecipient[];
   readonly timestamp: string;
   /** Only with a DSN (Permanent here). */
@@ -158,6 +164,17 @@ export const SIMULATOR = {
   complaintFeedbackType: 'abuse',
 } as const;
 
+/**
+ * What SES says of an address on the account-level suppression list (observed, SES-FACTS §2): no
+ * remote MTA was reached, so SES itself is the reporting MTA.
+ */
+export const ACCOUNT_SUPPRESSION_BOUNCE = {
+  status: '5.1.1',
+  diagnosticCode:
+    'Amazon SES did not send the message to this address because it is on the suppression list for your account. For more information about removing addresses from the suppression list, see the Amazon SES Developer Guide at https://docs.aws.amazon.com/ses/latest/DeveloperGuide/sending-email-suppression-list.html',
+  reportingMTA: 'dns; amazonses.com',
+} as const;
+
 const SIMULATOR_DOMAIN = 'simulator.amazonses.com';
 const SIMULATOR_MAILBOXES: readonly SimulatorMailbox[] = ['success', 'bounce', 'ooto', 'complaint', 'suppressionlist'];
 /** SES outbound MTAs seen in the captures; `aX-Y.smtp-out.amazonses.com` sends from 54.240.X.Y. */
@@ -173,6 +190,9 @@ const MAX_PUBLISHED_HEADER_BYTES = 10 * 1024;
  *
  * 1. One `Send` for the message (all recipients), after 0–49 ms.
  * 2. Per distinct recipient (To, Cc, Bcc; compared case-insensitively):
+ *    - addresses on the account-level suppression list (`options.accountSuppressed`), simulator
+ *      ones included: nothing is sent; all of them together get one `Bounce`
+ *      Permanent/OnAccountSuppressionList, as SES reports it, after 50–99 ms;
  *    - ordinary addresses, `success@`, `ooto@`, `complaint@`: one `Delivery` each, after 100–299 ms;
  *    - `bounce@`, `suppressionlist@`: no Delivery; all of them together get one `Bounce`
  *      Permanent/General with DSN fields, after 100–299 ms (SES combines simulator bounces).
@@ -214,12 +234,17 @@ export function simulateOutcomes(message: AcceptedMessage, options: SimulateOpti
   planned.push({ delayMs: between(0, 50), record: () => ({ eventType: 'Send', mail, send: {} }) });
 
   const permanent: string[] = [];
+  const onAccountList: string[] = [];
   const ooto: { address: string; deliveredAfter: number }[] = [];
   const complaint: { address: string; deliveredAfter: number }[] = [];
   const seen = new Set<string>();
   for (const address of message.recipients) {
     if (seen.has(address.toLowerCase())) continue;
     seen.add(address.toLowerCase());
+    if (options.accountSuppressed?.(address)) {
+      onAccountList.push(address);
+      continue;
+    }
     const mailbox = simulatorMailboxOf(address);
     if (mailbox === 'bounce' || mailbox === 'suppressionlist') {
       permanent.push(address);
@@ -268,6 +293,29 @@ export function simulateOutcomes(message: AcceptedMessage, options: SimulateOpti
           timestamp: wholeSecond(occurredAt),
           remoteMtaIp,
           reportingMTA: `dns; ${mtaHost}`,
+        },
+      }),
+    });
+  }
+
+  if (onAccountList.length > 0) {
+    planned.push({
+      delayMs: between(50, 100),
+      record: (occurredAt) => ({
+        eventType: 'Bounce',
+        mail,
+        bounce: {
+          feedbackId: sesMessageId(region, occurredAt),
+          bounceType: 'Permanent',
+          bounceSubType: 'OnAccountSuppressionList',
+          bouncedRecipients: onAccountList.map((address) => ({
+            emailAddress: address,
+            action: 'failed' as const,
+            status: ACCOUNT_SUPPRESSION_BOUNCE.status,
+            diagnosticCode: ACCOUNT_SUPPRESSION_BOUNCE.diagnosticCode,
+          })),
+          timestamp: wholeSecond(occurredAt),
+          reportingMTA: ACCOUNT_SUPPRESSION_BOUNCE.reportingMTA,
         },
       }),
     });
