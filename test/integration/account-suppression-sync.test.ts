@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import {
   DeleteSuppressedDestinationCommand,
@@ -70,6 +71,33 @@ describe("Outbox's suppression list in SES's account-level list (local mode)", (
     expect((await call('POST', '/_local/ses-events', JSON.parse(complaint))).status).toBe(200);
     expect((await call('GET', '/suppressions/reader@example.com')).body).toMatchObject({ origin: 'complaint' });
     await waitFor('reader@example.com listed for COMPLAINT', async () => ((await listed(ses))['reader@example.com'] === 'COMPLAINT' ? true : undefined), 5_000, 50);
+  });
+});
+
+describe('a restart on a data directory', () => {
+  let dataDir: string;
+  beforeAll(() => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'outbox-account-suppression-'));
+  });
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it("puts the kept entries on the new stand-in's list, which starts empty", async () => {
+    const first = await startLocalOutbox({ port: 0, dataDir, logError: () => undefined });
+    const add = await fetch(`${first.url}/suppressions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${first.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'kept@example.com' }),
+    });
+    expect(add.status).toBe(201);
+    await first.stop();
+
+    const second = await startLocalOutbox({ port: 0, dataDir, logError: () => undefined });
+    try {
+      await waitFor('kept@example.com on the new list', () => (second.ses.accountSuppressionList().some((e) => e.emailAddress === 'kept@example.com') ? true : undefined), 5_000, 50);
+      expect(second.ses.accountSuppressionList()).toEqual([{ emailAddress: 'kept@example.com', reason: 'BOUNCE', lastUpdateTime: expect.any(Number) }]);
+    } finally {
+      await second.stop();
+    }
   });
 });
 
