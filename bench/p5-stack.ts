@@ -100,7 +100,8 @@ export function deployedFacts(): DeployedFacts {
     memoryMb,
     architecture: String((fnProps('api').Architectures as string[] | undefined)?.[0] ?? 'x86_64'),
     batchSize: { events: batchOf('events'), webhookDelivery: batchOf('webhookDelivery'), sender: batchOf('sender') },
-    sqsEventSources: mappings.length,
+    // The suppressions stream's mapping (StartingPosition set) polls DynamoDB Streams, which Lambda does at no charge.
+    sqsEventSources: mappings.filter((m) => m.Properties?.StartingPosition === undefined).length,
     apiKind: ofType('AWS::ApiGateway::RestApi').length > 0 ? 'REST' : 'HTTP',
     authorizerCacheSeconds: Number(authorizer?.Properties?.AuthorizerResultTtlInSeconds ?? 300),
     alarms: ofType('AWS::CloudWatch::Alarm').length,
