@@ -3,10 +3,11 @@ import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { SesAccountSuppressionList } from '../adapters/ses-account-suppression-list';
 import { handleSuppressionStreamBatch, type SuppressionSyncDeps } from '../entrypoints/dynamodb-suppression-stream';
 
-// Two attempts per call: the SDK backs off a throttle once, then the stream retries the record,
-// so a busy second for SES's 1-request-per-second budget costs neither a failure nor a long wait.
+// Up to four attempts per call: the SDK backs a throttle off (0.5, 1, 2 s at most), so a busy
+// moment of SES's one-request-per-second budget rarely fails a record; when it does, the stream
+// retries it. A batch's worst case (SYNC_BATCH_SIZE records) stays well inside the 60 s timeout.
 const deps: SuppressionSyncDeps = {
-  accountList: new SesAccountSuppressionList(new SESv2Client({ maxAttempts: 2 })),
+  accountList: new SesAccountSuppressionList(new SESv2Client({ maxAttempts: 4 })),
   log: (message, error) => console.error(JSON.stringify({ level: 'error', message, error: error instanceof Error ? `${error.name}: ${error.message}` : error === undefined ? undefined : String(error) })),
 };
 

@@ -65,7 +65,7 @@ export class AccountSuppressionSync extends Construct {
     this.function = new NodeFunction(this, 'Function', {
       entry: props.entry,
       description: 'Outbox account-level suppression sync',
-      // A batch of SYNC_BATCH_SIZE paced calls, each with one SDK retry, fits well within this.
+      // A batch of SYNC_BATCH_SIZE paced calls, each with the SDK's throttling retries, fits well within this.
       timeout: Duration.seconds(60),
       memorySize: 256,
     });
