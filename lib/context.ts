@@ -36,7 +36,8 @@ export const DEFAULT_SOFT_BOUNCE_WINDOW_DAYS = 7;
 /**
  * Instances each SQS consumer (events, webhook deliveries, sender) may run at once: SQS's minimum.
  * Three consumers at 2 take 6 of the 10 concurrent executions a new account may have, leaving 4
- * for the api, the authorizer and the scheduler.
+ * for the api, the authorizer and the scheduler (3 while the suppression sync, one instance per
+ * stream shard, runs).
  */
 export const DEFAULT_QUEUE_CONCURRENCY = 2;
 
