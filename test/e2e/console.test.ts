@@ -48,7 +48,9 @@ describe('the web console in a real browser against npm start', () => {
   const run = Date.now().toString(36);
 
   beforeAll(async () => {
-    [outbox, browser, receiver, imageHost] = await Promise.all([npmStart(), launchChromium(), startReceiver(), startConnectionCounter()]);
+    // The browser first: without one the test fails at once, and no npm start is left running unowned.
+    browser = await launchChromium();
+    [outbox, receiver, imageHost] = await Promise.all([npmStart(), startReceiver(), startConnectionCounter()]);
     resend = new Resend(outbox.apiKey, { baseUrl: outbox.url });
     context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     context.setDefaultTimeout(WAIT_MS);
