@@ -15,12 +15,12 @@ const CONFIGURATIONS: Record<string, Record<string, unknown>> = {
     [CONTEXT.hostedZoneName]: 'example.com',
     [CONTEXT.alarmEmail]: 'ops@example.com',
   },
-  identities: { [CONTEXT.identities]: 'example.com,noreply@example.org' },
+  // With the SMTP user: its policy names a domain and an address identity.
+  identities: { [CONTEXT.identities]: 'example.com,noreply@example.org', [CONTEXT.smtpUser]: 'true' },
   'alarm-email': { [CONTEXT.identities]: 'example.com', [CONTEXT.alarmEmail]: 'ops@example.com' },
   'firewall-off': { [CONTEXT.identities]: 'example.com', [CONTEXT.firewall]: 'false' },
   'access-logs-off': { [CONTEXT.identities]: 'example.com', [CONTEXT.apiAccessLogs]: 'off' },
   'existing-role': { [CONTEXT.identities]: 'example.com', [CONTEXT.apiAccessLogs]: 'existing-role', [CONTEXT.queueConcurrency]: '10' },
-  'smtp-user': { [CONTEXT.sendingDomain]: 'mail.example.com', [CONTEXT.identities]: 'noreply@example.org', [CONTEXT.smtpUser]: 'true' },
 };
 
 /** Regions the templates are checked against (resource types and their properties there). */

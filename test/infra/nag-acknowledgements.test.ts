@@ -20,9 +20,8 @@ function acknowledged(context: Record<string, unknown>): Array<{ rule: string; p
 const CONFIGURATIONS: Array<[string, Record<string, unknown>]> = [
   ['no context', {}],
   ['a sending domain', { [CONTEXT.sendingDomain]: 'mail.example.com' }],
-  ['the firewall and access logs off', { [CONTEXT.identities]: 'example.com', [CONTEXT.firewall]: 'false', [CONTEXT.apiAccessLogs]: 'off' }],
+  ['the firewall and access logs off, with the SMTP user', { [CONTEXT.identities]: 'example.com', [CONTEXT.firewall]: 'false', [CONTEXT.apiAccessLogs]: 'off', [CONTEXT.smtpUser]: 'true' }],
   ['an existing API Gateway role', { [CONTEXT.apiAccessLogs]: 'existing-role' }],
-  ['the SMTP user', { [CONTEXT.identities]: 'example.com', [CONTEXT.smtpUser]: 'true' }],
 ];
 
 describe('cdk-nag acknowledgements, compared with the findings cdk-nag reports when acknowledging is switched off', () => {
