@@ -60,3 +60,17 @@ function describe(value: unknown): string {
   if (typeof value === 'string') return 'an empty string';
   return `a ${Array.isArray(value) ? 'list' : typeof value}`;
 }
+
+/**
+ * A secret's value read as a JSON object; undefined for no value or anything else (such as the
+ * random placeholder a secret is created with, before the resource writes it).
+ */
+export function secretObject(value: string | undefined): Record<string, unknown> | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,6 +1,6 @@
 import { INITIAL_API_KEY_RESOURCE } from '../shared/custom-resources';
 import { createApiKey, generateApiKeySecret, hashApiKey, type ApiKeyRecord } from './api-keys';
-import { ResourceFailure, requiredString, type ResourceOutcome, type ResourceRequest } from './custom-resource';
+import { ResourceFailure, requiredString, secretObject, type ResourceOutcome, type ResourceRequest } from './custom-resource';
 import { isUuid } from './ids';
 import type { ApiKeyStore, Clock } from './ports';
 
@@ -50,15 +50,8 @@ export interface InitialKeySecret {
 
 /** Reads a secret value as an InitialKeySecret; anything else (such as the value the secret was made with) is undefined. */
 export function parseInitialKeySecret(value: string | undefined): InitialKeySecret | undefined {
-  if (value === undefined) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch {
-    return undefined;
-  }
-  if (!parsed || typeof parsed !== 'object') return undefined;
-  const candidate = parsed as Record<string, unknown>;
+  const candidate = secretObject(value);
+  if (!candidate) return undefined;
   if (typeof candidate.token !== 'string' || candidate.token === '') return undefined;
   return {
     ...(typeof candidate.id === 'string' ? { id: candidate.id } : {}),

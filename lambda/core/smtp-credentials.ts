@@ -1,5 +1,5 @@
 import { SMTP_CREDENTIALS_RESOURCE } from '../shared/custom-resources';
-import { ResourceFailure, requiredString, type ResourceOutcome, type ResourceRequest } from './custom-resource';
+import { ResourceFailure, requiredString, secretObject, type ResourceOutcome, type ResourceRequest } from './custom-resource';
 import { SES_SMTP_PORTS, smtpHostFor, smtpPasswordFor } from './smtp-password';
 
 /**
@@ -56,15 +56,8 @@ export interface SmtpCredentialsSecret {
 
 /** Reads a secret value as SmtpCredentialsSecret; anything else (the placeholder the secret is made with) is undefined. */
 export function parseSmtpCredentialsSecret(value: string | undefined): SmtpCredentialsSecret | undefined {
-  if (value === undefined) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch {
-    return undefined;
-  }
-  if (!parsed || typeof parsed !== 'object') return undefined;
-  const candidate = parsed as Record<string, unknown>;
+  const candidate = secretObject(value);
+  if (!candidate) return undefined;
   const ports = candidate.ports as Record<string, unknown> | undefined;
   const strings = [candidate.username, candidate.password, candidate.host, candidate.region];
   if (!strings.every((field) => typeof field === 'string' && field !== '')) return undefined;

@@ -298,3 +298,44 @@ function iamError(status: number, code: string, message: string): { status: numb
     xml: `<ErrorResponse xmlns="${IAM_NAMESPACE}"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
   };
 }
+
+/**
+ * CloudFormation's DescribeStacks, in its query protocol (XML answers), for the scripts that read a
+ * stack's outputs: every request is answered with one stack `Outbox` holding `outputs()`.
+ */
+export class CloudFormationStandIn {
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+    /** The bodies of the requests, in order. */
+    readonly requests: string[],
+  ) {}
+
+  static async start(outputs: () => Readonly<Record<string, string>>, status = 'CREATE_COMPLETE'): Promise<CloudFormationStandIn> {
+    const xml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    const requests: string[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      req.on('end', () => {
+        requests.push(body);
+        const members = Object.entries(outputs())
+          .map(([key, value]) => `<member><OutputKey>${key}</OutputKey><OutputValue>${xml(value)}</OutputValue></member>`)
+          .join('');
+        res.setHeader('content-type', 'text/xml');
+        res.end(
+          '<DescribeStacksResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><DescribeStacksResult><Stacks><member>' +
+            '<StackName>Outbox</StackName><StackId>arn:aws:cloudformation:us-east-1:123456789012:stack/Outbox/1</StackId>' +
+            `<CreationTime>2026-12-02T10:00:00Z</CreationTime><StackStatus>${status}</StackStatus><Outputs>${members}</Outputs>` +
+            '</member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></DescribeStacksResponse>',
+        );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    return new CloudFormationStandIn(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests);
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}

@@ -1,12 +1,11 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { recordLine, zoneFileSnippet } from '../../lambda/core/dns-records';
 import { sendingDomainRecords } from '../../lambda/core/sending-identity';
+import { CloudFormationStandIn } from '../helpers/aws-json-standins';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -20,40 +19,18 @@ function dnsOutputs(): Record<string, string> {
   return { ...Object.fromEntries(records.map((record, i) => [names[i]!, recordLine(record)])), DnsZoneFile: zoneFileSnippet(records, notes) };
 }
 
-const xml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-
 /** `npm run dns` as a user runs it: offline from an outputs file, and from CloudFormation (a local stand-in speaking its query protocol). */
 describe('npm run dns', () => {
   const folder = mkdtempSync(path.join(tmpdir(), 'outbox-dns-'));
   const outputs = dnsOutputs();
-  let cloudFormation: Server;
-  let cloudFormationUrl = '';
-  const requests: string[] = [];
+  let cloudFormation: CloudFormationStandIn;
 
   beforeAll(async () => {
-    cloudFormation = createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-      req.on('end', () => {
-        requests.push(body);
-        const members = Object.entries(outputs)
-          .map(([key, value]) => `<member><OutputKey>${key}</OutputKey><OutputValue>${xml(value)}</OutputValue></member>`)
-          .join('');
-        res.setHeader('content-type', 'text/xml');
-        res.end(
-          '<DescribeStacksResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><DescribeStacksResult><Stacks><member>' +
-            '<StackName>Outbox</StackName><StackId>arn:aws:cloudformation:us-east-1:123456789012:stack/Outbox/1</StackId>' +
-            `<CreationTime>2026-12-02T10:00:00Z</CreationTime><StackStatus>CREATE_COMPLETE</StackStatus><Outputs>${members}</Outputs>` +
-            '</member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></DescribeStacksResponse>',
-        );
-      });
-    });
-    await new Promise<void>((resolve) => cloudFormation.listen(0, '127.0.0.1', () => resolve()));
-    cloudFormationUrl = `http://127.0.0.1:${(cloudFormation.address() as AddressInfo).port}`;
+    cloudFormation = await CloudFormationStandIn.start(() => outputs);
   });
   afterAll(async () => {
     rmSync(folder, { recursive: true, force: true });
-    await new Promise((resolve) => cloudFormation.close(resolve));
+    await cloudFormation.stop();
   });
 
   function run(...args: string[]): Promise<{ stdout: string; stderr: string }> {
@@ -63,7 +40,7 @@ describe('npm run dns', () => {
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_ENDPOINT_URL_CLOUDFORMATION: cloudFormationUrl,
+      AWS_ENDPOINT_URL_CLOUDFORMATION: cloudFormation.url,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
     return promisify(execFile)('npx', ['tsx', 'scripts/dns.ts', ...args], { cwd: ROOT, env, timeout: 60_000 });
@@ -84,8 +61,8 @@ describe('npm run dns', () => {
   it('reads the same from CloudFormation with --stack', async () => {
     const { stdout } = await run('--stack', 'Outbox', '--zone-file');
     expect(stdout).toBe(`${outputs.DnsZoneFile}\n`);
-    expect(requests.at(-1)).toContain('Action=DescribeStacks');
-    expect(requests.at(-1)).toContain('StackName=Outbox');
+    expect(cloudFormation.requests.at(-1)).toContain('Action=DescribeStacks');
+    expect(cloudFormation.requests.at(-1)).toContain('StackName=Outbox');
   }, 60_000);
 
   it('says so, exit code 1, for a stack deployed without a sending domain', async () => {

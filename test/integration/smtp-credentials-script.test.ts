@@ -1,10 +1,8 @@
 import { execFile } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { SmtpCredentialsSecret } from '../../lambda/core/smtp-credentials';
-import { SecretsManagerStandIn } from '../helpers/aws-json-standins';
+import { CloudFormationStandIn, SecretsManagerStandIn } from '../helpers/aws-json-standins';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -21,35 +19,19 @@ const CREDENTIALS: SmtpCredentialsSecret = {
  * CloudFormation's query protocol, the secret from the Secrets Manager stand-in.
  */
 describe('npm run smtp-credentials', () => {
-  let cloudFormation: Server;
-  let cloudFormationUrl = '';
+  let cloudFormation: CloudFormationStandIn;
   let secrets: SecretsManagerStandIn;
   /** The outputs the stand-in answers DescribeStacks with. */
   let outputs: Record<string, string> = {};
 
   beforeAll(async () => {
     secrets = await SecretsManagerStandIn.start();
-    cloudFormation = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => {
-        const members = Object.entries(outputs)
-          .map(([key, value]) => `<member><OutputKey>${key}</OutputKey><OutputValue>${value}</OutputValue></member>`)
-          .join('');
-        res.setHeader('content-type', 'text/xml');
-        res.end(
-          '<DescribeStacksResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><DescribeStacksResult><Stacks><member>' +
-            '<StackName>Outbox</StackName><StackId>arn:aws:cloudformation:us-east-1:123456789012:stack/Outbox/1</StackId>' +
-            `<CreationTime>2026-12-02T10:00:00Z</CreationTime><StackStatus>UPDATE_COMPLETE</StackStatus><Outputs>${members}</Outputs>` +
-            '</member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></DescribeStacksResponse>',
-        );
-      });
-    });
-    await new Promise<void>((resolve) => cloudFormation.listen(0, '127.0.0.1', () => resolve()));
-    cloudFormationUrl = `http://127.0.0.1:${(cloudFormation.address() as AddressInfo).port}`;
+    // UPDATE_COMPLETE: a stack deployed, then updated with outbox:smtpUser.
+    cloudFormation = await CloudFormationStandIn.start(() => outputs, 'UPDATE_COMPLETE');
   });
   afterAll(async () => {
     await secrets.stop();
-    await new Promise((resolve) => cloudFormation.close(resolve));
+    await cloudFormation.stop();
   });
 
   function run(...args: string[]): Promise<{ stdout: string; stderr: string }> {
@@ -59,7 +41,7 @@ describe('npm run smtp-credentials', () => {
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_ENDPOINT_URL_CLOUDFORMATION: cloudFormationUrl,
+      AWS_ENDPOINT_URL_CLOUDFORMATION: cloudFormation.url,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
