@@ -9,14 +9,15 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../core/ports';
-import type {
-  NotificationPayload,
-  WebhookAttempt,
-  WebhookEventType,
-  WebhookMessage,
-  WebhookRecord,
-  WebhookStatus,
-  WebhookStore,
+import {
+  WEBHOOK_SUCCESS_RETENTION_DAYS,
+  type NotificationPayload,
+  type WebhookAttempt,
+  type WebhookEventType,
+  type WebhookMessage,
+  type WebhookRecord,
+  type WebhookStatus,
+  type WebhookStore,
 } from '../core/webhooks';
 
 const WEBHOOK_SK = 'webhook';
@@ -49,8 +50,13 @@ interface MessageItem {
   readonly attempts: number;
   /** JSON: kept exactly as built, whatever keys the payload's tags have. */
   readonly payload: string;
+  /** A message delivered at its first attempt: that attempt, instead of a `try#` item. */
+  readonly firstAttempt?: InlineAttempt;
   readonly expiresAt: number;
 }
+
+/** An attempt kept on its message's item: its number is 1 and its message is the item's. */
+type InlineAttempt = Omit<WebhookAttempt, 'messageId' | 'attempt'>;
 
 interface AttemptItem extends WebhookAttempt {
   readonly pk: string;
@@ -65,17 +71,27 @@ type Patch = Parameters<WebhookStore['update']>[1];
  * the `webhook` item (with `listKey`, so the `by-list` index lists webhooks alone), a
  * `msg#<message id>` item per notification owed to it, and a
  * `try#<message id>#<attempt nnn>#<attempt id>` item per delivery attempt. Attempts have their own
- * prefix so that listing messages never reads them. Messages and attempts expire after the
- * retention period; items past `expiresAt` are treated as absent, since DynamoDB deletes expired
- * items days late. Webhooks do not expire.
+ * prefix so that listing messages never reads them.
+ *
+ * A message delivered at its first attempt (putDelivered, most of them) is one item written once:
+ * its attempt rides on it as `firstAttempt`, with no `try#` item, and it expires after
+ * `successRetentionDays`. Everything else (a failed attempt, a retry, a message logged before its
+ * outcome) keeps the full log: `try#` items and status updates, for the retention period, which a
+ * recorded attempt restarts. Items past `expiresAt` are treated as absent, since DynamoDB deletes
+ * expired items days late. Webhooks do not expire.
  */
 export class DynamoDbWebhookStore implements WebhookStore {
+  private readonly successRetentionDays: number;
+
   constructor(
     private readonly documents: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly clock: Clock,
     private readonly retentionDays: number,
-  ) {}
+    successRetentionDays: number = WEBHOOK_SUCCESS_RETENTION_DAYS,
+  ) {
+    this.successRetentionDays = Math.min(successRetentionDays, retentionDays);
+  }
 
   async create(webhook: WebhookRecord): Promise<void> {
     const item: WebhookItem = {
@@ -176,8 +192,23 @@ export class DynamoDbWebhookStore implements WebhookStore {
     }
   }
 
-  async putMessage(message: WebhookMessage): Promise<boolean> {
-    const item: MessageItem = {
+  putMessage(message: WebhookMessage): Promise<boolean> {
+    return this.putNewMessage(this.messageItem(message, this.expiry(this.retentionDays)));
+  }
+
+  putDelivered(message: WebhookMessage, attempt: WebhookAttempt): Promise<boolean> {
+    const firstAttempt: InlineAttempt = {
+      id: attempt.id,
+      sentAt: attempt.sentAt,
+      httpStatusCode: attempt.httpStatusCode,
+      response: attempt.response,
+      latencyMs: attempt.latencyMs,
+    };
+    return this.putNewMessage({ ...this.messageItem(message, this.expiry(this.successRetentionDays)), firstAttempt });
+  }
+
+  private messageItem(message: WebhookMessage, expiresAt: number): MessageItem {
+    return {
       pk: message.webhookId,
       sk: `${MESSAGE_PREFIX}${message.id}`,
       id: message.id,
@@ -187,8 +218,12 @@ export class DynamoDbWebhookStore implements WebhookStore {
       nextAttemptAt: message.nextAttemptAt,
       attempts: message.attempts,
       payload: JSON.stringify(message.payload),
-      expiresAt: this.expiry(),
+      expiresAt,
     };
+  }
+
+  /** Puts a message's item unless one exists; false when it did. */
+  private async putNewMessage(item: MessageItem): Promise<boolean> {
     try {
       await this.documents.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
       return true;
@@ -232,7 +267,7 @@ export class DynamoDbWebhookStore implements WebhookStore {
   }
 
   async recordAttempt(webhookId: string, attempt: WebhookAttempt, outcome: Pick<WebhookMessage, 'status' | 'nextAttemptAt'>): Promise<void> {
-    const expiresAt = this.expiry();
+    const expiresAt = this.expiry(this.retentionDays);
     const item: AttemptItem = {
       pk: webhookId,
       sk: `${ATTEMPT_PREFIX}${attempt.messageId}#${String(attempt.attempt).padStart(ATTEMPT_DIGITS, '0')}#${attempt.id}`,
@@ -245,11 +280,13 @@ export class DynamoDbWebhookStore implements WebhookStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: webhookId, sk: `${MESSAGE_PREFIX}${attempt.messageId}` },
-          UpdateExpression: 'SET #status = :status, nextAttemptAt = :next, attempts = :attempt',
+          // expiresAt too: a message with a logged attempt keeps the full retention, even one that
+          // putDelivered logged first (a duplicate job's attempt recorded after it).
+          UpdateExpression: 'SET #status = :status, nextAttemptAt = :next, attempts = :attempt, expiresAt = :expiresAt',
           // An attempt reported late (after a later one) logs its line but does not roll the status back.
           ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(attempts) OR attempts <= :attempt)',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':status': outcome.status, ':next': outcome.nextAttemptAt, ':attempt': attempt.attempt },
+          ExpressionAttributeValues: { ':status': outcome.status, ':next': outcome.nextAttemptAt, ':attempt': attempt.attempt, ':expiresAt': expiresAt },
         }),
       );
     } catch (error) {
@@ -259,6 +296,29 @@ export class DynamoDbWebhookStore implements WebhookStore {
   }
 
   async listAttempts(webhookId: string, messageId: string): Promise<WebhookAttempt[]> {
+    const [inline, logged] = await Promise.all([this.inlineAttempt(webhookId, messageId), this.loggedAttempts(webhookId, messageId)]);
+    // Sort keys order the logged ones by attempt number; the inline one is attempt 1.
+    return inline ? [inline, ...logged] : logged;
+  }
+
+  /** The first attempt kept on the message's item, if putDelivered logged it. */
+  private async inlineAttempt(webhookId: string, messageId: string): Promise<WebhookAttempt | undefined> {
+    const { Item } = await this.documents.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: webhookId, sk: `${MESSAGE_PREFIX}${messageId}` },
+        ProjectionExpression: 'firstAttempt, expiresAt',
+        ConsistentRead: true,
+      }),
+    );
+    const stored = Item as Pick<MessageItem, 'firstAttempt' | 'expiresAt'> | undefined;
+    if (!stored?.firstAttempt || this.expired(stored.expiresAt)) return undefined;
+    const { id, sentAt, httpStatusCode, response, latencyMs } = stored.firstAttempt;
+    return { id, messageId, attempt: 1, sentAt, httpStatusCode, response, latencyMs };
+  }
+
+  /** The attempts with their own `try#` items, oldest first. */
+  private async loggedAttempts(webhookId: string, messageId: string): Promise<WebhookAttempt[]> {
     const attempts: WebhookAttempt[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
@@ -309,8 +369,8 @@ export class DynamoDbWebhookStore implements WebhookStore {
     return expiresAt !== undefined && expiresAt <= this.clock.now().getTime() / 1000;
   }
 
-  private expiry(): number {
-    return Math.floor(this.clock.now().getTime() / 1000) + this.retentionDays * 86_400;
+  private expiry(days: number): number {
+    return Math.floor(this.clock.now().getTime() / 1000) + days * 86_400;
   }
 }
 

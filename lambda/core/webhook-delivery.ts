@@ -85,8 +85,8 @@ export type DeliveryOutcome =
  * Delivers one webhook message, one attempt of it.
  *
  * 1. Loads the webhook and the message; if the webhook is gone, there is nothing to do. A message
- *    not yet in the delivery log is added from the job (the first attempt logs it); a job without
- *    one whose message is gone has nothing to deliver.
+ *    not yet in the delivery log comes from the job, and is logged with its attempt's outcome (step
+ *    6); a job without one whose message is gone has nothing to deliver.
  * 2. A disabled webhook: the message is marked `failed` ("webhook disabled"), no retry.
  * 3. A message already `success` (a redelivered job), or already tried when this job is on its
  *    first delivery (a duplicate job, from an event processed twice): nothing to do.
@@ -98,13 +98,20 @@ export type DeliveryOutcome =
  *    A 2xx answer is `success`. Any other answer or none: before the last attempt, `pending` with
  *    the next attempt due after the schedule's delay +-20% (outcome `retry`); at the last attempt,
  *    `failed`, and the webhook is disabled with the reason (outcome `exhausted`).
+ *    Most messages succeed at once, so that case costs one write: a message the job brought,
+ *    delivered at attempt 1, is logged already `success` with its attempt (putDelivered), and kept
+ *    only for the shorter success retention. Any other outcome keeps the full log for the whole
+ *    retention (the message, then the attempt and the status: recordAttempt), since retries and
+ *    failures are what someone debugging an endpoint reads.
  *
  * `attempt` is the 1-based delivery count, the queue's receive count, so the schedule and the
  * queue's redrive policy agree. Throws only when the store fails (the queue then redelivers the job,
  * which counts as an attempt); an endpoint's failures are outcomes, never exceptions.
  *
- * Idempotency: a job redelivered after `success` sends nothing. Delivery is at least once: a crash
- * between the POST and the log, or a duplicate from SQS, can POST the message again, always with the
+ * Idempotency: a job redelivered after `success` sends nothing (a success is kept
+ * WEBHOOK_SUCCESS_RETENTION_DAYS, longer than any job waits in a queue). Delivery is at least once:
+ * a crash between the POST and the log, or a duplicate job (from SQS, or an event processed twice)
+ * running before the first one's outcome is logged, can POST the message again, always with the
  * same `webhook-id`, which is what Standard Webhooks receivers deduplicate on.
  */
 export async function deliverWebhookMessage(deps: WebhookDeliveryDeps, job: WebhookJob, attempt: number): Promise<DeliveryOutcome> {
@@ -120,17 +127,16 @@ export async function deliverWebhookMessage(deps: WebhookDeliveryDeps, job: Webh
       return { kind: 'done', result: 'message missing' };
     }
     message = { id: job.messageId, webhookId: job.webhookId, ...job.message, status: 'attempting', nextAttemptAt: null, attempts: 0 };
-    // False only when a duplicate job logged it a moment ago: delivering it too is at least once.
-    await deps.store.putMessage(message);
   }
   if (message.status === 'success') return { kind: 'done', result: 'already delivered' };
   // A job on its first delivery for a message that was already tried: the event was processed
   // twice and queued it twice. The job that tried it owns its retries.
   if (job.message && attempt === 1 && message.attempts > 0) return { kind: 'done', result: 'already queued' };
+  const log = { message, logged: logged !== undefined };
   if (webhook.status === 'disabled') {
     if (message.status !== 'failed') {
       const now = deps.clock.now();
-      await deps.store.recordAttempt(webhook.id, attemptRecord(message, attempt, now, { httpStatusCode: 0, response: 'webhook disabled', latencyMs: 0 }), { status: 'failed', nextAttemptAt: null });
+      await logAttempt(deps, log, attemptRecord(message, attempt, now, { httpStatusCode: 0, response: 'webhook disabled', latencyMs: 0 }), { status: 'failed', nextAttemptAt: null });
     }
     return { kind: 'done', result: 'webhook disabled' };
   }
@@ -142,17 +148,23 @@ export async function deliverWebhookMessage(deps: WebhookDeliveryDeps, job: Webh
   const record = attemptRecord(message, attempt, sentAt, result);
 
   if (succeeded) {
-    await deps.store.recordAttempt(webhook.id, record, { status: 'success', nextAttemptAt: null });
+    const outcome = { status: 'success', nextAttemptAt: null } as const;
+    if (log.logged || attempt > 1) {
+      await logAttempt(deps, log, record, outcome);
+    } else if (!(await deps.store.putDelivered({ ...message, ...outcome, attempts: 1 }, record))) {
+      // A duplicate job logged the message meanwhile: this attempt joins its full log.
+      await deps.store.recordAttempt(webhook.id, record, outcome);
+    }
     return { kind: 'done', result: 'delivered' };
   }
   const reason = failureReason(result);
   if (attempt < maxAttempts) {
     const retryAfterSeconds = retryDelaySeconds(deps, attempt);
     const nextAttemptAt = new Date(deps.clock.now().getTime() + retryAfterSeconds * 1000).toISOString();
-    await deps.store.recordAttempt(webhook.id, record, { status: 'pending', nextAttemptAt });
+    await logAttempt(deps, log, record, { status: 'pending', nextAttemptAt });
     return { kind: 'retry', retryAfterSeconds, reason };
   }
-  await deps.store.recordAttempt(webhook.id, record, { status: 'failed', nextAttemptAt: null });
+  await logAttempt(deps, log, record, { status: 'failed', nextAttemptAt: null });
   const disabledReason = `Disabled on ${deps.clock.now().toISOString()}: a message failed all ${maxAttempts} delivery attempts over about a day (last: ${reason})`;
   await deps.store.update(webhook.id, { status: 'disabled', disabledReason });
   deps.log(`Webhook ${webhook.id} disabled: message ${message.id} failed all ${maxAttempts} attempts (last: ${reason})`);
@@ -160,6 +172,21 @@ export async function deliverWebhookMessage(deps: WebhookDeliveryDeps, job: Webh
 }
 
 type AttemptResult = Pick<WebhookAttempt, 'httpStatusCode' | 'response' | 'latencyMs'>;
+
+/**
+ * The full log of an attempt: the message first when only the job held it (false from putMessage
+ * means a duplicate job logged it a moment ago, which is as good), then the attempt and the
+ * message's new status.
+ */
+async function logAttempt(
+  deps: WebhookDeliveryDeps,
+  log: { readonly message: WebhookMessage; readonly logged: boolean },
+  record: WebhookAttempt,
+  outcome: Pick<WebhookMessage, 'status' | 'nextAttemptAt'>,
+): Promise<void> {
+  if (!log.logged) await deps.store.putMessage(log.message);
+  await deps.store.recordAttempt(log.message.webhookId, record, outcome);
+}
 
 /** Steps 4 and 5: the SSRF check, then the signed POST. Never throws for the endpoint's sake. */
 async function attemptDelivery(deps: WebhookDeliveryDeps, webhook: WebhookRecord, message: WebhookMessage, sentAt: Date): Promise<AttemptResult> {

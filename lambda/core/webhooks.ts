@@ -147,14 +147,35 @@ export interface WebhookStore {
 
   /** Stores a message unless one with its id exists; returns false when it already did. */
   putMessage(message: WebhookMessage): Promise<boolean>;
+  /**
+   * Logs a message delivered at its first attempt in one write: the message (`success`, one
+   * attempt) with that attempt inline, which listAttempts lists as the message's one attempt. It
+   * is kept for WEBHOOK_SUCCESS_RETENTION_DAYS (or the retention, if shorter), not the full
+   * retention. Writes nothing and returns false when the message is already logged (a duplicate
+   * job logged it meanwhile): the caller then records the attempt with recordAttempt.
+   */
+  putDelivered(message: WebhookMessage, attempt: WebhookAttempt): Promise<boolean>;
   getMessage(webhookId: string, messageId: string): Promise<WebhookMessage | undefined>;
   /** Newest first; `after` is the id of the last message of the previous page. */
   listMessages(webhookId: string, options: { limit: number; after?: string }): Promise<{ messages: WebhookMessage[]; hasMore: boolean }>;
-  /** Logs one attempt and sets the message's status, attempt count and next attempt time. */
+  /**
+   * Logs one attempt and sets the message's status, attempt count and next attempt time; the
+   * message is then kept for the full retention from now, whatever putDelivered gave it.
+   */
   recordAttempt(webhookId: string, attempt: WebhookAttempt, outcome: Pick<WebhookMessage, 'status' | 'nextAttemptAt'>): Promise<void>;
   /** Oldest first. */
   listAttempts(webhookId: string, messageId: string): Promise<WebhookAttempt[]>;
 }
+
+/**
+ * How long the delivery log keeps a message delivered at its first attempt (the full retention,
+ * OUTBOX_RETENTION_DAYS, keeps the rest: failures, retries, and what is still pending). The log
+ * thus holds a bounded recent history of successes instead of every one for the whole retention.
+ * 14 days because a log entry is also what makes a redelivered job send nothing: no job, nor the
+ * SES event it came from, waits in a queue longer than SQS's 14-day maximum retention (which the
+ * dead-letter queues use), so a job redriven from one still finds its success and is dropped.
+ */
+export const WEBHOOK_SUCCESS_RETENTION_DAYS = 14;
 
 /** Puts delivery jobs on the webhook queue. */
 export interface WebhookQueue {
@@ -164,6 +185,11 @@ export interface WebhookQueue {
 /** Publishes notifications to the SNS notifications topic. */
 export interface NotificationTopic {
   publish(payload: NotificationPayload): Promise<void>;
+  /**
+   * Publishes several in as few requests as the topic allows (SNS PublishBatch: 10 a request);
+   * says for each, in order, the error it failed with, or undefined. Absent: one publish each.
+   */
+  publishBatch?(payloads: readonly NotificationPayload[]): Promise<readonly (Error | undefined)[]>;
 }
 
 /** Resolves a host name to its addresses, for the SSRF guard. */

@@ -183,6 +183,12 @@ export class InMemoryWebhookStore implements WebhookStore {
     return true;
   }
 
+  async putDelivered(message: WebhookMessage, attempt: WebhookAttempt): Promise<boolean> {
+    if (!(await this.putMessage(message))) return false;
+    this.attempts.set(attempt.messageId, [...(this.attempts.get(attempt.messageId) ?? []), attempt]);
+    return true;
+  }
+
   async getMessage(webhookId: string, messageId: string): Promise<WebhookMessage | undefined> {
     return this.messages.get(webhookId)?.get(messageId);
   }
