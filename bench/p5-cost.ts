@@ -120,7 +120,8 @@ interface ScenarioCounts {
   sesEvents: number;
   sesEventPublishes: number;
   notifications: number;
-  notificationPublishes: number;
+  /** Bytes of every notification published, for PublishBatch's 64 KB billing chunks. */
+  notificationBytes: number;
   webhookPosts: number;
   webhookBytes: number;
   errorsLogged: number;
@@ -322,7 +323,7 @@ interface Probes {
   sesEvents: number;
   sesEventPublishes: number;
   notifications: number;
-  notificationPublishes: number;
+  notificationBytes: number;
   readonly receiverPort: number;
   reset(): void;
   detach(): void;
@@ -338,11 +339,11 @@ function attachProbes(outbox: LocalOutbox, receiverPort: number): Probes {
     sesEvents: 0,
     sesEventPublishes: 0,
     notifications: 0,
-    notificationPublishes: 0,
+    notificationBytes: 0,
     receiverPort,
     reset() {
       for (const name of ['events', 'webhooks', 'outbound'] as const) probes.queues[name] = emptyQueue();
-      probes.sesEvents = probes.sesEventPublishes = probes.notifications = probes.notificationPublishes = 0;
+      probes.sesEvents = probes.sesEventPublishes = probes.notifications = probes.notificationBytes = 0;
     },
     detach() {
       for (const undo of undos) undo();
@@ -395,14 +396,26 @@ function attachProbes(outbox: LocalOutbox, receiverPort: number): Probes {
       probes.sesEventPublishes += chunks64k(Buffer.byteLength(envelope.Message));
     }),
   );
+  // Counted, not priced here: the events Lambda publishes a deployed batch's notifications together (see perEmail).
   const topic = outbox.notifications;
   const publish = topic.publish.bind(topic);
-  topic.publish = async (payload: NotificationPayload) => {
+  const publishBatch = topic.publishBatch.bind(topic);
+  const count = (payload: NotificationPayload) => {
     probes.notifications += 1;
-    probes.notificationPublishes += chunks64k(Buffer.byteLength(JSON.stringify(payload)));
+    probes.notificationBytes += Buffer.byteLength(JSON.stringify(payload));
+  };
+  topic.publish = async (payload: NotificationPayload) => {
+    count(payload);
     return publish(payload);
   };
-  undos.push(() => (topic.publish = publish));
+  topic.publishBatch = async (payloads: readonly NotificationPayload[]) => {
+    payloads.forEach(count);
+    return publishBatch(payloads);
+  };
+  undos.push(() => {
+    topic.publish = publish;
+    topic.publishBatch = publishBatch;
+  });
   return probes;
 }
 
@@ -470,7 +483,7 @@ function collect(name: string, seconds: number, api: ApiClient, probes: Probes, 
     sesEvents: probes.sesEvents,
     sesEventPublishes: probes.sesEventPublishes,
     notifications: probes.notifications,
-    notificationPublishes: probes.notificationPublishes,
+    notificationBytes: probes.notificationBytes,
     webhookPosts: posts.length,
     webhookBytes: sum(posts.map((p) => p.requestBytes + p.headerBytes)),
     errorsLogged,
@@ -576,13 +589,27 @@ function perEmail(s: ScenarioCounts, facts: DeployedFacts): Record<string, numbe
     readUnits: s.dynamoDb.readUnits / n + authorizerInvocations * authorizerReadUnitsPerCall,
     sqsRequests,
     sesEventPublishes: s.sesEventPublishes / n,
-    notificationPublishes: s.notificationPublishes / n,
+    notificationPublishes: notificationPublishes(s, invocations.events),
     sesSendEmail: s.sesSendEmail / n,
     webhookPosts: s.webhookPosts / n,
     logBytes: totalInvocations * ASSUMPTIONS.platformLogBytesPerInvocation + apiRequests * facts.accessLogLineBytes,
     bytesOut: (s.webhookBytes + s.apiResponseBytes) / n,
     storedBytes: s.storedBytes / n,
   };
+}
+
+/**
+ * PublishBatch requests per email to the notifications topic: the events Lambda publishes a
+ * deployed batch's notifications together, one request per 10 of them and per 64 KB
+ * (notificationBatch), so per events batch: the larger of the two. The local queue's own batches
+ * are not the deployed ones, so the notifications are spread over the deployed batches.
+ */
+function notificationPublishes(s: ScenarioCounts, eventsBatchesPerEmail: number): number {
+  if (s.notifications === 0) return 0;
+  const batches = eventsBatchesPerEmail * s.emails;
+  const perBatch = s.notifications / batches;
+  const bytesPerBatch = s.notificationBytes / batches;
+  return (eventsBatchesPerEmail * Math.max(Math.ceil(perBatch / 10), chunks64k(bytesPerBatch)));
 }
 
 /**

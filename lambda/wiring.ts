@@ -30,7 +30,7 @@ import { SqsOutboundRetry } from './adapters/sqs-outbound-retry';
 import type { ApiConfig, EventsConfig, NotificationConfig, ReputationAlarmConfig, SchedulerConfig, SenderConfig, WebhookDeliveryConfig } from './config';
 import type { OutboundRetry, OutboundSenderSettings } from './core/outbound-sender';
 import type { OutboundBatchDeps } from './entrypoints/sqs-outbound';
-import { notify, type Notify } from './core/notifications';
+import { notificationBatch, notify, type Notify, type NotifyDeps } from './core/notifications';
 import type { OutboundQueue } from './core/outbound';
 import { systemClock } from './core/ports';
 import { DEFAULT_GUARD_THRESHOLDS } from './core/deliverability';
@@ -114,14 +114,23 @@ function buildNotify(
   options: ClientOptions,
   overrides?: NotificationOverrides,
 ): Notify {
+  const notifyDeps = buildNotifyDeps(config, documents, options, overrides);
+  return (payload, eventKey, orderedAt) => notify(notifyDeps, payload, eventKey, orderedAt);
+}
+
+function buildNotifyDeps(
+  config: NotificationConfig & { readonly retentionDays: number },
+  documents: DynamoDBDocumentClient,
+  options: ClientOptions,
+  overrides?: NotificationOverrides,
+): NotifyDeps {
   const webhooks = new DynamoDbWebhookStore(documents, config.webhooksTable, systemClock, config.retentionDays);
-  const notifyDeps = {
+  return {
     topic: overrides?.topic ?? new SnsNotificationTopic(new SNSClient({ ...options }), config.notificationsTopicArn),
     queue: overrides?.queue ?? new SqsWebhookQueue(new SQSClient({ ...options }), config.webhookQueueUrl),
     subscriptions: new CachedWebhookSubscriptions(webhooks, systemClock, config.webhookCacheMs),
     clock: systemClock,
   };
-  return (payload, eventKey, orderedAt) => notify(notifyDeps, payload, eventKey, orderedAt);
 }
 
 /**
@@ -131,9 +140,12 @@ function buildNotify(
  */
 export function buildEventsDeps(config: EventsConfig, options: ClientOptions = {}, overrides?: NotificationOverrides): EventsDeps {
   const documents = documentClient(config.dynamoDbEndpoint, options);
-  const notifyAll = buildNotify(config, documents, options, overrides);
+  const notifyDeps = buildNotifyDeps(config, documents, options, overrides);
+  const notifyAll: Notify = (payload, eventKey, orderedAt) => notify(notifyDeps, payload, eventKey, orderedAt);
   const deps: EventsDeps = {
     notify: notifyAll,
+    // An events batch's notifications go out together (PublishBatch, one SendMessageBatch).
+    notifyBatch: (records) => notificationBatch(notifyDeps, records),
     tracking: new DynamoDbEmailStore(documents, config.emailsTable, systemClock, config.retentionDays),
     suppressions: new DynamoDbSuppressionList(documents, config.suppressionsTable),
     softBounces: new DynamoDbSoftBounceCounter(documents, config.suppressionsTable),

@@ -7,6 +7,16 @@ export class LocalNotificationTopic implements NotificationTopic {
   constructor(private readonly keep = 1_000) {}
 
   async publish(payload: NotificationPayload): Promise<void> {
+    this.keepPublished(payload);
+  }
+
+  /** As SNS PublishBatch: every payload published, none refused. */
+  async publishBatch(payloads: readonly NotificationPayload[]): Promise<readonly (Error | undefined)[]> {
+    for (const payload of payloads) this.keepPublished(payload);
+    return payloads.map(() => undefined);
+  }
+
+  private keepPublished(payload: NotificationPayload): void {
     this.published.push({ publishedAt: new Date().toISOString(), payload });
     if (this.published.length > this.keep) this.published.splice(0, this.published.length - this.keep);
   }

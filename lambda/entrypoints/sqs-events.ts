@@ -2,10 +2,13 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { addTallies, countsOf, type DeliverabilityTally } from '../core/deliverability';
 import { recordDeliverability, type DeliverabilityDeps } from '../core/reputation-guard';
 import { MalformedSesRecordError, parseSesNotification } from '../core/ses-events';
+import type { NotificationSlot } from '../core/notifications';
 import { recordSesEvent, type TrackingDeps, type TrackingOutcome } from '../core/tracking';
 
 export interface EventsDeps extends TrackingDeps {
   readonly log: (message: string, error?: unknown) => void;
+  /** One slot per record of a batch, so the batch's notifications go out together; absent, each record notifies alone (`notify`). */
+  readonly notifyBatch?: (records: number) => NotificationSlot[];
   /** The rolling deliverability counters and the reputation guard; absent (tests, tools), nothing is counted. */
   readonly deliverability?: DeliverabilityDeps;
 }
@@ -57,7 +60,8 @@ export async function handleSesEventBatch(deps: EventsDeps, event: SQSEvent): Pr
 
 /**
  * Records notifications concurrently (processSesNotification), then counts them once:
- * 1. Each body is parsed and recorded; each settles on its own.
+ * 1. Each body is parsed and recorded; each settles on its own. Their notifications go out
+ *    together once every record has reached its notification or finished (notificationBatch).
  * 2. The counts of the events recorded for the first time are summed, so a redelivery or a replay
  *    of an event already recorded adds nothing, and written in one go, after which the guard
  *    looks at the rates (recordDeliverability). An event whose recording failed is not counted
@@ -66,7 +70,17 @@ export async function handleSesEventBatch(deps: EventsDeps, event: SQSEvent): Pr
  * retry would not count them anyway. The one path for the events queue and the local replay.
  */
 export async function recordSesNotifications(deps: EventsDeps, bodies: readonly unknown[]): Promise<PromiseSettledResult<RecordedNotification>[]> {
-  const results = await Promise.allSettled(bodies.map(async (body) => processSesNotification(deps, body)));
+  const slots = deps.notify && deps.notifyBatch ? deps.notifyBatch(bodies.length) : undefined;
+  const results = await Promise.allSettled(
+    bodies.map(async (body, index) => {
+      const slot = slots?.[index];
+      try {
+        return await processSesNotification(slot ? { ...deps, notify: slot.notify } : deps, body);
+      } finally {
+        slot?.done();
+      }
+    }),
+  );
   if (deps.deliverability) {
     const firstTime = results.flatMap((result) => (result.status === 'fulfilled' && result.value.firstTime ? [result.value.counts] : []));
     try {
