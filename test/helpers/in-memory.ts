@@ -176,15 +176,12 @@ export class InMemoryWebhookStore implements WebhookStore {
   }
 
   async putMessage(message: WebhookMessage): Promise<boolean> {
-    const log = this.messages.get(message.webhookId) ?? new Map<string, WebhookMessage>();
-    this.messages.set(message.webhookId, log);
-    if (log.has(message.id)) return false;
-    log.set(message.id, message);
-    return true;
+    return this.addMessage(message);
   }
 
+  /** Expiry is not kept: a delivered message stays like any other. */
   async putDelivered(message: WebhookMessage, attempt: WebhookAttempt): Promise<boolean> {
-    if (!(await this.putMessage(message))) return false;
+    if (!this.addMessage(message)) return false;
     this.attempts.set(attempt.messageId, [...(this.attempts.get(attempt.messageId) ?? []), attempt]);
     return true;
   }
@@ -211,6 +208,14 @@ export class InMemoryWebhookStore implements WebhookStore {
 
   async listAttempts(_webhookId: string, messageId: string): Promise<WebhookAttempt[]> {
     return [...(this.attempts.get(messageId) ?? [])].sort((a, b) => a.attempt - b.attempt);
+  }
+
+  private addMessage(message: WebhookMessage): boolean {
+    const log = this.messages.get(message.webhookId) ?? new Map<string, WebhookMessage>();
+    this.messages.set(message.webhookId, log);
+    if (log.has(message.id)) return false;
+    log.set(message.id, message);
+    return true;
   }
 }
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
@@ -7,9 +8,9 @@ import { DynamoDbWebhookStore } from '../../lambda/adapters/dynamodb-webhook-sto
 import { DnsHostResolver } from '../../lambda/adapters/dns-host-resolver';
 import { HttpWebhookClient } from '../../lambda/adapters/http-webhook-client';
 import { uuidv7 } from '../../lambda/core/ids';
-import { systemClock } from '../../lambda/core/ports';
-import { WebhookRequestError } from '../../lambda/core/webhook-delivery';
-import type { NotificationPayload, WebhookRecord } from '../../lambda/core/webhooks';
+import { systemClock, type Clock } from '../../lambda/core/ports';
+import { deliverWebhookMessage, WebhookRequestError, type WebhookDeliveryDeps } from '../../lambda/core/webhook-delivery';
+import { WEBHOOK_SUCCESS_RETENTION_DAYS, type NotificationPayload, type WebhookJob, type WebhookRecord } from '../../lambda/core/webhooks';
 import { handleWebhookBatch, type WebhookBatchDeps } from '../../lambda/entrypoints/sqs-webhooks';
 import { WEBHOOKS_TABLE } from '../../lambda/shared/tables';
 import { createTables, LOCAL_CREDENTIALS, LOCAL_REGION, startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../local/embedded-dynamodb';
@@ -175,6 +176,167 @@ describe('webhook delivery through the local queue', () => {
       [2, 0, 'Connection refused'],
     ]);
     expect(queue.deadLettered()).toHaveLength(1);
+  });
+});
+
+/**
+ * What the delivery log costs and keeps, through the real store adapter on the embedded store:
+ * each command the adapter sends is counted by a middleware on its client (nothing is stubbed).
+ */
+describe('the delivery log in the webhooks table', () => {
+  const DAY_MS = 86_400_000;
+  const RETENTION_DAYS = 90;
+  let dynamo: EmbeddedDynamoDb;
+  let raw: ReturnType<typeof documentClient>;
+  let counted: ReturnType<typeof documentClient>;
+  let commands: string[];
+  let now: number;
+  const clock: Clock = { now: () => new Date(now) };
+  let store: DynamoDbWebhookStore;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+
+  beforeAll(async () => {
+    dynamo = await startEmbeddedDynamoDb();
+    await createTables(dynamo.endpoint, [{ definition: WEBHOOKS_TABLE, name: 'webhooks' }]);
+    raw = documentClient(dynamo.endpoint, { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    counted = documentClient(dynamo.endpoint, { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    counted.middlewareStack.add(
+      (next, context) => (args) => {
+        commands.push(String(context.commandName).replace(/(Item)?Command$/, ''));
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    store = new DynamoDbWebhookStore(counted, 'webhooks', clock, RETENTION_DAYS);
+    receiver = await startReceiver([200]);
+  });
+  beforeEach(() => {
+    commands = [];
+    now = Date.now();
+  });
+  afterAll(async () => {
+    await closeServer(receiver.server);
+    raw.destroy();
+    counted.destroy();
+    await dynamo.stop();
+  });
+
+  const writes = (): string[] => commands.filter((command) => ['Put', 'Update', 'Delete', 'BatchWrite'].includes(command));
+
+  async function webhookAt(endpoint: string): Promise<WebhookRecord> {
+    const webhook: WebhookRecord = { id: uuidv7(Date.now()), endpoint, events: null, status: 'enabled', signingSecret: `whsec_${randomBytes(24).toString('base64')}`, createdAt: new Date().toISOString() };
+    await store.create(webhook);
+    return webhook;
+  }
+
+  /** A job as the events path queues it: the message rides along and is not in the log yet. */
+  function carried(webhook: WebhookRecord): WebhookJob {
+    return { webhookId: webhook.id, messageId: `msg_${uuidv7(now)}`, message: { type: payload.type, createdAt: payload.created_at, payload } };
+  }
+
+  function deps(): WebhookDeliveryDeps {
+    return { store, http: new HttpWebhookClient({ allowPrivate: true }), resolver: new DnsHostResolver(), clock, random: () => 0.5, allowPrivateWebhookUrls: true, log: () => undefined };
+  }
+
+  /** Every item of a webhook's partition but the webhook's own, by sort key. */
+  async function logItems(webhookId: string): Promise<Record<string, Record<string, unknown>>> {
+    const page = await raw.send(new QueryCommand({ TableName: 'webhooks', KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': webhookId } }));
+    return Object.fromEntries((page.Items ?? []).filter((item) => item.sk !== 'webhook').map((item) => [String(item.sk), item]));
+  }
+
+  it('logs a first-attempt success in one write: the message, already success, with its attempt inline', async () => {
+    const webhook = await webhookAt(receiver.url);
+    const job = carried(webhook);
+    commands = [];
+
+    expect(await deliverWebhookMessage(deps(), job, 1)).toEqual({ kind: 'done', result: 'delivered' });
+
+    expect(writes()).toEqual(['Put']);
+    expect(commands).toEqual(['Get', 'Get', 'Put']);
+    const items = await logItems(webhook.id);
+    expect(Object.keys(items)).toEqual([`msg#${job.messageId}`]);
+    expect(items[`msg#${job.messageId}`]).toMatchObject({ status: 'success', attempts: 1, firstAttempt: { httpStatusCode: 200, response: 'thanks' } });
+    expect(await store.listAttempts(webhook.id, job.messageId)).toEqual([
+      { id: expect.any(String), messageId: job.messageId, attempt: 1, sentAt: new Date(now).toISOString(), httpStatusCode: 200, response: 'thanks', latencyMs: expect.any(Number) },
+    ]);
+  });
+
+  it('sends nothing and writes nothing when that job is redelivered', async () => {
+    const webhook = await webhookAt(receiver.url);
+    const job = carried(webhook);
+    await deliverWebhookMessage(deps(), job, 1);
+    const posts = receiver.received.length;
+    commands = [];
+
+    expect(await deliverWebhookMessage(deps(), job, 2)).toEqual({ kind: 'done', result: 'already delivered' });
+    expect(receiver.received).toHaveLength(posts);
+    expect(writes()).toEqual([]);
+  });
+
+  it('keeps the full log of a failed attempt: the message, a try# item, the status update', async () => {
+    const failing = await startReceiver([500]);
+    try {
+      const webhook = await webhookAt(failing.url);
+      const job = carried(webhook);
+      commands = [];
+
+      expect(await deliverWebhookMessage(deps(), job, 1)).toMatchObject({ kind: 'retry', reason: 'HTTP 500' });
+
+      expect(writes()).toEqual(['Put', 'Put', 'Update']);
+      const items = await logItems(webhook.id);
+      const tries = Object.keys(items).filter((sk) => sk.startsWith(`try#${job.messageId}#001#`));
+      expect(tries).toHaveLength(1);
+      expect(items[`msg#${job.messageId}`]).toMatchObject({ status: 'pending', attempts: 1 });
+      expect(items[`msg#${job.messageId}`]).not.toHaveProperty('firstAttempt');
+      expect(await store.listAttempts(webhook.id, job.messageId)).toEqual([expect.objectContaining({ attempt: 1, httpStatusCode: 500, response: 'receiver is down' })]);
+    } finally {
+      await closeServer(failing.server);
+    }
+  });
+
+  it(`keeps a first-attempt success ${WEBHOOK_SUCCESS_RETENTION_DAYS} days and a failure the full retention`, async () => {
+    const failing = await startReceiver([500]);
+    try {
+      const webhook = await webhookAt(receiver.url);
+      const delivered = carried(webhook);
+      await deliverWebhookMessage(deps(), delivered, 1);
+      const other = await webhookAt(failing.url);
+      const failed = carried(other);
+      await deliverWebhookMessage({ ...deps(), maxAttempts: 1 }, failed, 1);
+      const start = Math.floor(now / 1000);
+
+      expect((await logItems(webhook.id))[`msg#${delivered.messageId}`]).toMatchObject({ expiresAt: start + WEBHOOK_SUCCESS_RETENTION_DAYS * 86_400 });
+      const failedItems = await logItems(other.id);
+      for (const item of Object.values(failedItems)) expect(item.expiresAt).toBe(start + RETENTION_DAYS * 86_400);
+
+      now += (WEBHOOK_SUCCESS_RETENTION_DAYS + 1) * DAY_MS;
+      expect(await store.getMessage(webhook.id, delivered.messageId)).toBeUndefined();
+      expect(await store.listMessages(webhook.id, { limit: 10 })).toEqual({ messages: [], hasMore: false });
+      expect(await store.listAttempts(webhook.id, delivered.messageId)).toEqual([]);
+      expect(await store.getMessage(other.id, failed.messageId)).toMatchObject({ status: 'failed', attempts: 1 });
+      expect(await store.listAttempts(other.id, failed.messageId)).toEqual([expect.objectContaining({ attempt: 1, httpStatusCode: 500 })]);
+    } finally {
+      await closeServer(failing.server);
+    }
+  });
+
+  it('writes nothing when putDelivered finds the message logged, and keeps a later attempt the full retention', async () => {
+    const webhook = await webhookAt(receiver.url);
+    const messageId = `msg_${uuidv7(now)}`;
+    const message = { id: messageId, webhookId: webhook.id, type: payload.type, createdAt: payload.created_at, status: 'success' as const, nextAttemptAt: null, attempts: 1, payload };
+    const first = { id: uuidv7(now), messageId, attempt: 1, sentAt: new Date(now).toISOString(), httpStatusCode: 204, response: '', latencyMs: 5 };
+    expect(await store.putDelivered(message, first)).toBe(true);
+    expect(await store.putDelivered(message, { ...first, id: uuidv7(now + 1) })).toBe(false);
+    expect(await store.putMessage({ ...message, status: 'attempting', attempts: 0 })).toBe(false);
+
+    // A duplicate job's attempt, recorded after the success: both are listed, and the message now keeps the full retention.
+    const second = { ...first, id: uuidv7(now + 2), attempt: 2, httpStatusCode: 200, response: 'again' };
+    await store.recordAttempt(webhook.id, second, { status: 'success', nextAttemptAt: null });
+    expect((await store.listAttempts(webhook.id, messageId)).map((attempt) => [attempt.attempt, attempt.httpStatusCode])).toEqual([
+      [1, 204],
+      [2, 200],
+    ]);
+    expect((await logItems(webhook.id))[`msg#${messageId}`]).toMatchObject({ attempts: 2, expiresAt: Math.floor(now / 1000) + RETENTION_DAYS * 86_400 });
   });
 });
 

@@ -187,6 +187,52 @@ describe('the webhooks API through the resend SDK', () => {
     expect(replay.error).toMatchObject({ statusCode: 422, message: expect.stringMatching(/^Replaying a webhook event is not supported yet/) });
   });
 
+  it('shows a first-attempt success logged in one write as it shows one logged in full: the event, and its one attempt', async () => {
+    const { id: webhookId } = await create();
+    const now = Date.now();
+    const [full, oneWrite] = [0, 1].map((n): WebhookMessage => {
+      const createdAt = new Date(now + n).toISOString();
+      return {
+        id: `msg_${uuidv7(now + n)}`,
+        webhookId,
+        type: 'email.sent',
+        createdAt,
+        status: 'attempting',
+        nextAttemptAt: null,
+        attempts: 0,
+        payload: {
+          type: 'email.sent',
+          created_at: createdAt,
+          data: { email_id: null, created_at: createdAt, message_id: 'ses-3', from: 'a@acme.example', to: ['b@example.com'], subject: 'Hi', recipients: ['b@example.com'] },
+        },
+      };
+    }) as [WebhookMessage, WebhookMessage];
+    const attemptOf = (message: WebhookMessage) => ({ id: uuidv7(now + 50), messageId: message.id, attempt: 1, sentAt: new Date(now + 50).toISOString(), httpStatusCode: 200, response: 'ok', latencyMs: 17 });
+    await store.putMessage(full);
+    await store.recordAttempt(webhookId, attemptOf(full), { status: 'success', nextAttemptAt: null });
+    expect(await store.putDelivered({ ...oneWrite, status: 'success', attempts: 1 }, attemptOf(oneWrite))).toBe(true);
+
+    const answers = async (message: WebhookMessage) => {
+      const event = await resend.webhooks.events.get({ webhookId, eventId: message.id });
+      const attempts = await resend.webhooks.events.attempts.list({ webhookId, eventId: message.id });
+      expect(event.error).toBeNull();
+      expect(attempts.error).toBeNull();
+      const { id: _id, created_at: _createdAt, payload: _payload, ...rest } = event.data!;
+      return { event: rest, attempts: attempts.data!.data.map(({ id: _id, ...attempt }) => attempt) };
+    };
+    const shown = await answers(oneWrite);
+    expect(shown).toEqual(await answers(full));
+    expect(shown).toEqual({
+      event: { object: 'webhook_event', type: 'email.sent', status: 'success', next_attempt_at: null },
+      attempts: [{ http_status_code: 200, response: 'ok', sent_at: new Date(now + 50).toISOString(), latency_ms: 17 }],
+    });
+    expect((await resend.webhooks.events.get({ webhookId, eventId: oneWrite.id })).data).toMatchObject({ id: oneWrite.id, created_at: oneWrite.createdAt, payload: oneWrite.payload });
+    expect((await resend.webhooks.events.list({ webhookId })).data!.data).toEqual([
+      { id: oneWrite.id, type: 'email.sent', created_at: oneWrite.createdAt, status: 'success' },
+      { id: full.id, type: 'email.sent', created_at: full.createdAt, status: 'success' },
+    ]);
+  });
+
   describe('the store adapter underneath', () => {
     function logged(webhookId: string, ms: number, overrides: Partial<WebhookMessage> = {}): WebhookMessage {
       const createdAt = new Date(ms).toISOString();

@@ -1,6 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { Webhook } from 'standardwebhooks';
+import { CachedWebhookStore } from '../../lambda/adapters/cached-webhook-store';
 import { SqsWebhookQueue } from '../../lambda/adapters/sqs-webhook-queue';
 import { MAX_RETRY_DELAY_SECONDS, SqsWebhookRetry } from '../../lambda/adapters/sqs-webhook-retry';
 import { readWebhookDeliveryConfig } from '../../lambda/config';
@@ -13,7 +14,7 @@ import {
   type WebhookHttpResponse,
   type WebhookRetry,
 } from '../../lambda/core/webhook-delivery';
-import type { NotificationPayload, WebhookJob, WebhookMessage, WebhookRecord } from '../../lambda/core/webhooks';
+import type { NotificationPayload, WebhookJob, WebhookMessage, WebhookRecord, WebhookStore } from '../../lambda/core/webhooks';
 import { handleWebhookBatch, parseWebhookJob } from '../../lambda/entrypoints/sqs-webhooks';
 import { WEBHOOK_MAX_ATTEMPTS, WEBHOOK_RETRY_DELAYS_SECONDS } from '../../lambda/shared/env';
 import { LocalWebhookRetry } from '../../local/local-webhook-retry';
@@ -62,6 +63,19 @@ class ManualClock implements Clock {
   advance(seconds: number): void {
     this.ms += seconds * 1000;
   }
+}
+
+/** The store's write methods called so far, in order, by name. */
+function recordWrites(store: WebhookStore): string[] {
+  const writes: string[] = [];
+  for (const name of ['putMessage', 'putDelivered', 'recordAttempt', 'update'] as const) {
+    const write = store[name].bind(store) as (...args: unknown[]) => Promise<unknown>;
+    (store as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+      writes.push(name);
+      return write(...args);
+    };
+  }
+  return writes;
 }
 
 interface Setup {
@@ -271,6 +285,90 @@ describe('deliverWebhookMessage', () => {
     expect((await store.listAttempts(webhookId, 'msg_new')).map((a) => a.httpStatusCode)).toEqual([500, 200]);
   });
 
+  describe('a message the job carries', () => {
+    const carried: WebhookJob = { webhookId, messageId: 'msg_new', message: { type: 'email.delivered', createdAt: '2026-11-28T10:00:01.000Z', payload } };
+
+    it('is logged in one write when its first attempt succeeds: already success, with that attempt', async () => {
+      const { deps, store, http, clock } = await setup({ answers: [{ status: 200, body: 'ok', latencyMs: 41 }] });
+      const writes = recordWrites(store);
+
+      expect(await deliverWebhookMessage(deps, carried, 1)).toEqual({ kind: 'done', result: 'delivered' });
+
+      expect(http.requests).toHaveLength(1);
+      expect(writes).toEqual(['putDelivered']);
+      expect(await store.getMessage(webhookId, 'msg_new')).toEqual({
+        id: 'msg_new',
+        webhookId,
+        type: 'email.delivered',
+        createdAt: '2026-11-28T10:00:01.000Z',
+        status: 'success',
+        nextAttemptAt: null,
+        attempts: 1,
+        payload,
+      });
+      expect(await store.listAttempts(webhookId, 'msg_new')).toEqual([
+        { id: expect.any(String), messageId: 'msg_new', attempt: 1, sentAt: clock.now().toISOString(), httpStatusCode: 200, response: 'ok', latencyMs: 41 },
+      ]);
+    });
+
+    it('sends nothing and writes nothing when the job is redelivered after that success', async () => {
+      const { deps, store, http } = await setup();
+      await deliverWebhookMessage(deps, carried, 1);
+      const writes = recordWrites(store);
+
+      expect(await deliverWebhookMessage(deps, carried, 2)).toEqual({ kind: 'done', result: 'already delivered' });
+      expect(await deliverWebhookMessage(deps, carried, 1)).toEqual({ kind: 'done', result: 'already delivered' });
+      expect(http.requests).toHaveLength(1);
+      expect(writes).toEqual([]);
+    });
+
+    it('keeps the full log when its first attempt fails: the message, the attempt, the status', async () => {
+      const { deps, store } = await setup({ answers: [{ status: 503 }] });
+      const writes = recordWrites(store);
+
+      expect(await deliverWebhookMessage(deps, carried, 1)).toMatchObject({ kind: 'retry' });
+      expect(writes).toEqual(['putMessage', 'recordAttempt']);
+      expect(await store.getMessage(webhookId, 'msg_new')).toMatchObject({ status: 'pending', attempts: 1 });
+    });
+
+    it('keeps the full log when it succeeds on a later receive (the first one left no log)', async () => {
+      const { deps, store } = await setup();
+      const writes = recordWrites(store);
+
+      expect(await deliverWebhookMessage(deps, carried, 2)).toEqual({ kind: 'done', result: 'delivered' });
+      expect(writes).toEqual(['putMessage', 'recordAttempt']);
+      expect(await store.getMessage(webhookId, 'msg_new')).toMatchObject({ status: 'success', attempts: 2 });
+      expect(await store.listAttempts(webhookId, 'msg_new')).toEqual([expect.objectContaining({ attempt: 2, httpStatusCode: 200 })]);
+    });
+
+    it('joins the full log when a duplicate job logged the message between its read and its write', async () => {
+      const { deps, store, http } = await setup();
+      const read = store.getMessage.bind(store);
+      // The duplicate's put lands after this job read the log and before its own write.
+      store.getMessage = async (...args) => {
+        const found = await read(...args);
+        await store.putMessage({ id: 'msg_new', webhookId, ...carried.message!, status: 'attempting', nextAttemptAt: null, attempts: 0 });
+        return found;
+      };
+      const writes = recordWrites(store);
+
+      expect(await deliverWebhookMessage(deps, carried, 1)).toEqual({ kind: 'done', result: 'delivered' });
+      expect(http.requests).toHaveLength(1);
+      expect(writes).toEqual(['putMessage', 'putDelivered', 'recordAttempt']);
+      expect(await store.getMessage(webhookId, 'msg_new')).toMatchObject({ status: 'success', attempts: 1 });
+      expect(await store.listAttempts(webhookId, 'msg_new')).toEqual([expect.objectContaining({ attempt: 1, httpStatusCode: 200 })]);
+    });
+
+    it('is logged as failed, with nothing sent, for a disabled webhook', async () => {
+      const { deps, store, http } = await setup({ webhook: { status: 'disabled' } });
+
+      expect(await deliverWebhookMessage(deps, carried, 1)).toEqual({ kind: 'done', result: 'webhook disabled' });
+      expect(http.requests).toHaveLength(0);
+      expect(await store.getMessage(webhookId, 'msg_new')).toMatchObject({ status: 'failed', attempts: 1 });
+      expect(await store.listAttempts(webhookId, 'msg_new')).toEqual([expect.objectContaining({ attempt: 1, httpStatusCode: 0, response: 'webhook disabled' })]);
+    });
+  });
+
   it('drops a second job for a message another job already tried (an event processed twice)', async () => {
     const { deps, store, http } = await setup({ message: { status: 'pending', attempts: 1 } });
     const duplicate: WebhookJob = { ...job, message: { type: 'email.delivered', createdAt: payload.created_at, payload } };
@@ -335,6 +433,77 @@ describe('deliverWebhookMessage', () => {
 
     store.getMessage = () => Promise.reject(new Error('DynamoDB is down'));
     await expect(deliverWebhookMessage(deps, job, 1)).rejects.toThrow('DynamoDB is down');
+  });
+});
+
+describe('CachedWebhookStore', () => {
+  async function cached(ttlMs = 10_000) {
+    const store = new InMemoryWebhookStore();
+    await store.create({ id: webhookId, endpoint: 'https://hooks.acme.test/outbox', events: null, status: 'enabled', signingSecret: secret, createdAt: '2026-11-01T00:00:00.000Z' });
+    let reads = 0;
+    const get = store.get.bind(store);
+    store.get = (id) => {
+      reads += 1;
+      return get(id);
+    };
+    const clock = new ManualClock(Date.parse('2026-11-28T10:00:00.000Z'));
+    return { store, clock, cache: new CachedWebhookStore(store, clock, ttlMs), reads: () => reads };
+  }
+
+  it('reads a webhook once per 10 s, so a change made elsewhere shows within 10 s', async () => {
+    const { store, clock, cache, reads } = await cached();
+
+    expect(await cache.get(webhookId)).toMatchObject({ status: 'enabled' });
+    // Disabled through the API, in another container.
+    await store.update(webhookId, { status: 'disabled' });
+    clock.advance(9.999);
+    expect(await cache.get(webhookId)).toMatchObject({ status: 'enabled' });
+    expect(reads()).toBe(1);
+    clock.advance(0.001);
+    expect(await cache.get(webhookId)).toMatchObject({ status: 'disabled' });
+    expect(reads()).toBe(2);
+
+    await store.remove(webhookId);
+    expect(await cache.get(webhookId)).toMatchObject({ status: 'disabled' });
+    clock.advance(10);
+    expect(await cache.get(webhookId)).toBeUndefined();
+  });
+
+  it('sees its own update and removal at once', async () => {
+    const { cache } = await cached();
+
+    await cache.get(webhookId);
+    await cache.update(webhookId, { status: 'disabled', disabledReason: 'every attempt failed' });
+    expect(await cache.get(webhookId)).toMatchObject({ status: 'disabled', disabledReason: 'every attempt failed' });
+    expect(await cache.remove(webhookId)).toBe(true);
+    expect(await cache.get(webhookId)).toBeUndefined();
+  });
+
+  it('does not keep a failed read, and reads every time with a TTL of 0', async () => {
+    const { store, cache, reads } = await cached();
+    const get = store.get;
+    store.get = () => Promise.reject(new Error('DynamoDB is down'));
+    await expect(cache.get(webhookId)).rejects.toThrow('DynamoDB is down');
+    store.get = get;
+    expect(await cache.get(webhookId)).toMatchObject({ id: webhookId });
+
+    const always = await cached(0);
+    await always.cache.get(webhookId);
+    await always.cache.get(webhookId);
+    expect(always.reads()).toBe(2);
+    expect(reads()).toBe(1);
+  });
+
+  it('stops a disabled webhook getting deliveries within the TTL', async () => {
+    const { deps, store, http, clock } = await setup();
+    const cache = new CachedWebhookStore(store, clock, 10_000);
+    const carried = (n: number): WebhookJob => ({ webhookId, messageId: `msg_${n}`, message: { type: 'email.delivered', createdAt: payload.created_at, payload } });
+
+    expect(await deliverWebhookMessage({ ...deps, store: cache }, carried(1), 1)).toEqual({ kind: 'done', result: 'delivered' });
+    await store.update(webhookId, { status: 'disabled' });
+    clock.advance(10);
+    expect(await deliverWebhookMessage({ ...deps, store: cache }, carried(2), 1)).toEqual({ kind: 'done', result: 'webhook disabled' });
+    expect(http.requests).toHaveLength(1);
   });
 });
 
