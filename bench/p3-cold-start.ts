@@ -1,15 +1,15 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { build, type Metafile } from 'esbuild';
+import type { Metafile } from 'esbuild';
 import { DEPLOY_TIME_HANDLERS, HANDLER_ENTRIES } from '../lambda/shared/env';
-import { LAMBDA_ESBUILD_OPTIONS } from '../lib/constructs/node-function';
+import { bundleLambda, LAMBDA_ESBUILD_OPTIONS, LAMBDA_ESBUILD_PLUGINS } from '../lib/bundling/lambda-bundle';
 import { lambdaEnvironment, median, relativeSpread, round, type Figure, type Measure } from './lib';
 
 /**
- * P3 cold start: each Lambda bundle, built with the options NodeFunction gives esbuild
- * (LAMBDA_ESBUILD_OPTIONS), by size and by module init time: a fresh `node` process times
+ * P3 cold start: each Lambda bundle, built as NodeFunction builds it (bundleLambda:
+ * LAMBDA_ESBUILD_OPTIONS and LAMBDA_ESBUILD_PLUGINS), by size and by module init time: a fresh `node` process times
  * `require()` of the bundle (its top-level code, which reads the config and builds the clients,
  * included; the environment is the one the stack sets, see lambdaEnvironment), against a bundle
  * that only constructs an SESv2Client, built the same way. value = the worst init ratio.
@@ -109,6 +109,7 @@ async function run(log: (line: string) => void): Promise<Figure> {
         runsPerBundle: RUNS,
         kilobyte: 1024,
         esbuild: LAMBDA_ESBUILD_OPTIONS,
+        esbuildPlugins: LAMBDA_ESBUILD_PLUGINS.map((plugin) => plugin.name),
         runtimeSdkAlternative: {
           about: 'not in the value: the same entries with the SDK external and loaded from node_modules through NODE_PATH, as with NodejsFunction defaults',
           externals: RUNTIME_SDK_EXTERNALS,
@@ -122,25 +123,16 @@ async function run(log: (line: string) => void): Promise<Figure> {
 }
 
 /**
- * Bundles `entry` with the options lib/constructs/node-function.ts gives NodejsFunction. The bundles
- * run from a temporary folder with no node_modules above it and no NODE_PATH, so a bundle that
- * required one of its external modules at init would fail to load, not pass.
+ * Bundles `entry` as lib/constructs/node-function.ts bundles every Lambda (bundleLambda). The
+ * bundles run from a temporary folder with no node_modules above it and no NODE_PATH, so a bundle
+ * that required one of its external modules at init would fail to load, not pass.
  */
 async function bundle(name: string, entry: string, outdir: string, external?: string[]): Promise<Bundle> {
-  const file = path.join(outdir, name.replace(':', '-'), 'index.js');
-  const { metafile } = await build({
-    ...LAMBDA_ESBUILD_OPTIONS,
-    ...(external ? { external } : {}),
-    entryPoints: [entry],
-    outfile: file,
-    metafile: true,
-    logLevel: 'warning',
-    absWorkingDir: ROOT,
-  });
+  const { file, bytes, metafile } = await bundleLambda(entry, path.join(outdir, name.replace(':', '-')), external ? { external } : {});
   return {
     name,
     file,
-    bytes: statSync(file).size,
+    bytes,
     topInputs: largestInputs(metafile, file),
     ...(external ? { nodePath: path.join(ROOT, 'node_modules') } : {}),
   };

@@ -1,13 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { Duration } from 'aws-cdk-lib';
+import { AssetHashType, Duration, type ILocalBundling } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, type BundlingOptions, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { BuildOptions } from 'esbuild';
 
 export interface NodeFunctionProps {
   /** Absolute path of the handler file; it must export `handler`. */
@@ -29,77 +27,25 @@ export interface NodeFunctionProps {
   readonly bundledFiles?: Readonly<Record<string, string>>;
 }
 
-/**
- * The credential providers of the SDK's default chain that a Lambda never reaches. Lambda hands
- * the function's role credentials over in environment variables, and the chain tries those first
- * (fromEnv); it loads these providers only with dynamic imports, each after the ones before it
- * failed. Left out of the bundle, they cost neither bytes nor parse time (about a third of a
- * client-only bundle). Should one ever be reached (say AWS_PROFILE set on a function), the
- * Node.js runtimes resolve it through NODE_PATH, which includes the SDK they ship in
- * /var/runtime/node_modules; hence LAMBDA_BUNDLING turns dynamic imports into require(), because
- * Node's ES module resolver ignores NODE_PATH.
- */
-export const UNREACHED_CREDENTIAL_PROVIDERS: readonly string[] = [
-  '@aws-sdk/credential-provider-ini',
-  '@aws-sdk/credential-provider-sso',
-  '@aws-sdk/credential-provider-web-identity',
-  '@aws-sdk/credential-provider-process',
-  '@aws-sdk/credential-provider-http',
-  '@aws-sdk/credential-provider-login',
-  '@aws-sdk/token-providers',
-  // STS, SSO, SSO OIDC and sign-in clients, used only by the providers above.
-  '@aws-sdk/nested-clients',
-  // Instance and container metadata: EC2 and ECS, not Lambda.
-  '@smithy/credential-provider-imds',
-];
+export { LAMBDA_ESBUILD_OPTIONS, LAMBDA_ESBUILD_PLUGINS, UNREACHED_CREDENTIAL_PROVIDERS } from '../bundling/lambda-bundle';
 
-/** The esbuild settings every Lambda is bundled with; the benchmark (P3) builds with the same. */
-export const LAMBDA_BUNDLING = {
-  minify: true,
-  // Readable function and class names in stack traces, instead of source maps.
-  keepNames: true,
-  sourceMap: false,
-  target: 'node24',
-  format: OutputFormat.CJS,
-  // Prefer the SDK's ES module builds: esbuild tree-shakes them, which cuts bundles by a third.
-  mainFields: ['module', 'main'],
-  // The AWS SDK v3 itself is bundled and tree-shaken, not taken from the runtime: the code that
-  // runs is the code that was tested, and it loads faster from one file than from the runtime's
-  // node_modules (docs/benchmark.md, P3).
-  externalModules: [...UNREACHED_CREDENTIAL_PROVIDERS],
-  // `import()` of an external module stays an ES module import, which would not find the
-  // runtime's SDK; as require() it does (see UNREACHED_CREDENTIAL_PROVIDERS).
-  esbuildArgs: { '--supported:dynamic-import': 'false' },
-} as const satisfies BundlingOptions;
-
-/**
- * LAMBDA_BUNDLING as esbuild's own options, the way NodejsFunction passes them to esbuild (it
- * always bundles, for the node platform): what the benchmark and the bundling tests build with.
- */
-export const LAMBDA_ESBUILD_OPTIONS: Readonly<BuildOptions> = {
-  bundle: true,
-  platform: 'node',
-  minify: LAMBDA_BUNDLING.minify,
-  keepNames: LAMBDA_BUNDLING.keepNames,
-  sourcemap: LAMBDA_BUNDLING.sourceMap,
-  target: LAMBDA_BUNDLING.target,
-  format: LAMBDA_BUNDLING.format,
-  mainFields: [...LAMBDA_BUNDLING.mainFields],
-  external: [...LAMBDA_BUNDLING.externalModules],
-  supported: { 'dynamic-import': false },
-};
+/** Runs lib/bundling/lambda-bundle.ts's bundleLambda in a child process (see bundle-cli.ts). */
+const BUNDLE_CLI = path.join(__dirname, '..', 'bundling', 'bundle-cli.ts');
+const REPO_ROOT = path.join(__dirname, '..', '..');
 
 /**
  * Every Outbox Lambda, with the defaults kept in one place: Node.js 24 on ARM64, bundled locally by
- * esbuild (never Docker) with LAMBDA_BUNDLING: minified, the AWS SDK v3 bundled and tree-shaken
- * but for the credential providers a Lambda never reaches. Each function gets its own
+ * esbuild (never Docker) with LAMBDA_ESBUILD_OPTIONS and LAMBDA_ESBUILD_PLUGINS: minified, the AWS
+ * SDK v3 bundled and tree-shaken (its unused schemas too) but for the credential providers a
+ * Lambda never reaches. (NodejsFunction runs esbuild's command line, which takes no plugins.) Each
+ * function gets its own
  * log group with a retention period and its own role that may write only to that log group (no AWS
  * managed policy); callers grant everything else.
  *
  * Source maps are off: they add to the bundle and to cold starts.
  */
 export class NodeFunction extends Construct {
-  public readonly function: NodejsFunction;
+  public readonly function: lambda.Function;
   public readonly role: iam.Role;
   public readonly logGroup: logs.LogGroup;
 
@@ -116,9 +62,17 @@ export class NodeFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: props.entry,
-      handler: 'handler',
+    this.function = new lambda.Function(this, 'Function', {
+      code: lambda.Code.fromAsset(path.dirname(props.entry), {
+        // Hashed by the bundle it makes, not by the sources.
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: {
+          // Required by CDK, never used: local bundling either bundles or throws.
+          image: lambda.Runtime.NODEJS_24_X.bundlingImage,
+          local: new LocalLambdaBundling(props.entry, props.bundledFiles ?? {}),
+        },
+      }),
+      handler: 'index.handler',
       description: props.description,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
@@ -129,14 +83,6 @@ export class NodeFunction extends Construct {
       loggingFormat: lambda.LoggingFormat.JSON,
       tracing: props.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
       environment: props.environment,
-      bundling: {
-        ...LAMBDA_BUNDLING,
-        mainFields: [...LAMBDA_BUNDLING.mainFields],
-        externalModules: [...LAMBDA_BUNDLING.externalModules],
-        esbuildArgs: { ...LAMBDA_BUNDLING.esbuildArgs },
-        forceDockerBundling: false,
-        ...(props.bundledFiles && Object.keys(props.bundledFiles).length > 0 ? { commandHooks: copyIntoBundle(props.bundledFiles) } : {}),
-      },
     });
   }
 
@@ -166,27 +112,24 @@ export class NodeFunction extends Construct {
 }
 
 /**
- * Command hooks that copy `files` into the bundle's folder after esbuild. They are written to a
- * temporary folder now, as the hooks may only return shell commands; CDK also calls the hooks to
- * render a Docker command it never runs, so writing in the hook itself would not do.
+ * Bundles `entry` into `outputDir/index.js` (bundleLambda, in a child process, as esbuild's
+ * plugins need its asynchronous API) and writes `files` beside it. CDK caches bundles by these
+ * fields (its cache key is the bundling options as JSON), so two functions share a bundle only if
+ * they have the same entry and files.
  */
-function copyIntoBundle(files: Readonly<Record<string, string>>): ICommandHooks {
-  const staged = mkdtempSync(path.join(tmpdir(), 'outbox-bundled-files-'));
-  const names = Object.keys(files);
-  for (const name of names) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new Error(`A bundled file needs a plain name, got ${JSON.stringify(name)}.`);
-    writeFileSync(path.join(staged, name), files[name]!);
+class LocalLambdaBundling implements ILocalBundling {
+  constructor(
+    readonly entry: string,
+    readonly files: Readonly<Record<string, string>>,
+  ) {
+    for (const name of Object.keys(files)) {
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) || name === 'index.js') throw new Error(`A bundled file needs a plain name other than index.js, got ${JSON.stringify(name)}.`);
+    }
   }
-  return {
-    beforeBundling: () => [],
-    beforeInstall: () => [],
-    afterBundling: (_inputDir, outputDir) => [
-      ...names.map((name) => `cp ${shellQuoted(path.join(staged, name))} ${shellQuoted(path.join(outputDir, name))}`),
-      `rm -rf ${shellQuoted(staged)}`,
-    ],
-  };
-}
 
-function shellQuoted(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
+  tryBundle(outputDir: string): boolean {
+    execFileSync(process.execPath, ['--import', 'tsx', BUNDLE_CLI, this.entry, outputDir], { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+    for (const [name, contents] of Object.entries(this.files)) writeFileSync(path.join(outputDir, name), contents);
+    return true;
+  }
 }

@@ -5,11 +5,24 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
-import { build, type Metafile } from 'esbuild';
-import { LAMBDA_BUNDLING, LAMBDA_ESBUILD_OPTIONS, NodeFunction, UNREACHED_CREDENTIAL_PROVIDERS } from '../../lib/constructs/node-function';
+import type { Metafile } from 'esbuild';
+import { bundleLambda, EVENT_STREAMS_LEFT_OUT, LAMBDA_ESBUILD_OPTIONS, withLiteralSchemaKeys } from '../../lib/bundling/lambda-bundle';
+import { NodeFunction, UNREACHED_CREDENTIAL_PROVIDERS } from '../../lib/constructs/node-function';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
 const ENTRY = path.join(REPO_ROOT, 'test/fixtures/lambda/get-ses-account.ts');
+
+describe('withLiteralSchemaKeys', () => {
+  it("writes a computed key that names one of the file's string constants as that string", () => {
+    const source = 'const _e = "error";\nconst _h = "http";\nexport var A$ = [-3, n0, _A, { [_e]: _c, [_h]: ["POST", "/x", 200] }, [_m], [0]];\n';
+    expect(withLiteralSchemaKeys(source)).toBe('const _e = "error";\nconst _h = "http";\nexport var A$ = [-3, n0, _A, { "error": _c, "http": ["POST", "/x", 200] }, [_m], [0]];\n');
+  });
+
+  it('leaves other computed keys, arrays and conditional expressions as they are', () => {
+    const source = 'const _e = "error";\nlet _v = "v";\nvar a = { [_v]: 1, [_x]: 2 }, b = [_e], c = d ? [_e]: [_e];\n';
+    expect(withLiteralSchemaKeys(source)).toBe(source);
+  });
+});
 
 /**
  * A bundle built with the stack's esbuild options, run as Lambda runs it: from a folder with no
@@ -26,7 +39,7 @@ describe('Lambda bundling', () => {
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'outbox-bundling-'));
     bundleFile = path.join(dir, 'task', 'index.js');
-    ({ metafile } = await build({ ...LAMBDA_ESBUILD_OPTIONS, entryPoints: [ENTRY], outfile: bundleFile, metafile: true, logLevel: 'error', absWorkingDir: REPO_ROOT }));
+    ({ metafile } = await bundleLambda(ENTRY, path.join(dir, 'task')));
     writeFileSync(path.join(dir, 'credentials'), '[default]\naws_access_key_id = AKIDFROMPROFILEFILE\naws_secret_access_key = profile-secret\n');
     writeFileSync(path.join(dir, 'config'), '');
     server = createServer((request, response) => {
@@ -68,7 +81,7 @@ describe('Lambda bundling', () => {
 
   const lambdaCredentials = { AWS_ACCESS_KEY_ID: 'AKIDFROMENVIRONMENT', AWS_SECRET_ACCESS_KEY: 'environment-secret', AWS_SESSION_TOKEN: 'session' };
 
-  it('builds byte for byte the bundle NodejsFunction builds for the stack, so the benchmark measures what deploys', () => {
+  it('builds byte for byte the bundle NodeFunction builds for the stack, so the benchmark measures what deploys', () => {
     const outdir = path.join(dir, 'cdk.out');
     const app = new App({ outdir });
     new NodeFunction(new Stack(app, 'Bundling'), 'Fixture', { entry: ENTRY });
@@ -80,10 +93,22 @@ describe('Lambda bundling', () => {
 
   it('leaves every credential provider a Lambda never reaches out of the bundle, and keeps the environment one', () => {
     const packages = Object.keys(metafile.inputs).map((input) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input)?.[1]);
-    expect(LAMBDA_BUNDLING.externalModules).toEqual([...UNREACHED_CREDENTIAL_PROVIDERS]);
+    expect(LAMBDA_ESBUILD_OPTIONS.external).toEqual([...UNREACHED_CREDENTIAL_PROVIDERS]);
     expect(UNREACHED_CREDENTIAL_PROVIDERS.filter((name) => packages.includes(name))).toEqual([]);
     expect(packages).toContain('@aws-sdk/credential-provider-env');
     expect(packages).toContain('@aws-sdk/credential-provider-node');
+  });
+
+  it('keeps the schema of the one SES operation the bundle calls and drops the others', () => {
+    const bundle = readFileSync(bundleFile, 'utf8');
+    expect(bundle).toContain('"/v2/email/account"');
+    expect(bundle).not.toContain('/v2/email/outbound-emails');
+    expect(bundle).not.toContain('/v2/email/configuration-sets');
+  });
+
+  it('leaves out the event streams no Outbox call uses, with a module that says so if one were reached', () => {
+    expect(Object.keys(metafile.inputs).filter((input) => input.includes('/event-streams/'))).toEqual([]);
+    expect(readFileSync(bundleFile, 'utf8')).toContain(EVENT_STREAMS_LEFT_OUT);
   });
 
   it('signs with the credentials Lambda puts in the environment, without loading a module left out', async () => {
