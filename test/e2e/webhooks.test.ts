@@ -78,6 +78,19 @@ describe('webhooks against npm start', () => {
     expect(() => wrong.verify(first.body, first.headers as Record<string, string>)).toThrow();
     expect(resend.webhooks.verify({ payload: first.body, headers: { id: first.headers['webhook-id'] as string, timestamp: first.headers['webhook-timestamp'] as string, signature: first.headers['webhook-signature'] as string }, webhookSecret: secret })).toMatchObject({ type: expect.any(String) });
 
+    // Each delivered at its first attempt, logged in one write: the log still shows it with that one attempt.
+    // An attempt is logged after its answer: wait for the last one's.
+    const statusesLogged = async (): Promise<string[]> => (await resend.webhooks.events.list({ webhookId: created.data!.id })).data!.data.map((event) => event.status);
+    const deadline = Date.now() + 5000;
+    let statuses = await statusesLogged();
+    while (statuses.length < 4 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      statuses = await statusesLogged();
+    }
+    expect(statuses).toEqual(['success', 'success', 'success', 'success']);
+    const attempts = await resend.webhooks.events.attempts.list({ webhookId: created.data!.id, eventId: first.headers['webhook-id'] as string });
+    expect(attempts.data!.data).toEqual([{ id: expect.any(String), http_status_code: 200, response: expect.any(String), sent_at: expect.any(String), latency_ms: expect.any(Number) }]);
+
     await resend.webhooks.remove(created.data!.id);
   });
 
