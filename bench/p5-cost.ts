@@ -36,6 +36,11 @@ export const PRICES = {
   logsStoragePerGbMonth: 0.03,
   alarmPerMonth: 0.1, // standard-resolution metric alarm
   dataTransferOutPerGb: 0.09, // https://aws.amazon.com/ec2/pricing/on-demand/ (internet, first 10 TB)
+  kmsKeyPerMonth: 1.0, // https://aws.amazon.com/kms/pricing/ (a customer managed key)
+  kmsPer10kRequests: 0.03, // same page (symmetric requests)
+  // https://aws.amazon.com/eventbridge/pricing/: free are the AWS management events on the default
+  // bus; SES's sending events are not shown to be among them, so they are priced as custom events.
+  eventBridgePerMillionEvents: 1.0,
 } as const;
 
 /**
@@ -63,6 +68,20 @@ export const ASSUMPTIONS = {
   guardStateReadSeconds: 5,
   apiKeys: 1,
   emailsPerMonth: 1_000_000,
+  /**
+   * Principals publishing to the notifications topic (the events, sender, api and reputation
+   * alarm Lambdas' roles); SES alone publishes to the events topic. Each costs KMS two requests
+   * per 5 minutes on the topic's key: SNS reuses a data key for up to 5 minutes
+   * (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html).
+   */
+  notificationTopicPublishers: 4,
+  eventsTopicPublishers: 1,
+  /**
+   * The trickle traffic shape: 1M emails a month spread evenly, about 0.8 SES events (and, with
+   * one webhook, 0.8 webhook jobs) a second. A queue batch then holds what arrives within the
+   * event source's batching window (read from the stack), at least one message, at most a batch.
+   */
+  trickleEmailsPerSecond: 1_000_000 / (30 * 24 * 3600),
 } as const;
 
 const EMAILS_PER_SCENARIO = 150;
@@ -220,7 +239,13 @@ export const costOnPaper: Measure = {
       await api.request('POST', '/webhooks', { endpoint: receiver.url, events: [...WEBHOOK_EVENT_TYPES] });
       await run('webhook', (client) => sendEach(client), true);
 
-      const priced = Object.fromEntries(scenarios.map((s) => [s.name, price(s, facts)]));
+      // Two traffic shapes: full batches (a backlog), and a trickle (a batch holds one message).
+      const trickleFacts = trickleShape(facts);
+      const fullBatches = Object.fromEntries(scenarios.map((s) => [s.name, price(s, facts)]));
+      const trickle = Object.fromEntries(scenarios.map((s) => [s.name, price(s, trickleFacts)]));
+      // The headline is the worse shape.
+      const worse = trickle.webhook!.total >= fullBatches.webhook!.total ? 'trickle' : 'fullBatches';
+      const priced = worse === 'trickle' ? trickle : fullBatches;
       const headline = priced.webhook!;
       const fixed = fixedMonthly(scenarios.find((s) => s.name === 'webhook')!, facts);
       const whatIf = designChanges(scenarios.find((s) => s.name === 'webhook')!, facts);
@@ -231,14 +256,16 @@ export const costOnPaper: Measure = {
         .join(', ');
       const figure: Figure = {
         value: headline.total,
-        target: '≤ $5 per 1M emails',
-        met: headline.total <= 5,
+        target: `≤ $${TARGET.webhook} per 1M emails with one webhook, ≤ $${TARGET.single} without (the worse traffic shape)`,
+        met: headline.total <= TARGET.webhook && priced.single!.total <= TARGET.single,
         summary:
-          `$${headline.total.toFixed(2)} per 1M emails with one webhook (${top}); ` +
+          `$${headline.total.toFixed(2)} per 1M emails with one webhook, ${worse === 'trickle' ? 'trickle' : 'full batches'} (${top}); ` +
           `no webhook $${priced.single!.total.toFixed(2)}, Idempotency-Key $${priced.idempotencyKey!.total.toFixed(2)}, ` +
-          `batch $${priced.batch!.total.toFixed(2)}; fixed $${fixed.total.toFixed(2)}/month`,
+          `batch $${priced.batch!.total.toFixed(2)}; full batches: webhook $${fullBatches.webhook!.total.toFixed(2)}, no webhook $${fullBatches.single!.total.toFixed(2)}; fixed $${fixed.total.toFixed(2)}/month`,
         detail: {
+          headlineShape: worse,
           dollarsPerMillionEmails: priced,
+          dollarsPerMillionEmailsByShape: { fullBatches, trickle },
           perEmail: Object.fromEntries(scenarios.map((s) => [s.name, perEmail(s, facts)])),
           fixedMonthly: fixed,
           designChanges: whatIf,
@@ -556,8 +583,12 @@ function perEmail(s: ScenarioCounts, facts: DeployedFacts): Record<string, numbe
     sender: q.outbound.delivered / facts.batchSize.sender / n,
   };
   // SQS: what is sent, then one ReceiveMessage and one DeleteMessageBatch per invocation's batch.
+  // The events Lambda queues a deployed batch's webhook jobs together (10 a SendMessageBatch).
+  const eventsBatches = invocations.events * n;
+  const webhookJobSends = eventsBatches > 0 && q.webhooks.messages > 0 ? (eventsBatches * Math.ceil(q.webhooks.messages / eventsBatches / 10)) / n : 0;
   const sqsRequests =
-    (q.events.sendRequests + q.webhooks.sendRequests + q.outbound.sendRequests) / n +
+    (q.events.sendRequests + q.outbound.sendRequests) / n +
+    webhookJobSends +
     2 * (invocations.events + invocations.webhookDelivery + invocations.sender) +
     (q.events.visibilityChanges + q.webhooks.visibilityChanges + q.outbound.visibilityChanges) / n;
   const lambdaMs = lambdaMilliseconds(s, facts);
@@ -635,6 +666,19 @@ interface Priced {
   readonly lines: Record<string, number>;
 }
 
+/** P5's targets, dollars per 1M emails beyond SES's own price, in the worse traffic shape. */
+const TARGET = { webhook: 10, single: 6 } as const;
+
+/**
+ * The deployed facts with the queue consumers' batches as a trickle fills them: the messages that
+ * arrive within the batching window (EVENTS_PER_EMAIL events per email, one webhook job each).
+ */
+function trickleShape(facts: DeployedFacts): DeployedFacts {
+  const perSecond = ASSUMPTIONS.trickleEmailsPerSecond * EVENTS_PER_EMAIL;
+  const filled = (role: 'events' | 'webhookDelivery') => Math.min(facts.batchSize[role], Math.max(1, perSecond * facts.batchingWindowSeconds[role]));
+  return { ...facts, batchSize: { ...facts.batchSize, events: filled('events'), webhookDelivery: filled('webhookDelivery') } };
+}
+
 function price(s: ScenarioCounts, facts: DeployedFacts): Priced {
   const e = perEmail(s, facts);
   const million = 1_000_000;
@@ -680,6 +724,10 @@ function fixedMonthly(s: ScenarioCounts, facts: DeployedFacts): { total: number;
     // The guard's state, at most once per cache period per warm events Lambda, and each past hour once per instance.
     deliverabilityReads:
       ASSUMPTIONS.warmEventsInstances * (MONTH_SECONDS / ASSUMPTIONS.guardStateReadSeconds + MONTH_SECONDS / 3600) * (PRICES.dynamoDbPerMillionReadUnits / 1e6),
+    // The events and notifications topics' customer managed keys, and SNS's data key requests on them.
+    kmsKeys: 2 * PRICES.kmsKeyPerMonth,
+    kmsRequests:
+      (MONTH_SECONDS / 300) * 2 * (ASSUMPTIONS.eventsTopicPublishers + ASSUMPTIONS.notificationTopicPublishers) * (PRICES.kmsPer10kRequests / 10_000),
     dynamoDbStorageAt1MPerMonth: storageGb * PRICES.dynamoDbStoragePerGbMonth,
     pitrAt1MPerMonth: storageGb * PRICES.dynamoDbPitrPerGbMonth,
   };
@@ -694,21 +742,16 @@ function designChanges(s: ScenarioCounts, facts: DeployedFacts): Record<string, 
   const n = s.emails;
   const writeDollars = (units: number): number => units * PRICES.dynamoDbPerMillionWriteUnits;
   const variantSaving = (variant: string): number => writeDollars(e.writeUnits! - (s.dynamoDb.variantWriteUnits[variant] ?? s.dynamoDb.writeUnits) / n);
-  const webhookSends = s.queues.webhooks.sendRequests / n;
   const savings: Record<string, number> = {
     httpApiInsteadOfRest: facts.apiKind === 'REST' ? e.apiRequests! * (PRICES.restApiPerMillionRequests - PRICES.httpApiPerMillionRequests) : 0,
-    sesEventsThroughEventBridge: base.lines.snsSesEvents!,
-    notificationsPublishedInBatchesOf10: base.lines.snsNotifications! * 0.9,
-    webhookJobsSentPerEventsBatch: webhookSends * (1 - 1 / facts.batchSize.events) * PRICES.sqsPerMillionRequests,
+    // Not free: EventBridge prices these as custom events, $1 a million against SNS's $0.50.
+    sesEventsThroughEventBridge: base.lines.snsSesEvents! - (s.sesEvents / n) * PRICES.eventBridgePerMillionEvents,
     webhookLogWritesDropped: writeDollars((s.dynamoDb.writeUnitsByTarget[TABLE.webhooks] ?? 0) / n),
     keysOnlyIndexes: variantSaving('keysOnlyIndexes'),
     accessLogsOff: ((e.apiRequests! * facts.accessLogLineBytes * 1e6) / 1024 ** 3) * PRICES.logsIngestionPerGb,
   };
   const allSavings = Object.values(savings).reduce((a, b) => a + b, 0);
   savings.totalWithAllOfThese = base.total - allSavings;
-  savings.eventsLambdaAtBatchesOf1Costs = -(e.eventsInvocations! * (facts.batchSize.events - 1)) * (PRICES.lambdaPerMillionRequests + 2 * PRICES.sqsPerMillionRequests);
-  // A trickle: every events batch holds one event, so the counters take one write per event.
-  savings.deliverabilityCountersAtBatchesOf1Costs = -e.deliverabilityWriteUnits! * (facts.batchSize.events - 1) * PRICES.dynamoDbPerMillionWriteUnits;
   for (const key of Object.keys(savings)) savings[key] = round(savings[key]!, 3);
   return savings;
 }

@@ -23,6 +23,8 @@ export interface DeployedFacts {
   readonly architecture: string;
   /** BatchSize of the SQS event source feeding each queue-driven Lambda. */
   readonly batchSize: Readonly<Record<'events' | 'webhookDelivery' | 'sender', number>>;
+  /** Each consumer's MaximumBatchingWindowInSeconds: how long a batch gathers messages at a trickle. */
+  readonly batchingWindowSeconds: Readonly<Record<'events' | 'webhookDelivery' | 'sender', number>>;
   /** SQS event source mappings: each keeps pollers long-polling its queue while idle. */
   readonly sqsEventSources: number;
   readonly apiKind: 'REST' | 'HTTP';
@@ -69,12 +71,14 @@ export function deployedFacts(): DeployedFacts {
     (Object.keys(functions) as FunctionRole[]).map((role) => [role, Number(fnProps(role).MemorySize ?? 128)]),
   ) as Record<FunctionRole, number>;
   const mappings = ofType('AWS::Lambda::EventSourceMapping');
-  const batchOf = (role: FunctionRole): number => {
+  const mappingOf = (role: FunctionRole) => {
     const id = logicalId(functions[role].function);
     const mapping = mappings.find((m) => JSON.stringify(m.Properties?.FunctionName) === JSON.stringify({ Ref: id }));
     if (!mapping) throw new Error(`No event source mapping for ${role} in the template`);
-    return Number(mapping.Properties?.BatchSize ?? 10);
+    return mapping;
   };
+  const batchOf = (role: FunctionRole): number => Number(mappingOf(role).Properties?.BatchSize ?? 10);
+  const windowOf = (role: FunctionRole): number => Number(mappingOf(role).Properties?.MaximumBatchingWindowInSeconds ?? 0);
 
   const projections: Record<string, Projection> = {};
   for (const definition of ALL_TABLES) {
@@ -100,6 +104,7 @@ export function deployedFacts(): DeployedFacts {
     memoryMb,
     architecture: String((fnProps('api').Architectures as string[] | undefined)?.[0] ?? 'x86_64'),
     batchSize: { events: batchOf('events'), webhookDelivery: batchOf('webhookDelivery'), sender: batchOf('sender') },
+    batchingWindowSeconds: { events: windowOf('events'), webhookDelivery: windowOf('webhookDelivery'), sender: windowOf('sender') },
     // The suppressions stream's mapping (StartingPosition set) polls DynamoDB Streams, which Lambda does at no charge.
     sqsEventSources: mappings.filter((m) => m.Properties?.StartingPosition === undefined).length,
     apiKind: ofType('AWS::ApiGateway::RestApi').length > 0 ? 'REST' : 'HTTP',

@@ -186,7 +186,7 @@ describe('OutboxStack webhooks and notifications', () => {
           EventSourceArn: { 'Fn::GetAtt': [queue, 'Arn'] },
           FunctionName: { Ref: logicalId(stack, deliveryFunction.function) },
           BatchSize: 10,
-          MaximumBatchingWindowInSeconds: 1,
+          MaximumBatchingWindowInSeconds: 5,
           FunctionResponseTypes: ['ReportBatchItemFailures'],
           ScalingConfig: { MaximumConcurrency: 2 },
         },
