@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { NotificationPayload } from '../lambda/core/webhooks';
 import { WEBHOOK_EVENT_TYPES } from '../lambda/core/webhooks';
-import { ALL_TABLES, API_KEYS_TABLE, CONTROL_TABLE, EMAILS_TABLE, IDEMPOTENCY_TABLE, WEBHOOKS_TABLE } from '../lambda/shared/tables';
+import { ALL_TABLES, API_KEYS_TABLE, CONTROL_TABLE, EMAILS_TABLE, IDEMPOTENCY_TABLE, TTL_ATTRIBUTE, WEBHOOKS_TABLE } from '../lambda/shared/tables';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/embedded-dynamodb';
 import type { LocalQueue } from '../local/local-queue';
 import { localTableName, startLocalOutbox, type LocalOutbox } from '../local/runtime';
@@ -542,7 +542,15 @@ async function storedBytes(outbox: LocalOutbox, meter: CostMeter, facts: Deploye
     for (const definition of ALL_TABLES) {
       const table = localTableName(definition);
       if (table === TABLE.apiKeys) continue;
-      const keep = table === TABLE.idempotency ? 1 / facts.retentionDays : 1;
+      // An item is kept as long as its own expiry says (a first-attempt webhook success 14 days,
+      // an idempotency record a day), as a share of the retention the storage line assumes.
+      const retentionSeconds = facts.retentionDays * 86_400;
+      const nowSeconds = Date.now() / 1000;
+      const keepOf = (item: Item): number => {
+        const expiresAt = Number(item[TTL_ATTRIBUTE]?.N);
+        if (Number.isFinite(expiresAt) && expiresAt > 0) return Math.min(1, Math.max(0, (expiresAt - nowSeconds) / retentionSeconds));
+        return table === TABLE.idempotency ? 1 / facts.retentionDays : 1;
+      };
       let startKey: Record<string, AttributeValue> | undefined;
       do {
         const page = await client.send(new ScanCommand({ TableName: table, ExclusiveStartKey: startKey }));
@@ -558,7 +566,7 @@ async function storedBytes(outbox: LocalOutbox, meter: CostMeter, facts: Deploye
             const entry = projection.type === 'ALL' ? item : Object.fromEntries(Object.entries(item).filter(([name]) => kept.has(name)));
             bytes += meter.sizeOf(entry) + 100;
           }
-          total += bytes * keep;
+          total += bytes * keepOf(item);
         }
         startKey = page.LastEvaluatedKey;
       } while (startKey);
