@@ -631,7 +631,7 @@ function perEmail(s: ScenarioCounts, facts: DeployedFacts): Record<string, numbe
     notificationPublishes: notificationPublishes(s, invocations.events),
     sesSendEmail: s.sesSendEmail / n,
     webhookPosts: s.webhookPosts / n,
-    logBytes: totalInvocations * ASSUMPTIONS.platformLogBytesPerInvocation + apiRequests * facts.accessLogLineBytes,
+    logBytes: totalInvocations * platformLogBytes(facts) + apiRequests * facts.accessLogLineBytes,
     bytesOut: (s.webhookBytes + s.apiResponseBytes) / n,
     storedBytes: s.storedBytes / n,
   };
@@ -672,6 +672,11 @@ interface Priced {
   readonly total: number;
   /** Dollars per 1M emails, by line. */
   readonly lines: Record<string, number>;
+}
+
+/** Lambda's START and REPORT lines per invocation: none with the system log level at WARN. */
+function platformLogBytes(facts: DeployedFacts): number {
+  return facts.platformLogLines ? ASSUMPTIONS.platformLogBytesPerInvocation : 0;
 }
 
 /** P5's targets, dollars per 1M emails beyond SES's own price, in the worse traffic shape. */
@@ -724,7 +729,7 @@ function fixedMonthly(s: ScenarioCounts, facts: DeployedFacts): { total: number;
     schedulerLambda:
       ticks * (PRICES.lambdaPerMillionRequests / 1e6) +
       ticks * (ASSUMPTIONS.schedulerTickMs / 1000) * (facts.memoryMb.scheduler / 1024) * gbSecond +
-      ((ticks * ASSUMPTIONS.platformLogBytesPerInvocation) / 1024 ** 3) * PRICES.logsIngestionPerGb,
+      ((ticks * platformLogBytes(facts)) / 1024 ** 3) * PRICES.logsIngestionPerGb,
     schedulerReads: ticks * schedulerReadUnitsPerTick * (PRICES.dynamoDbPerMillionReadUnits / 1e6),
     alarms: facts.alarms * PRICES.alarmPerMonth,
     idleQueuePolling: idleReceives * (PRICES.sqsPerMillionRequests / 1e6),

@@ -37,6 +37,8 @@ export interface DeployedFacts {
   readonly logRetentionDays: number;
   /** Bytes of one access-log line: the stage's format, each `$context` variable taken as 20 characters. */
   readonly accessLogLineBytes: number;
+  /** Whether the api Lambda sends Lambda's START and REPORT lines (system log level INFO or DEBUG) to its logs. */
+  readonly platformLogLines: boolean;
   /** What each global index projects, by local table name and index name. */
   readonly projection: (table: string, index: string) => Projection | undefined;
   readonly projections: Readonly<Record<string, Projection>>;
@@ -114,6 +116,7 @@ export function deployedFacts(): DeployedFacts {
     scheduleTicksPerMonth: ticksPerMonth(schedule),
     retentionDays: Number(apiEnvironment[ENV.retentionDays] ?? 90),
     logRetentionDays: Math.max(0, ...logRetention),
+    platformLogLines: String((fnProps('api').LoggingConfig as { SystemLogLevel?: string } | undefined)?.SystemLogLevel ?? 'INFO') !== 'WARN',
     accessLogLineBytes: Buffer.byteLength(accessLogFormat.replace(/\$context\.[A-Za-z.]+/g, 'x'.repeat(20))),
     projection: (table, index) => projections[`${table}#${index}`],
     projections,

@@ -81,6 +81,10 @@ export class NodeFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
+      // Lambda's own START and REPORT lines (INFO) are most of the log bytes of a function that
+      // works: every invocation writes them. Their figures stay in the Duration, Errors and
+      // Throttles metrics; Lambda's warnings (timeouts, out of memory) still come through.
+      systemLogLevelV2: lambda.SystemLogLevel.WARN,
       tracing: props.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
       environment: props.environment,
     });

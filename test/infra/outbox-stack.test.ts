@@ -139,6 +139,12 @@ describe('OutboxStack with existing identities', () => {
       });
     });
 
+    it("logs JSON and keeps Lambda's own START and REPORT lines out of every function's logs (system log level WARN)", () => {
+      template.allResourcesProperties('AWS::Lambda::Function', {
+        LoggingConfig: { LogFormat: 'JSON', SystemLogLevel: 'WARN', LogGroup: Match.anyValue() },
+      });
+    });
+
     it('tells the api Lambda every table, the configuration set, the retention, the identities and where notifications go', () => {
       // The control table for the sending pause (GET /sending, POST /sending/pause|resume, the sync send's check) and the deliverability counters.
       const tableEnv = Object.fromEntries(ALL_TABLES.map((table) => [table.envVar, { Ref: logicalId(stack, stack.tables.get(table).table) }]));
