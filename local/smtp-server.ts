@@ -208,6 +208,9 @@ function smtpError(reply: SmtpReply): Error {
   return Object.assign(new Error(replyLine(reply)), { responseCode: reply.code });
 }
 
+/** Addresses the failed-login limiter remembers at most, each for its failures and for its lockout. */
+const MAX_TRACKED_ADDRESSES = 10_000;
+
 /**
  * Failed logins per client address in a sliding window: past the limit, logins from the address
  * are refused for the lockout, so a scanner cannot guess keys at the speed of the socket.
@@ -240,7 +243,9 @@ export class AuthFailureLimiter {
       this.failures.set(address, recent);
     }
     // Bounded memory under a scan from many addresses: forget the oldest.
-    if (this.failures.size > 10_000) this.failures.delete(this.failures.keys().next().value!);
+    for (const tracked of [this.failures, this.lockedUntil]) {
+      if (tracked.size > MAX_TRACKED_ADDRESSES) tracked.delete(tracked.keys().next().value!);
+    }
   }
 }
 

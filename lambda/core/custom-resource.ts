@@ -44,6 +44,20 @@ export class ResourceFailure extends Error {
 }
 
 /**
+ * Runs one step of a resource's lifecycle: any failure but a ResourceFailure becomes one that says
+ * what could not be done, in the service's own words, and that deploying again will retry it.
+ */
+export async function resourceStep<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof ResourceFailure) throw error;
+    const detail = error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);
+    throw new ResourceFailure(`Could not ${what}: ${detail}. Deploy again once that is fixed.`, { cause: error });
+  }
+}
+
+/**
  * Reads a required string property. CloudFormation passes every property value as a string, so
  * anything else (or an empty string) is a template error, reported by name.
  */

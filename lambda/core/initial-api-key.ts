@@ -1,6 +1,6 @@
 import { INITIAL_API_KEY_RESOURCE } from '../shared/custom-resources';
 import { createApiKey, generateApiKeySecret, hashApiKey, type ApiKeyRecord } from './api-keys';
-import { ResourceFailure, requiredString, secretObject, type ResourceOutcome, type ResourceRequest } from './custom-resource';
+import { requiredString, resourceStep, secretObject, type ResourceOutcome, type ResourceRequest } from './custom-resource';
 import { isUuid } from './ids';
 import type { ApiKeyStore, Clock } from './ports';
 
@@ -86,18 +86,18 @@ export async function applyInitialApiKey(deps: InitialApiKeyDeps, request: Resou
   if (request.type === 'Delete') {
     const physicalId = request.physicalResourceId ?? '';
     if (isUuid(physicalId)) {
-      await step(`revoke the initial API key ${physicalId}`, () => deps.keys.remove(physicalId));
+      await resourceStep(`revoke the initial API key ${physicalId}`, () => deps.keys.remove(physicalId));
       return { physicalResourceId: physicalId };
     }
-    const held = parseInitialKeySecret(await step(`read the secret ${secretId}`, () => deps.secrets.read(secretId)));
-    const record = held && (await step('look up the initial API key', () => deps.keys.findByHash(hashApiKey(held.token))));
-    if (record && record.name === INITIAL_KEY_NAME) await step(`revoke the initial API key ${record.id}`, () => deps.keys.remove(record.id));
+    const held = parseInitialKeySecret(await resourceStep(`read the secret ${secretId}`, () => deps.secrets.read(secretId)));
+    const record = held && (await resourceStep('look up the initial API key', () => deps.keys.findByHash(hashApiKey(held.token))));
+    if (record && record.name === INITIAL_KEY_NAME) await resourceStep(`revoke the initial API key ${record.id}`, () => deps.keys.remove(record.id));
     return { physicalResourceId: physicalId || `none:${request.logicalResourceId}` };
   }
 
-  const held = parseInitialKeySecret(await step(`read the secret ${secretId}`, () => deps.secrets.read(secretId)));
+  const held = parseInitialKeySecret(await resourceStep(`read the secret ${secretId}`, () => deps.secrets.read(secretId)));
   if (held) {
-    const record = await step('look up the initial API key', () => deps.keys.findByHash(hashApiKey(held.token)));
+    const record = await resourceStep('look up the initial API key', () => deps.keys.findByHash(hashApiKey(held.token)));
     if (record) {
       if (held.id !== record.id) await writeSecret(deps, secretId, record, held.token);
       return answer(record);
@@ -106,12 +106,12 @@ export async function applyInitialApiKey(deps: InitialApiKeyDeps, request: Resou
   }
   const token = generateApiKeySecret();
   const pending: InitialKeySecret = { name: INITIAL_KEY_NAME, permission: 'full_access', token };
-  await step(`write the secret ${secretId}`, () => deps.secrets.write(secretId, JSON.stringify(pending)));
+  await resourceStep(`write the secret ${secretId}`, () => deps.secrets.write(secretId, JSON.stringify(pending)));
   return finish(deps, secretId, token);
 }
 
 async function finish(deps: InitialApiKeyDeps, secretId: string, token: string): Promise<ResourceOutcome> {
-  const { record } = await step('store the initial API key', () =>
+  const { record } = await resourceStep('store the initial API key', () =>
     createApiKey({ keys: deps.keys, clock: deps.clock }, { name: INITIAL_KEY_NAME, scope: 'full_access', secret: token }),
   );
   await writeSecret(deps, secretId, record, token);
@@ -120,19 +120,9 @@ async function finish(deps: InitialApiKeyDeps, secretId: string, token: string):
 
 function writeSecret(deps: InitialApiKeyDeps, secretId: string, record: ApiKeyRecord, token: string): Promise<void> {
   const value: InitialKeySecret = { id: record.id, name: record.name, permission: 'full_access', token, created_at: record.createdAt };
-  return step(`write the secret ${secretId}`, () => deps.secrets.write(secretId, JSON.stringify(value)));
+  return resourceStep(`write the secret ${secretId}`, () => deps.secrets.write(secretId, JSON.stringify(value)));
 }
 
 function answer(record: ApiKeyRecord): ResourceOutcome {
   return { physicalResourceId: record.id, data: { [INITIAL_API_KEY_RESOURCE.attributes.keyId]: record.id } };
-}
-
-async function step<T>(what: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    if (error instanceof ResourceFailure) throw error;
-    const detail = error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);
-    throw new ResourceFailure(`Could not ${what}: ${detail}. Deploy again once that is fixed.`, { cause: error });
-  }
 }

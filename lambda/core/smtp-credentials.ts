@@ -1,5 +1,5 @@
 import { SMTP_CREDENTIALS_RESOURCE } from '../shared/custom-resources';
-import { ResourceFailure, requiredString, secretObject, type ResourceOutcome, type ResourceRequest } from './custom-resource';
+import { requiredString, resourceStep, secretObject, type ResourceOutcome, type ResourceRequest } from './custom-resource';
 import { SES_SMTP_PORTS, smtpHostFor, smtpPasswordFor } from './smtp-password';
 
 /**
@@ -96,20 +96,20 @@ export async function applySmtpCredentials(deps: SmtpCredentialsDeps, request: R
 
   if (request.type === 'Delete') {
     const physicalId = request.physicalResourceId ?? '';
-    const doomed = ACCESS_KEY_ID.test(physicalId) ? [physicalId] : await step(`list the access keys of ${userName}`, () => deps.accessKeys.list(userName));
-    for (const id of doomed) await step(`delete the access key ${id} of ${userName}`, () => deps.accessKeys.remove(userName, id));
+    const doomed = ACCESS_KEY_ID.test(physicalId) ? [physicalId] : await resourceStep(`list the access keys of ${userName}`, () => deps.accessKeys.list(userName));
+    for (const id of doomed) await resourceStep(`delete the access key ${id} of ${userName}`, () => deps.accessKeys.remove(userName, id));
     await restorePrevious(deps, request.properties, doomed);
     return { physicalResourceId: physicalId || `none:${request.logicalResourceId}` };
   }
 
-  const keys = await step(`list the access keys of ${userName}`, () => deps.accessKeys.list(userName));
-  const held = parseSmtpCredentialsSecret(await step(`read the secret ${secretId}`, () => deps.secrets.read(secretId)));
+  const keys = await resourceStep(`list the access keys of ${userName}`, () => deps.accessKeys.list(userName));
+  const held = parseSmtpCredentialsSecret(await resourceStep(`read the secret ${secretId}`, () => deps.secrets.read(secretId)));
   if (held && held.region === region && held.username !== replaced && keys.includes(held.username)) return answer(held.username);
 
   for (const id of keys.filter((key) => key !== replaced)) {
-    await step(`delete the access key ${id} of ${userName}, whose password was never stored`, () => deps.accessKeys.remove(userName, id));
+    await resourceStep(`delete the access key ${id} of ${userName}, whose password was never stored`, () => deps.accessKeys.remove(userName, id));
   }
-  const key = await step(`create an access key for ${userName}`, () => deps.accessKeys.create(userName));
+  const key = await resourceStep(`create an access key for ${userName}`, () => deps.accessKeys.create(userName));
   const value: SmtpCredentialsSecret = {
     username: key.accessKeyId,
     password: smtpPasswordFor(key.secretAccessKey, region),
@@ -117,31 +117,21 @@ export async function applySmtpCredentials(deps: SmtpCredentialsDeps, request: R
     ports: { ...SES_SMTP_PORTS },
     region,
   };
-  await step(`write the secret ${secretId}`, () => deps.secrets.write(secretId, JSON.stringify(value)));
+  await resourceStep(`write the secret ${secretId}`, () => deps.secrets.write(secretId, JSON.stringify(value)));
   return answer(key.accessKeyId);
 }
 
 async function restorePrevious(deps: SmtpCredentialsDeps, properties: SmtpCredentialsProperties, deleted: readonly string[]): Promise<void> {
   const { userName, secretId } = properties;
-  const held = parseSmtpCredentialsSecret(await step(`read the secret ${secretId}`, () => deps.secrets.read(secretId)));
+  const held = parseSmtpCredentialsSecret(await resourceStep(`read the secret ${secretId}`, () => deps.secrets.read(secretId)));
   if (!held || !deleted.includes(held.username)) return;
-  const previousValue = await step(`read the previous value of the secret ${secretId}`, () => deps.secrets.readPrevious(secretId));
+  const previousValue = await resourceStep(`read the previous value of the secret ${secretId}`, () => deps.secrets.readPrevious(secretId));
   const previous = parseSmtpCredentialsSecret(previousValue);
   if (!previous || previousValue === undefined) return;
-  const keys = await step(`list the access keys of ${userName}`, () => deps.accessKeys.list(userName));
-  if (keys.includes(previous.username)) await step(`write the secret ${secretId}`, () => deps.secrets.write(secretId, previousValue));
+  const keys = await resourceStep(`list the access keys of ${userName}`, () => deps.accessKeys.list(userName));
+  if (keys.includes(previous.username)) await resourceStep(`write the secret ${secretId}`, () => deps.secrets.write(secretId, previousValue));
 }
 
 function answer(accessKeyId: string): ResourceOutcome {
   return { physicalResourceId: accessKeyId, data: { [SMTP_CREDENTIALS_RESOURCE.attributes.username]: accessKeyId } };
-}
-
-async function step<T>(what: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    if (error instanceof ResourceFailure) throw error;
-    const detail = error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);
-    throw new ResourceFailure(`Could not ${what}: ${detail}. Deploy again once that is fixed.`, { cause: error });
-  }
 }

@@ -9,6 +9,26 @@ import { WEBHOOKS_TABLE } from '../../lambda/shared/tables';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/embedded-dynamodb';
 import { localTableName, startLocalOutbox, type LocalOutbox } from '../../local/runtime';
 
+/** A logged webhook message, not yet attempted, at time `ms`. */
+function logged(webhookId: string, ms: number, overrides: Partial<WebhookMessage> = {}): WebhookMessage {
+  const createdAt = new Date(ms).toISOString();
+  return {
+    id: `msg_${uuidv7(ms)}`,
+    webhookId,
+    type: 'email.sent',
+    createdAt,
+    status: 'attempting',
+    nextAttemptAt: null,
+    attempts: 0,
+    payload: {
+      type: 'email.sent',
+      created_at: createdAt,
+      data: { email_id: null, created_at: createdAt, message_id: 'ses-2', from: 'a@acme.example', to: ['b@example.com'], subject: '', recipients: ['b@example.com'] },
+    },
+    ...overrides,
+  };
+}
+
 /**
  * The webhooks API behind the local server, against the embedded DynamoDB-compatible store, driven
  * by the official resend SDK. Delivery log entries are written through the store adapter, as the
@@ -190,23 +210,7 @@ describe('the webhooks API through the resend SDK', () => {
   it('shows a first-attempt success logged in one write as it shows one logged in full: the event, and its one attempt', async () => {
     const { id: webhookId } = await create();
     const now = Date.now();
-    const [full, oneWrite] = [0, 1].map((n): WebhookMessage => {
-      const createdAt = new Date(now + n).toISOString();
-      return {
-        id: `msg_${uuidv7(now + n)}`,
-        webhookId,
-        type: 'email.sent',
-        createdAt,
-        status: 'attempting',
-        nextAttemptAt: null,
-        attempts: 0,
-        payload: {
-          type: 'email.sent',
-          created_at: createdAt,
-          data: { email_id: null, created_at: createdAt, message_id: 'ses-3', from: 'a@acme.example', to: ['b@example.com'], subject: 'Hi', recipients: ['b@example.com'] },
-        },
-      };
-    }) as [WebhookMessage, WebhookMessage];
+    const [full, oneWrite] = [logged(webhookId, now), logged(webhookId, now + 1)] as const;
     const attemptOf = (message: WebhookMessage) => ({ id: uuidv7(now + 50), messageId: message.id, attempt: 1, sentAt: new Date(now + 50).toISOString(), httpStatusCode: 200, response: 'ok', latencyMs: 17 });
     await store.putMessage(full);
     await store.recordAttempt(webhookId, attemptOf(full), { status: 'success', nextAttemptAt: null });
@@ -234,25 +238,6 @@ describe('the webhooks API through the resend SDK', () => {
   });
 
   describe('the store adapter underneath', () => {
-    function logged(webhookId: string, ms: number, overrides: Partial<WebhookMessage> = {}): WebhookMessage {
-      const createdAt = new Date(ms).toISOString();
-      return {
-        id: `msg_${uuidv7(ms)}`,
-        webhookId,
-        type: 'email.sent',
-        createdAt,
-        status: 'attempting',
-        nextAttemptAt: null,
-        attempts: 0,
-        payload: {
-          type: 'email.sent',
-          created_at: createdAt,
-          data: { email_id: null, created_at: createdAt, message_id: 'ses-2', from: 'a@acme.example', to: ['b@example.com'], subject: '', recipients: ['b@example.com'] },
-        },
-        ...overrides,
-      };
-    }
-
     it('keeps a reason Outbox disabled a webhook for, shows it through the SDK, and removes it when cleared', async () => {
       const { id } = await create();
       const disabled = await store.update(id, { status: 'disabled', disabledReason: 'Every retry of a message failed.' });
