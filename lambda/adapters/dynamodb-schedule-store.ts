@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { LastEvent } from '../core/email';
+import { uuidv7Time } from '../core/ids';
 import type { Clock } from '../core/ports';
 import { LAST_EVENT_RANK } from '../core/precedence';
 import type { DueEmail, ScheduleChange, ScheduleStore } from '../core/scheduler';
@@ -38,6 +39,31 @@ export function dueIndexAttributes(id: string, scheduledAt: string): { dueShard:
 export function checkIndexAttributes(id: string, checkAt: Date): { dueShard: string; dueAt: string } {
   const digit = Number.parseInt(id.slice(-1), 16);
   return { dueShard: CHECK_SHARDS[Number.isNaN(digit) ? 0 : digit]!, dueAt: `${checkAt.toISOString()}#${id}` };
+}
+
+const CREATED_DAY_INDEX = 'by-created-day';
+/**
+ * Where the sweep of sync sends stands (findUnchecked): an item of its own in the emails table,
+ * outside every index (it has none of their attributes) and never an email (its pk is no UUID).
+ */
+const UNCHECKED_POSITION_KEY = { pk: 'sweep#sync-sends', sk: 'position' };
+/** With no saved position (the first run), how far back the sweep of sync sends starts. */
+const FIRST_UNCHECKED_LOOKBACK_MS = 86_400_000;
+/**
+ * An empty look saves its position only once it moved this far (the deployed tick's period), so
+ * a quiet system, or local mode's tick every second, does not write it on every run.
+ */
+const UNCHECKED_SAVE_STEP_MS = 60_000;
+/** BatchGetItem's most keys per request. */
+const BATCH_GET_KEYS = 100;
+
+/**
+ * A position between ids: every UUIDv7 made at or before `ms` sorts before it, every later one
+ * after (the id's first 48 bits are the time, in hex, then a dash and the version digit).
+ */
+function afterIdsOf(ms: number): string {
+  const hex = ms.toString(16).padStart(12, '0');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-\uffff`;
 }
 
 /** What findDue reads of an entry: the index projects the whole email item, so the sweep needs no further read. */
@@ -162,6 +188,89 @@ export class DynamoDbScheduleStore implements ScheduleStore {
   }
 
   /**
+   * Walks the `by-created-day` index (keys only) from the saved position to `until`, a day at a
+   * time, then reads the emails it found (BatchGetItem, eventually consistent: each was stored at
+   * least a check delay ago) and keeps the `queued` ones with no SES message ID and no check
+   * entry. Costs about half a read unit per email, once, instead of the check entry's two writes.
+   */
+  async findUnchecked(until: Date, limit: number): Promise<{ ids: string[]; position?: string; more: boolean }> {
+    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: UNCHECKED_POSITION_KEY, ConsistentRead: true }));
+    const saved = typeof Item?.position === 'string' ? Item.position : undefined;
+    const end = afterIdsOf(until.getTime());
+    const from = saved ?? afterIdsOf(until.getTime() - FIRST_UNCHECKED_LOOKBACK_MS);
+    if (from >= end) return { ids: [], more: false };
+    const examined: string[] = [];
+    for (let day = dayOf(uuidv7Time(from)); day <= dayOf(until.getTime()) && examined.length < limit; day = nextDay(day)) {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await this.documents.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: CREATED_DAY_INDEX,
+            KeyConditionExpression: 'createdDay = :day AND pk BETWEEN :from AND :end',
+            ExpressionAttributeValues: { ':day': day, ':from': from, ':end': end },
+            // One more than wanted: the email at the position itself (looked at last time) is skipped.
+            Limit: limit - examined.length + 1,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of page.Items ?? []) if (item.pk !== from && examined.length < limit) examined.push(item.pk as string);
+        startKey = page.LastEvaluatedKey;
+      } while (startKey && examined.length < limit);
+    }
+    // Stopped by the limit: go on after the last one looked at (a next look may find nothing more).
+    const more = examined.length >= limit;
+    const reached = more ? examined[examined.length - 1]! : end;
+    const ids = (await this.readEmails(examined))
+      .filter((email) => email.lastEvent === 'queued' && email.sesMessageId === undefined && email.dueAt === undefined)
+      .map((email) => email.pk as string);
+    const worthSaving = saved === undefined || examined.length > 0 || uuidv7Time(reached) - uuidv7Time(saved) >= UNCHECKED_SAVE_STEP_MS;
+    return { ids, ...(worthSaving ? { position: reached } : {}), more };
+  }
+
+  async addCheckEntry(id: string, checkAt: Date): Promise<boolean> {
+    const check = checkIndexAttributes(id, checkAt);
+    return this.conditionally(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: id, sk: EMAIL_SK },
+        UpdateExpression: 'SET dueShard = :shard, dueAt = :check',
+        ConditionExpression: 'lastEvent = :queued AND attribute_not_exists(sesMessageId) AND attribute_not_exists(dueAt)',
+        ExpressionAttributeValues: { ':shard': check.dueShard, ':check': check.dueAt, ':queued': 'queued' },
+      }),
+    );
+  }
+
+  async saveUncheckedPosition(position: string): Promise<void> {
+    await this.conditionally(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: UNCHECKED_POSITION_KEY,
+        UpdateExpression: 'SET #position = :position',
+        ConditionExpression: 'attribute_not_exists(#position) OR #position < :position',
+        ExpressionAttributeNames: { '#position': 'position' },
+        ExpressionAttributeValues: { ':position': position },
+      }),
+    );
+  }
+
+  /** The email items of `ids` (what findUnchecked decides on), in no particular order. */
+  private async readEmails(ids: readonly string[]): Promise<Record<string, unknown>[]> {
+    const found: Record<string, unknown>[] = [];
+    for (let start = 0; start < ids.length; start += BATCH_GET_KEYS) {
+      let keys: Record<string, unknown>[] | undefined = ids.slice(start, start + BATCH_GET_KEYS).map((pk) => ({ pk, sk: EMAIL_SK }));
+      while (keys && keys.length > 0) {
+        const result = await this.documents.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ProjectionExpression: 'pk, lastEvent, sesMessageId, dueAt' } } }),
+        );
+        found.push(...(result.Responses?.[this.tableName] ?? []));
+        keys = result.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined;
+      }
+    }
+    return found;
+  }
+
+  /**
    * After a failed release or recheck: if the email still carries this entry but is past
    * `scheduled` and `queued` (a write that moved it on without removing it), drop the entry so
    * later runs stop reading it. A rescheduled or rechecked email has a new entry and is left alone.
@@ -203,6 +312,15 @@ export class DynamoDbScheduleStore implements ScheduleStore {
   private nowSeconds(): number {
     return Math.floor(this.clock.now().getTime() / 1000);
   }
+}
+
+/** The UTC day (`YYYY-MM-DD`) of an epoch-ms time, as the emails' `createdDay`. */
+function dayOf(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+function nextDay(day: string): string {
+  return dayOf(Date.parse(`${day}T00:00:00.000Z`) + 86_400_000);
 }
 
 function toDueEmail(item: Record<string, unknown>): DueEmail {

@@ -15,8 +15,13 @@ import type { EmailPage, EmailPageRequest } from './email-list';
 
 /** Where emails are kept. Adapters map records to storage; the core never sees keys. */
 export interface EmailStore {
-  /** Stores a new email; fails if the id exists. */
-  create(email: EmailRecord): Promise<void>;
+  /**
+   * Stores a new email; fails if the id exists. A `queued` email gets a check entry for the
+   * scheduler's sweep, unless `sendingNow` says the caller hands it to SES at once (a sync send):
+   * the sweep finds such an email by its creation time if it is still unsent a delay later
+   * (UnsentSweep), so the write that records it sent has no entry to remove.
+   */
+  create(email: EmailRecord, options?: { readonly sendingNow?: boolean }): Promise<void>;
   /** Records SES's acceptance: the SES message ID and `sent`. */
   markSent(id: string, sesMessageId: string): Promise<void>;
   /** Removes an email SES refused before sending anything, so no record claims it was accepted. */

@@ -174,7 +174,7 @@ export async function sendRawEmail(deps: SendEmailDeps, principal: Principal, bo
   const { draft, message } = await parseRawSendRequest(body);
   await scanDraft(deps, draft, message);
   await refuseWhileHeld(deps);
-  const accepted = await acceptEmail(deps, principal, draft);
+  const accepted = await acceptEmail(deps, principal, draft, 'queued', undefined, { sendingNow: true });
   await deliverNow(deps, accepted);
   return { id: accepted.email.id };
 }

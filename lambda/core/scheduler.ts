@@ -72,6 +72,19 @@ export interface ScheduleStore {
    * email is removed.
    */
   recheck(email: DueEmail, checkAt: Date): Promise<boolean>;
+  /**
+   * The sweep of sync sends, which are stored without a check entry (EmailStore.create with
+   * `sendingNow`): the ids of the emails created after the sweep's position and at or before
+   * `until` that are still `queued`, with no SES message ID and no check entry, looking at at most
+   * `limit` emails, oldest first. `position` is where the next look goes on from (undefined when
+   * nothing needs saving); `more` says the limit stopped it. A store without these methods gives
+   * every `queued` email its check entry when it stores it.
+   */
+  findUnchecked?(until: Date, limit: number): Promise<{ ids: string[]; position?: string; more: boolean }>;
+  /** Gives such an email a check entry at `checkAt` if it still is one (`queued`, unsent, no entry); false otherwise. */
+  addCheckEntry?(id: string, checkAt: Date): Promise<boolean>;
+  /** Saves the sweep's position (findUnchecked's), never moving it back. */
+  saveUncheckedPosition?(position: string): Promise<void>;
 }
 
 export interface ScheduleDeps {
@@ -211,6 +224,15 @@ type EntryOutcome = 'released' | 'recovered' | 'deferred' | 'skipped';
  * 4. Enqueue the released and recovered ids; the sender sends `queued` emails, once: it claims
  *    each, and one that SES may already have taken waits for its Send event (sendQueuedEmail).
  *
+ * Before step 1, sync sends: they are stored without a check entry, since the api hands them to
+ * SES at once and records them sent a moment later. The store's findUnchecked walks the emails
+ * created since its saved position and at least the check delay ago (every one, with
+ * `everyQueued`); each still `queued`, unsent and without an entry (an api that died between
+ * storing it and recording it sent, or a throttled one whose job was lost) gets a check entry due
+ * now, conditionally, and from there is swept as in step 3 (in this run, or the next once the
+ * index shows the entry). The position is saved after those writes, so a run that stops in
+ * between leaves them to be looked at again.
+ *
  * Every entry's write lands before its job is queued, so a run that stops in between leaves the
  * email `queued` with a check entry, and a later run finds it at that time. A duplicate job is
  * harmless: the sender sends only a `queued` email it holds the claim on. Throws when the index
@@ -223,6 +245,7 @@ export async function releaseDueEmails(deps: SchedulerDeps, options: SchedulerOp
   const now = deps.clock.now().getTime();
   const checkAt = new Date(now + delayMs);
   const counts: Record<EntryOutcome, number> = { released: 0, recovered: 0, deferred: 0, skipped: 0 };
+  const uncheckedMore = await checkUnsentSyncSends(deps.schedule, { now, delayMs, limit: maxPerRun, everyQueued: options.everyQueued === true });
   let read = 0;
   let cursor: string | undefined;
   do {
@@ -234,7 +257,17 @@ export async function releaseDueEmails(deps: SchedulerDeps, options: SchedulerOp
     const ready = outcomes.filter((o) => o.outcome === 'released' || o.outcome === 'recovered').map((o) => ({ emailId: o.email.id }));
     if (ready.length > 0) await deps.outbound.enqueue(ready);
   } while (cursor !== undefined && read < maxPerRun);
-  return { released: counts.released, recovered: counts.recovered, deferred: counts.deferred, skipped: counts.skipped, more: cursor !== undefined };
+  return { released: counts.released, recovered: counts.recovered, deferred: counts.deferred, skipped: counts.skipped, more: cursor !== undefined || uncheckedMore };
+}
+
+/** The sync sends' part of a run (see releaseDueEmails): true when its limit stopped it. */
+async function checkUnsentSyncSends(store: ScheduleStore, at: { now: number; delayMs: number; limit: number; everyQueued: boolean }): Promise<boolean> {
+  if (!store.findUnchecked || !store.addCheckEntry || !store.saveUncheckedPosition) return false;
+  const found = await store.findUnchecked(new Date(at.everyQueued ? at.now : at.now - at.delayMs), at.limit);
+  const dueNow = new Date(at.now);
+  await Promise.all(found.ids.map((id) => store.addCheckEntry!(id, dueNow)));
+  if (found.position !== undefined) await store.saveUncheckedPosition(found.position);
+  return found.more;
 }
 
 /** Decides one due entry (steps 2 and 3 of releaseDueEmails). */

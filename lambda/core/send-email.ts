@@ -44,7 +44,7 @@ export async function sendEmail(deps: SendEmailDeps, principal: Principal, body:
     return { id: (await acceptEmail(deps, principal, draft, 'scheduled', scheduledAt)).email.id };
   }
   await refuseWhileHeld(deps);
-  const accepted = await acceptEmail(deps, principal, draft);
+  const accepted = await acceptEmail(deps, principal, draft, 'queued', undefined, { sendingNow: true });
   await deliverNow(deps, accepted);
   return { id: accepted.email.id };
 }

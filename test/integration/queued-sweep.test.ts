@@ -165,6 +165,118 @@ describe('check entries and the sweep, on the embedded store', () => {
   });
 });
 
+describe('the sweep of sync sends (no check entry), on the embedded store', () => {
+  let dynamo: EmbeddedDynamoDb;
+  let documents: DynamoDBDocumentClient;
+  let now = T;
+  const clock: Clock = { now: () => new Date(now) };
+  let emails: DynamoDbEmailStore;
+  let schedule: DynamoDbScheduleStore;
+
+  beforeEach(async () => {
+    now = T;
+    dynamo = await startEmbeddedDynamoDb();
+    await createTables(dynamo.endpoint, ALL_TABLES.map((definition) => ({ definition, name: localTableName(definition) })));
+    documents = documentClient(dynamo.endpoint, { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    emails = new DynamoDbEmailStore(documents, TABLE, clock, 90, DELAY);
+    schedule = new DynamoDbScheduleStore(documents, TABLE, clock);
+  });
+  afterEach(async () => {
+    documents.destroy();
+    await dynamo.stop();
+  });
+
+  async function item(id: string): Promise<Record<string, unknown>> {
+    return (await documents.send(new GetCommand({ TableName: TABLE, Key: { pk: id, sk: 'email' }, ConsistentRead: true }))).Item!;
+  }
+
+  /** A sync send as the api stores it: `queued`, without a check entry. */
+  async function storeSyncSend(createdAt: number): Promise<string> {
+    const id = uuidv7(createdAt);
+    await emails.create(record(id, createdAt), { sendingNow: true });
+    return id;
+  }
+
+  const run = (queue: RecordingOutboundQueue, options: { maxPerRun?: number } = {}) => releaseDueEmails({ schedule, outbound: queue, clock, checkDelayMs: DELAY }, options);
+
+  it('stores a sync send without a check entry, and records it sent without index writes to undo', async () => {
+    const id = await storeSyncSend(now);
+    expect(await item(id)).not.toHaveProperty('dueAt');
+    await emails.markSent(id, 'ses-1');
+    expect(await item(id)).toMatchObject({ lastEvent: 'sent', sesMessageId: 'ses-1' });
+    expect(await item(id)).not.toHaveProperty('dueShard');
+  });
+
+  it('enqueues, once, a sync send still unsent a delay after it was stored, and never one already sent or one still within the delay', async () => {
+    const lost = await storeSyncSend(now);
+    const sent = await storeSyncSend(now + 1);
+    await emails.markSent(sent, 'ses-sent');
+    const recent = await storeSyncSend(now + DELAY / 2);
+    const queue = new RecordingOutboundQueue();
+
+    now += DELAY - 1;
+    expect(await run(queue)).toMatchObject({ recovered: 0 });
+    expect(queue.jobs).toEqual([]);
+
+    now += 1;
+    expect(await run(queue)).toMatchObject({ recovered: 1 });
+    expect(queue.jobs.map((j) => j.emailId)).toEqual([lost]);
+    // From here it is swept as any queued email: its check entry a delay on.
+    expect(await item(lost)).toMatchObject({ dueAt: `${new Date(now + DELAY).toISOString()}#${lost}` });
+    expect(await item(sent)).not.toHaveProperty('dueAt');
+
+    // Later runs: the lost one is not enqueued again before its check time, the sent one never; the recent one in its turn.
+    now += DELAY / 2;
+    expect(await run(queue)).toMatchObject({ recovered: 1 });
+    expect(queue.jobs.map((j) => j.emailId)).toEqual([lost, recent]);
+    expect(await run(queue)).toMatchObject({ recovered: 0 });
+    expect(queue.jobs).toHaveLength(2);
+  });
+
+  it('lets two sweeps racing over the same lost sync sends enqueue each exactly once', async () => {
+    const ids = await Promise.all(Array.from({ length: 25 }, (_, n) => storeSyncSend(now + n)));
+    now += DELAY + 100;
+    const [a, b] = [new RecordingOutboundQueue(), new RecordingOutboundQueue()];
+    await Promise.all([run(a), run(b)]);
+    // An entry written by one run may be read by the other's due pass, or by neither until the next run.
+    await Promise.all([run(a), run(b)]);
+    expect([...a.jobs, ...b.jobs].map((j) => j.emailId).sort()).toEqual([...ids].sort());
+  });
+
+  it('pages through more lost sync sends than a run looks at, across a day boundary, each once', async () => {
+    const midnight = Date.parse('2026-11-29T00:00:00.000Z');
+    now = midnight - 5_000;
+    const ids = await Promise.all(Array.from({ length: 12 }, (_, n) => storeSyncSend(now + n * 1_000)));
+    expect(new Set(await Promise.all(ids.map(async (id) => (await item(id)).createdDay)))).toEqual(new Set(['2026-11-28', '2026-11-29']));
+    now += DELAY + 20_000;
+    const queue = new RecordingOutboundQueue();
+    let more = true;
+    let runs = 0;
+    while (more) {
+      more = (await run(queue, { maxPerRun: 5 })).more;
+      runs += 1;
+    }
+    expect(runs).toBeGreaterThan(2);
+    expect(queue.jobs.map((j) => j.emailId).sort()).toEqual([...ids].sort());
+  });
+
+  it('saves where it stands, so a quiet run writes nothing and a later one looks only at what came since', async () => {
+    const first = await storeSyncSend(now);
+    now += DELAY;
+    await run(new RecordingOutboundQueue());
+    const position = async () => (await documents.send(new GetCommand({ TableName: TABLE, Key: { pk: 'sweep#sync-sends', sk: 'position' }, ConsistentRead: true }))).Item?.position;
+    const saved = await position();
+    expect(typeof saved).toBe('string');
+    expect(saved > first).toBe(true);
+    now += 1_000;
+    await run(new RecordingOutboundQueue());
+    expect(await position()).toBe(saved);
+    now += 60_000;
+    await run(new RecordingOutboundQueue());
+    expect((await position()) > saved).toBe(true);
+  });
+});
+
 describe('the sweep in the local runtime', () => {
   let outbox: LocalOutbox;
   let documents: DynamoDBDocumentClient;
@@ -198,6 +310,41 @@ describe('the sweep in the local runtime', () => {
     expect((await documents.send(new GetCommand({ TableName: TABLE, Key: { pk: id, sk: 'email' } }))).Item).not.toHaveProperty('dueAt');
   });
 
+  it('sends, once, a sync send whose api stored it and died before calling SES', async () => {
+    const id = uuidv7(Date.now());
+    await emails.create(record(id, Date.now()), { sendingNow: true });
+    await waitFor('the sweep to send it', async () => ((await lastEvent(id)) === 'delivered' ? true : undefined));
+    expect(accepted(id)).toHaveLength(1);
+    expect((await documents.send(new GetCommand({ TableName: TABLE, Key: { pk: id, sk: 'email' } }))).Item).not.toHaveProperty('dueAt');
+  });
+
+  it('records sent, without sending again, a sync send SES took whose api died before recording it', async () => {
+    const id = uuidv7(Date.now());
+    await emails.create(record(id, Date.now()), { sendingNow: true });
+    const ses = new SESv2Client({ region: LOCAL_REGION, endpoint: outbox.ses.url, credentials: LOCAL_CREDENTIALS });
+    const sesMessageId = await new SesEmailSender(ses).send(draft, { emailId: id, configurationSet: LOCAL_CONFIGURATION_SET });
+    ses.destroy();
+    const stored = await waitFor('the sweep to record it sent', async () => {
+      const { Item } = await documents.send(new GetCommand({ TableName: TABLE, Key: { pk: id, sk: 'email' }, ConsistentRead: true }));
+      return Item?.lastEvent === 'sent' ? Item : undefined;
+    });
+    expect(stored).toMatchObject({ sesMessageId });
+    expect(accepted(id)).toHaveLength(1);
+  });
+
+  it('never sends again a sync send the api sent and recorded', async () => {
+    const response = await fetch(`${outbox.url}/emails`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${outbox.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ from: 'hello@acme.test', to: 'success@simulator.amazonses.com', subject: 'Once', text: 'Hello' }),
+    });
+    const { id } = (await response.json()) as { id: string };
+    expect((await documents.send(new GetCommand({ TableName: TABLE, Key: { pk: id, sk: 'email' } }))).Item).not.toHaveProperty('dueAt');
+    // Several sweep delays (1 s here) and ticks go by.
+    await new Promise((resolve) => setTimeout(resolve, 3_500));
+    expect(accepted(id)).toHaveLength(1);
+  });
+
   it('records sent, without sending again, an email SES took whose api died before recording it', async () => {
     const id = uuidv7(Date.now());
     await emails.create(record(id, Date.now()));
@@ -224,20 +371,22 @@ describe('a start on a data directory', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('puts every email the previous process left queued back on the outbound queue, and sends each once', async () => {
+  it('puts every email the previous process left queued (a sync send without its check entry too) back on the outbound queue, and sends each once', async () => {
     const first = await startLocalOutbox({ port: 0, dataDir, logError: () => undefined });
     expect(first.recovered).toEqual({ notifications: 0, emails: 0 });
     const documents = documentClient(first.dynamoDbEndpoint, { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
     // Stored as the local api stores a batch, whose jobs then died with the process: its check time is a while off.
-    const ids = [uuidv7(Date.now()), uuidv7(Date.now() + 1)];
+    const ids = [uuidv7(Date.now()), uuidv7(Date.now() + 1), uuidv7(Date.now() + 2)];
     const store = new DynamoDbEmailStore(documents, TABLE, { now: () => new Date() }, 90, LOCAL_QUEUED_CHECK_DELAY_MS);
-    for (const id of ids) await store.create(record(id, Date.now()));
+    for (const id of ids.slice(0, 2)) await store.create(record(id, Date.now()));
+    // And a sync send whose api stored it and died: no check entry.
+    await store.create(record(ids[2]!, Date.now()), { sendingNow: true });
     documents.destroy();
     await first.stop();
 
     const second = await startLocalOutbox({ port: 0, dataDir, logError: () => undefined });
     try {
-      expect(second.recovered).toEqual({ notifications: 0, emails: 2 });
+      expect(second.recovered).toEqual({ notifications: 0, emails: 3 });
       await waitFor('both delivered', async () => {
         const views = await Promise.all(
           ids.map(async (id) => ((await (await fetch(`${second.url}/emails/${id}`, { headers: { authorization: `Bearer ${second.apiKey}` } })).json()) as { last_event?: string }).last_event),
@@ -245,7 +394,7 @@ describe('a start on a data directory', () => {
         return views.every((v) => v === 'delivered') ? true : undefined;
       });
       const ledger = readSendLedger(dataDir);
-      expect(ids.map((id) => ledger.filter((e) => e.outboxMessageId === id).length)).toEqual([1, 1]);
+      expect(ids.map((id) => ledger.filter((e) => e.outboxMessageId === id).length)).toEqual([1, 1, 1]);
     } finally {
       await second.stop();
     }
