@@ -46,7 +46,7 @@ export async function startBenchApi(options: {
   await pause.read();
   const deps: ApiDeps = { ...buildApiDeps(config, LOCAL_CLIENT_OPTIONS, { outbound: options.outbound }), pause, log: options.logError };
   const { secret } = await createApiKey(deps, { name: 'bench', scope: 'full_access' });
-  const { server, url } = await startHttpServer({ host: '127.0.0.1', port: 0, deps, keys: deps.keys });
+  const { server, url } = await startHttpServer({ host: '127.0.0.1', port: 0, deps });
   return { url, apiKey: secret, deps, config, stop: () => closeServer(server) };
 }
 

@@ -53,7 +53,6 @@ export const ASSUMPTIONS = {
   lambdaTimePerLocalTime: 3,
   sesSendEmailMs: 100,
   webhookEndpointMs: 200,
-  authorizerMs: 50,
   schedulerTickMs: 100,
   /** START and REPORT lines Lambda writes for every invocation in JSON log format. */
   platformLogBytesPerInvocation: 600,
@@ -67,6 +66,8 @@ export const ASSUMPTIONS = {
    */
   guardStateReadSeconds: 5,
   apiKeys: 1,
+  /** Warm api Lambda instances, each re-reading a key it trusts every apiKeyCacheSeconds. */
+  warmApiInstances: 1,
   emailsPerMonth: 1_000_000,
   /**
    * Principals publishing to the notifications topic (the events, sender, api and reputation
@@ -159,7 +160,7 @@ interface DynamoDbCounts {
   readonly readUnitsByTarget: Record<string, number>;
   readonly variantWriteUnits: Record<string, number>;
   /** Calls and read units the deployed stack does not make per email. */
-  readonly authorizer: { calls: number; readUnits: number };
+  readonly apiKeyReads: { calls: number; readUnits: number };
   readonly scheduler: { calls: number; readUnits: number };
   readonly webhookList: { calls: number; readUnits: number };
   /**
@@ -183,12 +184,12 @@ const isDeliverabilityKey = (key: string | undefined): boolean => key?.startsWit
 
 /**
  * Local mode does three things per request that the deployed stack does per cache miss or per
- * tick: the local server checks the API key on every request (API Gateway caches the authorizer's
- * answer), the events handler reads the webhook list on every event (the Lambda caches it 10 s),
+ * tick: the local server reads the API key on every request (a warm api Lambda trusts a key it has
+ * read for a while), the events handler reads the webhook list on every event (the Lambda caches it 10 s),
  * and the scheduler ticks every second (every minute in AWS).
  */
-function classOf(table: string, index: string | undefined, key?: string): 'authorizer' | 'scheduler' | 'webhookList' | 'deliverability' | 'perEmail' {
-  if (table === TABLE.apiKeys) return 'authorizer';
+function classOf(table: string, index: string | undefined, key?: string): 'apiKeyReads' | 'scheduler' | 'webhookList' | 'deliverability' | 'perEmail' {
+  if (table === TABLE.apiKeys) return 'apiKeyReads';
   if (table === TABLE.control && isDeliverabilityKey(key)) return 'deliverability';
   if (table === TABLE.emails && index === 'by-due') return 'scheduler';
   if (table === TABLE.webhooks && index === 'by-list') return 'webhookList';
@@ -464,7 +465,7 @@ async function drain(outbox: LocalOutbox, probes: Probes, emails: number, webhoo
 
 function collect(name: string, seconds: number, api: ApiClient, probes: Probes, meter: CostMeter, errorsLogged: number): ScenarioCounts {
   const callsByOperation: Record<string, number> = {};
-  const excluded = { authorizer: { calls: 0, readUnits: 0 }, scheduler: { calls: 0, readUnits: 0 }, webhookList: { calls: 0, readUnits: 0 } };
+  const excluded = { apiKeyReads: { calls: 0, readUnits: 0 }, scheduler: { calls: 0, readUnits: 0 }, webhookList: { calls: 0, readUnits: 0 } };
   const deliverability = { calls: 0, readUnits: 0, writes: 0, writeUnits: 0 };
   let failedCalls = 0;
   for (const call of meter.dynamoDbCalls) {
@@ -582,10 +583,9 @@ function perEmail(s: ScenarioCounts, facts: DeployedFacts): Record<string, numbe
   const n = s.emails;
   const q = s.queues;
   const apiRequests = s.apiRequests / n;
-  const authorizerInvocations = Math.min(apiRequests, (ASSUMPTIONS.apiKeys * MONTH_SECONDS) / facts.authorizerCacheSeconds / ASSUMPTIONS.emailsPerMonth);
+  const apiKeyReads = Math.min(apiRequests, (ASSUMPTIONS.apiKeys * ASSUMPTIONS.warmApiInstances * MONTH_SECONDS) / facts.apiKeyCacheSeconds / ASSUMPTIONS.emailsPerMonth);
   const invocations = {
     api: apiRequests,
-    authorizer: authorizerInvocations,
     events: q.events.delivered / facts.batchSize.events / n,
     webhookDelivery: q.webhooks.delivered / facts.batchSize.webhookDelivery / n,
     sender: q.outbound.delivered / facts.batchSize.sender / n,
@@ -601,7 +601,7 @@ function perEmail(s: ScenarioCounts, facts: DeployedFacts): Record<string, numbe
     (q.events.visibilityChanges + q.webhooks.visibilityChanges + q.outbound.visibilityChanges) / n;
   const lambdaMs = lambdaMilliseconds(s, facts);
   const gbSeconds = (Object.keys(lambdaMs) as (keyof typeof lambdaMs)[]).reduce((sum, role) => sum + (lambdaMs[role] / 1000) * (facts.memoryMb[role] / 1024), 0);
-  const authorizerReadUnitsPerCall = s.dynamoDb.authorizer.calls > 0 ? s.dynamoDb.authorizer.readUnits / s.dynamoDb.authorizer.calls : 0.5;
+  const keyReadUnitsPerCall = s.dynamoDb.apiKeyReads.calls > 0 ? s.dynamoDb.apiKeyReads.readUnits / s.dynamoDb.apiKeyReads.calls : 0.5;
   const totalInvocations = Object.values(invocations).reduce((a, b) => a + b, 0);
   // One counter write per events batch (a batch is counted into one hour, Outbox's own), at the
   // size measured here; the local queue's own batching is not the deployed one.
@@ -611,7 +611,7 @@ function perEmail(s: ScenarioCounts, facts: DeployedFacts): Record<string, numbe
     apiRequests,
     lambdaInvocations: totalInvocations,
     apiInvocations: invocations.api,
-    authorizerInvocations: invocations.authorizer,
+    apiKeyReads,
     eventsInvocations: invocations.events,
     webhookDeliveryInvocations: invocations.webhookDelivery,
     senderInvocations: invocations.sender,
@@ -625,7 +625,7 @@ function perEmail(s: ScenarioCounts, facts: DeployedFacts): Record<string, numbe
     deliverabilityWriteUnits: invocations.events * unitsPerCounterWrite,
     deliverabilityUnitsPerCounterWrite: unitsPerCounterWrite,
     ...Object.fromEntries(Object.entries(s.dynamoDb.writeUnitsByTarget).map(([target, units]) => [`writeUnits ${target}`, units / n])),
-    readUnits: s.dynamoDb.readUnits / n + authorizerInvocations * authorizerReadUnitsPerCall,
+    readUnits: s.dynamoDb.readUnits / n + apiKeyReads * keyReadUnitsPerCall,
     sqsRequests,
     sesEventPublishes: s.sesEventPublishes / n,
     notificationPublishes: notificationPublishes(s, invocations.events),
@@ -655,7 +655,7 @@ function notificationPublishes(s: ScenarioCounts, eventsBatchesPerEmail: number)
  * Estimated Lambda milliseconds per email for each function (see ASSUMPTIONS). The queue consumers
  * handle a batch's records in parallel, so a batch waits once for SES or for the endpoint.
  */
-function lambdaMilliseconds(s: ScenarioCounts, facts: DeployedFacts): Record<Exclude<FunctionRole, 'scheduler' | 'authorizer'>, number> {
+function lambdaMilliseconds(s: ScenarioCounts, facts: DeployedFacts): Record<Exclude<FunctionRole, 'scheduler'>, number> {
   const k = ASSUMPTIONS.lambdaTimePerLocalTime;
   const n = s.emails;
   const q = s.queues;
@@ -696,12 +696,11 @@ function price(s: ScenarioCounts, facts: DeployedFacts): Priced {
   const e = perEmail(s, facts);
   const million = 1_000_000;
   const gbSecond = facts.architecture === 'arm64' ? PRICES.lambdaArmPerGbSecond : PRICES.lambdaX86PerGbSecond;
-  const authorizerGbSeconds = e.authorizerInvocations! * (ASSUMPTIONS.authorizerMs / 1000) * (facts.memoryMb.authorizer / 1024);
   const gb = 1024 ** 3;
   const lines: Record<string, number> = {
     apiGateway: e.apiRequests! * (facts.apiKind === 'REST' ? PRICES.restApiPerMillionRequests : PRICES.httpApiPerMillionRequests),
     lambdaRequests: e.lambdaInvocations! * PRICES.lambdaPerMillionRequests,
-    lambdaDuration: (e.lambdaGbSeconds! + authorizerGbSeconds) * gbSecond * million,
+    lambdaDuration: e.lambdaGbSeconds! * gbSecond * million,
     dynamoDbWrites: e.writeUnits! * PRICES.dynamoDbPerMillionWriteUnits,
     deliverabilityCounters: e.deliverabilityWriteUnits! * PRICES.dynamoDbPerMillionWriteUnits,
     dynamoDbReads: e.readUnits! * PRICES.dynamoDbPerMillionReadUnits,

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
+import { API_KEY_CACHE_MS } from '../lambda/adapters/cached-api-key-store';
 import { ENV } from '../lambda/shared/env';
 import { ALL_TABLES } from '../lambda/shared/tables';
 import { OutboxStack } from '../lib/outbox-stack';
@@ -15,7 +16,7 @@ import type { NodeFunction } from '../lib/constructs/node-function';
 import { localTableName } from '../local/runtime';
 import type { Projection } from './p5-meter';
 
-export type FunctionRole = 'api' | 'authorizer' | 'events' | 'webhookDelivery' | 'sender' | 'scheduler';
+export type FunctionRole = 'api' | 'events' | 'webhookDelivery' | 'sender' | 'scheduler';
 
 export interface DeployedFacts {
   /** MemorySize of each Lambda, MB. */
@@ -28,7 +29,8 @@ export interface DeployedFacts {
   /** SQS event source mappings: each keeps pollers long-polling its queue while idle. */
   readonly sqsEventSources: number;
   readonly apiKind: 'REST' | 'HTTP';
-  readonly authorizerCacheSeconds: number;
+  /** How long a warm api Lambda trusts an API key it has read (CachedApiKeyStore, code rather than stack). */
+  readonly apiKeyCacheSeconds: number;
   readonly alarms: number;
   /** The scheduler's schedule, e.g. `rate(1 minute)`, and its ticks per 30-day month. */
   readonly schedule: string;
@@ -58,7 +60,6 @@ export function deployedFacts(): DeployedFacts {
 
   const functions: Record<FunctionRole, NodeFunction> = {
     api: stack.apiFunction,
-    authorizer: stack.authorizerFunction,
     events: stack.eventsFunction,
     webhookDelivery: stack.webhooks.deliveryFunction,
     sender: stack.outbound.senderFunction,
@@ -94,11 +95,10 @@ export function deployedFacts(): DeployedFacts {
     }
   }
 
-  const authorizer = ofType('AWS::ApiGateway::Authorizer')[0];
   const rule = resources[logicalId(stack.scheduler.rule)];
   const schedule = String(rule?.Properties?.ScheduleExpression ?? '');
-  const stage = ofType('AWS::ApiGateway::Stage')[0];
-  const accessLogFormat = String((stage?.Properties?.AccessLogSetting as { Format?: string } | undefined)?.Format ?? '');
+  const stage = ofType('AWS::ApiGatewayV2::Stage')[0];
+  const accessLogFormat = String((stage?.Properties?.AccessLogSettings as { Format?: string } | undefined)?.Format ?? '');
   const logRetention = ofType('AWS::Logs::LogGroup').map((g) => Number(g.Properties?.RetentionInDays ?? 0));
   const apiEnvironment = (fnProps('api').Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
 
@@ -110,7 +110,7 @@ export function deployedFacts(): DeployedFacts {
     // The suppressions stream's mapping (StartingPosition set) polls DynamoDB Streams, which Lambda does at no charge.
     sqsEventSources: mappings.filter((m) => m.Properties?.StartingPosition === undefined).length,
     apiKind: ofType('AWS::ApiGateway::RestApi').length > 0 ? 'REST' : 'HTTP',
-    authorizerCacheSeconds: Number(authorizer?.Properties?.AuthorizerResultTtlInSeconds ?? 300),
+    apiKeyCacheSeconds: API_KEY_CACHE_MS / 1000,
     alarms: ofType('AWS::CloudWatch::Alarm').length,
     schedule,
     scheduleTicksPerMonth: ticksPerMonth(schedule),

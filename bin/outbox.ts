@@ -8,7 +8,7 @@ import { OutboxStack } from '../lib/outbox-stack';
  * The Outbox CDK app. Settings come from context (see lib/context.ts): `outbox:sendingDomain`,
  * `outbox:identities`, `outbox:retentionDays`, `outbox:alarmEmail`, `outbox:softBounceLimit`,
  * `outbox:softBounceWindowDays`, `outbox:maxSendRate`, `outbox:clamd`, `outbox:apiAccessLogs`,
- * `outbox:firewall`, `outbox:queueConcurrency`, `outbox:smtpUser`, `outbox:smtpRotation` and the
+ * `outbox:queueConcurrency`, `outbox:smtpUser`, `outbox:smtpRotation` and the
  * reputation guard's thresholds, all optional. With no sending identity the stack
  * still synthesizes and allows sending from any identity the account has verified in SES, with a
  * warning, so `cdk synth` runs in CI with no context and no credentials.

@@ -65,11 +65,6 @@ export interface EventsConfig extends NotificationConfig {
   readonly dynamoDbEndpoint?: string;
 }
 
-export interface AuthorizerConfig {
-  readonly apiKeysTable: string;
-  readonly dynamoDbEndpoint?: string;
-}
-
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** Reads the api Lambda's configuration, reporting every missing variable at once. */
@@ -102,12 +97,6 @@ export function readApiConfig(env: Env): ApiConfig {
     throw new Error(`${ENV.retentionDays} must be a whole number of days, at least 1`);
   }
   return Object.freeze(config);
-}
-
-export function readAuthorizerConfig(env: Env): AuthorizerConfig {
-  const apiKeysTable = env[API_KEYS_TABLE.envVar];
-  if (!apiKeysTable) throw new Error(`Missing environment variables: ${API_KEYS_TABLE.envVar}`);
-  return Object.freeze({ apiKeysTable, ...optional(env, ENV.dynamoDbEndpoint, 'dynamoDbEndpoint') });
 }
 
 function optional<K extends string>(env: Env, name: string, key: K): Partial<Record<K, string>> {

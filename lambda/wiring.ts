@@ -54,8 +54,7 @@ export interface ApiOverrides {
 }
 
 /**
- * Builds the api's dependencies from its configuration: the one place its clients are made. (The
- * authorizer builds only its key store, so its bundle carries no SES client.)
+ * Builds the api's dependencies from its configuration: the one place its clients are made.
  */
 export function buildApiDeps(config: ApiConfig, options: ClientOptions = {}, overrides: ApiOverrides = {}): ApiDeps {
   const documents = documentClient(config.dynamoDbEndpoint, options);

@@ -36,7 +36,7 @@ export const DEFAULT_SOFT_BOUNCE_WINDOW_DAYS = 7;
 /**
  * Instances each SQS consumer (events, webhook deliveries, sender) may run at once: SQS's minimum.
  * Three consumers at 2 take 6 of the 10 concurrent executions a new account may have, leaving 4
- * for the api, the authorizer and the scheduler (3 while the suppression sync, one instance per
+ * for the api, the console and the scheduler (3 while the suppression sync, one instance per
  * stream shard, runs).
  */
 export const DEFAULT_QUEUE_CONCURRENCY = 2;
@@ -146,10 +146,10 @@ function optionalString(value: unknown): string | undefined {
  * - `outbox:clamd`: `host:port` of a ClamAV daemon the api Lambda scans content with. Unset: no
  *   ClamAV scan. The Lambdas run outside any VPC, so the daemon must be reachable from there; a
  *   daemon inside a VPC needs the api Lambda attached to that VPC, which is left to the deployer.
- * - `outbox:apiAccessLogs`: `create-role` (default; the stack sets the account's API Gateway
- *   CloudWatch role for this Region), `existing-role` (the account has one already) or `off`.
- * - `outbox:firewall`: `true` (default) puts an AWS WAF web ACL on the API that refuses bodies
- *   over the Lambda request cap with the Resend error shape; `false` leaves it out.
+ * - `outbox:apiAccessLogs`: `on` (default) or `off`. `create-role` and `existing-role`, which
+ *   named the account role the REST API's logs needed, are read as `on`.
+ * - `outbox:firewall`: no longer has an effect (HTTP APIs take no AWS WAF web ACL); still checked
+ *   to be a flag, and a stack given it gets a warning saying so.
  * - `outbox:queueConcurrency`: instances each queue consumer may run at once, 2 to 1000
  *   (default 2, which fits an account limited to 10 concurrent executions).
  * - `outbox:warnBounceRate`, `outbox:warnComplaintRate`: the reputation guard warns at these rates
@@ -170,6 +170,7 @@ function optionalString(value: unknown): string | undefined {
 export function outboxPropsFromContext(scope: Construct): OutboxStackProps {
   const node = scope.node;
   const problems: string[] = [];
+  const warnings: string[] = [];
 
   const sendingDomain = optionalString(node.tryGetContext(CONTEXT.sendingDomain))?.toLowerCase();
   if (sendingDomain !== undefined && !DOMAIN.test(sendingDomain)) {
@@ -217,12 +218,15 @@ export function outboxPropsFromContext(scope: Construct): OutboxStackProps {
     problems.push(`${CONTEXT.clamd} must be the host:port of a ClamAV daemon reachable from Lambda, such as clamav.internal:3310, not "${clamd}".`);
   }
 
-  const apiAccessLogs = optionalString(node.tryGetContext(CONTEXT.apiAccessLogs)) ?? 'create-role';
+  const apiAccessLogs = optionalString(node.tryGetContext(CONTEXT.apiAccessLogs)) ?? 'on';
   if (!isApiAccessLogs(apiAccessLogs)) {
     problems.push(`${CONTEXT.apiAccessLogs} must be one of ${API_ACCESS_LOGS.join(', ')}, not "${apiAccessLogs}".`);
   }
 
-  const firewall = flag(node, CONTEXT.firewall, true, problems);
+  if (node.tryGetContext(CONTEXT.firewall) !== undefined) {
+    flag(node, CONTEXT.firewall, false, problems);
+    warnings.push(`${CONTEXT.firewall} has no effect: the API is an HTTP API, which takes no AWS WAF web ACL (the README's "What the HTTP API does not do" says how to put one in front).`);
+  }
 
   // SQS's limits for a Lambda event source's maximum concurrency.
   const queueConcurrency = wholeNumber(node, CONTEXT.queueConcurrency, DEFAULT_QUEUE_CONCURRENCY, 1000, 'of instances', problems, 2);
@@ -246,7 +250,7 @@ export function outboxPropsFromContext(scope: Construct): OutboxStackProps {
     maxSendRate,
     clamd,
     apiAccessLogs: apiAccessLogs as ApiAccessLogs,
-    firewall,
+    ...(warnings.length > 0 ? { contextWarnings: warnings } : {}),
     queueConcurrency,
     guardThresholds: guard,
     ...smtp,

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { DEFAULT_GUARD_THRESHOLDS, type GuardThresholds } from '../lambda/shared/guard-thresholds';
 import { ENV, HANDLER_ENTRIES } from '../lambda/shared/env';
@@ -58,10 +58,10 @@ export interface OutboxStackProps extends StackProps {
    * the deployer. @default no ClamAV scan
    */
   readonly clamd?: string;
-  /** The stage's access logs and the account's API Gateway CloudWatch role. @default 'create-role' */
+  /** Whether the API writes access logs. @default 'on' */
   readonly apiAccessLogs?: ApiAccessLogs;
-  /** An AWS WAF web ACL refusing bodies over the Lambda request cap (SendApi's Firewall). @default true */
-  readonly firewall?: boolean;
+  /** Settings read but without effect, each said as a synth warning. */
+  readonly contextWarnings?: readonly string[];
   /**
    * The most instances each SQS consumer (events, webhook deliveries, sender) runs at once.
    * @default 2, which fits an account limited to 10 concurrent executions
@@ -109,7 +109,6 @@ export class OutboxStack extends Stack {
   public readonly outbound: Outbound;
   public readonly scheduler: Scheduler;
   public readonly apiFunction: NodeFunction;
-  public readonly authorizerFunction: NodeFunction;
   /** The first full-access API key, made at deploy time and kept in a Secrets Manager secret. */
   public readonly initialApiKey: InitialApiKey;
   public readonly eventsFunction: NodeFunction;
@@ -131,6 +130,7 @@ export class OutboxStack extends Stack {
     const retentionDays = props.retentionDays ?? DEFAULT_RETENTION_DAYS;
     const queueConcurrency = props.queueConcurrency ?? DEFAULT_QUEUE_CONCURRENCY;
     const guardThresholds = props.guardThresholds ?? DEFAULT_GUARD_THRESHOLDS;
+    for (const warning of props.contextWarnings ?? []) Annotations.of(this).addWarningV2('outbox:context-without-effect', warning);
 
     this.tables = new Tables(this, 'Tables');
     this.ses = new SesSending(this, 'Ses', {
@@ -177,7 +177,7 @@ export class OutboxStack extends Stack {
     this.apiFunction = new NodeFunction(this, 'ApiFunction', {
       entry: path.join(REPO_ROOT, HANDLER_ENTRIES.api),
       description: 'Outbox HTTP API',
-      // Below API Gateway's 29 s integration timeout, so a slow call ends as our error, not the gateway's.
+      // Below the HTTP API's 30 s integration timeout, so a slow call ends as our error, not the gateway's.
       timeout: Duration.seconds(25),
       environment: {
         [ENV.retentionDays]: String(retentionDays),
@@ -205,13 +205,6 @@ export class OutboxStack extends Stack {
     this.notifications.allowPublishing(this.apiFunction);
     this.webhooks.allowEnqueueing(this.apiFunction);
 
-    this.authorizerFunction = new NodeFunction(this, 'AuthorizerFunction', {
-      entry: path.join(REPO_ROOT, HANDLER_ENTRIES.authorizer),
-      description: 'Outbox API key authorizer',
-      timeout: Duration.seconds(5),
-      memorySize: 256,
-    });
-    this.tables.apiKeys.grantReadData(this.authorizerFunction);
     this.initialApiKey = new InitialApiKey(this, 'InitialApiKey', {
       entry: path.join(REPO_ROOT, HANDLER_ENTRIES.initialApiKey),
       table: this.tables.apiKeys,
@@ -265,14 +258,11 @@ export class OutboxStack extends Stack {
 
     this.api = new SendApi(this, 'Api', {
       handler: this.apiFunction,
-      authorizer: this.authorizerFunction,
       accessLogs: props.apiAccessLogs,
-      firewall: props.firewall,
     });
     this.console = new WebConsole(this, 'Console', { api: this.api, entry: path.join(REPO_ROOT, HANDLER_ENTRIES.console) });
-    this.monitoring.watchApiServerErrors('ApiServerErrors', this.api.restApi);
+    this.monitoring.watchApiServerErrors('ApiServerErrors', this.api.httpApi);
     this.monitoring.watchFunctionErrors('ApiFunctionErrors', this.apiFunction);
-    this.monitoring.watchFunctionErrors('AuthorizerFunctionErrors', this.authorizerFunction);
     this.monitoring.watchFunctionErrors('EventsFunctionErrors', this.eventsFunction);
     this.monitoring.watchFunctionErrors('WebhookDeliveryFunctionErrors', this.webhooks.deliveryFunction);
     this.monitoring.watchFunctionErrors('SenderFunctionErrors', sender);

@@ -1,10 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { authenticate } from '../lambda/core/api-keys';
 import { OutboxError, toErrorBody } from '../lambda/core/errors';
-import type { ApiKeyStore } from '../lambda/core/ports';
-import { handleHttp, isPublicRoute, type ApiDeps, type HttpResponse } from '../lambda/entrypoints/http';
+import { handleApiRequest, type ApiDeps, type HttpResponse } from '../lambda/entrypoints/http';
 import { BODY_TOO_LARGE_MESSAGE, MAX_REQUEST_BODY_BYTES } from '../lambda/shared/request-limits';
 import type { ConsoleServer } from '../lambda/console/serve';
 
@@ -14,8 +12,8 @@ export type LocalRoutes = (method: string, path: string, body: string | undefine
 export interface LocalServerOptions {
   readonly host: string;
   readonly port: number;
+  /** The api's dependencies; their key store checks each request's key. */
   readonly deps: ApiDeps;
-  readonly keys: ApiKeyStore;
   readonly localRoutes?: LocalRoutes;
   /** The web console at /console, answered before authentication as the stack's console route is. */
   readonly console?: ConsoleServer;
@@ -23,9 +21,9 @@ export interface LocalServerOptions {
 }
 
 /**
- * The local front end: what API Gateway and the authorizer do in AWS (body cap, API-key check,
- * error shapes), then the same handleHttp the api Lambda runs; the console's paths go to the same
- * server the console Lambda runs.
+ * The local front end: what API Gateway does in AWS (reading the request, the body cap), then the
+ * same handleApiRequest the api Lambda runs (key check, routing, error shapes); the console's paths
+ * go to the same server the console Lambda runs.
  */
 export async function startHttpServer(options: LocalServerOptions): Promise<{ server: Server; url: string }> {
   const server = createServer((request, response) => {
@@ -70,19 +68,12 @@ async function serve(options: LocalServerOptions, request: IncomingMessage): Pro
   const local = await options.localRoutes?.(method, path, body);
   if (local) return local;
 
-  if (isPublicRoute(path)) return handleHttp(options.deps, { method, path, query, headers, ...(body !== undefined ? { body } : {}) });
-  try {
-    const principal = await authenticate(options.keys, headers.authorization);
-    return await handleHttp(options.deps, { method, path, query, headers, principal, ...(body !== undefined ? { body } : {}) });
-  } catch (error) {
-    return errorResponse(error);
-  }
+  return handleApiRequest(options.deps, { method, path, query, headers, ...(body !== undefined ? { body } : {}) });
 }
 
 /**
  * The path and query of a request target as the client wrote them: the path still
- * percent-encoded and its dot segments kept, as API Gateway gives a REST API's path to the Lambda
- * (handleHttp decodes path parameters itself, and `/emails/../api-keys` is no route). `new URL`
+ * percent-encoded and its dot segments kept (handleHttp decodes path parameters itself, and `/emails/../api-keys` is no route). `new URL`
  * would resolve `..`, read `//health` as a host named health, and throw on `//`. An absolute-form
  * target (`http://host/path`, as proxies send) gives its path; `*` stays `*`, which no route
  * matches. The query is read leniently (URLSearchParams: `%ZZ` kept as written, bytes that are

@@ -233,7 +233,6 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
     host,
     port: options.port ?? 3000,
     deps,
-    keys: deps.keys,
     localRoutes: localRoutes(ses, eventsDeps, notifications, {
       queues: { events: eventsQueue, webhooks: webhookQueue, outbound: outboundQueue },
       failures,

@@ -15,7 +15,7 @@ export interface ApiKeyRecord {
   readonly createdAt: string;
 }
 
-/** Who is calling, as the authorizer established it. */
+/** Who is calling, as the API key check established it. */
 export interface Principal {
   readonly keyId: string;
   readonly scope: ApiKeyScope;

@@ -1,4 +1,4 @@
-import { createApiKey, parseScope, requireFullAccess } from '../core/api-keys';
+import { authenticate, createApiKey, parseScope, requireFullAccess } from '../core/api-keys';
 import { listEmails } from '../core/email-list';
 import { toEmailView } from '../core/email-view';
 import { OutboxError, toErrorBody } from '../core/errors';
@@ -103,12 +103,33 @@ export async function handleHttp(deps: ApiDeps, request: HttpRequest): Promise<H
     const { status = 200, body } = await handler(deps, request, params);
     return json(status, body);
   } catch (error) {
-    if (!(error instanceof OutboxError) || error.status >= 500) {
-      deps.log(`${request.method} ${request.path} failed`, error);
-    }
-    const body = toErrorBody(error);
-    return json(body.statusCode, body);
+    return errorAnswer(deps, request, error);
   }
+}
+
+/**
+ * A request as a front end (the api Lambda, the local server) receives it: its API key checked
+ * first, unless its route is public, then handled by handleHttp. So a request without a usable key
+ * is refused before routing (401 `missing_api_key`, 403 `invalid_api_key`), whatever its path.
+ * Never throws.
+ */
+export async function handleApiRequest(deps: ApiDeps, request: Omit<HttpRequest, 'principal'>): Promise<HttpResponse> {
+  if (isPublicRoute(request.path)) return handleHttp(deps, request);
+  try {
+    const principal = await authenticate(deps.keys, request.headers.authorization);
+    return await handleHttp(deps, { ...request, principal });
+  } catch (error) {
+    return errorAnswer(deps, request, error);
+  }
+}
+
+/** The error body for a failure; unexpected ones (not an OutboxError, or a 5xx) are logged. */
+function errorAnswer(deps: ApiDeps, request: Pick<HttpRequest, 'method' | 'path'>, error: unknown): HttpResponse {
+  if (!(error instanceof OutboxError) || error.status >= 500) {
+    deps.log(`${request.method} ${request.path} failed`, error);
+  }
+  const body = toErrorBody(error);
+  return json(body.statusCode, body);
 }
 
 /**

@@ -24,7 +24,7 @@ export interface HttpRequest {
   /** Header names in lower case. */
   readonly headers: Readonly<Record<string, string | undefined>>;
   readonly body?: string;
-  /** Set by the authorizer; absent only on routes that need none. */
+  /** Set by the front end's API key check; absent only on routes that need none. */
   readonly principal?: Principal;
 }
 
@@ -109,8 +109,8 @@ export function parseJsonObject(request: HttpRequest): Record<string, unknown> {
 
 /**
  * A path parameter as the route reads it, the one place ids in paths are percent-decoded (front
- * ends hand over the path still encoded, as API Gateway REST APIs do). A `%` that does not start
- * an escape (`%ZZ`, `%u0041`, a cut `%E0%A4`) or escapes that are not UTF-8 (`%C0%AF`, an encoded
+ * ends hand over the path still encoded; the HTTP API's entrypoint escapes the `%` of the path it
+ * was given decoded). A `%` that does not start an escape (`%ZZ`, `%u0041`, a cut `%E0%A4`) or escapes that are not UTF-8 (`%C0%AF`, an encoded
  * surrogate) is 400 `validation_error` naming the segment: no id is spelled that way, and the
  * client can see what to fix.
  */

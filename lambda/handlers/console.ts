@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { consoleServer, notFound, type ConsoleServer } from '../console/serve';
 import { CONSOLE_FILES_NAME, type ConsoleFile } from '../shared/console';
 
@@ -8,11 +8,11 @@ import { CONSOLE_FILES_NAME, type ConsoleFile } from '../shared/console';
 // the first request, not at load: the cold-start benchmark (P3) loads each bundle on its own.
 let serve: ConsoleServer | undefined;
 
-export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyResultV2> => {
   serve ??= consoleServer(JSON.parse(readFileSync(path.join(__dirname, CONSOLE_FILES_NAME), 'utf8')) as ConsoleFile[]);
   const headers: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(event.headers ?? {})) headers[name.toLowerCase()] = value;
-  // API Gateway routes only the console's paths here.
-  const { status, headers: answerHeaders, body } = serve({ method: event.httpMethod, path: event.path, headers }) ?? notFound();
+  // API Gateway routes only the console's paths here (GET, payload format 2.0).
+  const { status, headers: answerHeaders, body } = serve({ method: event.requestContext.http.method, path: event.rawPath, headers }) ?? notFound();
   return { statusCode: status, headers: answerHeaders, body };
 };

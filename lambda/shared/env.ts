@@ -49,7 +49,6 @@ export const OUTBOX_TAG_PREFIX = 'outbox-';
 /** Handler entry files, relative to the repository root, as the stack bundles them. */
 export const HANDLER_ENTRIES = {
   api: 'lambda/handlers/api.ts',
-  authorizer: 'lambda/handlers/authorizer.ts',
   /** SQS events queue consumer (SNS envelopes of SES notifications). */
   events: 'lambda/handlers/events.ts',
   /** SQS webhook-deliveries queue consumer: signs and POSTs one notification to one endpoint. */

@@ -1,5 +1,5 @@
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
-import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -81,16 +81,16 @@ export class Monitoring extends Construct {
   }
 
   /**
-   * Alarms on the first 5xx answer of the API's stage within 5 minutes (AWS/ApiGateway 5XXError,
-   * by API name and stage): the api Lambda's 500s and 503s (SES paused, an outage), and what
-   * API Gateway answers itself: an authorizer that failed, an invoke that failed or timed out
-   * (the integration's 29 s), or the account out of Lambda concurrency.
+   * Alarms on the first 5xx answer of the HTTP API within 5 minutes (AWS/ApiGateway 5xx, by API
+   * id): the api Lambda's 500s and 503s (SES paused, an outage), and what API Gateway answers
+   * itself: an invoke that failed or timed out (the integration's 30 s), a body over Lambda's
+   * request cap, or the account out of Lambda concurrency.
    */
-  public watchApiServerErrors(id: string, api: apigateway.RestApi): this {
+  public watchApiServerErrors(id: string, api: apigwv2.IHttpApi): this {
     return this.watch(
       new cloudwatch.Alarm(this, id, {
-        alarmDescription: 'The API answered with a 5xx status: see its access log (integrationError, authorizerError) and the api Lambda\'s log.',
-        metric: api.deploymentStage.metricServerError({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+        alarmDescription: 'The API answered with a 5xx status: see its access log (integrationError) and the api Lambda\'s log.',
+        metric: api.metricServerError({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,

@@ -1,5 +1,6 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
-import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Construct } from 'constructs';
 import { CONSOLE_FILES_NAME, CONSOLE_PATH } from '../../lambda/shared/console';
 import { buildConsole } from '../console-build';
@@ -14,16 +15,16 @@ export interface WebConsoleProps {
 }
 
 /**
- * The web console, served by the API it calls: `GET /console` and `GET /console/{proxy+}` on the
- * API's stage, with no authorizer (the page itself holds no data; it asks for a full-access key
- * and sends it as `Authorization: Bearer` to the API's other routes), to a small Lambda that
- * answers from the console built at synth (buildConsole), shipped next to its bundle. The stage's
- * throttling, firewall and access logs cover these routes as the others. Nothing runs, or costs,
- * while nobody opens it.
+ * The web console, served by the API it calls: the routes `GET /console` and
+ * `GET /console/{proxy+}` go to a small Lambda that answers from the console built at synth
+ * (buildConsole), shipped next to its bundle. They need no key (the page itself holds no data; it
+ * asks for a full-access key and sends it as `Authorization: Bearer` to the API's other routes,
+ * which the api Lambda checks). The stage's throttling and access logs cover these routes as the
+ * others. Nothing runs, or costs, while nobody opens it.
  */
 export class WebConsole extends Construct {
   public readonly function: NodeFunction;
-  public readonly methods: readonly apigateway.Method[];
+  public readonly routes: readonly apigwv2.HttpRoute[];
   /** The console's URL: the API's base URL and `/console`. */
   public readonly url: string;
 
@@ -40,18 +41,16 @@ export class WebConsole extends Construct {
       bundledFiles,
     });
 
-    const integration = new apigateway.LambdaIntegration(this.function.function, { proxy: true, allowTestInvoke: false });
-    const open: apigateway.MethodOptions = { authorizationType: apigateway.AuthorizationType.NONE };
-    const page = props.api.restApi.root.addResource(CONSOLE_PATH.slice(1));
-    this.methods = [page.addMethod('GET', integration, open), page.addResource('{proxy+}').addMethod('GET', integration, open)];
-    for (const method of this.methods) {
-      Validations.of(method).acknowledge({
+    const integration = new HttpLambdaIntegration('Console', this.function.function, {
+      payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
+    });
+    this.routes = [CONSOLE_PATH, `${CONSOLE_PATH}/{proxy+}`].flatMap((routePath) =>
+      props.api.httpApi.addRoutes({ path: routePath, methods: [apigwv2.HttpMethod.GET], integration }),
+    );
+    for (const route of this.routes) {
+      Validations.of(route).acknowledge({
         id: 'AwsSolutions-APIG4',
-        reason: 'The console page and its assets hold no data and must load before anyone signs in; every API call they make carries an API key the authorizer checks.',
-      });
-      Validations.of(method).acknowledge({
-        id: 'AwsSolutions-COG4',
-        reason: 'The console page and its assets load without credentials; the API calls it makes use Outbox API keys, and there are no Cognito users.',
+        reason: 'The console page and its assets hold no data and must load before anyone signs in; every API call they make carries an API key the api Lambda checks.',
       });
     }
     this.url = `${props.api.url}${CONSOLE_PATH}`;

@@ -20,7 +20,7 @@ describe('cdk synth', () => {
 
     const template = JSON.parse(readFileSync(path.join(out, 'Outbox.template.json'), 'utf8')) as { Resources: Record<string, { Type: string }> };
     const types = Object.values(template.Resources).map((r) => r.Type);
-    for (const type of ['AWS::ApiGateway::RestApi', 'AWS::DynamoDB::Table', 'AWS::SES::ConfigurationSet', 'AWS::SES::ConfigurationSetEventDestination', 'AWS::SNS::Topic', 'AWS::SQS::Queue']) {
+    for (const type of ['AWS::ApiGatewayV2::Api', 'AWS::DynamoDB::Table', 'AWS::SES::ConfigurationSet', 'AWS::SES::ConfigurationSetEventDestination', 'AWS::SNS::Topic', 'AWS::SQS::Queue']) {
       expect(types).toContain(type);
     }
     const bundles = readdirSync(out).filter((name) => name.startsWith('asset.')).map((name) => path.join(out, name, 'index.js'));

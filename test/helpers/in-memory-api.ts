@@ -12,7 +12,7 @@ import {
 } from './in-memory';
 import { InMemoryIdempotencyStore, InMemoryScheduleStore, RecordingOutboundQueue } from './in-memory-scheduling';
 
-/** A principal of each scope, as the authorizer would set it. */
+/** A principal of each scope, as the API key check gives it. */
 export const FULL_ACCESS: Principal = { keyId: 'key-full', scope: 'full_access' };
 export const SENDING_ACCESS: Principal = { keyId: 'key-sending', scope: 'sending_access' };
 

@@ -1,3 +1,5 @@
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { OutboxStack } from '../../lib/outbox-stack';
 import { DEFAULT_GUARD_THRESHOLDS } from '../../lambda/shared/guard-thresholds';
 import { CONTEXT, outboxPropsFromContext } from '../../lib/context';
 import { testApp } from './synth';
@@ -13,8 +15,7 @@ describe('outboxPropsFromContext', () => {
       softBounceWindowDays: 7,
       maxSendRate: undefined,
       clamd: undefined,
-      apiAccessLogs: 'create-role',
-      firewall: true,
+      apiAccessLogs: 'on',
       queueConcurrency: 2,
       guardThresholds: DEFAULT_GUARD_THRESHOLDS,
       smtpUser: false,
@@ -57,7 +58,7 @@ describe('outboxPropsFromContext', () => {
       maxSendRate: 12.5,
       clamd: 'clamav.internal:3310',
       apiAccessLogs: 'existing-role',
-      firewall: false,
+      contextWarnings: [expect.stringContaining(`${CONTEXT.firewall} has no effect`)],
       queueConcurrency: 10,
       guardThresholds: { warnBounceRate: 0.01, warnComplaintRate: 0.0002, pauseBounceRate: 0.03, pauseComplaintRate: 0.0006, minimumSends: 250 },
       smtpUser: true,
@@ -65,23 +66,27 @@ describe('outboxPropsFromContext', () => {
     });
   });
 
-  it.each([['create-role'], ['existing-role'], ['off']])('accepts %p for the API access logs', (value) => {
+  it.each([['on'], ['off'], ['create-role'], ['existing-role']])('accepts %p for the API access logs', (value) => {
     expect(outboxPropsFromContext(testApp({ [CONTEXT.apiAccessLogs]: value })).apiAccessLogs).toBe(value);
   });
 
-  it.each([['on'], ['none'], ['CreateRole'], [true]])('refuses %p for the API access logs, naming the three choices', (value) => {
+  it.each([['none'], ['CreateRole'], [true]])('refuses %p for the API access logs, naming the choices', (value) => {
     expect(() => outboxPropsFromContext(testApp({ [CONTEXT.apiAccessLogs]: value }))).toThrow(
-      `- ${CONTEXT.apiAccessLogs} must be one of create-role, existing-role, off`,
+      `- ${CONTEXT.apiAccessLogs} must be one of on, off, create-role, existing-role`,
     );
   });
 
-  it.each([
-    [false, false],
-    [true, true],
-    ['FALSE', false],
-    [' true ', true],
-  ])('reads the firewall flag %p as %p', (value, expected) => {
-    expect(outboxPropsFromContext(testApp({ [CONTEXT.firewall]: value })).firewall).toBe(expected);
+  it.each([[false], [true], ['FALSE'], [' true ']])('reads the firewall flag %p as a setting without effect, and says so', (value) => {
+    const props = outboxPropsFromContext(testApp({ [CONTEXT.firewall]: value }));
+    expect(props).not.toHaveProperty('firewall');
+    expect(props.contextWarnings).toEqual([expect.stringMatching(/outbox:firewall has no effect: the API is an HTTP API, which takes no AWS WAF web ACL/)]);
+  });
+
+  it('puts each setting without effect on the stack as a synth warning', () => {
+    const app = testApp({ [CONTEXT.firewall]: 'true' });
+    const stack = new OutboxStack(app, 'Warned', outboxPropsFromContext(app));
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('outbox:firewall has no effect'));
+    expect(warnings).toHaveLength(1);
   });
 
   it.each([['no'], ['0'], ['off']])('refuses %p as the firewall flag', (value) => {

@@ -9,7 +9,6 @@ import {
   TTL_ATTRIBUTE,
   WEBHOOKS_TABLE,
 } from '../../lambda/shared/tables';
-import { BEARER_HEADER } from '../../lib/constructs/send-api';
 import { CONTEXT } from '../../lib/context';
 import {
   acknowledgements,
@@ -47,11 +46,6 @@ function sendStatement(template: Template): Record<string, unknown> {
   expect(statements).toHaveLength(2);
   expect(statements[1]).toEqual(statements[0]);
   return statements[0]!;
-}
-
-/** Parses a Gateway Response template, standing in a sample for API Gateway's own message. */
-function renderErrorTemplate(template: string): unknown {
-  return JSON.parse(template.replace('$context.error.messageString', JSON.stringify('Unsupported Media Type')));
 }
 
 describe('OutboxStack with existing identities', () => {
@@ -164,27 +158,6 @@ describe('OutboxStack with existing identities', () => {
       });
     });
 
-    it('tells the authorizer only the api keys table', () => {
-      template.hasResourceProperties('AWS::Lambda::Function', {
-        Description: 'Outbox API key authorizer',
-        Environment: {
-          Variables: { [API_KEYS_TABLE.envVar]: { Ref: logicalId(stack, stack.tables.apiKeys.table) } },
-        },
-      });
-    });
-
-    it('lets the authorizer only read the api keys table and its index', () => {
-      const policy = template.findResources('AWS::IAM::Policy', {
-        Properties: { Roles: [{ Ref: logicalId(stack, stack.authorizerFunction.role) }] },
-      });
-      const statements = Object.values(policy).flatMap((p) => p.Properties.PolicyDocument.Statement);
-      const dynamo = statements.filter((s: { Action: string[] }) => asArray(s.Action).some((a) => a.startsWith('dynamodb:')));
-      expect(dynamo).toHaveLength(1);
-      expect(dynamo[0].Action).not.toEqual(expect.arrayContaining(['dynamodb:PutItem']));
-      const apiKeys = logicalId(stack, stack.tables.apiKeys.table);
-      expect(asArray(dynamo[0].Resource).map(render)).toEqual([`\${${apiKeys}.Arn}`, `\${${apiKeys}.Arn}/index/by-id`]);
-    });
-
     it('grants DynamoDB access without wildcards, but for ListStreams, which has no resource type', () => {
       for (const statement of policyStatements(template)) {
         if (!asArray(statement.Action).some((action) => String(action).startsWith('dynamodb:'))) continue;
@@ -244,7 +217,6 @@ describe('OutboxStack with existing identities', () => {
     it('gives SES permissions to the api, the sender and the reputation alarm handler only', () => {
       const functions = [
         stack.apiFunction,
-        stack.authorizerFunction,
         stack.eventsFunction,
         stack.webhooks.deliveryFunction,
         stack.outbound.senderFunction,
@@ -459,145 +431,25 @@ describe('OutboxStack with existing identities', () => {
     });
   });
 
-  describe('HTTP API', () => {
-    it('checks the Authorization header with a TOKEN authorizer cached for 5 minutes', () => {
-      template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
-        Type: 'TOKEN',
-        IdentitySource: 'method.request.header.Authorization',
-        IdentityValidationExpression: BEARER_HEADER,
-        AuthorizerResultTtlInSeconds: 300,
-        AuthorizerUri: Match.objectLike({
-          'Fn::Join': ['', Match.arrayWith([{ 'Fn::GetAtt': [logicalId(stack, stack.authorizerFunction.function), 'Arn'] }])],
-        }),
-      });
+  describe('HTTP API (more in http-api.test.ts)', () => {
+    it('lets the api Lambda, which checks every key itself, read the api keys table', () => {
+      const apiKeys = logicalId(stack, stack.tables.apiKeys.table);
+      const reads = roleStatements(template, stack, stack.apiFunction.role).filter((s) => asArray(s.Action).includes('dynamodb:GetItem'));
+      expect(reads.flatMap((s) => asArray(s.Resource).map(render))).toContain(`\${${apiKeys}.Arn}`);
+      expect(environmentOf(template, 'Outbox HTTP API')).toMatchObject({ [API_KEYS_TABLE.envVar]: { Ref: apiKeys } });
     });
 
-    it.each([
-      ['Bearer re_123abc', true],
-      ['bearer re_123abc', true],
-      ['Bearer ', false],
-      ['Basic dXNlcjpwYXNz', false],
-      ['re_123abc', false],
-    ])('lets the Authorization header "%s" reach the authorizer: %s', (header, reaches) => {
-      expect(new RegExp(BEARER_HEADER).test(header)).toBe(reaches);
+    it('has no authorizer Lambda', () => {
+      const descriptions = Object.values(template.findResources('AWS::Lambda::Function')).map((f) => f.Properties.Description as string);
+      expect(descriptions.filter((d) => /authoriz/i.test(d ?? ''))).toEqual([]);
     });
 
-    it('serves GET /health and the console without authorization and every other route with the authorizer', () => {
-      const resources = template.findResources('AWS::ApiGateway::Resource');
-      const root = { 'Fn::GetAtt': [Match.anyValue(), 'RootResourceId'] };
-      // Under the root unless a parent resource's id is given.
-      const idOf = (part: string, parent?: string): string => {
-        const found = Object.entries(resources).find(
-          ([, r]) => r.Properties.PathPart === part && (parent ? r.Properties.ParentId?.Ref === parent : r.Properties.ParentId?.['Fn::GetAtt']?.[1] === 'RootResourceId'),
-        );
-        if (!found) throw new Error(`No resource ${part}`);
-        return found[0];
-      };
-      const authorizer = { Ref: Object.keys(template.findResources('AWS::ApiGateway::Authorizer'))[0] };
-
-      template.hasResourceProperties('AWS::ApiGateway::Method', {
-        ResourceId: { Ref: idOf('health') },
-        HttpMethod: 'GET',
-        AuthorizationType: 'NONE',
-      });
-      template.hasResourceProperties('AWS::ApiGateway::Method', {
-        ResourceId: { Ref: idOf('{proxy+}') },
-        HttpMethod: 'ANY',
-        AuthorizationType: 'CUSTOM',
-        AuthorizerId: authorizer,
-      });
-      template.hasResourceProperties('AWS::ApiGateway::Method', {
-        ResourceId: root,
-        HttpMethod: 'ANY',
-        AuthorizationType: 'CUSTOM',
-        AuthorizerId: authorizer,
-      });
-      for (const resource of [idOf('console'), idOf('{proxy+}', idOf('console'))]) {
-        template.hasResourceProperties('AWS::ApiGateway::Method', { ResourceId: { Ref: resource }, HttpMethod: 'GET', AuthorizationType: 'NONE' });
-      }
-      template.resourceCountIs('AWS::ApiGateway::Method', 5);
+    it('keeps the api Lambda under the HTTP API\'s 30 s integration timeout', () => {
+      template.hasResourceProperties('AWS::Lambda::Function', { Description: 'Outbox HTTP API', Timeout: 25 });
+      template.hasResourceProperties('AWS::ApiGatewayV2::Integration', { IntegrationType: 'AWS_PROXY', TimeoutInMillis: Match.absent() });
     });
 
-    it("routes every method to the api Lambda through the proxy integration, but the console's to the console Lambda", () => {
-      const targets = Object.values(template.findResources('AWS::ApiGateway::Method')).map((method) => {
-        const integration = method.Properties.Integration;
-        const target = (integration.Uri['Fn::Join'][1] as unknown[]).find((part) => typeof part === 'object' && part !== null && 'Fn::GetAtt' in part) as { 'Fn::GetAtt': string[] };
-        return `${integration.Type} ${target['Fn::GetAtt'][0]} ${method.Properties.AuthorizationType}`;
-      });
-      const api = `AWS_PROXY ${logicalId(stack, stack.apiFunction.function)}`;
-      const webConsole = `AWS_PROXY ${logicalId(stack, stack.console.function.function)}`;
-      expect(targets.sort()).toEqual([`${api} CUSTOM`, `${api} CUSTOM`, `${api} NONE`, `${webConsole} NONE`, `${webConsole} NONE`].sort());
-    });
-
-    it.each([
-      [
-        'UNAUTHORIZED',
-        401,
-        'missing_api_key',
-        'Missing API key in the Authorization header. Include `Authorization: Bearer <key>`.',
-      ],
-      ['ACCESS_DENIED', 403, 'invalid_api_key', 'API key is invalid.'],
-    ])('answers %s in the Resend error shape', (type, statusCode, name, message) => {
-      const body = new Capture();
-      template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
-        ResponseType: type,
-        StatusCode: String(statusCode),
-        ResponseParameters: { 'gatewayresponse.header.Content-Type': "'application/json'" },
-        ResponseTemplates: { 'application/json': body },
-      });
-      expect(renderErrorTemplate(body.asString())).toEqual({ statusCode, name, message });
-    });
-
-    it.each([
-      ['MISSING_AUTHENTICATION_TOKEN', 404, 'not_found'],
-      ['THROTTLED', 429, 'rate_limit_exceeded'],
-      ['DEFAULT_4XX', 400, 'validation_error'],
-      ['DEFAULT_5XX', 500, 'internal_server_error'],
-    ])('answers %s with status %i and name %s', (type, statusCode, name) => {
-      const body = new Capture();
-      template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
-        ResponseType: type,
-        StatusCode: String(statusCode),
-        ResponseParameters: { 'gatewayresponse.header.Content-Type': "'application/json'" },
-        ResponseTemplates: { 'application/json': body },
-      });
-      expect(renderErrorTemplate(body.asString())).toEqual({ statusCode, name, message: expect.stringMatching(/\S/) });
-    });
-
-    it("alarms on the stage's first 5XXError in 5 minutes, by API name and stage, through Monitoring", () => {
-      const alarms = template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'AWS/ApiGateway', MetricName: '5XXError' } });
-      expect(Object.values(alarms).map((alarm) => alarm.Properties)).toEqual([
-        expect.objectContaining({
-          Dimensions: [
-            { Name: 'ApiName', Value: 'Outbox-api' },
-            { Name: 'Stage', Value: { Ref: logicalId(stack, stack.api.restApi.deploymentStage) } },
-          ],
-          Statistic: 'Sum',
-          Period: 300,
-          Threshold: 1,
-          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-          EvaluationPeriods: 1,
-          TreatMissingData: 'notBreaching',
-        }),
-      ]);
-      // The dimension is the API's name, so the name must be the stack's own.
-      template.hasResourceProperties('AWS::ApiGateway::RestApi', { Name: 'Outbox-api' });
-      expect(stack.monitoring.alarms.map((alarm) => alarm.node.id)).toContain('ApiServerErrors');
-    });
-
-    it('defines no REQUEST_TOO_LARGE response, which API Gateway would not apply: the firewall answers bodies over the cap', () => {
-      template.resourcePropertiesCountIs('AWS::ApiGateway::GatewayResponse', { ResponseType: 'REQUEST_TOO_LARGE' }, 0);
-    });
-
-    it('writes JSON access logs to a log group with retention and throttles the stage', () => {
-      const format = new Capture();
-      template.hasResourceProperties('AWS::ApiGateway::Stage', {
-        AccessLogSetting: { DestinationArn: Match.anyValue(), Format: format },
-        MethodSettings: Match.arrayWith([
-          Match.objectLike({ ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40, HttpMethod: '*', ResourcePath: '/*' }),
-        ]),
-      });
-      expect(JSON.parse(format.asString())).toMatchObject({ status: '$context.status', keyId: '$context.authorizer.keyId' });
+    it('keeps its access logs 30 days, as every log group', () => {
       template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
     });
   });
@@ -613,7 +465,7 @@ describe('OutboxStack with existing identities', () => {
       'NotificationsTopicArn',
       'SesEventsTopicArn',
     ]);
-    expect(render(outputs.ApiUrl!.Value)).toMatch(/^https:\/\/\$\{\w+\}\.execute-api\.\$\{AWS::Region\}\.\$\{AWS::URLSuffix\}\/\$\{\w+\}$/);
+    expect(render(outputs.ApiUrl!.Value)).toMatch(/^https:\/\/\$\{\w+\}\.execute-api\.\$\{AWS::Region\}\.\$\{AWS::URLSuffix\}$/);
     expect(render(outputs.ConsoleUrl!.Value)).toBe(`${render(outputs.ApiUrl!.Value)}/console`);
   });
 

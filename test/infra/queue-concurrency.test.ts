@@ -31,7 +31,7 @@ function pollers(context: Record<string, unknown>): Record<string, number> {
 }
 
 describe('queue consumer concurrency', () => {
-  it('fits an account limited to 10 concurrent executions by default, leaving 4 for the api, the authorizer and the scheduler (3 while the suppression sync runs)', () => {
+  it('fits an account limited to 10 concurrent executions by default, leaving 4 for the api, the console and the scheduler (3 while the suppression sync runs)', () => {
     const byFunction = pollers({});
     expect(byFunction).toEqual({ 'Outbox SES events consumer': 2, 'Outbox sender': 2, 'Outbox webhook delivery': 2 });
     const total = Object.values(byFunction).reduce((sum, n) => sum + n, 0);

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { readApiConfig, readAuthorizerConfig, readEventsConfig, readSchedulerConfig, readSenderConfig, readWebhookDeliveryConfig } from '../../lambda/config';
+import { readApiConfig, readEventsConfig, readSchedulerConfig, readSenderConfig, readWebhookDeliveryConfig } from '../../lambda/config';
 import { ENV, HANDLER_ENTRIES, OUTBOUND_MAX_RECEIVE_COUNT } from '../../lambda/shared/env';
 import { CONTROL_TABLE, EMAILS_TABLE, WEBHOOKS_TABLE } from '../../lambda/shared/tables';
 import { Outbound } from '../../lib/constructs/outbound';
@@ -291,7 +291,6 @@ describe('OutboxStack sending surface', () => {
       [API, readApiConfig],
       ['Outbox SES events consumer', readEventsConfig],
       ['Outbox webhook delivery', readWebhookDeliveryConfig],
-      ['Outbox API key authorizer', readAuthorizerConfig],
       [SENDER, readSenderConfig],
       [SCHEDULER, readSchedulerConfig],
     ] as const)('gives "%s" every variable its config reader requires', (description, read) => {
@@ -314,7 +313,7 @@ describe('OutboxStack sending surface', () => {
 
   it('keeps email content in the emails table: no bucket, and no Lambda reaches S3', () => {
     template.resourceCountIs('AWS::S3::Bucket', 0);
-    const functions = [stack.apiFunction, sender, stack.authorizerFunction, stack.eventsFunction, stack.webhooks.deliveryFunction, scheduler];
+    const functions = [stack.apiFunction, sender, stack.console.function, stack.eventsFunction, stack.webhooks.deliveryFunction, scheduler];
     const reachingS3 = functions.filter((fn) => servicesOf(roleStatements(template, stack, fn.role)).includes('s3')).map((fn) => fn.node.id);
     expect(reachingS3).toEqual([]);
   });

@@ -92,7 +92,7 @@ describe('OutboxStack webhooks and notifications', () => {
     });
 
     it('lets no other Lambda publish or use a key', () => {
-      for (const fn of [stack.authorizerFunction, deliveryFunction, stack.scheduler.function]) {
+      for (const fn of [deliveryFunction, stack.scheduler.function, stack.console.function]) {
         const actions = roleStatements(template, stack, fn.role).flatMap(actionsOf);
         expect({ fn: fn.node.id, actions: actions.filter((a) => a.startsWith('sns:') || a.startsWith('kms:')) }).toEqual({
           fn: fn.node.id,
@@ -132,7 +132,7 @@ describe('OutboxStack webhooks and notifications', () => {
     it('lets only the Lambdas that notify (events, sender, api, reputation alarm handler) queue deliveries, and tells them the queue URL', () => {
       const functions = [
         stack.apiFunction,
-        stack.authorizerFunction,
+        stack.console.function,
         stack.eventsFunction,
         deliveryFunction,
         stack.outbound.senderFunction,
@@ -272,12 +272,6 @@ describe('OutboxStack webhooks and notifications', () => {
       expect(webhooksActions(statements).filter((action) => /Put|Update|Delete|Write/.test(action))).toEqual([]);
       expect(writesWebhooks(statements)).toBe(false);
       expect(environmentOf(template, description)[WEBHOOKS_TABLE.envVar]).toEqual({ Ref: webhooksTable });
-    });
-
-    it('gives the authorizer no access to it', () => {
-      const statements = roleStatements(template, stack, stack.authorizerFunction.role);
-      expect(dynamoResources(statements).filter((r) => r.includes(webhooksTable))).toEqual([]);
-      expect(Object.keys(environmentOf(template, 'Outbox API key authorizer'))).not.toContain(WEBHOOKS_TABLE.envVar);
     });
   });
 

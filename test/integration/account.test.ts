@@ -135,7 +135,7 @@ describe('GET /account as deployed: readApiConfig with OUTBOX_SENDING_IDENTITIES
     });
     const deps = { ...buildApiDeps(config, { region: 'eu-west-1', credentials: LOCAL_CREDENTIALS }), log: (message: string) => logged.push(message) };
     key ??= (await createApiKey({ keys: deps.keys, clock: systemClock }, { name: 'ops', scope: 'full_access' })).secret;
-    const { server, url } = await startHttpServer({ host: '127.0.0.1', port: 0, deps, keys: deps.keys });
+    const { server, url } = await startHttpServer({ host: '127.0.0.1', port: 0, deps });
     servers.push(server);
     return url;
   }

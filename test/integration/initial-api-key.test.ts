@@ -1,4 +1,4 @@
-import { authorizeToken } from '../../lambda/entrypoints/authorizer';
+import { authenticate } from '../../lambda/core/api-keys';
 import type { CustomResourceContext, CustomResourceEvent } from '../../lambda/entrypoints/cloudformation-custom-resource';
 import { DynamoDbApiKeyStore } from '../../lambda/adapters/dynamodb-api-key-store';
 import { documentClient } from '../../lambda/adapters/dynamodb-documents';
@@ -8,13 +8,12 @@ import { SecretsManagerStandIn } from '../helpers/aws-json-standins';
 import { CustomResourceReceiver, lambdaContext } from '../helpers/custom-resource-receiver';
 
 const TABLE = 'outbox-initial-key-test-api-keys';
-const METHOD_ARN = 'arn:aws:execute-api:us-east-1:123456789012:abc123/v1/POST/emails';
 
 /**
  * The deployed initial-key handler, whole: the CloudFormation protocol, the core, the DynamoDB
  * key store on the embedded store and the real Secrets Manager client against a stand-in, with
- * the answer PUT to a local receiver. The key the secret ends up holding must pass the real
- * authorizer.
+ * the answer PUT to a local receiver. The key the secret ends up holding must pass the api's
+ * real key check.
  */
 describe('initial API key custom resource', () => {
   let dynamo: EmbeddedDynamoDb;
@@ -59,7 +58,7 @@ describe('initial API key custom resource', () => {
     });
   }
 
-  it('creates a key the authorizer accepts with full access, and a retried Create makes no second key', async () => {
+  it('creates a key the API accepts with full access, and a retried Create makes no second key', async () => {
     const secretArn = secrets.create('InitialApiKeySecret-create');
     await handler(event(secretArn, { RequestType: 'Create', RequestId: 'create-1' }), lambdaContext(60_000));
 
@@ -68,9 +67,7 @@ describe('initial API key custom resource', () => {
     const held = JSON.parse(secrets.current(secretArn)!);
     expect(held).toMatchObject({ id: answer!.PhysicalResourceId, name: 'initial', permission: 'full_access' });
 
-    const allowed = await authorizeToken(keys, { type: 'TOKEN', methodArn: METHOD_ARN, authorizationToken: `Bearer ${held.token}` });
-    expect(allowed.policyDocument.Statement[0]).toMatchObject({ Effect: 'Allow' });
-    expect(allowed.context).toEqual({ keyId: answer!.PhysicalResourceId, scope: 'full_access' });
+    expect(await authenticate(keys, `Bearer ${held.token}`)).toEqual({ keyId: answer!.PhysicalResourceId, scope: 'full_access' });
 
     // CloudFormation (or Lambda's async retry) sends the same Create again.
     await handler(event(secretArn, { RequestType: 'Create', RequestId: 'create-1' }), lambdaContext(60_000));
@@ -81,7 +78,7 @@ describe('initial API key custom resource', () => {
     expect(JSON.parse(secrets.current(secretArn)!).token).toBe(held.token);
   });
 
-  it('revokes the key on Delete, after which the authorizer denies it', async () => {
+  it('revokes the key on Delete, after which the API refuses it', async () => {
     const secretArn = secrets.create('InitialApiKeySecret-delete');
     await handler(event(secretArn, { RequestType: 'Create', RequestId: 'create-2' }), lambdaContext(60_000));
     const keyId = receiver.answersFor('create-2')[0]!.PhysicalResourceId as string;
@@ -90,8 +87,7 @@ describe('initial API key custom resource', () => {
     await handler(event(secretArn, { RequestType: 'Delete', RequestId: 'delete-2', PhysicalResourceId: keyId }), lambdaContext(60_000));
 
     expect(receiver.answersFor('delete-2')).toEqual([expect.objectContaining({ Status: 'SUCCESS', PhysicalResourceId: keyId })]);
-    const denied = await authorizeToken(keys, { type: 'TOKEN', methodArn: METHOD_ARN, authorizationToken: `Bearer ${token}` });
-    expect(denied.policyDocument.Statement[0]).toMatchObject({ Effect: 'Deny' });
+    await expect(authenticate(keys, `Bearer ${token}`)).rejects.toMatchObject({ kind: 'invalid_api_key' });
   });
 
   it("answers FAILED with Secrets Manager's words when it refuses the write, and the rollback's Delete leaves no key", async () => {
@@ -126,13 +122,11 @@ describe('initial API key custom resource', () => {
     const [answer] = receiver.answersFor('create-4');
     expect(answer).toMatchObject({ Status: 'FAILED' });
     const { token } = JSON.parse(secrets.current(secretArn)!);
-    const allowed = await authorizeToken(keys, { type: 'TOKEN', methodArn: METHOD_ARN, authorizationToken: `Bearer ${token}` });
-    expect(allowed.policyDocument.Statement[0]).toMatchObject({ Effect: 'Allow' });
+    expect(await authenticate(keys, `Bearer ${token}`)).toMatchObject({ scope: 'full_access' });
 
     await handler(event(secretArn, { RequestType: 'Delete', RequestId: 'delete-4', PhysicalResourceId: answer!.PhysicalResourceId }), lambdaContext(60_000));
 
     expect(receiver.answersFor('delete-4')).toEqual([expect.objectContaining({ Status: 'SUCCESS' })]);
-    const denied = await authorizeToken(keys, { type: 'TOKEN', methodArn: METHOD_ARN, authorizationToken: `Bearer ${token}` });
-    expect(denied.policyDocument.Statement[0]).toMatchObject({ Effect: 'Deny' });
+    await expect(authenticate(keys, `Bearer ${token}`)).rejects.toMatchObject({ kind: 'invalid_api_key' });
   });
 });
