@@ -42,8 +42,12 @@ export class DynamoDbEmailContent {
    * replaced. No content (a template with no attachments) writes nothing and returns 0.
    */
   async put(emailId: string, content: EmailContent, expiresAt: number): Promise<number> {
-    if (isEmpty(content)) return 0;
-    const packed = await compress(JSON.stringify(content));
+    const packed = await packContent(content);
+    return packed === undefined ? 0 : this.putPacked(emailId, packed, expiresAt);
+  }
+
+  /** As put, for content packContent already packed. */
+  async putPacked(emailId: string, packed: Buffer, expiresAt: number): Promise<number> {
     const chunks: Buffer[] = [];
     for (let start = 0; start < packed.length; start += CONTENT_CHUNK_BYTES) chunks.push(packed.subarray(start, start + CONTENT_CHUNK_BYTES));
     await Promise.all(
@@ -90,6 +94,16 @@ export class DynamoDbEmailContent {
   }
 }
 
+/** The content as stored: gzip-compressed JSON; undefined when there is none (a template with no attachments). */
+export async function packContent(content: EmailContent): Promise<Buffer | undefined> {
+  return isEmpty(content) ? undefined : compress(JSON.stringify(content));
+}
+
+/** The content packContent packed. */
+export async function unpackContent(packed: Uint8Array): Promise<EmailContent> {
+  return JSON.parse((await decompress(packed)).toString('utf8')) as EmailContent;
+}
+
 /**
  * The content put back together from the items of the email's partition (as a Query returned
  * them; items other than content are ignored). Throws when any of the `chunks` is missing, as an
@@ -104,8 +118,7 @@ export async function readContent(emailId: string, chunks: number, items: readon
   const ordered = range(chunks).map((index) => parts.get(index));
   const missing = ordered.filter((part) => part === undefined).length;
   if (missing > 0) throw new Error(`email ${emailId} is missing ${missing} of its ${chunks} content items`);
-  const json = await decompress(Buffer.concat(ordered as Uint8Array[]));
-  return JSON.parse(json.toString('utf8')) as EmailContent;
+  return unpackContent(Buffer.concat(ordered as Uint8Array[]));
 }
 
 function isEmpty(content: EmailContent): boolean {

@@ -7,13 +7,19 @@ import { LAST_EVENT_RANK } from '../core/precedence';
 import { QUEUED_CHECK_DELAY_MS } from '../core/scheduler';
 import type { AppendedEvent, TimelineEntry, TrackedEmail, TrackingStore } from '../core/tracking';
 import { conditionalUpdate } from './dynamodb-documents';
-import { DynamoDbEmailContent, readContent } from './dynamodb-email-content';
+import { DynamoDbEmailContent, packContent, readContent, unpackContent } from './dynamodb-email-content';
 import { checkIndexAttributes, dueIndexAttributes } from './dynamodb-schedule-store';
-import { EMAIL_SK, EVENT_PREFIX } from './email-partition';
+import { EMAIL_SK, EVENT_PREFIX, SENT_SK } from './email-partition';
 
 /** Just past every `event#` key: `email` through this spans the email item and its timeline, skipping `content#` items. */
 const AFTER_EVENTS = 'event$';
 const CREATED_DAY_INDEX = 'by-created-day';
+/**
+ * The most compressed content a sync send's email item holds inline: with its other attributes the
+ * item stays within one 4 KB read unit, so reading it (GET, a listing, the events path) costs what
+ * it did with the content apart. Anything larger goes to content items.
+ */
+const INLINE_CONTENT_MAX_BYTES = 2_048;
 /** What the events path reads of an email it found by SES message ID (no content). */
 const TRACKED_PROJECTION = 'pk, createdAt, #from, #to, subject, tags, expiresAt';
 
@@ -29,6 +35,8 @@ type EmailItem = Omit<EmailRecord, 'id' | 'attachments'> & {
   lastEventRank: number;
   attachments?: EmailRecord['attachments'];
   contentChunks?: number;
+  /** A sync send's content, inline (packContent's bytes), when small. */
+  content?: Uint8Array;
   dueShard?: string;
   dueAt?: string;
 };
@@ -38,7 +46,12 @@ type EmailItem = Omit<EmailRecord, 'id' | 'attachments'> & {
  * the scheduler and the sender; its content (bodies, attachments, raw message) in `content#NN`
  * items written once beside it (DynamoDbEmailContent), so the email item stays about 1 KB and its
  * status updates cost one write unit; and an `event#<time>#<key>` item per timeline event,
- * appended by the events path, whose entry is never changed (only the state of its notification
+ * appended by the events path. A sync send is stored the other way round, since the api hands it
+ * to SES at once and nothing else normally writes it: its email item holds small content inline
+ * (one write instead of two) and is not rewritten when SES takes it; the SES message ID goes
+ * into an `email#sent` item beside it (markSent with `sendingNow`), which readers fold into the
+ * record. So an email is sent when its email item says so or it has that item. A timeline entry
+ * is never changed (only the state of its notification
  * is, beside it). Mail Outbox did not send is kept the same way
  * under pk `ses#<SES message ID>`. `lastEventRank` is stored beside `lastEvent` so conditional
  * writes can enforce precedence. get() reads the partition whole, content included; the email's
@@ -65,7 +78,9 @@ export class DynamoDbEmailStore implements EmailStore, TrackingStore {
    */
   async create(email: EmailRecord, options: { readonly sendingNow?: boolean } = {}): Promise<void> {
     const { id, html, text, attachments, raw, ...rest } = email;
-    const contentChunks = await this.content.put(id, { html, text, attachments, raw }, email.expiresAt);
+    const packed = await packContent({ html, text, attachments, raw });
+    const inline = options.sendingNow === true && packed !== undefined && packed.length <= INLINE_CONTENT_MAX_BYTES;
+    const contentChunks = packed === undefined || inline ? 0 : await this.content.putPacked(id, packed, email.expiresAt);
     const item: EmailItem = {
       pk: id,
       sk: EMAIL_SK,
@@ -73,6 +88,7 @@ export class DynamoDbEmailStore implements EmailStore, TrackingStore {
       ...rest,
       lastEventRank: LAST_EVENT_RANK[email.lastEvent],
       contentChunks,
+      ...(inline ? { content: packed } : {}),
       // Both enter the due-time index in the same write that creates them: a scheduled email at
       // its time, a queued one at its check time, where the sweep finds it if nothing sent it. A
       // sync send does not: the api records it sent a moment later, and the sweep finds one it
@@ -84,8 +100,21 @@ export class DynamoDbEmailStore implements EmailStore, TrackingStore {
     await this.documents.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
   }
 
-  markSent(id: string, sesMessageId: string): Promise<void> {
-    return raiseToSent(this.documents, this.tableName, id, sesMessageId);
+  /**
+   * With `sendingNow` (the api's sync send, stored with it): one write of the small `email#sent`
+   * item, which puts the SES message ID in the by-ses-message-id index; the email item, which may
+   * hold the content, is left as it is. Otherwise the email item rises to `sent` (raiseToSent).
+   */
+  async markSent(id: string, sesMessageId: string, options: { readonly sendingNow?: boolean } = {}): Promise<void> {
+    if (options.sendingNow !== true) return raiseToSent(this.documents, this.tableName, id, sesMessageId);
+    await this.documents.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: id, sk: SENT_SK },
+        UpdateExpression: 'SET sesMessageId = if_not_exists(sesMessageId, :ses), expiresAt = if_not_exists(expiresAt, :expires)',
+        ExpressionAttributeValues: { ':ses': sesMessageId, ':expires': this.expiry() },
+      }),
+    );
   }
 
   /** The email item first, then its content: an email item never outlives part of its content. */
@@ -99,11 +128,12 @@ export class DynamoDbEmailStore implements EmailStore, TrackingStore {
   async get(id: string): Promise<EmailDetails | undefined> {
     const items = await this.queryPartition(id);
     const emailItem = items.find((item) => item.sk === EMAIL_SK) as EmailItem | undefined;
-    const stored = emailItem ? this.toRecord(emailItem) : undefined;
+    const stored = emailItem ? this.toRecord(emailItem, items) : undefined;
     if (!stored) return undefined;
     // The content items came in the same Query: no further call.
     const chunks = emailItem?.contentChunks ?? 0;
-    const email = chunks > 0 ? { ...stored, ...(await readContent(id, chunks, items)) } : stored;
+    const email =
+      chunks > 0 ? { ...stored, ...(await readContent(id, chunks, items)) } : emailItem?.content ? { ...stored, ...(await unpackContent(emailItem.content)) } : stored;
     return {
       email,
       events: items
@@ -144,10 +174,11 @@ export class DynamoDbEmailStore implements EmailStore, TrackingStore {
     );
     const key = Items?.[0];
     if (!key) return undefined;
+    // The entry may be a sync send's `email#sent` item: the email item is beside it.
     const { Item } = await this.documents.send(
       new GetCommand({
         TableName: this.tableName,
-        Key: { pk: key.pk, sk: key.sk },
+        Key: { pk: key.pk, sk: EMAIL_SK },
         ProjectionExpression: TRACKED_PROJECTION,
         ExpressionAttributeNames: { '#from': 'from', '#to': 'to' },
       }),
@@ -252,7 +283,7 @@ export class DynamoDbEmailStore implements EmailStore, TrackingStore {
   private async readWithoutContent(id: string): Promise<EmailDetails | undefined> {
     const items = await this.queryPartition(id, { from: EMAIL_SK, to: AFTER_EVENTS });
     const emailItem = items.find((item) => item.sk === EMAIL_SK) as EmailItem | undefined;
-    const email = emailItem ? this.toRecord(emailItem) : undefined;
+    const email = emailItem ? this.toRecord(emailItem, items) : undefined;
     if (!email) return undefined;
     return { email, events: items.filter((item) => String(item.sk).startsWith(EVENT_PREFIX)).map((item) => item.entry as TimelineEntry) };
   }
@@ -277,13 +308,25 @@ export class DynamoDbEmailStore implements EmailStore, TrackingStore {
     return items;
   }
 
-  /** The record as the email item holds it: content in content items is not read here. */
-  private toRecord(item: EmailItem): EmailRecord | undefined {
+  /**
+   * The record as the email item holds it, with a sync send's `email#sent` item (among
+   * `partition`, the items read with it) folded in: content is not read here.
+   */
+  private toRecord(item: EmailItem, partition: readonly Record<string, unknown>[]): EmailRecord | undefined {
     // DynamoDB deletes expired items lazily, days late: an expired item is already gone to readers.
     if (item.expiresAt <= this.clock.now().getTime() / 1000) return undefined;
-    const { pk, sk: _sk, createdDay: _day, contentChunks: _chunks, lastEventRank: _rank, dueShard: _shard, dueAt: _due, ...record } = item;
+    const { pk, sk: _sk, createdDay: _day, contentChunks: _chunks, content: _content, lastEventRank: _rank, dueShard: _shard, dueAt: _due, ...record } = item;
+    const sent = partition.find((other) => other.sk === SENT_SK);
+    const sentAs = typeof sent?.sesMessageId === 'string' ? sent.sesMessageId : undefined;
     // New items keep attachments in their content items; items written before attachments existed have none.
-    return { ...record, attachments: record.attachments ?? [], id: pk };
+    return {
+      ...record,
+      attachments: record.attachments ?? [],
+      id: pk,
+      ...(sentAs !== undefined
+        ? { sesMessageId: record.sesMessageId ?? sentAs, lastEvent: LAST_EVENT_RANK[record.lastEvent] < LAST_EVENT_RANK.sent ? 'sent' : record.lastEvent }
+        : {}),
+    };
   }
 
   private expiry(): number {

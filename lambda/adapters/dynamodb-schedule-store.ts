@@ -7,7 +7,7 @@ import { LAST_EVENT_RANK } from '../core/precedence';
 import type { DueEmail, ScheduleChange, ScheduleStore } from '../core/scheduler';
 import { conditionalUpdate } from './dynamodb-documents';
 import { DynamoDbEmailContent } from './dynamodb-email-content';
-import { EMAIL_SK } from './email-partition';
+import { EMAIL_SK, SENT_SK } from './email-partition';
 
 const DUE_INDEX = 'by-due';
 /** One partition of the due-time index for scheduled emails: a rare, small item; one shard holds thousands per second. */
@@ -54,8 +54,8 @@ const FIRST_UNCHECKED_LOOKBACK_MS = 86_400_000;
  * a quiet system, or local mode's tick every second, does not write it on every run.
  */
 const UNCHECKED_SAVE_STEP_MS = 60_000;
-/** BatchGetItem's most keys per request. */
-const BATCH_GET_KEYS = 100;
+/** BatchGetItem's most keys per request: two per email (its email item and any `email#sent` item). */
+const BATCH_GET_EMAILS = 50;
 
 /**
  * A position between ids: every UUIDv7 made at or before `ms` sorts before it, every later one
@@ -189,9 +189,10 @@ export class DynamoDbScheduleStore implements ScheduleStore {
 
   /**
    * Walks the `by-created-day` index (keys only) from the saved position to `until`, a day at a
-   * time, then reads the emails it found (BatchGetItem, eventually consistent: each was stored at
-   * least a check delay ago) and keeps the `queued` ones with no SES message ID and no check
-   * entry. Costs about half a read unit per email, once, instead of the check entry's two writes.
+   * time, then reads the emails it found (BatchGetItem of each email item and `email#sent` item,
+   * eventually consistent: each was stored at least a check delay ago) and keeps the `queued` ones
+   * with no SES message ID, no `email#sent` item and no check entry. Costs about a read unit per
+   * email, once, instead of the check entry's two writes.
    */
   async findUnchecked(until: Date, limit: number): Promise<{ ids: string[]; position?: string; more: boolean }> {
     const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: UNCHECKED_POSITION_KEY, ConsistentRead: true }));
@@ -221,9 +222,11 @@ export class DynamoDbScheduleStore implements ScheduleStore {
     // Stopped by the limit: go on after the last one looked at (a next look may find nothing more).
     const more = examined.length >= limit;
     const reached = more ? examined[examined.length - 1]! : end;
-    const ids = (await this.readEmails(examined))
-      .filter((email) => email.lastEvent === 'queued' && email.sesMessageId === undefined && email.dueAt === undefined)
-      .map((email) => email.pk as string);
+    const items = await this.readEmails(examined);
+    const sent = new Set(items.filter((item) => item.sk === SENT_SK).map((item) => item.pk as string));
+    const ids = items
+      .filter((item) => item.sk === EMAIL_SK && item.lastEvent === 'queued' && item.sesMessageId === undefined && item.dueAt === undefined && !sent.has(item.pk as string))
+      .map((item) => item.pk as string);
     const worthSaving = saved === undefined || examined.length > 0 || uuidv7Time(reached) - uuidv7Time(saved) >= UNCHECKED_SAVE_STEP_MS;
     return { ids, ...(worthSaving ? { position: reached } : {}), more };
   }
@@ -254,14 +257,17 @@ export class DynamoDbScheduleStore implements ScheduleStore {
     );
   }
 
-  /** The email items of `ids` (what findUnchecked decides on), in no particular order. */
+  /** The email items and `email#sent` items of `ids` (what findUnchecked decides on), in no particular order. */
   private async readEmails(ids: readonly string[]): Promise<Record<string, unknown>[]> {
     const found: Record<string, unknown>[] = [];
-    for (let start = 0; start < ids.length; start += BATCH_GET_KEYS) {
-      let keys: Record<string, unknown>[] | undefined = ids.slice(start, start + BATCH_GET_KEYS).map((pk) => ({ pk, sk: EMAIL_SK }));
+    for (let start = 0; start < ids.length; start += BATCH_GET_EMAILS) {
+      let keys: Record<string, unknown>[] | undefined = ids.slice(start, start + BATCH_GET_EMAILS).flatMap((pk) => [
+        { pk, sk: EMAIL_SK },
+        { pk, sk: SENT_SK },
+      ]);
       while (keys && keys.length > 0) {
         const result = await this.documents.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ProjectionExpression: 'pk, lastEvent, sesMessageId, dueAt' } } }),
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ProjectionExpression: 'pk, sk, lastEvent, sesMessageId, dueAt' } } }),
         );
         found.push(...(result.Responses?.[this.tableName] ?? []));
         keys = result.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined;

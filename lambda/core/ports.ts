@@ -22,8 +22,12 @@ export interface EmailStore {
    * (UnsentSweep), so the write that records it sent has no entry to remove.
    */
   create(email: EmailRecord, options?: { readonly sendingNow?: boolean }): Promise<void>;
-  /** Records SES's acceptance: the SES message ID and `sent`. */
-  markSent(id: string, sesMessageId: string): Promise<void>;
+  /**
+   * Records SES's acceptance: the SES message ID and `sent`. `sendingNow`: the email was created
+   * with it and this is the api's own send (the store may record it beside the email instead of
+   * rewriting it).
+   */
+  markSent(id: string, sesMessageId: string, options?: { readonly sendingNow?: boolean }): Promise<void>;
   /** Removes an email SES refused before sending anything, so no record claims it was accepted. */
   discard(id: string): Promise<void>;
   /** The email with its recipients' states and timeline; undefined when absent or past retention. */

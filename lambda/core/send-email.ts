@@ -78,7 +78,8 @@ export async function deliverNow(deps: SendEmailDeps, { email, sendable }: Accep
   }
 
   try {
-    await deps.emails.markSent(email.id, sesMessageId);
+    // Every caller stored the email `sendingNow` (acceptEmail) just before.
+    await deps.emails.markSent(email.id, sesMessageId, { sendingNow: true });
   } catch (error) {
     deps.warn?.(`email ${email.id} was sent as ${sesMessageId} but the record was not updated`, error);
   }

@@ -50,8 +50,9 @@ export const TTL_ATTRIBUTE = 'expiresAt';
 
 /**
  * An email, its content and its event timeline share one partition (pk = email id), so reading an
- * email whole is one Query. Sort keys: `email`, `content#NN` (bodies and attachments, compressed),
- * `event#<time>#<event id>`. (Tables written by earlier versions may also hold `rcpt#<address>`
+ * email whole is one Query. Sort keys: `email`, `content#NN` (bodies and attachments, compressed;
+ * a sync send's small content is inline in its `email` item instead), `email#sent` (a sync send's
+ * SES message ID, recorded beside its email item rather than rewriting it), `event#<time>#<event id>`. (Tables written by earlier versions may also hold `rcpt#<address>`
  * items; nothing reads them any more, and they expire.) The two indexes
  * a lookup goes through (by SES message ID, by day) project keys only: the reader then reads
  * the partition it needs, so no email attribute is copied into them on every write.
@@ -62,8 +63,8 @@ export const EMAILS_TABLE: TableDefinition = {
   partitionKey: { name: 'pk', type: 'S' },
   sortKey: { name: 'sk', type: 'S' },
   globalIndexes: [
-    // Sparse: only email items carry sesMessageId, so SES events without Outbox's tag find their
-    // email's id here (the rare path; a GetItem follows when more is needed).
+    // Sparse: only email items and `email#sent` items carry sesMessageId, so SES events without
+    // Outbox's tag find their email's id here (the rare path; a GetItem follows when more is needed).
     { indexName: 'by-ses-message-id', partitionKey: { name: 'sesMessageId', type: 'S' }, projection: { type: 'KEYS_ONLY' } },
     // Newest-first listing, sharded by UTC day so no single partition takes every write. A listing
     // must read each email's partition anyway (`last_event` folds in its timeline), so keys suffice.

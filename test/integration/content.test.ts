@@ -387,6 +387,36 @@ describe('DynamoDbEmailStore content items', () => {
     expect((await store.get(email.id))!.email).toEqual(email);
   });
 
+  it('keeps a sync send\'s small content inline in its one email item, and records the send beside it without rewriting that item', async () => {
+    const email = record({ html: `<p>${'Hello there. '.repeat(400)}</p>`, text: 'small', attachments: [{ filename: 'a.txt', content: 'aGk=', contentType: 'text/plain' }] });
+    await store.create(email, { sendingNow: true });
+    const [stored] = await items(email.id);
+    expect((await items(email.id)).map((item) => item.sk)).toEqual(['email']);
+    expect(stored).not.toHaveProperty('html');
+    expect(stored!.contentChunks).toBe(0);
+    expect((stored!.content as Uint8Array).length).toBeLessThan(1_000);
+    expect((await store.get(email.id))!.email).toEqual(email);
+
+    writeUnits.length = 0;
+    await store.markSent(email.id, `ses-sync-${email.id}`, { sendingNow: true });
+    expect(writeUnits).toEqual([{ command: 'UpdateItemCommand', units: 1 }]);
+    const after = await items(email.id);
+    expect(after.map((item) => item.sk)).toEqual(['email', 'email#sent']);
+    expect(after[0]).toEqual(stored);
+    expect((await store.get(email.id))!.email).toEqual({ ...email, lastEvent: 'sent', sesMessageId: `ses-sync-${email.id}` });
+    expect(await store.findEmail(`ses-sync-${email.id}`)).toEqual({ id: email.id, createdAt: email.createdAt, from: email.from, to: email.to, subject: 'Hi', tags: [] });
+    const listed = await store.list({ limit: 100 });
+    expect(listed.emails.find((details) => details.email.id === email.id)?.email).toMatchObject({ lastEvent: 'sent', sesMessageId: `ses-sync-${email.id}` });
+    expect(listed.emails.find((details) => details.email.id === email.id)?.email).not.toHaveProperty('html');
+  });
+
+  it('keeps a sync send\'s content that does not compress small in a content item, as any email\'s', async () => {
+    const email = record({ text: randomBytes(3_000).toString('base64') });
+    await store.create(email, { sendingNow: true });
+    expect((await items(email.id)).map((item) => item.sk)).toEqual(['content#00', 'email']);
+    expect((await store.get(email.id))!.email).toEqual(email);
+  });
+
   it('writes no content item for an email without content (a template)', async () => {
     const email = record({ subject: undefined, template: { id: 'welcome', variables: { name: 'Ada' } } });
     await store.create(email);

@@ -199,18 +199,19 @@ describe('the sweep of sync sends (no check entry), on the embedded store', () =
 
   const run = (queue: RecordingOutboundQueue, options: { maxPerRun?: number } = {}) => releaseDueEmails({ schedule, outbound: queue, clock, checkDelayMs: DELAY }, options);
 
-  it('stores a sync send without a check entry, and records it sent without index writes to undo', async () => {
+  it('stores a sync send without a check entry, and records it sent beside its email item', async () => {
     const id = await storeSyncSend(now);
     expect(await item(id)).not.toHaveProperty('dueAt');
-    await emails.markSent(id, 'ses-1');
-    expect(await item(id)).toMatchObject({ lastEvent: 'sent', sesMessageId: 'ses-1' });
+    await emails.markSent(id, 'ses-1', { sendingNow: true });
     expect(await item(id)).not.toHaveProperty('dueShard');
+    expect((await emails.get(id))!.email).toMatchObject({ lastEvent: 'sent', sesMessageId: 'ses-1' });
+    expect(await emails.findEmail('ses-1')).toMatchObject({ id });
   });
 
   it('enqueues, once, a sync send still unsent a delay after it was stored, and never one already sent or one still within the delay', async () => {
     const lost = await storeSyncSend(now);
     const sent = await storeSyncSend(now + 1);
-    await emails.markSent(sent, 'ses-sent');
+    await emails.markSent(sent, 'ses-sent', { sendingNow: true });
     const recent = await storeSyncSend(now + DELAY / 2);
     const queue = new RecordingOutboundQueue();
 
