@@ -2,7 +2,7 @@ import { OutboxError } from './errors';
 import { uuidv7 } from './ids';
 import type { Clock } from './ports';
 import { checkWebhookUrl } from './ssrf';
-import { signWebhook } from './webhook-signature';
+import { signWebhook, svixSignatureHeaders } from './webhook-signature';
 import type { HostResolver, WebhookAttempt, WebhookJob, WebhookMessage, WebhookRecord, WebhookStore } from './webhooks';
 import { WEBHOOK_MAX_ATTEMPTS, WEBHOOK_RETRY_DELAYS_SECONDS } from '../shared/env';
 
@@ -93,7 +93,8 @@ export type DeliveryOutcome =
  * 4. Checks the endpoint again (SSRF guard: its name may resolve elsewhere now); a blocked address
  *    is a failed attempt with status 0, and nothing is sent.
  * 5. Signs the payload with a fresh timestamp and the message's id as `webhook-id` (the same on
- *    every retry) and POSTs it with a 10 s timeout; redirects are not followed.
+ *    every retry), sends the three signature headers under Svix's names too (`svix-id`, ...), and
+ *    POSTs it with a 10 s timeout; redirects are not followed.
  * 6. Logs the attempt: status code (0 when no answer came), the start of the answer, latency.
  *    A 2xx answer is `success`. Any other answer or none: before the last attempt, `pending` with
  *    the next attempt due after the schedule's delay +-20% (outcome `retry`); at the last attempt,
@@ -194,11 +195,9 @@ async function attemptDelivery(deps: WebhookDeliveryDeps, webhook: WebhookRecord
   if (refusal !== undefined) return { httpStatusCode: 0, response: `Not sent: ${refusal}`, latencyMs: 0 };
 
   const body = JSON.stringify(message.payload);
-  const headers = {
-    'content-type': 'application/json',
-    'user-agent': WEBHOOK_USER_AGENT,
-    ...signWebhook({ id: message.id, timestamp: Math.floor(sentAt.getTime() / 1000), body, secret: webhook.signingSecret }),
-  };
+  const signed = signWebhook({ id: message.id, timestamp: Math.floor(sentAt.getTime() / 1000), body, secret: webhook.signingSecret });
+  // Both names: Standard Webhooks receivers read webhook-*, those written for Resend svix-*.
+  const headers = { 'content-type': 'application/json', 'user-agent': WEBHOOK_USER_AGENT, ...signed, ...svixSignatureHeaders(signed) };
   try {
     const answer = await deps.http.post(webhook.endpoint, headers, body, WEBHOOK_TIMEOUT_MS);
     return { httpStatusCode: answer.status, response: truncate(answer.body), latencyMs: Math.round(answer.latencyMs) };

@@ -7,6 +7,13 @@ export interface WebhookSignatureHeaders {
   readonly 'webhook-signature': string;
 }
 
+/** The same three under the names Svix (and so Resend) signs with, which receivers written for Resend read. */
+export interface SvixSignatureHeaders {
+  readonly 'svix-id': string;
+  readonly 'svix-timestamp': string;
+  readonly 'svix-signature': string;
+}
+
 export interface WebhookToSign {
   /** The message id (`msg_...`): the same on every retry, so receivers can drop duplicates. */
   readonly id: string;
@@ -33,4 +40,13 @@ export function signWebhook(input: WebhookToSign): WebhookSignatureHeaders {
   const timestamp = String(Math.floor(input.timestamp));
   const signature = createHmac('sha256', key).update(`${input.id}.${timestamp}.${input.body}`, 'utf8').digest('base64');
   return { 'webhook-id': input.id, 'webhook-timestamp': timestamp, 'webhook-signature': `v1,${signature}` };
+}
+
+/**
+ * A signature's headers under Svix's names, the same values: Resend delivers through Svix, so code
+ * written for Resend reads `svix-id`, `svix-timestamp` and `svix-signature` (the `svix` library
+ * reads those first, then the `webhook-*` ones). Pure.
+ */
+export function svixSignatureHeaders(signed: WebhookSignatureHeaders): SvixSignatureHeaders {
+  return { 'svix-id': signed['webhook-id'], 'svix-timestamp': signed['webhook-timestamp'], 'svix-signature': signed['webhook-signature'] };
 }

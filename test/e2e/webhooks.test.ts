@@ -2,6 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Resend } from 'resend';
 import { Webhook } from 'standardwebhooks';
+import { Webhook as SvixWebhook } from 'svix';
 import { npmStart, type StartedProcess } from '../helpers/npm-start';
 
 interface Received {
@@ -91,6 +92,48 @@ describe('webhooks against npm start', () => {
     const attempts = await resend.webhooks.events.attempts.list({ webhookId: created.data!.id, eventId: first.headers['webhook-id'] as string });
     expect(attempts.data!.data).toEqual([{ id: expect.any(String), http_status_code: 200, response: expect.any(String), sent_at: expect.any(String), latency_ms: expect.any(Number) }]);
 
+    await resend.webhooks.remove(created.data!.id);
+  });
+
+  it('delivers so a receiver written for Resend verifies with svix from the svix-* headers, and the SDK verifies the webhook-* ones', async () => {
+    // The receiver checks each delivery as code written for Resend does, answering 400 when it cannot.
+    let secret = '';
+    const verdicts: string[] = [];
+    const received: Received[] = [];
+    const server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        received.push({ headers: request.headers, body });
+        try {
+          const svixOnly = { 'svix-id': request.headers['svix-id'] as string, 'svix-timestamp': request.headers['svix-timestamp'] as string, 'svix-signature': request.headers['svix-signature'] as string };
+          const event = new SvixWebhook(secret).verify(body, svixOnly) as { type: string };
+          verdicts.push(`svix:${event.type}`);
+          response.writeHead(200).end();
+        } catch (error) {
+          verdicts.push(`refused:${(error as Error).message}`);
+          response.writeHead(400).end();
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    servers.push(server);
+    const created = await resend.webhooks.create({ endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/resend`, events: ['email.delivered'] });
+    secret = created.data!.signing_secret;
+
+    const sent = await resend.emails.send({ from: 'a@acme.test', to: 'success@simulator.amazonses.com', subject: 'Svix', text: 'x' });
+    await until(() => verdicts.length >= 1);
+
+    expect(verdicts).toEqual(['svix:email.delivered']);
+    const delivery = received[0]!;
+    for (const name of ['id', 'timestamp', 'signature']) expect(delivery.headers[`svix-${name}`]).toBe(delivery.headers[`webhook-${name}`]);
+    const event = resend.webhooks.verify({
+      payload: delivery.body,
+      headers: { id: delivery.headers['webhook-id'] as string, timestamp: delivery.headers['webhook-timestamp'] as string, signature: delivery.headers['webhook-signature'] as string },
+      webhookSecret: secret,
+    });
+    expect(event).toMatchObject({ type: 'email.delivered', data: { email_id: sent.data!.id } });
+    expect(() => new SvixWebhook(`whsec_${Buffer.from('another secret, 24 bytes!').toString('base64')}`).verify(delivery.body, delivery.headers as Record<string, string>)).toThrow();
     await resend.webhooks.remove(created.data!.id);
   });
 

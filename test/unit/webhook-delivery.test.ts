@@ -150,6 +150,9 @@ describe('deliverWebhookMessage', () => {
       'webhook-id': messageId,
       'webhook-timestamp': String(Math.floor(clock.now().getTime() / 1000)),
       'webhook-signature': expect.stringMatching(/^v1,/),
+      'svix-id': messageId,
+      'svix-timestamp': String(Math.floor(clock.now().getTime() / 1000)),
+      'svix-signature': request!.headers['webhook-signature'],
     });
     expect(new Webhook(secret).verify(request!.body, { ...request!.headers })).toEqual(payload);
     expect(await store.listAttempts(webhookId, messageId)).toEqual([

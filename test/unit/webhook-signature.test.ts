@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Resend } from 'resend';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
-import { signWebhook } from '../../lambda/core/webhook-signature';
+import { signWebhook, svixSignatureHeaders } from '../../lambda/core/webhook-signature';
 
 const secret = `whsec_${randomBytes(24).toString('base64')}`;
 const otherSecret = `whsec_${randomBytes(24).toString('base64')}`;
@@ -15,6 +15,7 @@ type Verifier = (payload: string, headers: ReturnType<typeof signWebhook>, key: 
 const verifiers: [string, Verifier][] = [
   ['standardwebhooks', (payload, headers, key) => new StandardWebhook(key).verify(payload, { ...headers })],
   ['svix', (payload, headers, key) => new SvixWebhook(key).verify(payload, { ...headers })],
+  ['svix reading only the svix-* headers', (payload, headers, key) => new SvixWebhook(key).verify(payload, { ...svixSignatureHeaders(headers) })],
   [
     "the resend SDK's webhooks.verify",
     (payload, headers, key) =>
@@ -44,6 +45,11 @@ describe('signWebhook', () => {
     expect(headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
     expect(signWebhook({ id, timestamp: 1_700_000_000, body, secret })).toEqual(headers);
     expect(signWebhook({ id, timestamp: 1_700_000_001, body, secret })['webhook-signature']).not.toBe(headers['webhook-signature']);
+  });
+
+  it('gives the same three values under the Svix names', () => {
+    const headers = signWebhook({ id, timestamp: 1_700_000_000, body, secret });
+    expect(svixSignatureHeaders(headers)).toEqual({ 'svix-id': id, 'svix-timestamp': '1700000000', 'svix-signature': headers['webhook-signature'] });
   });
 
   it('refuses a secret with no key', () => {
