@@ -5,11 +5,12 @@
  */
 
 /**
- * The notification types a webhook can subscribe to: Resend's email types, Outbox's auto-reply
- * type, and Outbox's account-level types from the reputation guard (ACCOUNT_EVENT_TYPES).
+ * The notification types a webhook can subscribe to: Resend's email types (`email.scheduled` when
+ * an email is accepted with a `scheduled_at`), Outbox's auto-reply type, and Outbox's account-level types from the reputation guard (ACCOUNT_EVENT_TYPES).
  */
 export const WEBHOOK_EVENT_TYPES = [
   'email.sent',
+  'email.scheduled',
   'email.delivered',
   'email.delivery_delayed',
   'email.bounced',

@@ -95,6 +95,13 @@ describe('the webhooks API use cases', () => {
       });
     });
 
+    it('accepts email.scheduled, an event type the resend SDK defines, on create and update', async () => {
+      const answer = await createWebhook(deps, { endpoint: 'https://hooks.example.com/scheduled', events: ['email.scheduled'] });
+      expect(webhooks.webhooks.get(answer.id)?.events).toEqual(['email.scheduled']);
+      await updateWebhook(deps, answer.id, { events: ['email.scheduled', 'email.sent'] });
+      expect(webhooks.webhooks.get(answer.id)?.events).toEqual(['email.scheduled', 'email.sent']);
+    });
+
     it('makes a different secret for each webhook', async () => {
       const first = await createWebhook(deps, { endpoint: 'https://hooks.example.com/a', events: ['email.sent'] });
       const second = await createWebhook(deps, { endpoint: 'https://hooks.example.com/b', events: ['email.sent'] });
