@@ -135,7 +135,7 @@ export async function startSmtpServer(options: SmtpServerOptions): Promise<Local
         callback(smtpError({ code: 535, enhanced: '5.7.8', text: `Authentication credentials invalid: log in as user "${SMTP_USER}" with an API key as the password.` }));
       };
       if (auth.username !== SMTP_USER || !auth.password) return refuse();
-      authenticateSecret(options.deps.keys, auth.password).then(
+      authenticateSecret(options.deps.keys, auth.password, { clock: options.deps.clock, log: logError }).then(
         (principal) => callback(null, { user: principal }),
         (error: unknown) => {
           const reply = smtpReplyFor(error);

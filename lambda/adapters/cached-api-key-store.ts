@@ -16,9 +16,13 @@ export const API_KEY_CACHE_ENTRIES = 1_000;
  * this object is forgotten at once. Only keys found are remembered: a new key works at once
  * everywhere, and a wrong key is read every time (stage throttling bounds what that costs).
  * A failed read is not remembered.
+ *
+ * A key's use (`touch`) is also written into the record remembered, before the write and whatever
+ * it answers, so a record read before the last use recorded does not look stale on every request
+ * while it is trusted: an instance tries that write at most once a KEY_USE_RESOLUTION_MS per key.
  */
 export class CachedApiKeyStore implements ApiKeyStore {
-  private readonly found = new Map<string, { at: number; record: ApiKeyRecord }>();
+  private readonly found = new Map<string, { readonly at: number; record: ApiKeyRecord }>();
 
   constructor(
     private readonly store: ApiKeyStore,
@@ -47,6 +51,20 @@ export class CachedApiKeyStore implements ApiKeyStore {
 
   list(): Promise<ApiKeyRecord[]> {
     return this.store.list();
+  }
+
+  async update(id: string, change: { readonly name: string }): Promise<boolean> {
+    try {
+      return await this.store.update(id, change);
+    } finally {
+      this.forget(id);
+    }
+  }
+
+  touch(keyHash: string, usedAt: string, staleBefore: string): Promise<void> {
+    const cached = this.found.get(keyHash);
+    if (cached) cached.record = { ...cached.record, lastUsedAt: usedAt };
+    return this.store.touch(keyHash, usedAt, staleBefore);
   }
 
   async remove(id: string): Promise<boolean> {

@@ -52,6 +52,10 @@ export interface ApiKeyStore {
   create(key: ApiKeyRecord): Promise<void>;
   findByHash(keyHash: string): Promise<ApiKeyRecord | undefined>;
   list(): Promise<ApiKeyRecord[]>;
+  /** Renames a key. Returns false when no key has this id. */
+  update(id: string, change: { readonly name: string }): Promise<boolean>;
+  /** Records `usedAt` as the key's last use, unless one after `staleBefore` is recorded or the key is gone. */
+  touch(keyHash: string, usedAt: string, staleBefore: string): Promise<void>;
   /** Returns false when no key has this id. */
   remove(id: string): Promise<boolean>;
 }

@@ -1,4 +1,4 @@
-import { authenticate, createApiKey, parseScope, requireFullAccess } from '../core/api-keys';
+import { authenticate, createApiKey, listApiKeys, parseKeyName, parseScope, requireFullAccess, updateApiKey } from '../core/api-keys';
 import { listEmails } from '../core/email-list';
 import { toEmailView } from '../core/email-view';
 import { OutboxError, toErrorBody } from '../core/errors';
@@ -50,28 +50,22 @@ const ROUTES: readonly Route[] = [
       POST: async (deps, request) => {
         requireFullAccess(principalOf(request));
         const body = parseJsonObject(request);
-        if (typeof body.name !== 'string' || body.name.trim() === '' || body.name.length > 50) {
-          throw new OutboxError('missing_field', 'Give the key a `name` of 1-50 characters.');
-        }
-        const { record, secret } = await createApiKey(deps, { name: body.name.trim(), scope: parseScope(body.permission) });
+        const { record, secret } = await createApiKey(deps, { name: parseKeyName(body.name), scope: parseScope(body.permission) });
         return { status: 201, body: { id: record.id, token: secret } };
       },
       GET: async (deps, request) => {
         requireFullAccess(principalOf(request));
-        const keys = await deps.keys.list();
-        return {
-          body: {
-            object: 'list',
-            has_more: false,
-            data: keys.map((k) => ({ id: k.id, name: k.name, permission: k.scope, created_at: k.createdAt, last_used_at: null })),
-          },
-        };
+        return { body: await listApiKeys(deps, request.query ?? {}) };
       },
     },
   },
   {
     pattern: /^\/api-keys\/([^/]+)$/,
     methods: {
+      PATCH: async (deps, request, [id]) => {
+        requireFullAccess(principalOf(request));
+        return { body: await updateApiKey(deps, id!, parseJsonObject(request)) };
+      },
       DELETE: async (deps, request, [id]) => {
         requireFullAccess(principalOf(request));
         if (!(await deps.keys.remove(id!))) throw new OutboxError('not_found', `API key ${id} not found.`);
@@ -116,7 +110,7 @@ export async function handleHttp(deps: ApiDeps, request: HttpRequest): Promise<H
 export async function handleApiRequest(deps: ApiDeps, request: Omit<HttpRequest, 'principal'>): Promise<HttpResponse> {
   if (isPublicRoute(request.path)) return handleHttp(deps, request);
   try {
-    const principal = await authenticate(deps.keys, request.headers.authorization);
+    const principal = await authenticate(deps.keys, request.headers.authorization, deps);
     return await handleHttp(deps, { ...request, principal });
   } catch (error) {
     return errorAnswer(deps, request, error);

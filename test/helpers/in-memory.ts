@@ -69,6 +69,28 @@ export class InMemoryApiKeyStore implements ApiKeyStore {
     return [...this.keys.values()];
   }
 
+  async update(id: string, change: { readonly name: string }): Promise<boolean> {
+    for (const [hash, key] of this.keys) {
+      if (key.id === id) {
+        this.keys.set(hash, { ...key, name: change.name });
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Every touch asked for, written or not, so tests can count them. */
+  readonly touches: { keyHash: string; usedAt: string }[] = [];
+  /** Set to make touch fail. */
+  touchFailure?: Error;
+
+  async touch(keyHash: string, usedAt: string, staleBefore: string): Promise<void> {
+    this.touches.push({ keyHash, usedAt });
+    if (this.touchFailure) throw this.touchFailure;
+    const key = this.keys.get(keyHash);
+    if (key && (key.lastUsedAt === undefined || key.lastUsedAt <= staleBefore)) this.keys.set(keyHash, { ...key, lastUsedAt: usedAt });
+  }
+
   async remove(id: string): Promise<boolean> {
     for (const [hash, key] of this.keys) {
       if (key.id === id) return this.keys.delete(hash);
