@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { EmailRecord } from '../core/email';
 import { daysToWalk, type EmailPage, type EmailPageRequest } from '../core/email-list';
-import type { Clock, EmailDetails, EmailStore } from '../core/ports';
+import type { Clock, CreateOptions, EmailDetails, EmailStore } from '../core/ports';
 import { LAST_EVENT_RANK } from '../core/precedence';
 import { QUEUED_CHECK_DELAY_MS } from '../core/scheduler';
 import type { AppendedEvent, TimelineEntry, TrackedEmail, TrackingStore } from '../core/tracking';
@@ -76,7 +76,7 @@ export class DynamoDbEmailStore implements EmailStore, TrackingStore {
    * never points at content that is not there. If the email item's write fails, the content items
    * are left to expire: the write may have landed with only its answer lost.
    */
-  async create(email: EmailRecord, options: { readonly sendingNow?: boolean } = {}): Promise<void> {
+  async create(email: EmailRecord, options: CreateOptions = {}): Promise<void> {
     const { id, html, text, attachments, raw, ...rest } = email;
     const packed = await packContent({ html, text, attachments, raw });
     const inline = options.sendingNow === true && packed !== undefined && packed.length <= INLINE_CONTENT_MAX_BYTES;
@@ -89,13 +89,14 @@ export class DynamoDbEmailStore implements EmailStore, TrackingStore {
       lastEventRank: LAST_EVENT_RANK[email.lastEvent],
       contentChunks,
       ...(inline ? { content: packed } : {}),
-      // Both enter the due-time index in the same write that creates them: a scheduled email at
-      // its time, a queued one at its check time, where the sweep finds it if nothing sent it. A
-      // sync send does not: the api records it sent a moment later, and the sweep finds one it
-      // never did by its creation time (DynamoDbScheduleStore.findUnchecked), which saves the
-      // index entry's two writes (in, then out) on nearly every sync send.
+      // A scheduled email enters the due-time index in the same write that creates it, at its
+      // time. A queued one enters it at its check time, where the sweep finds it if nothing sent
+      // it, unless the sweep is to find it by its creation time (DynamoDbScheduleStore.findUnchecked):
+      // that saves the entry's writes (in, changed by the sender's claim, out) on nearly every email.
       ...(email.lastEvent === 'scheduled' && email.scheduledAt ? dueIndexAttributes(id, email.scheduledAt) : {}),
-      ...(email.lastEvent === 'queued' && options.sendingNow !== true ? checkIndexAttributes(id, new Date(Date.parse(email.createdAt) + this.queuedCheckDelayMs)) : {}),
+      ...(email.lastEvent === 'queued' && options.sendingNow !== true && options.findByCreation !== true
+        ? checkIndexAttributes(id, new Date(Date.parse(email.createdAt) + this.queuedCheckDelayMs))
+        : {}),
     };
     await this.documents.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
   }

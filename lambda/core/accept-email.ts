@@ -3,7 +3,7 @@ import type { Principal } from './api-keys';
 import { recipientsOf, type EmailDraft, type EmailRecord, type LastEvent } from './email';
 import { OutboxError } from './errors';
 import { uuidv7 } from './ids';
-import type { Clock, EmailStore } from './ports';
+import type { Clock, CreateOptions, EmailStore } from './ports';
 import type { SuppressionList } from './suppression';
 
 export interface AcceptEmailDeps {
@@ -28,8 +28,9 @@ export interface AcceptedEmail {
  *    refuse (`all_recipients_suppressed`), nothing stored. Some: they stay on the record as
  *    suppressed and leave the sendable draft.
  * 2. Store the email in its first state (`queued`, or `scheduled`), so from here on it has a
- *    visible record and ends in a final state. `sendingNow`: the caller hands it to SES at once
- *    (a sync send), so it is stored without a check entry (see EmailStore.create).
+ *    visible record and ends in a final state. A `queued` one is stored for the sweep to find by
+ *    its creation time, without a check entry, and `sendingNow` when the caller hands it to SES
+ *    at once (a sync send); see EmailStore.create.
  *
  * Not idempotent: each call makes a new email (the Idempotency-Key layer guards retries).
  */
@@ -40,7 +41,7 @@ export async function acceptEmail(
   initial: Extract<LastEvent, 'queued' | 'scheduled'> = 'queued',
   /** For `scheduled`: when it is due (ISO 8601, UTC). Retention then counts from this time. */
   scheduledAt?: string,
-  options: { readonly sendingNow?: boolean } = {},
+  options: Pick<CreateOptions, 'sendingNow'> = {},
 ): Promise<AcceptedEmail> {
   const addresses = [...new Set(recipientsOf(draft).map((r) => normalizeAddress(r.address)))];
   const suppressed = await deps.suppressions.findMany(addresses);
@@ -62,7 +63,7 @@ export async function acceptEmail(
     ...(scheduledAt !== undefined ? { scheduledAt } : {}),
     expiresAt: Math.floor(Math.max(now.getTime(), scheduledAt !== undefined ? Date.parse(scheduledAt) : 0) / 1000) + deps.retentionDays * 86_400,
   };
-  await deps.emails.create(email, options.sendingNow ? { sendingNow: true } : undefined);
+  await deps.emails.create(email, initial === 'queued' ? { findByCreation: true, ...(options.sendingNow ? { sendingNow: true } : {}) } : undefined);
   return { email, sendable: withoutSuppressed(draft, suppressed) };
 }
 

@@ -17,11 +17,13 @@ import type { EmailPage, EmailPageRequest } from './email-list';
 export interface EmailStore {
   /**
    * Stores a new email; fails if the id exists. A `queued` email gets a check entry for the
-   * scheduler's sweep, unless `sendingNow` says the caller hands it to SES at once (a sync send):
-   * the sweep finds such an email by its creation time if it is still unsent a delay later
-   * (UnsentSweep), so the write that records it sent has no entry to remove.
+   * scheduler's sweep, unless `findByCreation` (or `sendingNow`) says the sweep is to find it by
+   * its creation time if it is still unsent a delay later (ScheduleStore.findUnchecked), so that
+   * neither the sender's claim nor the write that records it sent has an entry to change.
+   * `sendingNow`: the caller hands it to SES at once (a sync send) and records that with
+   * markSent's `sendingNow`, so nothing else normally writes it.
    */
-  create(email: EmailRecord, options?: { readonly sendingNow?: boolean }): Promise<void>;
+  create(email: EmailRecord, options?: CreateOptions): Promise<void>;
   /**
    * Records SES's acceptance: the SES message ID and `sent`. `sendingNow`: the email was created
    * with it and this is the api's own send (the store may record it beside the email instead of
@@ -34,6 +36,12 @@ export interface EmailStore {
   get(id: string): Promise<EmailDetails | undefined>;
   /** One page of emails, newest first, without their content; emails past retention are left out. */
   list(page: EmailPageRequest): Promise<EmailPage>;
+}
+
+/** How a new email is stored (EmailStore.create). */
+export interface CreateOptions {
+  readonly sendingNow?: boolean;
+  readonly findByCreation?: boolean;
 }
 
 /** What SES needs besides the draft. */

@@ -10,8 +10,9 @@ import { checkFields } from './send-request';
 import { isObject } from './json-body';
 
 /**
- * How long a `queued` email may wait before the sweep looks at it: every `queued` email carries a
- * check time in the due-time index, first `createdAt` + this, and each look pushes it on by as
+ * How long a `queued` email may wait before the sweep looks at it: a `queued` email carries a
+ * check time in the due-time index, first `createdAt` + this (or, for one the api stored, the
+ * moment the sweep finds it unsent this long after `createdAt`), and each look pushes it on by as
  * much again. Longer than anything a live job waits without a sender touching the email (the
  * Send-event grace after an uncertain attempt, 6 minutes with its lease; a throttling backoff,
  * 5 minutes), so a job that is merely waiting is seldom duplicated.
@@ -73,8 +74,8 @@ export interface ScheduleStore {
    */
   recheck(email: DueEmail, checkAt: Date): Promise<boolean>;
   /**
-   * The sweep of sync sends, which are stored without a check entry (EmailStore.create with
-   * `sendingNow`): the ids of the emails created after the sweep's position and at or before
+   * The sweep of queued emails stored without a check entry (EmailStore.create with
+   * `findByCreation`: sync sends, batches): the ids of the emails created after the sweep's position and at or before
    * `until` that are still `queued`, with no SES message ID and no check entry, looking at at most
    * `limit` emails, oldest first. `position` is where the next look goes on from (undefined when
    * nothing needs saving); `more` says the limit stopped it. A store without these methods gives
@@ -215,8 +216,8 @@ type EntryOutcome = 'released' | 'recovered' | 'deferred' | 'skipped';
  *    an email canceled or rescheduled a moment ago is skipped (its cancel or new time wins), and
  *    of two runs only one releases it.
  * 3. A `queued` email (the sweep): every `queued` email carries a check time from the moment it
- *    is stored, removed by the write that makes it `sent` or `failed`. Due means it has been
- *    queued for the check delay. Move its entry on by the delay (conditionally: of two runs,
+ *    is stored (or, stored by the api, from the moment it is found unsent, below), removed by the
+ *    write that makes it `sent` or `failed`. Due means it has been queued for the check delay. Move its entry on by the delay (conditionally: of two runs,
  *    one wins). If a sender holds a live claim on it, or gave one back within the delay (it is
  *    waiting for a send slot), it is left to that job; otherwise it is stalled (an api that
  *    stored it and died before queuing it, a job dead-lettered, a local queue lost with its
@@ -224,14 +225,14 @@ type EntryOutcome = 'released' | 'recovered' | 'deferred' | 'skipped';
  * 4. Enqueue the released and recovered ids; the sender sends `queued` emails, once: it claims
  *    each, and one that SES may already have taken waits for its Send event (sendQueuedEmail).
  *
- * Before step 1, sync sends: they are stored without a check entry, since the api hands them to
- * SES at once and records them sent a moment later. The store's findUnchecked walks the emails
- * created since its saved position and at least the check delay ago (every one, with
+ * Before step 1, emails the api stored `queued` (sync sends, batches): they are stored without a
+ * check entry, since nearly all are sent within seconds. The store's findUnchecked walks the
+ * emails created since its saved position and at least the check delay ago (every one, with
  * `everyQueued`); each still `queued`, unsent and without an entry (an api that died between
- * storing it and recording it sent, or a throttled one whose job was lost) gets a check entry due
- * now, conditionally, and from there is swept as in step 3 (in this run, or the next once the
- * index shows the entry). The position is saved after those writes, so a run that stops in
- * between leaves them to be looked at again.
+ * storing it and sending or queuing it, a job lost or dead-lettered, a job still waiting for a
+ * send slot) gets a check entry due now, conditionally, and from there is swept as in step 3 (in
+ * this run, or the next once the index shows the entry). The position is saved after those
+ * writes, so a run that stops in between leaves them to be looked at again.
  *
  * Every entry's write lands before its job is queued, so a run that stops in between leaves the
  * email `queued` with a check entry, and a later run finds it at that time. A duplicate job is

@@ -165,7 +165,7 @@ describe('check entries and the sweep, on the embedded store', () => {
   });
 });
 
-describe('the sweep of sync sends (no check entry), on the embedded store', () => {
+describe('the sweep of emails the api stored without a check entry (sync sends, batches), on the embedded store', () => {
   let dynamo: EmbeddedDynamoDb;
   let documents: DynamoDBDocumentClient;
   let now = T;
@@ -232,6 +232,20 @@ describe('the sweep of sync sends (no check entry), on the embedded store', () =
     expect(queue.jobs.map((j) => j.emailId)).toEqual([lost, recent]);
     expect(await run(queue)).toMatchObject({ recovered: 0 });
     expect(queue.jobs).toHaveLength(2);
+  });
+
+  it('finds a batch email whose job was lost as it finds a sync send, and leaves one its sender is at to that job', async () => {
+    const [lost, claimed] = [uuidv7(now), uuidv7(now)];
+    await emails.create(record(lost, now), { findByCreation: true });
+    await emails.create(record(claimed, now), { findByCreation: true });
+    expect(await item(lost)).not.toHaveProperty('dueAt');
+    const claims = new DynamoDbSendClaims(documents, TABLE);
+    await claims.claim(claimed, 'token', { until: now + DELAY + 30_000, staleBefore: now });
+    expect(await item(claimed)).not.toHaveProperty('dueAt');
+    now += DELAY;
+    const queue = new RecordingOutboundQueue();
+    expect(await run(queue)).toMatchObject({ recovered: 1, deferred: 1 });
+    expect(queue.jobs.map((j) => j.emailId)).toEqual([lost]);
   });
 
   it('lets two sweeps racing over the same lost sync sends enqueue each exactly once', async () => {
@@ -333,6 +347,23 @@ describe('the sweep in the local runtime', () => {
     expect(accepted(id)).toHaveLength(1);
   });
 
+  it('sends, once, a batch email whose job was lost, and never again one of the batch that went', async () => {
+    const response = await fetch(`${outbox.url}/emails/batch`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${outbox.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify([{ from: 'hello@acme.test', to: 'success@simulator.amazonses.com', subject: 'Batch', text: 'Hello' }]),
+    });
+    const { data } = (await response.json()) as { data: { id: string }[] };
+    const went = data[0]!.id;
+    // As the api stores a batch email, whose job then never reached the queue.
+    const lost = uuidv7(Date.now());
+    await emails.create(record(lost, Date.now()), { findByCreation: true });
+    await waitFor('the sweep to send the lost one', async () => ((await lastEvent(lost)) === 'delivered' ? true : undefined));
+    expect(accepted(lost)).toHaveLength(1);
+    expect(accepted(went)).toHaveLength(1);
+    expect((await documents.send(new GetCommand({ TableName: TABLE, Key: { pk: went, sk: 'email' } }))).Item).not.toHaveProperty('dueAt');
+  });
+
   it('never sends again a sync send the api sent and recorded', async () => {
     const response = await fetch(`${outbox.url}/emails`, {
       method: 'POST',
@@ -372,22 +403,23 @@ describe('a start on a data directory', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('puts every email the previous process left queued (a sync send without its check entry too) back on the outbound queue, and sends each once', async () => {
+  it('puts every email the previous process left queued (those without a check entry too) back on the outbound queue, and sends each once', async () => {
     const first = await startLocalOutbox({ port: 0, dataDir, logError: () => undefined });
     expect(first.recovered).toEqual({ notifications: 0, emails: 0 });
     const documents = documentClient(first.dynamoDbEndpoint, { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
     // Stored as the local api stores a batch, whose jobs then died with the process: its check time is a while off.
-    const ids = [uuidv7(Date.now()), uuidv7(Date.now() + 1), uuidv7(Date.now() + 2)];
+    const ids = [uuidv7(Date.now()), uuidv7(Date.now() + 1), uuidv7(Date.now() + 2), uuidv7(Date.now() + 3)];
     const store = new DynamoDbEmailStore(documents, TABLE, { now: () => new Date() }, 90, LOCAL_QUEUED_CHECK_DELAY_MS);
     for (const id of ids.slice(0, 2)) await store.create(record(id, Date.now()));
-    // And a sync send whose api stored it and died: no check entry.
+    // And, without a check entry, a sync send whose api stored it and died, and a batch email whose job died.
     await store.create(record(ids[2]!, Date.now()), { sendingNow: true });
+    await store.create(record(ids[3]!, Date.now()), { findByCreation: true });
     documents.destroy();
     await first.stop();
 
     const second = await startLocalOutbox({ port: 0, dataDir, logError: () => undefined });
     try {
-      expect(second.recovered).toEqual({ notifications: 0, emails: 3 });
+      expect(second.recovered).toEqual({ notifications: 0, emails: 4 });
       await waitFor('both delivered', async () => {
         const views = await Promise.all(
           ids.map(async (id) => ((await (await fetch(`${second.url}/emails/${id}`, { headers: { authorization: `Bearer ${second.apiKey}` } })).json()) as { last_event?: string }).last_event),
@@ -395,7 +427,7 @@ describe('a start on a data directory', () => {
         return views.every((v) => v === 'delivered') ? true : undefined;
       });
       const ledger = readSendLedger(dataDir);
-      expect(ids.map((id) => ledger.filter((e) => e.outboxMessageId === id).length)).toEqual([1, 1, 1]);
+      expect(ids.map((id) => ledger.filter((e) => e.outboxMessageId === id).length)).toEqual([1, 1, 1, 1]);
     } finally {
       await second.stop();
     }
