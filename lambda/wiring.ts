@@ -49,7 +49,7 @@ export interface ApiOverrides {
   readonly outbound?: OutboundQueue;
   /** Instead of QUEUED_CHECK_DELAY_MS: when a new `queued` email's check entry comes due (local mode's shorter sweep). */
   readonly queuedCheckDelayMs?: number;
-  /** Instead of the SNS notifications topic and the SQS webhook queue, for sending.paused / sending.resumed. */
+  /** Instead of the SNS notifications topic and the SQS webhook queue, for sending.paused / sending.resumed and webhook event replays. */
   readonly notifications?: NotificationOverrides;
 }
 
@@ -83,7 +83,10 @@ export function buildApiDeps(config: ApiConfig, options: ClientOptions = {}, ove
     reportedPause,
     configurationSetSending: new SesConfigurationSetSending(ses, config.configurationSet),
     ...(config.notifications
-      ? { notify: buildNotify({ ...config.notifications, retentionDays: config.retentionDays }, documents, options, overrides.notifications) }
+      ? {
+          notify: buildNotify({ ...config.notifications, retentionDays: config.retentionDays }, documents, options, overrides.notifications),
+          webhookQueue: overrides.notifications?.queue ?? new SqsWebhookQueue(new SQSClient({ ...options }), config.notifications.webhookQueueUrl),
+        }
       : {}),
     retentionDays: config.retentionDays,
     deliverability: {

@@ -89,7 +89,9 @@ export type DeliveryOutcome =
  *    6); a job without one whose message is gone has nothing to deliver.
  * 2. A disabled webhook: the message is marked `failed` ("webhook disabled"), no retry.
  * 3. A message already `success` (a redelivered job), or already tried when this job is on its
- *    first delivery (a duplicate job, from an event processed twice): nothing to do.
+ *    first delivery (a duplicate job, from an event processed twice): nothing to do. A replay job
+ *    delivers a `success` message again, unless an attempt after the replay was asked for
+ *    succeeded; its attempts are numbered on from the message's (`replay.afterAttempts`).
  * 4. Checks the endpoint again (SSRF guard: its name may resolve elsewhere now); a blocked address
  *    is a failed attempt with status 0, and nothing is sent.
  * 5. Signs the payload with a fresh timestamp and the message's id as `webhook-id` (the same on
@@ -129,7 +131,9 @@ export async function deliverWebhookMessage(deps: WebhookDeliveryDeps, job: Webh
     }
     message = { id: job.messageId, webhookId: job.webhookId, ...job.message, status: 'attempting', nextAttemptAt: null, attempts: 0 };
   }
-  if (message.status === 'success') return { kind: 'done', result: 'already delivered' };
+  // A replay delivers a message that succeeded before, until one of its own attempts succeeds.
+  const replayed = job.replay !== undefined && message.attempts <= job.replay.afterAttempts;
+  if (message.status === 'success' && !replayed) return { kind: 'done', result: 'already delivered' };
   // A job on its first delivery for a message that was already tried: the event was processed
   // twice and queued it twice. The job that tried it owns its retries.
   if (job.message && attempt === 1 && message.attempts > 0) return { kind: 'done', result: 'already queued' };
@@ -137,7 +141,7 @@ export async function deliverWebhookMessage(deps: WebhookDeliveryDeps, job: Webh
   if (webhook.status === 'disabled') {
     if (message.status !== 'failed') {
       const now = deps.clock.now();
-      await logAttempt(deps, log, attemptRecord(message, attempt, now, { httpStatusCode: 0, response: 'webhook disabled', latencyMs: 0 }), { status: 'failed', nextAttemptAt: null });
+      await logAttempt(deps, log, attemptRecord(message, (job.replay?.afterAttempts ?? 0) + attempt, now, { httpStatusCode: 0, response: 'webhook disabled', latencyMs: 0 }), { status: 'failed', nextAttemptAt: null });
     }
     return { kind: 'done', result: 'webhook disabled' };
   }
@@ -146,7 +150,8 @@ export async function deliverWebhookMessage(deps: WebhookDeliveryDeps, job: Webh
   const result = await attemptDelivery(deps, webhook, message, sentAt);
   const succeeded = result.httpStatusCode >= 200 && result.httpStatusCode < 300;
   const maxAttempts = deps.maxAttempts ?? WEBHOOK_MAX_ATTEMPTS;
-  const record = attemptRecord(message, attempt, sentAt, result);
+  // Numbered on from the log's attempts for a replay, so the message's status follows its attempts.
+  const record = attemptRecord(message, (job.replay?.afterAttempts ?? 0) + attempt, sentAt, result);
 
   if (succeeded) {
     const outcome = { status: 'success', nextAttemptAt: null } as const;

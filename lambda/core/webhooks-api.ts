@@ -11,6 +11,7 @@ import {
   type WebhookAttempt,
   type WebhookEventType,
   type WebhookMessage,
+  type WebhookQueue,
   type WebhookRecord,
   type WebhookStatus,
   type WebhookStore,
@@ -28,6 +29,14 @@ export interface WebhooksDeps {
   /** Local mode: endpoints may be http and loopback or private addresses. */
   readonly allowPrivateWebhookUrls: boolean;
   readonly clock: Clock;
+  /** Where replays are queued; absent (tools, some tests), replay answers `unavailable`. */
+  readonly webhookQueue?: WebhookQueue;
+}
+
+/** `POST /webhooks/{id}/events/{eventId}/replay`, as the SDK's `ReplayWebhookEventResponseSuccess`. */
+export interface WebhookEventRef {
+  readonly object: 'webhook_event';
+  readonly id: string;
 }
 
 /** One entry of `GET /webhooks`, as the resend SDK's `Webhook` (never the secret). */
@@ -257,7 +266,7 @@ export async function listWebhookEvents(
  * Read-only.
  */
 export async function getWebhookEvent(deps: WebhooksDeps, webhookId: string, eventId: string): Promise<WebhookEventView> {
-  const message = await findMessage(deps, webhookId, eventId);
+  const { message } = await findMessage(deps, webhookId, eventId);
   return { object: 'webhook_event', ...toEventLogEntry(message), next_attempt_at: message.nextAttemptAt, payload: message.payload };
 }
 
@@ -293,16 +302,25 @@ export async function listWebhookEventAttempts(
 }
 
 /**
- * `POST /webhooks/{id}/events/{eventId}/replay`: refused for now, after the webhook and the event
- * are found. Replaying puts a delivery job on the webhook queue, which the api does not hold yet.
- * Throws `not_found`, else always `validation`.
+ * Delivers one event of a webhook's log again (`POST /webhooks/{id}/events/{eventId}/replay`, no
+ * body), as the SDK's `webhooks.events.replay`.
+ * 1. Finds the webhook and the event.
+ * 2. Refuses a disabled webhook: nothing would be sent to it.
+ * 3. Queues a replay job for the message: the delivery worker sends the same payload with the same
+ *    `webhook-id` (so receivers can drop it as a duplicate if they already have it), as a new
+ *    attempt numbered after the logged ones, retried on the usual schedule if it fails.
+ * Answers `{ object: 'webhook_event', id }` (the event's id). Throws `not_found`, `validation`
+ * for a disabled webhook, `unavailable` where no webhook queue is wired. Not idempotent: each call
+ * queues a job, but jobs asked for before any of them delivered deliver the message once.
  */
-export async function replayWebhookEvent(deps: WebhooksDeps, webhookId: string, eventId: string): Promise<never> {
-  await findMessage(deps, webhookId, eventId);
-  throw new OutboxError(
-    'validation',
-    'Replaying a webhook event is not supported yet. Failed deliveries are retried for about a day; list the attempts at /webhooks/{id}/events/{eventId}/attempts to see why they failed.',
-  );
+export async function replayWebhookEvent(deps: WebhooksDeps, webhookId: string, eventId: string): Promise<WebhookEventRef> {
+  const { webhook, message } = await findMessage(deps, webhookId, eventId);
+  if (webhook.status === 'disabled') {
+    throw new OutboxError('validation', `Webhook ${webhook.id} is disabled, so a replay would not be sent; enable it with PATCH /webhooks/${webhook.id} {"status": "enabled"} first.`);
+  }
+  if (!deps.webhookQueue) throw new OutboxError('unavailable', 'Replaying webhook events is not available here: no webhook queue is configured.');
+  await deps.webhookQueue.enqueue([{ webhookId: webhook.id, messageId: message.id, replay: { afterAttempts: message.attempts } }]);
+  return { object: 'webhook_event', id: message.id };
 }
 
 function checkEvents(value: unknown, problems: string[]): WebhookEventType[] | undefined {
@@ -380,11 +398,11 @@ async function findWebhook(deps: WebhooksDeps, id: string): Promise<WebhookRecor
   return webhook;
 }
 
-async function findMessage(deps: WebhooksDeps, webhookId: string, eventId: string): Promise<WebhookMessage> {
-  await findWebhook(deps, webhookId);
+async function findMessage(deps: WebhooksDeps, webhookId: string, eventId: string): Promise<{ webhook: WebhookRecord; message: WebhookMessage }> {
+  const webhook = await findWebhook(deps, webhookId);
   const message = isMessageId(eventId) ? await deps.webhooks.getMessage(webhookId, eventId) : undefined;
   if (!message) throw new OutboxError('not_found', `Webhook event ${describeValue(eventId)} not found for webhook ${webhookId}.`);
-  return message;
+  return { webhook, message };
 }
 
 function toListEntry(webhook: WebhookRecord): WebhookListEntry {

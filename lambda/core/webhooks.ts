@@ -133,6 +133,13 @@ export interface WebhookJob {
   readonly webhookId: string;
   readonly messageId: string;
   readonly message?: Pick<WebhookMessage, 'type' | 'createdAt' | 'payload'>;
+  /**
+   * A replay (`POST /webhooks/{id}/events/{eventId}/replay`) of a message already in the log:
+   * delivered again even if it succeeded, its attempts numbered on from `afterAttempts` (the
+   * message's attempt count when the replay was asked for). Once an attempt after those succeeds,
+   * the job is done, so a redelivered replay job sends nothing more.
+   */
+  readonly replay?: { readonly afterAttempts: number };
 }
 
 /** Webhooks and their delivery log. */

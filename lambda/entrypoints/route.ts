@@ -13,7 +13,7 @@ import type { ScheduleStore } from '../core/scheduler';
 import type { SendingPause } from '../core/send-rate';
 import type { ConfigurationSetSending } from '../core/sending-control';
 import type { SuppressionList } from '../core/suppression';
-import type { HostResolver, WebhookStore } from '../core/webhooks';
+import type { HostResolver, WebhookQueue, WebhookStore } from '../core/webhooks';
 
 /** A request as any HTTP front end (API Gateway, the local server) hands it over. */
 export interface HttpRequest {
@@ -40,6 +40,8 @@ export interface ApiDeps {
   readonly keys: ApiKeyStore;
   readonly suppressions: SuppressionList;
   readonly webhooks: WebhookStore;
+  /** Where webhook event replays are queued. Absent: replay answers 503. */
+  readonly webhookQueue?: WebhookQueue;
   /** Idempotency-Key records for POST /emails and /emails/batch. */
   readonly idempotency: IdempotencyStore;
   /** Reschedule and cancel of scheduled emails. */

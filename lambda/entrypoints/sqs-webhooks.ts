@@ -65,6 +65,13 @@ export function parseWebhookJob(body: string): WebhookJob {
   if (typeof job !== 'object' || job === null || typeof job.webhookId !== 'string' || typeof job.messageId !== 'string' || job.webhookId === '' || job.messageId === '') {
     throw new Error(`Webhook job is not { webhookId, messageId }: ${body.slice(0, 200)}`);
   }
+  if (job.replay !== undefined) {
+    const afterAttempts = (job.replay as { afterAttempts?: unknown } | null)?.afterAttempts;
+    if (typeof afterAttempts !== 'number' || !Number.isInteger(afterAttempts) || afterAttempts < 0) {
+      throw new Error(`Webhook job's replay is not { afterAttempts }: ${body.slice(0, 200)}`);
+    }
+    return { webhookId: job.webhookId, messageId: job.messageId, replay: { afterAttempts } };
+  }
   if (job.message === undefined) return { webhookId: job.webhookId, messageId: job.messageId };
   const message = job.message as Partial<Record<keyof NonNullable<WebhookJob['message']>, unknown>> | null;
   if (typeof message !== 'object' || message === null || typeof message.type !== 'string' || typeof message.createdAt !== 'string' || typeof message.payload !== 'object' || message.payload === null) {

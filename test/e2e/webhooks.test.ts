@@ -137,6 +137,34 @@ describe('webhooks against npm start', () => {
     await resend.webhooks.remove(created.data!.id);
   });
 
+  it('replays a delivered event through the SDK: the same payload again, with the same webhook-id and svix-id, as a new attempt', async () => {
+    const receiver = await startReceiver();
+    servers.push(receiver.server);
+    const created = await resend.webhooks.create({ endpoint: receiver.url, events: ['email.delivered'] });
+    const webhookId = created.data!.id;
+    await resend.emails.send({ from: 'a@acme.test', to: 'success@simulator.amazonses.com', subject: 'Replay', text: 'x' });
+    await until(() => receiver.received.length >= 1);
+    const eventId = receiver.received[0]!.headers['webhook-id'] as string;
+    // The first attempt is logged after its answer.
+    await until(() => false, 200);
+
+    const replay = await resend.webhooks.events.replay({ webhookId, eventId });
+    expect(replay).toEqual({ data: { object: 'webhook_event', id: eventId }, error: null, headers: expect.anything() });
+    await until(() => receiver.received.length >= 2);
+
+    expect(receiver.received).toHaveLength(2);
+    const [first, again] = receiver.received as [Received, Received];
+    expect(again.body).toBe(first.body);
+    expect([again.headers['webhook-id'], again.headers['svix-id']]).toEqual([eventId, eventId]);
+    expect(verified(created.data!.signing_secret, again).type).toBe('email.delivered');
+    await until(() => false, 200);
+    const attempts = await resend.webhooks.events.attempts.list({ webhookId, eventId });
+    expect(attempts.data!.data.map((a) => a.http_status_code)).toEqual([200, 200]);
+    expect((await resend.webhooks.events.get({ webhookId, eventId })).data).toMatchObject({ id: eventId, status: 'success' });
+    expect((await resend.webhooks.events.replay({ webhookId, eventId: 'msg_019ac9a4-0000-7000-8000-000000000000' })).error).toMatchObject({ statusCode: 404 });
+    await resend.webhooks.remove(webhookId);
+  });
+
   it('retries a failing receiver with the same webhook-id until it answers 200', async () => {
     const receiver = await startReceiver([500, 500]);
     servers.push(receiver.server);

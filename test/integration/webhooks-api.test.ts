@@ -204,7 +204,12 @@ describe('the webhooks API through the resend SDK', () => {
     expect((await resend.webhooks.events.get({ webhookId, eventId: `msg_${unknownId}` })).error).toMatchObject({ statusCode: 404 });
 
     const replay = await resend.webhooks.events.replay({ webhookId, eventId: newer.id });
-    expect(replay.error).toMatchObject({ statusCode: 422, message: expect.stringMatching(/^Replaying a webhook event is not supported yet/) });
+    expect(replay).toMatchObject({ data: { object: 'webhook_event', id: newer.id }, error: null });
+    expect((await resend.webhooks.events.replay({ webhookId, eventId: `msg_${unknownId}` })).error).toMatchObject({ statusCode: 404 });
+    expect((await resend.webhooks.events.replay({ webhookId: unknownId, eventId: newer.id })).error).toMatchObject({ statusCode: 404 });
+    const sendingKey = await resend.apiKeys.create({ name: 'sending only', permission: 'sending_access' });
+    const sender = new Resend(sendingKey.data!.token, { baseUrl: outbox.url });
+    expect((await sender.webhooks.events.replay({ webhookId, eventId: newer.id })).error).toMatchObject({ statusCode: 401, name: 'restricted_api_key' });
   });
 
   it('shows a first-attempt success logged in one write as it shows one logged in full: the event, and its one attempt', async () => {

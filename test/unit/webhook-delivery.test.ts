@@ -133,6 +133,43 @@ async function setup(
 }
 
 describe('deliverWebhookMessage', () => {
+  describe('a replay job', () => {
+    const replay: WebhookJob = { ...job, replay: { afterAttempts: 1 } };
+
+    it('delivers a delivered message again with the same webhook-id and svix-id, logged as its next attempt', async () => {
+      const { deps, store, http } = await setup({ message: { status: 'success', attempts: 1 } });
+
+      expect(await deliverWebhookMessage(deps, replay, 1)).toEqual({ kind: 'done', result: 'delivered' });
+
+      expect(http.requests.map((r) => [r.headers['webhook-id'], r.headers['svix-id']])).toEqual([[messageId, messageId]]);
+      expect(new Webhook(secret).verify(http.requests[0]!.body, { ...http.requests[0]!.headers })).toEqual(payload);
+      expect((await store.listAttempts(webhookId, messageId)).map((a) => a.attempt)).toEqual([2]);
+      expect(await store.getMessage(webhookId, messageId)).toMatchObject({ status: 'success', attempts: 2 });
+    });
+
+    it('sends nothing more once an attempt of its own succeeded (a redelivered replay job)', async () => {
+      const { deps, http } = await setup({ message: { status: 'success', attempts: 1 } });
+      await deliverWebhookMessage(deps, replay, 1);
+      expect(await deliverWebhookMessage(deps, replay, 2)).toEqual({ kind: 'done', result: 'already delivered' });
+      expect(http.requests).toHaveLength(1);
+    });
+
+    it('retries a failing replay on the schedule, its attempts numbered on from the log', async () => {
+      const { deps, store, http } = await setup({ message: { status: 'success', attempts: 1 }, answers: [{ status: 503 }] });
+
+      expect(await deliverWebhookMessage(deps, replay, 1)).toMatchObject({ kind: 'retry', reason: 'HTTP 503' });
+      expect(await store.getMessage(webhookId, messageId)).toMatchObject({ status: 'pending', attempts: 2 });
+      expect(await deliverWebhookMessage(deps, replay, 2)).toEqual({ kind: 'done', result: 'delivered' });
+
+      expect(http.requests).toHaveLength(2);
+      expect((await store.listAttempts(webhookId, messageId)).map((a) => [a.attempt, a.httpStatusCode])).toEqual([
+        [2, 503],
+        [3, 200],
+      ]);
+      expect(await store.getMessage(webhookId, messageId)).toMatchObject({ status: 'success', attempts: 3 });
+    });
+  });
+
   it('delivers a signed POST the first time and logs the attempt', async () => {
     const { deps, store, http, clock } = await setup({ answers: [{ status: 204, body: '', latencyMs: 37.6 }] });
 
@@ -595,6 +632,10 @@ describe('handleWebhookBatch', () => {
     const carrying: WebhookJob = { ...job, message: { type: 'email.delivered', createdAt: payload.created_at, payload } };
     expect(parseWebhookJob(JSON.stringify(carrying))).toEqual(carrying);
     expect(() => parseWebhookJob(JSON.stringify({ ...job, message: { type: 'email.delivered' } }))).toThrow(/message is not/);
+    const replay: WebhookJob = { ...job, replay: { afterAttempts: 3 } };
+    expect(parseWebhookJob(JSON.stringify(replay))).toEqual(replay);
+    expect(() => parseWebhookJob(JSON.stringify({ ...job, replay: { afterAttempts: -1 } }))).toThrow(/replay is not/);
+    expect(() => parseWebhookJob(JSON.stringify({ ...job, replay: true }))).toThrow(/replay is not/);
   });
 });
 

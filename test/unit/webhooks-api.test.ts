@@ -13,7 +13,7 @@ import {
   updateWebhook,
   type WebhooksDeps,
 } from '../../lambda/core/webhooks-api';
-import { WEBHOOK_EVENT_TYPES, type WebhookAttempt, type WebhookMessage } from '../../lambda/core/webhooks';
+import { WEBHOOK_EVENT_TYPES, type WebhookAttempt, type WebhookJob, type WebhookMessage } from '../../lambda/core/webhooks';
 import { InMemoryWebhookStore, StaticHostResolver, tickingClock } from '../helpers/in-memory';
 
 describe('the webhooks API use cases', () => {
@@ -343,11 +343,45 @@ describe('the webhooks API use cases', () => {
       }
     });
 
-    it('refuses to replay an event, after finding it', async () => {
-      const error = await refusal(replayWebhookEvent(deps, webhookId, messages[0]!.id));
-      expect(error.kind).toBe('validation');
-      expect(error.message).toMatch(/^Replaying a webhook event is not supported yet/);
-      expect((await refusal(replayWebhookEvent(deps, webhookId, 'msg_019ac9a4-9999-7000-8000-000000000000'))).kind).toBe('not_found');
+    describe('replayWebhookEvent', () => {
+      let queued: WebhookJob[];
+      beforeEach(() => {
+        queued = [];
+        deps = { ...deps, webhookQueue: { enqueue: async (jobs) => void queued.push(...jobs) } };
+      });
+
+      it('queues a replay of the event, numbered after its logged attempts, and answers its id', async () => {
+        const target = message(webhookId, 5, { status: 'success', attempts: 2 });
+        await webhooks.putMessage(target);
+        expect(await replayWebhookEvent(deps, webhookId, target.id)).toEqual({ object: 'webhook_event', id: target.id });
+        expect(queued).toEqual([{ webhookId, messageId: target.id, replay: { afterAttempts: 2 } }]);
+        // The log is left to the delivery worker.
+        expect(await webhooks.getMessage(webhookId, target.id)).toEqual(target);
+      });
+
+      it('refuses a disabled webhook, queueing nothing', async () => {
+        await updateWebhook(deps, webhookId, { status: 'disabled' });
+        const error = await refusal(replayWebhookEvent(deps, webhookId, messages[0]!.id));
+        expect(error.kind).toBe('validation');
+        expect(error.message).toMatch(/is disabled, so a replay would not be sent/);
+        expect(queued).toEqual([]);
+      });
+
+      it('answers not_found for an unknown webhook or event, queueing nothing', async () => {
+        for (const work of [
+          replayWebhookEvent(deps, webhookId, 'msg_019ac9a4-9999-7000-8000-000000000000'),
+          replayWebhookEvent(deps, webhookId, 'not-an-event'),
+          replayWebhookEvent(deps, unknownId, messages[0]!.id),
+        ]) {
+          expect((await refusal(work)).kind).toBe('not_found');
+        }
+        expect(queued).toEqual([]);
+      });
+
+      it('answers unavailable where no webhook queue is wired', async () => {
+        const { webhookQueue: _none, ...withoutQueue } = deps;
+        expect((await refusal(replayWebhookEvent(withoutQueue, webhookId, messages[0]!.id))).kind).toBe('unavailable');
+      });
     });
   });
 });
