@@ -12,7 +12,7 @@ const USAGE = `Manage Outbox API keys directly in AWS (uses your AWS credentials
 
   npm run keys -- initial --secret <InitialApiKeySecretArn>
   npm run keys -- create  --table <ApiKeysTableName> --name <name> [--permission full_access|sending_access]
-  npm run keys -- list    --table <ApiKeysTableName>
+  npm run keys -- list    --table <ApiKeysTableName>   (id, permission, created, last used, name)
   npm run keys -- remove  --table <ApiKeysTableName> --id <key id>
 
 initial prints the first full-access key, which the stack made at deploy time and keeps in the
@@ -57,7 +57,8 @@ async function main(): Promise<void> {
       return;
     }
     case 'list':
-      for (const key of await keys.list()) console.log(`${key.id}  ${key.scope.padEnd(14)}  ${key.createdAt}  ${key.name}`);
+      // Last used to within a minute (KEY_USE_RESOLUTION_MS), as GET /api-keys shows it.
+      for (const key of await keys.list()) console.log(`${key.id}  ${key.scope.padEnd(14)}  created ${key.createdAt}  last used ${(key.lastUsedAt ?? 'never').padEnd(24)}  ${key.name}`);
       return;
     case 'remove':
       if (!values.id) throw new Error('remove needs --id');

@@ -393,6 +393,7 @@ describe('the web console in a real browser against npm start', () => {
     // A sending-only key reads nothing: refused as restricted (401), not as unknown (403).
     expect((await api('GET', '/api-keys', undefined, token)).status).toBe(401);
     await row(name).waitFor();
+    await page.getByRole('columnheader', { name: 'Last used' }).waitFor();
     await screenshot(page, '09-api-keys');
 
     await row(name).getByRole('button', { name: 'Revoke' }).click();

@@ -133,6 +133,8 @@ export interface ApiKey {
   readonly name: string;
   readonly permission: 'full_access' | 'sending_access';
   readonly created_at: string;
+  /** To within a minute; null until the key is first used. */
+  readonly last_used_at: string | null;
 }
 
 export interface CreatedApiKey {

@@ -45,19 +45,20 @@ export function mountApiKeys(ctx: PageContext, page: HTMLElement): MountedPage {
     alert,
     status,
     tokenRegion,
-    scrollingTable('API keys', ['Name', 'Permission', 'Created', 'Id', ''], tbody),
+    scrollingTable('API keys', ['Name', 'Permission', 'Created', 'Last used', 'Id', ''], tbody),
   );
 
   const act = actionRunner(ctx, alert, status, () => load());
 
   async function load(): Promise<void> {
     try {
-      const answer = await ctx.api.get<ListAnswer<ApiKey>>('/api-keys');
+      // The most one page holds; an account has far fewer keys.
+      const answer = await ctx.api.get<ListAnswer<ApiKey>>('/api-keys?limit=100');
       clearError(alert);
       replaceChildren(
         tbody,
         answer.data.length === 0
-          ? h('tr', null, h('td', { colspan: 5, class: 'empty' }, 'No keys.'))
+          ? h('tr', null, h('td', { colspan: 6, class: 'empty' }, 'No keys.'))
           : answer.data.map((key) => {
               const cell = h('td', { class: 'actions' });
               const ask = (): void => {
@@ -77,7 +78,7 @@ export function mountApiKeys(ctx: PageContext, page: HTMLElement): MountedPage {
                 cell.querySelector('button')?.focus();
               };
               replaceChildren(cell, button('Revoke', ask));
-              return h('tr', null, h('td', null, key.name), h('td', null, PERMISSIONS.find((p) => p.value === key.permission)?.label ?? key.permission), h('td', { class: 'when' }, time(key.created_at)), h('td', null, h('code', null, key.id)), cell);
+              return h('tr', null, h('td', null, key.name), h('td', null, PERMISSIONS.find((p) => p.value === key.permission)?.label ?? key.permission), h('td', { class: 'when' }, time(key.created_at)), h('td', { class: 'when' }, key.last_used_at ? time(key.last_used_at) : 'never'), h('td', null, h('code', null, key.id)), cell);
             }),
       );
     } catch (error) {
