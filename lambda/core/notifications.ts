@@ -27,8 +27,8 @@ const WEBHOOK_TYPES = new Set<string>(WEBHOOK_EVENT_TYPES);
  * email's tags echoed; undefined for events no sender subscribes to (Subscription).
  *
  * It is built from what SES says of the message (`mail`: From, To, Subject, when SES took it, and
- * the email's own tags, which Outbox gives SES with every send), so the events path need not read
- * the email. `email`, when given, describes it instead: an identity feedback notification carries
+ * the email's own tags, which Outbox gives SES with every send, and its custom headers, from SES's
+ * `mail.headers`), so the events path need not read the email. `email`, when given, describes it instead: an identity feedback notification carries
  * no tags, and its headers only when the identity is set to include them.
  */
 export function toNotificationPayload(event: SesEvent, emailId: string | undefined, email?: TrackedEmail): EmailNotificationPayload | undefined {
@@ -47,6 +47,8 @@ export function toNotificationPayload(event: SesEvent, emailId: string | undefin
       to: email ? email.to.map(display) : event.mail.to,
       subject: email?.subject ?? event.mail.subject,
       ...(Object.keys(tags).length > 0 ? { tags } : {}),
+      // From SES's own copy of the message's headers, so the events path reads no email for them.
+      ...(event.mail.headers && event.mail.headers.length > 0 ? { headers: event.mail.headers.map(({ name, value }) => ({ name, value })) } : {}),
       recipients: event.recipients,
       ...(detail.kind === 'Bounce' && !isAutoResponse(detail) && detail.bounceSubType !== 'OnAccountSuppressionList'
         ? {
@@ -54,6 +56,7 @@ export function toNotificationPayload(event: SesEvent, emailId: string | undefin
               message: detail.bouncedRecipients.find((r) => r.diagnosticCode)?.diagnosticCode ?? `${detail.bounceType} bounce (${detail.bounceSubType})`,
               type: detail.bounceType,
               subType: detail.bounceSubType,
+              diagnosticCode: detail.bouncedRecipients.flatMap((r) => (r.diagnosticCode ? [r.diagnosticCode] : [])),
             },
           }
         : {}),

@@ -26,7 +26,7 @@ const HEADER_VALUE_PATTERN = /^[\x20-\x7e\t]{0,995}$/;
  * same name would duplicate or override them. `X-SES-*` headers would change the configuration
  * set or tags and defeat tracking.
  */
-const RESERVED_HEADERS = new Set(
+export const RESERVED_HEADERS: ReadonlySet<string> = new Set(
   [
     'from', 'to', 'cc', 'bcc', 'subject', 'reply-to', 'sender', 'return-path', 'date', 'message-id',
     'mime-version', 'content-type', 'content-transfer-encoding', 'content-disposition',

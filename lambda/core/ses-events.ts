@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { OutboxError } from './errors';
 import { isUuid } from './ids';
 import { isObject } from './json-body';
+import { RESERVED_HEADERS } from './send-request';
 import { MESSAGE_ID_TAG, OUTBOX_TAG_PREFIX } from '../shared/env';
 
 /**
@@ -81,6 +82,13 @@ export interface SesEvent {
     readonly timestamp: string;
     /** `mail.source` as SES wrote it (the address the message was sent from), or '' when absent. */
     readonly source: string;
+    /**
+     * The message's custom headers, from `mail.headers` (event publishing carries them; identity
+     * notifications only when set to include them): every header but those Outbox writes from
+     * the email's fields or SES controls (RESERVED_HEADERS, `X-SES-*`), which are exactly the ones
+     * `headers` may not set. Absent or empty when SES sent none.
+     */
+    readonly headers?: readonly { readonly name: string; readonly value: string }[];
   };
   /** The SNS MessageId of the envelope it came in, if any. */
   readonly snsMessageId?: string;
@@ -291,6 +299,7 @@ function parseRecord(record: Record<string, unknown>, snsMessageId: string | und
       destination,
       timestamp: mailTimestamp ?? occurredAt,
       source,
+      headers: customHeaders(own(mail, 'headers')),
     },
     ...(outboxId ? { outboxId } : {}),
     occurredAt,
@@ -425,6 +434,24 @@ export function isAutoResponse(detail: SesEventDetail): boolean {
   );
 }
 
+
+/** The custom headers of `mail.headers` (see SesEvent.mail.headers); entries that are not `{ name, value }` strings are skipped. */
+function customHeaders(value: unknown): { name: string; value: string }[] {
+  if (!Array.isArray(value)) return [];
+  const headers: { name: string; value: string }[] = [];
+  for (const entry of value) {
+    if (!isObject(entry)) continue;
+    const name = own(entry, 'name');
+    const headerValue = own(entry, 'value');
+    if (typeof name !== 'string' || typeof headerValue !== 'string') continue;
+    const lower = name.toLowerCase();
+    if (RESERVED_HEADERS.has(lower) || lower.startsWith('x-ses-')) continue;
+    limited(name, 'a mail.headers name', ID);
+    limited(headerValue, `mail.headers ${name}`, TEXT);
+    headers.push({ name, value: headerValue });
+  }
+  return headers;
+}
 
 function readTags(value: unknown): { outboxId?: string; tags: Record<string, string> } {
   // A Map first, so a tag named `__proto__` is a tag like any other in the object made from it.

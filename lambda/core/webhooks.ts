@@ -77,8 +77,10 @@ export interface EmailNotificationPayload {
     readonly to: readonly string[];
     readonly subject: string;
     readonly tags?: Readonly<Record<string, string>>;
-    /** For email.bounced: `{ message, type, subType }`. */
-    readonly bounce?: { readonly message: string; readonly type: string; readonly subType: string };
+    /** The email's custom headers, as Resend's spec writes them; absent when it set none. */
+    readonly headers?: readonly { readonly name: string; readonly value: string }[];
+    /** For email.bounced: `{ message, type, subType, diagnosticCode }`, diagnosticCode being the SMTP responses SES reports, one per bounced recipient that has one. */
+    readonly bounce?: { readonly message: string; readonly type: string; readonly subType: string; readonly diagnosticCode: readonly string[] };
     /** For email.clicked. */
     readonly click?: { readonly ipAddress: string; readonly link: string; readonly timestamp: string; readonly userAgent: string };
     /** For email.failed. */

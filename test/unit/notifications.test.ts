@@ -43,9 +43,35 @@ describe('toNotificationPayload', () => {
         // SES's own `ses:` tags and Outbox's `outbox-` tags are not the sender's: they stay out.
         tags: { category: 'welcome' },
         recipients: ['recipient@example.com'],
-        bounce: { message: 'smtp; 550 5.1.1 user unknown', type: 'Permanent', subType: 'General' },
+        bounce: { message: 'smtp; 550 5.1.1 user unknown', type: 'Permanent', subType: 'General', diagnosticCode: ['smtp; 550 5.1.1 user unknown'] },
       },
     });
+  });
+
+  it("carries the email's custom headers from SES's mail.headers as [{ name, value }], and each bounced recipient's diagnostic code", () => {
+    const record = JSON.parse(readFileSync(path.join(__dirname, '../fixtures/ses/event-bounce-permanent.json'), 'utf8')) as {
+      mail: { tags: Record<string, string[]>; headers: { name: string; value: string }[] };
+      bounce: { bouncedRecipients: Record<string, string>[] };
+    };
+    record.mail.tags['outbox-message-id'] = [EMAIL_ID];
+    record.mail.headers.push(
+      { name: 'X-Entity-Ref-ID', value: 'order-42' },
+      { name: 'List-Unsubscribe', value: '<https://acme.test/u>' },
+      { name: 'X-SES-MESSAGE-TAGS', value: 'a=b' },
+      { name: 'Message-ID', value: '<x@acme.test>' },
+    );
+    record.bounce.bouncedRecipients.push(
+      { emailAddress: 'other@example.com', action: 'failed', status: '5.2.1', diagnosticCode: 'smtp; 550 5.2.1 mailbox disabled' },
+      { emailAddress: 'third@example.com', action: 'failed', status: '5.0.0' },
+    );
+    const data = toNotificationPayload(parseSesNotification(record), EMAIL_ID)!.data;
+    // From, To, Subject, MIME-Version, Content-Type, Message-ID and X-SES-* are Outbox's or SES's, not custom.
+    expect(data.headers).toEqual([
+      { name: 'X-Entity-Ref-ID', value: 'order-42' },
+      { name: 'List-Unsubscribe', value: '<https://acme.test/u>' },
+    ]);
+    expect(data.bounce?.diagnosticCode).toEqual(['smtp; 550 5.1.1 user unknown', 'smtp; 550 5.2.1 mailbox disabled']);
+    expect(toNotificationPayload(fixture('event-delivery.json'), EMAIL_ID)!.data).not.toHaveProperty('headers');
   });
 
   it('describes the email from its record when one is given (a feedback notification carries no tags)', () => {
