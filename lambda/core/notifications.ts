@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { displayMailbox as display } from './addresses';
-import type { SendFailure } from './email';
+import type { EmailDraft, EmailRecord, SendFailure } from './email';
 import { uuidv7 } from './ids';
 import type { Clock } from './ports';
 import { isAutoResponse, type SesEvent } from './ses-events';
@@ -116,6 +116,54 @@ export function failedSendNotification(email: TrackedEmail, recipients: readonly
       },
     },
   };
+}
+
+/**
+ * The `email.scheduled` notification for an email accepted with a `scheduled_at`, in the resend
+ * SDK's payload shape: the email as stored (its tags, and its custom headers as `[{ name, value }]`
+ * when it set any), `message_id` null (SES has taken nothing yet), and the recipients it will be
+ * sent to. An email is scheduled once, so its event key is `scheduled-<emailId>`, ordered by the
+ * email's creation time.
+ */
+export function scheduledNotification(email: EmailRecord, sendable: Pick<EmailDraft, 'to' | 'cc' | 'bcc'>): OutboxNotification {
+  const tags = Object.fromEntries(email.tags.map((t) => [t.name, t.value]));
+  return {
+    eventKey: `scheduled-${email.id}`,
+    orderedAt: email.createdAt,
+    payload: {
+      type: 'email.scheduled',
+      created_at: email.createdAt,
+      data: {
+        email_id: email.id,
+        created_at: email.createdAt,
+        message_id: null,
+        from: display(email.from),
+        to: email.to.map(display),
+        subject: email.subject ?? '',
+        ...(Object.keys(tags).length > 0 ? { tags } : {}),
+        ...(email.headers.length > 0 ? { headers: email.headers.map(({ name, value }) => ({ name, value })) } : {}),
+        recipients: [...sendable.to, ...sendable.cc, ...sendable.bcc].map((m) => m.address.toLowerCase()),
+      },
+    },
+  };
+}
+
+/**
+ * Sends the `email.scheduled` notification of an accepted scheduled email (see
+ * scheduledNotification). The email is stored whatever happens here: a failure to notify is
+ * reported through `warn` and does not change the answer. Without `notify`, nothing is sent.
+ */
+export async function notifyScheduled(
+  deps: { readonly notify?: Notify; readonly warn?: (message: string, error: unknown) => void },
+  accepted: { readonly email: EmailRecord; readonly sendable: Pick<EmailDraft, 'to' | 'cc' | 'bcc'> },
+): Promise<void> {
+  if (!deps.notify) return;
+  const { payload, eventKey, orderedAt } = scheduledNotification(accepted.email, accepted.sendable);
+  try {
+    await deps.notify(payload, eventKey, orderedAt);
+  } catch (error) {
+    deps.warn?.(`The email.scheduled notification of email ${accepted.email.id} could not be sent`, error);
+  }
 }
 
 /**

@@ -2,6 +2,7 @@ import { acceptEmail, type AcceptEmailDeps, type AcceptedEmail } from './accept-
 import type { Principal } from './api-keys';
 import { scanDraft, type ContentScanDeps } from './content-scan';
 import { OutboxError } from './errors';
+import { notifyScheduled, type Notify } from './notifications';
 import type { OutboundQueue } from './outbound';
 import type { EmailSender } from './ports';
 import { scheduledAtOf } from './schedule';
@@ -18,6 +19,8 @@ export interface SendEmailDeps extends AcceptEmailDeps, ContentScanDeps {
   readonly pause?: SendingPause;
   /** Reports a failure that does not change the answer (the email was sent regardless). */
   readonly warn?: (message: string, error: unknown) => void;
+  /** Sends `email.scheduled` for a scheduled email. Absent: nobody is told. */
+  readonly notify?: Notify;
 }
 
 /**
@@ -31,8 +34,9 @@ export interface SendEmailDeps extends AcceptEmailDeps, ContentScanDeps {
  * 4. Hand it to SES with the configuration set and the `outbox-message-id` tag (see deliverNow).
  *
  * With `scheduled_at` (see parseScheduledAt) step 3 stores it as `scheduled` with its time, in the
- * due-time index, and step 4 is left to the scheduler (releaseDueEmails) when it is due; a pause
- * does not refuse it: it waits queued like any email the sender sends.
+ * due-time index, `email.scheduled` is notified (see notifyScheduled), and step 4 is left to the
+ * scheduler (releaseDueEmails) when it is due; a pause does not refuse it: it waits queued like
+ * any email the sender sends.
  *
  * Not idempotent by itself; the Idempotency-Key layer makes retries safe.
  */
@@ -41,7 +45,9 @@ export async function sendEmail(deps: SendEmailDeps, principal: Principal, body:
   await scanDraft(deps, draft);
   const scheduledAt = scheduledAtOf(body, deps.clock.now());
   if (scheduledAt !== undefined) {
-    return { id: (await acceptEmail(deps, principal, draft, 'scheduled', scheduledAt)).email.id };
+    const scheduled = await acceptEmail(deps, principal, draft, 'scheduled', scheduledAt);
+    await notifyScheduled(deps, scheduled);
+    return { id: scheduled.email.id };
   }
   await refuseWhileHeld(deps);
   const accepted = await acceptEmail(deps, principal, draft, 'queued', undefined, { sendingNow: true });

@@ -121,7 +121,7 @@ describe('webhooks against npm start', () => {
     const created = await resend.webhooks.create({ endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/resend`, events: ['email.delivered'] });
     secret = created.data!.signing_secret;
 
-    const sent = await resend.emails.send({ from: 'a@acme.test', to: 'success@simulator.amazonses.com', subject: 'Svix', text: 'x' });
+    const sent = await resend.emails.send({ from: 'a@acme.test', to: 'success@simulator.amazonses.com', subject: 'Svix', text: 'x', headers: { 'X-Entity-Ref-ID': 'order-7' } });
     await until(() => verdicts.length >= 1);
 
     expect(verdicts).toEqual(['svix:email.delivered']);
@@ -132,7 +132,8 @@ describe('webhooks against npm start', () => {
       headers: { id: delivery.headers['webhook-id'] as string, timestamp: delivery.headers['webhook-timestamp'] as string, signature: delivery.headers['webhook-signature'] as string },
       webhookSecret: secret,
     });
-    expect(event).toMatchObject({ type: 'email.delivered', data: { email_id: sent.data!.id } });
+    // The custom header rides along from SES's copy of the message's headers, as Resend's spec writes it.
+    expect(event).toMatchObject({ type: 'email.delivered', data: { email_id: sent.data!.id, headers: [{ name: 'X-Entity-Ref-ID', value: 'order-7' }] } });
     expect(() => new SvixWebhook(`whsec_${Buffer.from('another secret, 24 bytes!').toString('base64')}`).verify(delivery.body, delivery.headers as Record<string, string>)).toThrow();
     await resend.webhooks.remove(created.data!.id);
   });
@@ -163,6 +164,27 @@ describe('webhooks against npm start', () => {
     expect((await resend.webhooks.events.get({ webhookId, eventId })).data).toMatchObject({ id: eventId, status: 'success' });
     expect((await resend.webhooks.events.replay({ webhookId, eventId: 'msg_019ac9a4-0000-7000-8000-000000000000' })).error).toMatchObject({ statusCode: 404 });
     await resend.webhooks.remove(webhookId);
+  });
+
+  it('sends email.scheduled, with the custom headers, when an email is scheduled', async () => {
+    const receiver = await startReceiver();
+    servers.push(receiver.server);
+    const created = await resend.webhooks.create({ endpoint: receiver.url, events: ['email.scheduled'] });
+    expect(created.error).toBeNull();
+    const scheduledAt = new Date(Date.now() + 3_600_000).toISOString();
+    const sent = await resend.emails.send({
+      from: 'Acme <a@acme.test>', to: 'success@simulator.amazonses.com', subject: 'Later', text: 'x', scheduledAt, headers: { 'X-Entity-Ref-ID': 'order-42' },
+    });
+    expect(sent.error).toBeNull();
+    await until(() => receiver.received.length >= 1);
+
+    expect(receiver.received).toHaveLength(1);
+    const event = verified(created.data!.signing_secret, receiver.received[0]!) as unknown as { type: string; data: Record<string, unknown> };
+    expect(event).toMatchObject({
+      type: 'email.scheduled',
+      data: { email_id: sent.data!.id, message_id: null, from: 'Acme <a@acme.test>', to: ['success@simulator.amazonses.com'], subject: 'Later', headers: [{ name: 'X-Entity-Ref-ID', value: 'order-42' }] },
+    });
+    await resend.webhooks.remove(created.data!.id);
   });
 
   it('retries a failing receiver with the same webhook-id until it answers 200', async () => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { failedSendNotification, notify, toNotificationPayload, webhookMessageId, type NotifyDeps } from '../../lambda/core/notifications';
+import { failedSendNotification, notify, notifyScheduled, scheduledNotification, toNotificationPayload, webhookMessageId, type NotifyDeps } from '../../lambda/core/notifications';
+import type { EmailRecord } from '../../lambda/core/email';
 import { parseSesNotification } from '../../lambda/core/ses-events';
 import type { TrackedEmail } from '../../lambda/core/tracking';
 import type { NotificationPayload, WebhookJob, WebhookRecord } from '../../lambda/core/webhooks';
@@ -169,5 +170,63 @@ describe('notify', () => {
     expect(jobs[1]!.messageId).toBe(jobs[0]!.messageId);
     expect(jobs[2]!.messageId).not.toBe(jobs[0]!.messageId);
     expect(jobs[0]!.messageId).toBe(webhookMessageId(`failed-${EMAIL_ID}`, 'all', email.createdAt));
+  });
+});
+
+describe('email.scheduled', () => {
+  const scheduled: EmailRecord = {
+    id: EMAIL_ID,
+    createdAt: '2026-11-28T00:00:00.000Z',
+    apiKeyId: 'key-1',
+    lastEvent: 'scheduled',
+    scheduledAt: '2026-11-29T09:00:00.000Z',
+    expiresAt: 0,
+    from: { address: 'hello@acme.test', name: 'Acme' },
+    to: [{ address: 'Ada@Example.com' }, { address: 'gone@example.com' }],
+    cc: [],
+    bcc: [{ address: 'audit@acme.test' }],
+    replyTo: [],
+    subject: 'Later',
+    text: 'x',
+    headers: [{ name: 'X-Entity-Ref-ID', value: 'order-42' }],
+    tags: [{ name: 'category', value: 'reminder' }],
+    attachments: [],
+  };
+  const sendable = { to: [{ address: 'Ada@Example.com' }], cc: [], bcc: [{ address: 'audit@acme.test' }] };
+
+  it('describes the accepted email as the SDK types email.scheduled, with its custom headers, and a stable key', () => {
+    expect(scheduledNotification(scheduled, sendable)).toEqual({
+      eventKey: `scheduled-${EMAIL_ID}`,
+      orderedAt: scheduled.createdAt,
+      payload: {
+        type: 'email.scheduled',
+        created_at: scheduled.createdAt,
+        data: {
+          email_id: EMAIL_ID,
+          created_at: scheduled.createdAt,
+          message_id: null,
+          from: 'Acme <hello@acme.test>',
+          to: ['Ada@Example.com', 'gone@example.com'],
+          subject: 'Later',
+          tags: { category: 'reminder' },
+          headers: [{ name: 'X-Entity-Ref-ID', value: 'order-42' }],
+          recipients: ['ada@example.com', 'audit@acme.test'],
+        },
+      },
+    });
+    expect(scheduledNotification({ ...scheduled, headers: [], tags: [] }, sendable).payload.data).not.toHaveProperty('headers');
+  });
+
+  it('notifies once through notify, and only warns when that fails', async () => {
+    const sent: [NotificationPayload, string, string | undefined][] = [];
+    await notifyScheduled({ notify: async (payload, key, orderedAt) => void sent.push([payload, key, orderedAt]) }, { email: scheduled, sendable });
+    expect(sent.map(([payload, key, orderedAt]) => [payload.type, key, orderedAt])).toEqual([['email.scheduled', `scheduled-${EMAIL_ID}`, scheduled.createdAt]]);
+
+    const warnings: string[] = [];
+    const failing = async () => {
+      throw new Error('topic down');
+    };
+    await expect(notifyScheduled({ notify: failing, warn: (message) => warnings.push(message) }, { email: scheduled, sendable })).resolves.toBeUndefined();
+    expect(warnings).toEqual([`The email.scheduled notification of email ${EMAIL_ID} could not be sent`]);
   });
 });
