@@ -32,6 +32,11 @@ export interface ApiConfig {
    * comma-separated). Unset: the account's identities, as SES lists them.
    */
   readonly sendingIdentities?: readonly string[];
+  /**
+   * The MAIL FROM subdomain a domain made through POST /domains gets without `custom_return_path`
+   * (OUTBOX_DOMAIN_MAIL_FROM_SUBDOMAIN; `off`: SES's own MAIL FROM). Unset: DEFAULT_DOMAIN_MAIL_FROM_SUBDOMAIN.
+   */
+  readonly domainMailFromSubdomain?: string | false;
   /** Local mode only. */
   readonly sesEndpoint?: string;
   /** Local mode only. */
@@ -89,6 +94,7 @@ export function readApiConfig(env: Env): ApiConfig {
     ...optional(env, ENV.clamd, 'clamd'),
     ...optional(env, ENV.outboundQueueUrl, 'outboundQueueUrl'),
     ...identityList(env, ENV.sendingIdentities),
+    ...(env[ENV.domainMailFromSubdomain] ? { domainMailFromSubdomain: env[ENV.domainMailFromSubdomain] === 'off' ? false : env[ENV.domainMailFromSubdomain]! } : {}),
     ...optional(env, ENV.sesEndpoint, 'sesEndpoint'),
     ...optional(env, ENV.dynamoDbEndpoint, 'dynamoDbEndpoint'),
   };

@@ -25,6 +25,9 @@ import { AccountSendRate, DynamoDbSendRateGovernor } from './adapters/dynamodb-s
 import { DynamoDbSendingPause } from './adapters/dynamodb-sending-pause';
 import { SesAccountClient } from './adapters/ses-account';
 import { SesAccountReportClient } from './adapters/ses-account-report';
+import { DynamoDbDomainRegistry } from './adapters/dynamodb-domain-registry';
+import { SesEmailIdentities } from './adapters/ses-email-identities';
+import { DEFAULT_DOMAIN_MAIL_FROM_SUBDOMAIN } from './core/domains';
 import { SesConfigurationSetSending } from './adapters/ses-configuration-set-sending';
 import { SqsOutboundRetry } from './adapters/sqs-outbound-retry';
 import type { ApiConfig, EventsConfig, NotificationConfig, ReputationAlarmConfig, SchedulerConfig, SenderConfig, WebhookDeliveryConfig } from './config';
@@ -63,6 +66,7 @@ export function buildApiDeps(config: ApiConfig, options: ClientOptions = {}, ove
   const pause = new DynamoDbSendingPause(documents, config.controlTable);
   // Read afresh for every report (GET /sending, GET /deliverability: dashboard calls, not the send path), so a pause the guard set a moment ago shows.
   const reportedPause = new DynamoDbSendingPause(documents, config.controlTable, 0);
+  const accountReport = new SesAccountReportClient(ses);
   return {
     emails: new DynamoDbEmailStore(documents, config.emailsTable, systemClock, config.retentionDays, overrides.queuedCheckDelayMs),
     keys: new DynamoDbApiKeyStore(documents, config.apiKeysTable),
@@ -75,8 +79,17 @@ export function buildApiDeps(config: ApiConfig, options: ClientOptions = {}, ove
     sender: new SesEmailSender(ses),
     clock: systemClock,
     ...(config.clamd ? { virusScanner: new ClamdScanner({ address: config.clamd }) } : {}),
-    accountReport: new SesAccountReportClient(ses),
+    accountReport,
     ...(config.sendingIdentities ? { sendingIdentities: config.sendingIdentities } : {}),
+    domains: {
+      identities: new SesEmailIdentities(ses),
+      account: accountReport,
+      registry: new DynamoDbDomainRegistry(documents, config.controlTable),
+      stackIdentities: config.sendingIdentities ?? [],
+      configurationSet: config.configurationSet,
+      ...mailFromOf(config.domainMailFromSubdomain),
+      clock: systemClock,
+    },
     ...outboundFor(config, options, overrides),
     configurationSet: config.configurationSet,
     pause,
@@ -97,6 +110,12 @@ export function buildApiDeps(config: ApiConfig, options: ClientOptions = {}, ove
     },
     log: logError,
   };
+}
+
+/** The MAIL FROM subdomain of domains made through the API: the configured one, none when `off`. */
+function mailFromOf(subdomain: string | false | undefined): { defaultReturnPath?: string } {
+  if (subdomain === false) return {};
+  return { defaultReturnPath: subdomain ?? DEFAULT_DOMAIN_MAIL_FROM_SUBDOMAIN };
 }
 
 /** Local mode replaces the SNS topic and the SQS webhook queue with in-process stand-ins. */

@@ -194,6 +194,8 @@ export class OutboxStack extends Stack {
     this.tables.webhooks.grantReadWriteData(this.apiFunction);
     // Sends, and GET /account's report on the account and its identities.
     this.ses.allowSending(this.apiFunction).allowReportingAccount(this.apiFunction);
+    // The domains API: SES identities it creates, reads and deletes (tagged for this stack only).
+    this.ses.allowManagingDomains(this.apiFunction);
     // Batches, and sync sends SES throttled, go out through the sender.
     this.outbound.allowEnqueueing(this.apiFunction);
     // GET /sending and POST /sending/pause|resume: the held pause in the control table (read before

@@ -37,6 +37,8 @@ export interface LocalOptions {
   readonly apiKey?: string;
   /** Verified SES identities (domains or addresses); undefined = every sender is verified. */
   readonly identities?: readonly string[];
+  /** How long a domain made through POST /domains stays pending in the SES stand-in. @default 5 s */
+  readonly identityVerificationMs?: number;
   /** Keep the store on disk here; in memory when undefined. */
   readonly dataDir?: string;
   readonly retentionDays?: number;
@@ -129,6 +131,7 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
   const ses = await startSesStandIn({
     host,
     ...(options.identities ? { verifiedIdentities: options.identities } : {}),
+    ...(options.identityVerificationMs !== undefined ? { identityVerificationMs: options.identityVerificationMs } : {}),
     ...(options.maxSendRate !== undefined ? { maxSendRate: options.maxSendRate } : {}),
     // What SES accepted, and the events it owes, survive a restart as they would in SES.
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),

@@ -28,6 +28,7 @@ export class SesEmailIdentities implements EmailIdentities {
         tags: Object.fromEntries((answer.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? ''])),
         ...(answer.MailFromAttributes ? { mailFrom: mailFromOf(answer.MailFromAttributes) } : {}),
         ...(answer.ConfigurationSetName ? { configurationSetName: answer.ConfigurationSetName } : {}),
+        ...(answer.VerificationStatus ? { verificationStatus: answer.VerificationStatus } : {}),
       };
     } catch (error) {
       if (errorName(error) === 'NotFoundException') return undefined;

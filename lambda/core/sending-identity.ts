@@ -39,6 +39,8 @@ export interface EmailIdentityState {
   readonly mailFrom?: MailFromState;
   /** The identity's default configuration set; CreateEmailIdentity's answer carries none. */
   readonly configurationSetName?: string;
+  /** PENDING, SUCCESS, FAILED, TEMPORARY_FAILURE or NOT_STARTED: whether SES has verified the identity. */
+  readonly verificationStatus?: string;
 }
 
 /** The SES identity operations the resource uses (SES v2). */

@@ -8,6 +8,7 @@ import { decodePathParameter, EMAIL_ID, parseJsonBody, parseJsonObject, principa
 import { ACCOUNT_ROUTES } from './account-routes';
 import { BATCH_ROUTES } from './batch-routes';
 import { DELIVERABILITY_ROUTES } from './deliverability-routes';
+import { DOMAIN_ROUTES } from './domain-routes';
 import { RAW_EMAIL_ROUTES } from './raw-email-routes';
 import { SCHEDULE_ROUTES } from './schedule-routes';
 import { SENDING_ROUTES } from './sending-routes';
@@ -75,6 +76,7 @@ const ROUTES: readonly Route[] = [
   },
   ...ACCOUNT_ROUTES,
   ...DELIVERABILITY_ROUTES,
+  ...DOMAIN_ROUTES,
   ...SCHEDULE_ROUTES,
   ...SENDING_ROUTES,
   ...SUPPRESSION_ROUTES,

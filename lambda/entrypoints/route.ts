@@ -1,6 +1,7 @@
 import type { SesAccountReport } from '../core/account-report';
 import type { Principal } from '../core/api-keys';
 import type { VirusScanner } from '../core/content-scan';
+import type { DomainDeps } from '../core/domains';
 import { OutboxError } from '../core/errors';
 import { UUID_SOURCE } from '../core/ids';
 import { readJsonBody } from '../core/json-body';
@@ -69,6 +70,8 @@ export interface ApiDeps {
   /** Sends `sending.paused` / `sending.resumed`. Absent: nobody is told. */
   readonly notify?: Notify;
   readonly retentionDays: number;
+  /** SES domain identities for /domains; absent, those routes answer 503. */
+  readonly domains?: DomainDeps;
   /** The deliverability counters and Outbox's pause, for GET /deliverability; absent, that route answers 503. */
   readonly deliverability?: DeliverabilityReportDeps;
   readonly log: (message: string, error?: unknown) => void;

@@ -24,6 +24,8 @@ export const ENV = {
    * GET /account's identity report. Unset: the account's identities, as SES lists them.
    */
   sendingIdentities: 'OUTBOX_SENDING_IDENTITIES',
+  /** The MAIL FROM subdomain (one DNS label) of a domain made through POST /domains, or `off`. */
+  domainMailFromSubdomain: 'OUTBOX_DOMAIN_MAIL_FROM_SUBDOMAIN',
   /**
    * The reputation guard's thresholds, as fractions (0.025 = 2.5%): it warns at the warn rates and
    * pauses Outbox's sending at the pause rates, once its 24 h window holds at least the minimum
@@ -43,6 +45,8 @@ export const ENV = {
 
 /** The SES message tag carrying Outbox's email id, so SES events find their email. */
 export const MESSAGE_ID_TAG = 'outbox-message-id';
+/** The tag on SES identities the domains API made: its value, the configuration set's name, ties them to this stack (the IAM conditions use it). */
+export const API_DOMAIN_TAG = 'outbox-api-domain';
 /** Tag names starting with this are Outbox's own: refused in requests, never echoed in webhooks. */
 export const OUTBOX_TAG_PREFIX = 'outbox-';
 

@@ -5,7 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { ENV, HANDLER_ENTRIES } from '../../lambda/shared/env';
+import { API_DOMAIN_TAG, ENV, HANDLER_ENTRIES } from '../../lambda/shared/env';
 import type { NodeFunction } from './node-function';
 import { SendingDomainRecords } from './sending-domain-records';
 import { DEFAULT_MAIL_FROM_SUBDOMAIN, SendingIdentity } from './sending-identity';
@@ -69,6 +69,8 @@ export class SesSending extends Construct {
   public readonly identityNames: readonly string[];
   /** True when no identity was named and sending is allowed from any identity of the account. */
   public readonly allowsAnyIdentity: boolean;
+  /** The MAIL FROM subdomain of domains made through the domains API: the sending domain's, or `off`. */
+  private readonly domainMailFromSubdomain: string;
 
   constructor(scope: Construct, id: string, props: SesSendingProps = {}) {
     super(scope, id);
@@ -148,6 +150,7 @@ export class SesSending extends Construct {
       );
     }
     this.identityArns = arns;
+    this.domainMailFromSubdomain = props.mailFromSubdomain === false ? 'off' : (props.mailFromSubdomain ?? DEFAULT_MAIL_FROM_SUBDOMAIN);
     this.identityNames = [...new Set([...(props.sendingDomain ? [props.sendingDomain] : []), ...(props.identities ?? [])])];
   }
 
@@ -164,6 +167,10 @@ export class SesSending extends Construct {
         actions: ['ses:SendEmail', 'ses:SendRawEmail'],
         resources: [...this.identityArns, this.configurationSetArn, this.arnOf('template', '*')],
       }),
+      // The domains the API made: identities tagged for this stack, and no other.
+      ...(this.allowsAnyIdentity
+        ? []
+        : [new iam.PolicyStatement({ actions: ['ses:SendEmail', 'ses:SendRawEmail'], resources: [this.arnOf('identity', '*')], conditions: this.apiDomainTagged() })]),
     ]);
     fn.addEnvironment(ENV.configurationSet, this.configurationSet.configurationSetName);
     Validations.of(policy).acknowledge({
@@ -171,6 +178,36 @@ export class SesSending extends Construct {
       reason: 'A templated send names its SES template at send time, and SES authorizes it against that template, so every template of the account is allowed.',
     });
     if (this.allowsAnyIdentity) this.acknowledgeAnyIdentity(policy, 'sending is allowed from any identity SES has verified for the account');
+    else this.acknowledgeApiDomains(policy, 'sending from the domains the API made is allowed on identities tagged for this stack only');
+    return this;
+  }
+
+  /**
+   * The domains API (`/domains`): creating an identity only with this stack's tag (its value the
+   * configuration set's name) and no other tag, and reading, deleting and setting the MAIL FROM
+   * domain only of identities that carry it, so the stack's own identities and the account's
+   * others stay out of reach (ABAC: SES v2 authorizes identity actions on the identity's tags).
+   * Tells the function the MAIL FROM subdomain new domains get.
+   */
+  public allowManagingDomains(fn: NodeFunction): this {
+    const identities = this.arnOf('identity', '*');
+    const policy = fn.addPolicy('SesDomainsPolicy', [
+      new iam.PolicyStatement({
+        actions: ['ses:CreateEmailIdentity', 'ses:TagResource'],
+        resources: [identities],
+        conditions: {
+          StringEquals: { [`aws:RequestTag/${API_DOMAIN_TAG}`]: this.configurationSet.configurationSetName },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': [API_DOMAIN_TAG] },
+        },
+      }),
+      new iam.PolicyStatement({
+        actions: ['ses:GetEmailIdentity', 'ses:DeleteEmailIdentity', 'ses:PutEmailIdentityMailFromAttributes'],
+        resources: [identities],
+        conditions: this.apiDomainTagged(),
+      }),
+    ]);
+    this.acknowledgeApiDomains(policy, 'the API creates identities only with this stack\'s tag and changes only identities that carry it');
+    fn.addEnvironment(ENV.domainMailFromSubdomain, this.domainMailFromSubdomain);
     return this;
   }
 
@@ -215,6 +252,17 @@ export class SesSending extends Construct {
     if (this.allowsAnyIdentity) this.acknowledgeAnyIdentity(policy, 'any identity of the account may be reported on');
     if (this.identityNames.length > 0) fn.addEnvironment(ENV.sendingIdentities, this.identityNames.join(','));
     return this;
+  }
+
+  private apiDomainTagged(): Record<string, Record<string, string>> {
+    return { StringEquals: { [`aws:ResourceTag/${API_DOMAIN_TAG}`]: this.configurationSet.configurationSetName } };
+  }
+
+  private acknowledgeApiDomains(policy: iam.Policy, consequence: string): void {
+    Validations.of(policy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${SES_NAG_ARN}:identity/*]`,
+      reason: `Domains made through the API are named at run time, so ${consequence}.`,
+    });
   }
 
   private arnOf(resource: string, resourceName: string): string {

@@ -21,6 +21,11 @@ import { nameFromPath } from './path-name';
  * MAIL FROM domain must be a subdomain of the identity, and a configuration set must exist when
  * the stand-in was given its list. The stand-in reads no DNS, so a MAIL FROM domain is reported
  * SUCCESS at once, as its identities are verified at once.
+ *
+ * CreateEmailIdentity and DeleteEmailIdentity add and remove identities of the account's own (the
+ * domains API's): a created identity is PENDING (DKIM and MAIL FROM too) until `verificationMs`
+ * have passed, as if its DNS records had been published and SES had found them, then SUCCESS and
+ * allowed to send. A name the account has already is AlreadyExistsException.
  */
 
 /** The one identity listed when every sender counts as verified. */
@@ -37,6 +42,17 @@ interface IdentitySettings {
   readonly configurationSetName?: string;
 }
 
+/** An identity CreateEmailIdentity made. */
+interface CreatedIdentity {
+  readonly name: string;
+  /** Epoch ms. */
+  readonly createdAt: number;
+  readonly tags: readonly { readonly Key: string; readonly Value: string }[];
+}
+
+/** How long a created identity stays PENDING by default: long enough to watch, short enough to wait for. */
+export const DEFAULT_IDENTITY_VERIFICATION_MS = 5_000;
+
 export class StandInIdentities {
   /** Lower-cased name -> the name as configured. Undefined: every sender counts as verified. */
   private readonly names: Map<string, string> | undefined;
@@ -44,12 +60,16 @@ export class StandInIdentities {
   private readonly since: number;
   /** Lower-cased name -> what the Put operations set on it. */
   private readonly settings = new Map<string, IdentitySettings>();
+  /** Lower-cased name -> an identity CreateEmailIdentity made. */
+  private readonly created = new Map<string, CreatedIdentity>();
 
   constructor(
     verifiedIdentities: readonly string[] | undefined,
     now: number,
     /** The account's configuration sets; undefined: any name exists. */
     private readonly configurationSets?: ReadonlySet<string>,
+    private readonly clock: () => number = Date.now,
+    private readonly verificationMs: number = DEFAULT_IDENTITY_VERIFICATION_MS,
   ) {
     this.names = verifiedIdentities ? new Map(verifiedIdentities.map((n) => [n.trim().toLowerCase(), n.trim()])) : undefined;
     this.since = Math.floor(now / 1000);
@@ -66,11 +86,16 @@ export class StandInIdentities {
       const request = method === 'POST' ? body() : Object.fromEntries(url.searchParams);
       return this.list(typeof request === 'object' && request !== null ? request : {});
     }
+    if (method === 'POST' && path === '/v2/email/identities') {
+      const request = body();
+      return this.create(typeof request === 'object' && request !== null ? (request as Record<string, unknown>) : {});
+    }
     const one = /^\/v2\/email\/identities\/([^/]+)$/.exec(path);
     if (method === 'GET' && one) {
       faults.check('GetEmailIdentity');
       return this.get(nameFromPath(one[1]!));
     }
+    if (method === 'DELETE' && one) return this.delete(nameFromPath(one[1]!));
     const setting = /^\/v2\/email\/identities\/([^/]+)\/(mail-from|configuration-set)$/.exec(path);
     if (method === 'PUT' && setting) {
       const request = body();
@@ -107,11 +132,51 @@ export class StandInIdentities {
     return {};
   }
 
+  /** CreateEmailIdentity: `POST /v2/email/identities` with `{EmailIdentity, Tags, ConfigurationSetName, DkimSigningAttributes}`. */
+  create(request: Record<string, unknown>): unknown {
+    const name = typeof request.EmailIdentity === 'string' ? request.EmailIdentity.trim() : '';
+    if (name === '') throw badRequest('EmailIdentity must not be empty.');
+    const key = name.toLowerCase();
+    if (this.created.has(key) || this.names?.has(key)) {
+      throw new SesError('AlreadyExistsException', `Email identity ${name} already exist.`, STATUS_OF.AlreadyExistsException);
+    }
+    const set = typeof request.ConfigurationSetName === 'string' && request.ConfigurationSetName !== '' ? request.ConfigurationSetName : undefined;
+    if (set !== undefined && this.configurationSets && !this.configurationSets.has(set)) throw notFound(`Configuration set <${set}> does not exist.`);
+    const tags = Array.isArray(request.Tags)
+      ? request.Tags.filter((tag): tag is { Key: string; Value: string } => typeof tag?.Key === 'string' && typeof tag?.Value === 'string').map(({ Key, Value }) => ({ Key, Value }))
+      : [];
+    this.created.set(key, { name, createdAt: this.clock(), tags });
+    if (set !== undefined) this.settings.set(key, { configurationSetName: set });
+    const type = typeOf(name);
+    return {
+      IdentityType: type,
+      VerifiedForSendingStatus: false,
+      DkimAttributes: type === 'DOMAIN' ? { ...(this.domainDkim(key) as object), Status: 'PENDING' } : ADDRESS_DKIM,
+    };
+  }
+
+  /** DeleteEmailIdentity: `DELETE /v2/email/identities/{EmailIdentity}`. */
+  delete(name: string): unknown {
+    const key = this.existing(name);
+    if (!this.created.delete(key)) this.names?.delete(key);
+    this.settings.delete(key);
+    return {};
+  }
+
+  /** The names of the created identities verified by now, lower-cased: they may send. */
+  verifiedCreated(): string[] {
+    return [...this.created.entries()].filter(([, identity]) => this.isVerified(identity)).map(([key]) => key);
+  }
+
+  private isVerified(identity: CreatedIdentity): boolean {
+    return this.clock() - identity.createdAt >= this.verificationMs;
+  }
+
   /** The lower-cased name of an identity the account has, or SES's NotFoundException. */
   private existing(name: string): string {
     const key = name.trim().toLowerCase();
     if (key === '') throw badRequest('EmailIdentity must not be empty.');
-    if (this.names && !this.names.has(key)) throw notFound(`Email identity ${name.trim()} does not exist.`);
+    if (this.names && !this.names.has(key) && !this.created.has(key)) throw notFound(`Email identity ${name.trim()} does not exist.`);
     return key;
   }
 
@@ -126,11 +191,13 @@ export class StandInIdentities {
       throw badRequest(`PageSize must be a whole number from 0 to ${MAX_PAGE_SIZE}.`);
     }
     const start = request.NextToken === undefined || request.NextToken === null || request.NextToken === '' ? 0 : offsetOf(request.NextToken);
-    const all = (this.names ? [...this.names.values()] : [ANY_SENDER_IDENTITY]).filter((name) => matches(name, request.Filter));
+    const configured = (this.names ? [...this.names.values()] : [ANY_SENDER_IDENTITY]).map((name) => ({ name, status: 'SUCCESS' }));
+    const made = [...this.created.values()].map((identity) => ({ name: identity.name, status: this.isVerified(identity) ? 'SUCCESS' : 'PENDING' }));
+    const all = [...configured, ...made].filter(({ name, status }) => matches(name, status, request.Filter));
     const page = all.slice(start, start + pageSize);
     const next = start + pageSize < all.length ? Buffer.from(`offset:${start + pageSize}`).toString('base64') : undefined;
     return {
-      EmailIdentities: page.map((name) => ({ IdentityType: typeOf(name), IdentityName: name, SendingEnabled: true, VerificationStatus: 'SUCCESS' })),
+      EmailIdentities: page.map(({ name, status }) => ({ IdentityType: typeOf(name), IdentityName: name, SendingEnabled: true, VerificationStatus: status })),
       ...(next ? { NextToken: next } : {}),
     };
   }
@@ -139,22 +206,26 @@ export class StandInIdentities {
   get(name: string): unknown {
     const trimmed = name.trim();
     if (trimmed === '') throw badRequest('EmailIdentity must not be empty.');
-    if (this.names && !this.names.has(trimmed.toLowerCase())) throw notFound(`Email identity ${trimmed} does not exist.`);
+    const key = this.existing(trimmed);
+    const made = this.created.get(key);
+    const status = made && !this.isVerified(made) ? 'PENDING' : 'SUCCESS';
+    const since = made ? Math.floor((made.createdAt + this.verificationMs) / 1000) : this.since;
     const type = typeOf(trimmed);
-    const settings = this.settings.get(trimmed.toLowerCase()) ?? {};
+    const settings = this.settings.get(key) ?? {};
+    const dkim = type === 'DOMAIN' ? { ...(this.domainDkim(key) as object), Status: status } : ADDRESS_DKIM;
     return {
       IdentityType: type,
       FeedbackForwardingStatus: true,
-      VerifiedForSendingStatus: true,
-      DkimAttributes: type === 'DOMAIN' ? this.domainDkim(trimmed.toLowerCase()) : ADDRESS_DKIM,
+      VerifiedForSendingStatus: status === 'SUCCESS',
+      DkimAttributes: dkim,
       MailFromAttributes: settings.mailFrom
-        ? { MailFromDomain: settings.mailFrom.domain, MailFromDomainStatus: 'SUCCESS', BehaviorOnMxFailure: settings.mailFrom.behaviorOnMxFailure }
+        ? { MailFromDomain: settings.mailFrom.domain, MailFromDomainStatus: status, BehaviorOnMxFailure: settings.mailFrom.behaviorOnMxFailure }
         : { BehaviorOnMxFailure: 'USE_DEFAULT_VALUE' },
       ...(settings.configurationSetName ? { ConfigurationSetName: settings.configurationSetName } : {}),
       Policies: {},
-      Tags: [],
-      VerificationStatus: 'SUCCESS',
-      VerificationInfo: { LastCheckedTimestamp: this.since, LastSuccessTimestamp: this.since },
+      Tags: made ? made.tags : [],
+      VerificationStatus: status,
+      VerificationInfo: status === 'SUCCESS' ? { LastCheckedTimestamp: since, LastSuccessTimestamp: since } : { LastCheckedTimestamp: Math.floor(this.clock() / 1000) },
     };
   }
 
@@ -185,11 +256,11 @@ function offsetOf(token: unknown): number {
   return Number(match[1]);
 }
 
-function matches(name: string, filter: unknown): boolean {
+function matches(name: string, status: string, filter: unknown): boolean {
   if (typeof filter !== 'object' || filter === null) return true;
   const f = filter as Record<string, unknown>;
   if (typeof f.IDENTITY_TYPE === 'string' && f.IDENTITY_TYPE !== typeOf(name)) return false;
-  if (typeof f.VERIFICATION_STATUS === 'string' && f.VERIFICATION_STATUS !== 'SUCCESS') return false;
+  if (typeof f.VERIFICATION_STATUS === 'string' && f.VERIFICATION_STATUS !== status) return false;
   if (typeof f.IDENTITY_NAME_CONTAINS === 'string' && !name.toLowerCase().includes(f.IDENTITY_NAME_CONTAINS.toLowerCase())) return false;
   return true;
 }

@@ -23,6 +23,8 @@ export interface SesStandInOptions {
   port?: number;
   /** Verified identities: domains or addresses (case-insensitive). Undefined = every sender verified. */
   verifiedIdentities?: readonly string[];
+  /** How long an identity CreateEmailIdentity made stays PENDING before it verifies. @default 5 s */
+  identityVerificationMs?: number;
   /** Configuration sets the account has. Undefined = any name is accepted. */
   configurationSets?: readonly string[];
   /** Default us-east-1; used in error messages and the message ID prefix. */
@@ -181,7 +183,7 @@ export async function startSesStandIn(options: SesStandInOptions = {}): Promise<
   store.subscribe((message) => notifications.schedule(message));
   const faults: SesError[] = [];
   const readFaults = new ReadFaults();
-  const emailIdentities = new StandInIdentities(options.verifiedIdentities, clock(), configurationSets);
+  const emailIdentities = new StandInIdentities(options.verifiedIdentities, clock(), configurationSets, clock, options.identityVerificationMs);
   /** Recipients accepted, by time, for GetAccount's rolling 24-hour count. */
   const sentLog: { at: number; count: number }[] = [];
   let paused = false;
@@ -209,7 +211,8 @@ export async function startSesStandIn(options: SesStandInOptions = {}): Promise<
       // SES v1's error shape (v2 has no model for it, so the SDK gives it this name as a plain service exception).
       throw new SesError('ConfigurationSetSendingPausedException', `Sending is paused for configuration set ${setName}.`, 400);
     }
-    const unverified = unverifiedSenderError(decoded, identities, region);
+    // Identities the domains API made count once the stand-in has "verified" them.
+    const unverified = unverifiedSenderError(decoded, identities && new Set([...identities, ...emailIdentities.verifiedCreated()]), region);
     if (unverified) throw unverified;
     // The rate counts every recipient, simulator ones included (SES-FACTS §4, §6).
     if (bucket && !bucket.tryTake(decoded.message.recipients.length)) {

@@ -1,4 +1,5 @@
 import type { Template } from 'aws-cdk-lib/assertions';
+import { API_DOMAIN_TAG } from '../../lambda/shared/env';
 import { CONTEXT } from '../../lib/context';
 import { asArray, render, synthOutboxFromContext } from './synth';
 
@@ -13,6 +14,10 @@ interface AllowedWildcard {
   readonly resource: string;
   /** Only when no sending identity is configured (outbox:sendingDomain and outbox:identities unset). */
   readonly anyIdentityOnly?: boolean;
+  /** Only when some sending identity is configured. */
+  readonly namedIdentitiesOnly?: boolean;
+  /** Only under a condition on this stack's domains-API tag (aws:ResourceTag or aws:RequestTag). */
+  readonly tagged?: boolean;
   readonly reason: string;
 }
 
@@ -66,7 +71,35 @@ const ALLOWED_WILDCARDS: readonly AllowedWildcard[] = [
     anyIdentityOnly: true,
     reason: 'With no identity configured, GET /account reports on every identity of the account.',
   },
+  {
+    functions: [API, SENDER],
+    actions: ['ses:SendEmail', 'ses:SendRawEmail'],
+    resource: `${SES_ARN}:identity/*`,
+    namedIdentitiesOnly: true,
+    tagged: true,
+    reason: 'Domains made through the domains API are named at run time; only identities tagged for this stack may send.',
+  },
+  {
+    functions: [API],
+    actions: ['ses:CreateEmailIdentity', 'ses:TagResource'],
+    resource: `${SES_ARN}:identity/*`,
+    tagged: true,
+    reason: "POST /domains creates an identity of the name it is given, and only with this stack's tag.",
+  },
+  {
+    functions: [API],
+    actions: ['ses:GetEmailIdentity', 'ses:DeleteEmailIdentity', 'ses:PutEmailIdentityMailFromAttributes'],
+    resource: `${SES_ARN}:identity/*`,
+    tagged: true,
+    reason: "The domains API reads, sets up and deletes only the identities carrying this stack's tag.",
+  },
 ];
+
+/** Whether a statement holds only under the domains API's tag condition. */
+function isTagged(statement: Record<string, unknown>): boolean {
+  const condition = JSON.stringify(statement.Condition ?? {});
+  return condition.includes(`aws:ResourceTag/${API_DOMAIN_TAG}`) || condition.includes(`aws:RequestTag/${API_DOMAIN_TAG}`);
+}
 
 /** "<function> | <actions> | <resource>" for every wildcard resource in every IAM policy of the template. */
 function wildcardGrants(template: Template): string[] {
@@ -88,14 +121,16 @@ function wildcardGrants(template: Template): string[] {
       asArray(statement.Resource as unknown)
         .map(render)
         .filter((resource) => resource.endsWith('*'))
-        .flatMap((resource) => holders.map((who) => `${who} | ${asArray(statement.Action as string | string[]).slice().sort().join(',')} | ${resource}`)),
+        .flatMap((resource) =>
+          holders.map((who) => `${who} | ${asArray(statement.Action as string | string[]).slice().sort().join(',')} | ${resource}${isTagged(statement) ? ' | tagged' : ''}`),
+        ),
     ),
   );
 }
 
 function allowed(anyIdentity: boolean): string[] {
-  return ALLOWED_WILDCARDS.filter((entry) => anyIdentity || !entry.anyIdentityOnly).flatMap((entry) =>
-    entry.functions.map((fn) => `${fn} | ${[...entry.actions].sort().join(',')} | ${entry.resource}`),
+  return ALLOWED_WILDCARDS.filter((entry) => (anyIdentity ? !entry.namedIdentitiesOnly : !entry.anyIdentityOnly)).flatMap((entry) =>
+    entry.functions.map((fn) => `${fn} | ${[...entry.actions].sort().join(',')} | ${entry.resource}${entry.tagged ? ' | tagged' : ''}`),
   );
 }
 

@@ -1,5 +1,5 @@
 import { Annotations, Capture, Match, type Template } from 'aws-cdk-lib/assertions';
-import { ENV, HANDLER_ENTRIES } from '../../lambda/shared/env';
+import { API_DOMAIN_TAG, ENV, HANDLER_ENTRIES } from '../../lambda/shared/env';
 import {
   ALL_TABLES,
   API_KEYS_TABLE,
@@ -41,8 +41,9 @@ const ALL_EVENT_TYPES = [
 const SES_ARN = 'arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}';
 
 /** The SES send permission: the api's and the sender's statements, which must be the same. */
+/** The statement naming the identities the stack was given (the domains API's tagged one aside). */
 function sendStatement(template: Template): Record<string, unknown> {
-  const statements = policyStatements(template).filter((s) => asArray(s.Action).includes('ses:SendEmail'));
+  const statements = policyStatements(template).filter((s) => asArray(s.Action).includes('ses:SendEmail') && s.Condition === undefined);
   expect(statements).toHaveLength(2);
   expect(statements[1]).toEqual(statements[0]);
   return statements[0]!;
@@ -193,23 +194,49 @@ describe('OutboxStack with existing identities', () => {
       ]);
     });
 
-    it('lets the api read only the configured identities with GetEmailIdentity, for GET /account', () => {
+    it('lets the api read the configured identities with GetEmailIdentity, for GET /account, and others only if tagged for this stack', () => {
       const statements = roleStatements(template, stack, stack.apiFunction.role).filter((s) => asArray(s.Action).includes('ses:GetEmailIdentity'));
-      expect(statements.map((s) => ({ Action: s.Action, Resource: asArray(s.Resource).map(render).sort() }))).toEqual([
-        { Action: 'ses:GetEmailIdentity', Resource: [`${SES_ARN}:identity/example.com`, `${SES_ARN}:identity/noreply@example.org`] },
+      const tag = { StringEquals: { [`aws:ResourceTag/${API_DOMAIN_TAG}`]: { Ref: logicalId(stack, stack.ses.configurationSet) } } };
+      expect(statements.map((s) => ({ Action: s.Action, Resource: asArray(s.Resource).map(render).sort(), Condition: s.Condition }))).toEqual([
+        { Action: 'ses:GetEmailIdentity', Resource: [`${SES_ARN}:identity/example.com`, `${SES_ARN}:identity/noreply@example.org`], Condition: undefined },
+        { Action: ['ses:DeleteEmailIdentity', 'ses:GetEmailIdentity', 'ses:PutEmailIdentityMailFromAttributes'], Resource: [`${SES_ARN}:identity/*`], Condition: tag },
       ]);
+    });
+
+    it('lets the api create identities only with this stack\'s tag and no other, and send from them', () => {
+      const statements = roleStatements(template, stack, stack.apiFunction.role);
+      const configurationSet = { Ref: logicalId(stack, stack.ses.configurationSet) };
+      expect(statements.filter((s) => asArray(s.Action).includes('ses:CreateEmailIdentity'))).toEqual([
+        {
+          Effect: 'Allow',
+          Action: ['ses:CreateEmailIdentity', 'ses:TagResource'],
+          Resource: expect.anything(),
+          Condition: { StringEquals: { [`aws:RequestTag/${API_DOMAIN_TAG}`]: configurationSet }, 'ForAllValues:StringEquals': { 'aws:TagKeys': [API_DOMAIN_TAG] } },
+        },
+      ]);
+      for (const fn of [stack.apiFunction, stack.outbound.senderFunction]) {
+        const tagged = roleStatements(template, stack, fn.role).filter((s) => asArray(s.Action).includes('ses:SendEmail') && s.Condition !== undefined);
+        expect(tagged.map((s) => ({ Resource: render(s.Resource), Condition: s.Condition }))).toEqual([
+          { Resource: `${SES_ARN}:identity/*`, Condition: { StringEquals: { [`aws:ResourceTag/${API_DOMAIN_TAG}`]: configurationSet } } },
+        ]);
+      }
+      expect(environmentOf(template, 'Outbox HTTP API')[ENV.domainMailFromSubdomain]).toBe('bounce');
     });
 
     it('gives the api exactly its SES actions and the sender exactly its own', () => {
       const sesActions = (fn: typeof stack.apiFunction): string[] =>
         [...new Set(roleStatements(template, stack, fn.role).flatMap((s) => asArray(s.Action as string | string[])).filter((a) => a.startsWith('ses:')))].sort();
       expect(sesActions(stack.apiFunction)).toEqual([
+        'ses:CreateEmailIdentity',
+        'ses:DeleteEmailIdentity',
         'ses:GetAccount',
         'ses:GetEmailIdentity',
         'ses:ListEmailIdentities',
         'ses:PutConfigurationSetSendingOptions',
+        'ses:PutEmailIdentityMailFromAttributes',
         'ses:SendEmail',
         'ses:SendRawEmail',
+        'ses:TagResource',
       ]);
       expect(sesActions(stack.outbound.senderFunction)).toEqual(['ses:GetAccount', 'ses:SendEmail', 'ses:SendRawEmail']);
     });

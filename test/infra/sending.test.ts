@@ -132,9 +132,10 @@ describe('OutboxStack sending surface', () => {
       ]);
     });
 
-    it('sends only from the identities through the configuration set, with any template, and reads the account quota', () => {
-      const send = statements.filter((s) => actionsOf(s).includes('ses:SendEmail'));
+    it('sends only from the identities through the configuration set (and the domains API\'s, tagged), with any template, and reads the account quota', () => {
+      const send = statements.filter((s) => actionsOf(s).includes('ses:SendEmail') && s.Condition === undefined);
       expect(send).toHaveLength(1);
+      expect(statements.filter((s) => actionsOf(s).includes('ses:SendEmail') && s.Condition !== undefined).map((s) => render(s.Resource))).toEqual([`${SES_ARN}:identity/*`]);
       expect(actionsOf(send[0]!).sort()).toEqual(['ses:SendEmail', 'ses:SendRawEmail']);
       expect(asArray(send[0]!.Resource).map(render).sort()).toEqual(
         [
