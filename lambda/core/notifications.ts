@@ -91,11 +91,11 @@ export interface OutboxNotification {
 /**
  * The `email.failed` notification for a queued email SES refused for good when the sender sent
  * it. SES took nothing, so no SES event (Reject, Rendering Failure) will follow: Outbox tells the
- * sender itself, in the same shape, with the email's own tags, `message_id` null, the recipients
+ * sender itself, in the same shape, with the email's own tags and custom headers, `message_id` null, the recipients
  * SES was asked to send to, and SES's reason. An email fails once, so its event key is
  * `failed-<emailId>`, and its message ids are ordered by the email's creation time.
  */
-export function failedSendNotification(email: TrackedEmail, recipients: readonly string[], failure: SendFailure): OutboxNotification {
+export function failedSendNotification(email: TrackedEmail & { readonly headers?: EmailRecord['headers'] }, recipients: readonly string[], failure: SendFailure): OutboxNotification {
   const tags = Object.fromEntries(email.tags.map((t) => [t.name, t.value]));
   return {
     eventKey: `failed-${email.id}`,
@@ -111,6 +111,7 @@ export function failedSendNotification(email: TrackedEmail, recipients: readonly
         to: email.to.map(display),
         subject: email.subject ?? '',
         ...(Object.keys(tags).length > 0 ? { tags } : {}),
+        ...(email.headers && email.headers.length > 0 ? { headers: email.headers.map(({ name, value }) => ({ name, value })) } : {}),
         recipients,
         failed: { reason: failure.message },
       },

@@ -171,6 +171,13 @@ describe('notify', () => {
     expect(jobs[2]!.messageId).not.toBe(jobs[0]!.messageId);
     expect(jobs[0]!.messageId).toBe(webhookMessageId(`failed-${EMAIL_ID}`, 'all', email.createdAt));
   });
+
+  it("carries the failed email's custom headers when it set any", () => {
+    const failure = { name: 'validation_error', message: 'SES refused it', failedAt: '2026-11-28T00:00:05.000Z' };
+    const withHeaders = failedSendNotification({ ...email, headers: [{ name: 'X-Entity-Ref-ID', value: 'order-42' }] }, ['recipient@example.com'], failure);
+    expect(withHeaders.payload.data).toMatchObject({ headers: [{ name: 'X-Entity-Ref-ID', value: 'order-42' }] });
+    expect(failedSendNotification({ ...email, headers: [] }, ['recipient@example.com'], failure).payload.data).not.toHaveProperty('headers');
+  });
 });
 
 describe('email.scheduled', () => {
