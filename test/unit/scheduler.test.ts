@@ -377,3 +377,50 @@ describe('readSchedulerConfig', () => {
     expect(() => readSchedulerConfig({})).toThrow('Missing environment variables: OUTBOX_EMAILS_TABLE, OUTBOX_OUTBOUND_QUEUE_URL');
   });
 });
+
+describe('releaseDueEmails: emails stored without a check entry', () => {
+  /** The in-memory store plus the walk by creation time, recording what the run asked and wrote, in order. */
+  function withWalk(found: string[], options: { failOn?: string; more?: boolean } = {}) {
+    const { schedule, outbound, clock, setNow } = setup();
+    const calls: string[] = [];
+    const walking = Object.assign(Object.create(schedule) as typeof schedule, {
+      findUnchecked: async (until: Date, limit: number) => {
+        calls.push(`find ${until.toISOString()} ${limit}`);
+        return { ids: found, position: 'after-them', more: options.more ?? false };
+      },
+      addCheckEntry: async (id: string, checkAt: Date) => {
+        if (id === options.failOn) throw new Error('the store is down');
+        calls.push(`entry ${id} ${checkAt.toISOString()}`);
+        return true;
+      },
+      saveUncheckedPosition: async (position: string) => {
+        calls.push(`save ${position}`);
+      },
+    });
+    return { deps: { schedule: walking, outbound, clock }, calls, setNow };
+  }
+
+  it('looks at emails stored a check delay ago, gives each found unsent a check entry due now, then saves the position', async () => {
+    const { deps, calls } = withWalk(['a', 'b']);
+    await releaseDueEmails(deps, { maxPerRun: 50 });
+    const now = new Date(START).toISOString();
+    expect(calls).toEqual([`find ${new Date(START - QUEUED_CHECK_DELAY_MS).toISOString()} 50`, `entry a ${now}`, `entry b ${now}`, 'save after-them']);
+  });
+
+  it('looks at every email stored before now with everyQueued (a start after a crash)', async () => {
+    const { deps, calls } = withWalk([]);
+    await releaseDueEmails(deps, { everyQueued: true });
+    expect(calls[0]).toBe(`find ${new Date(START).toISOString()} 1000`);
+  });
+
+  it('saves no position when a check entry could not be written, so the next run looks again', async () => {
+    const { deps, calls } = withWalk(['a', 'b'], { failOn: 'b' });
+    await expect(releaseDueEmails(deps)).rejects.toThrow('the store is down');
+    expect(calls).not.toContain('save after-them');
+  });
+
+  it('reports more when the walk stopped at its limit', async () => {
+    const { deps } = withWalk([], { more: true });
+    expect(await releaseDueEmails(deps)).toMatchObject({ more: true });
+  });
+});
