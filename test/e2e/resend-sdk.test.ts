@@ -96,6 +96,23 @@ describe('npm start with the resend SDK', () => {
     expect(refused.error!.message).toMatch(/suppression list/);
   });
 
+  it('runs domains.* and apiKeys.update/list as the SDK calls them', async () => {
+    const created = await resend.domains.create({ name: 'news.example.net', customReturnPath: 'mx' });
+    expect(created.error).toBeNull();
+    expect(created.data).toMatchObject({ name: 'news.example.net', status: 'pending', records: expect.arrayContaining([expect.objectContaining({ record: 'SPF', name: 'mx', type: 'MX' })]) });
+    const id = created.data!.id;
+    expect((await resend.domains.get(id)).data).toMatchObject({ object: 'domain', id, status: expect.stringMatching(/^(pending|verified)$/) });
+    expect((await resend.domains.list()).data!.data.map((d) => d.name)).toContain('news.example.net');
+    expect((await resend.domains.verify(id)).data).toEqual({ object: 'domain', id });
+    expect((await resend.domains.update({ id, clickTracking: true })).data).toEqual({ object: 'domain', id });
+    expect((await resend.domains.remove(id)).data).toEqual({ object: 'domain', id, deleted: true });
+
+    const key = await resend.apiKeys.create({ name: 'e2e' });
+    expect((await resend.apiKeys.update(key.data!.id, { name: 'e2e renamed' })).data).toEqual({ object: 'api_key', id: key.data!.id });
+    const page = await resend.apiKeys.list({ limit: 1 });
+    expect(page.data).toMatchObject({ object: 'list', has_more: true, data: [expect.objectContaining({ name: 'e2e renamed', last_used_at: null })] });
+  });
+
   it('logs a line per request and stops cleanly on SIGTERM', async () => {
     expect(outbox.output()).toMatch(/POST \/emails 200 \d+\.\dms/);
     // npm itself dies of the signal sent to the group; the server's own lines show its clean exit.
