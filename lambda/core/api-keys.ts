@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { OutboxError } from './errors';
 import { isUuid, uuidv7 } from './ids';
-import { describeValue, parseListLimit } from './list-query';
+import { BY_TIME_ORDERED_ID, describeValue, pageNewestFirst, parseListLimit } from './list-query';
 import type { ApiKeyStore, Clock } from './ports';
 import { checkFields } from './send-request';
 
@@ -195,17 +195,7 @@ export async function listApiKeys(deps: { keys: ApiKeyStore }, query: Readonly<R
   if (problems.length > 0) throw new OutboxError('validation', `${problems.join('; ')}.`);
 
   const newestFirst = (await deps.keys.list()).sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
-  let page: ApiKeyRecord[];
-  let hasMore: boolean;
-  if (before !== undefined) {
-    const newer = newestFirst.filter((key) => key.id > before);
-    page = newer.slice(-limit);
-    hasMore = newer.length > limit;
-  } else {
-    const older = after === undefined ? newestFirst : newestFirst.filter((key) => key.id < after);
-    page = older.slice(0, limit);
-    hasMore = older.length > limit;
-  }
+  const { page, hasMore } = pageNewestFirst(newestFirst, limit, { after, before }, BY_TIME_ORDERED_ID);
   return { object: 'list', has_more: hasMore, data: page.map(toApiKeyView) };
 }
 

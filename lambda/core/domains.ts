@@ -3,7 +3,7 @@ import { API_DOMAIN_TAG } from '../shared/env';
 import type { SesAccountReport } from './account-report';
 import { MAIL_FROM_SPF } from './dns-records';
 import { OutboxError } from './errors';
-import { describeValue, parseListLimit } from './list-query';
+import { describeValue, pageNewestFirst, parseListLimit } from './list-query';
 import type { Clock } from './ports';
 import { BEHAVIOR_ON_MX_FAILURE, dkimRecords, IdentityAlreadyExists, SesRefusal, type EmailIdentities, type EmailIdentityState } from './sending-identity';
 
@@ -161,19 +161,12 @@ export async function listDomains(deps: DomainDeps, query: Readonly<Record<strin
   ]);
   const statusByName = new Map(listed.identities.map((identity) => [identity.name.toLowerCase(), identity.verificationStatus]));
   const all = domains.map((domain) => toView(domain, region, domainStatus(statusByName.get(domain.name), undefined)));
-  let page: DomainView[];
-  let hasMore: boolean;
-  if (before !== undefined) {
-    const at = all.findIndex((domain) => domain.id === before);
-    const newer = at < 0 ? [] : all.slice(0, at);
-    page = newer.slice(-limit);
-    hasMore = newer.length > limit;
-  } else {
-    const at = after === undefined ? -1 : all.findIndex((domain) => domain.id === after);
-    const older = after === undefined ? all : at < 0 ? [] : all.slice(at + 1);
-    page = older.slice(0, limit);
-    hasMore = older.length > limit;
-  }
+  // Ids derive from names, so they do not sort by time: the order is the list's own positions.
+  const position = new Map(all.map((domain, index) => [domain.id, index]));
+  const { page, hasMore } = pageNewestFirst(all, limit, { after, before }, {
+    isNewer: (domain, id) => position.get(domain.id)! < (position.get(id) ?? -1),
+    isCursor: (domain, id) => domain.id === id,
+  });
   return { object: 'list', has_more: hasMore, data: page };
 }
 

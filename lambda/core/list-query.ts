@@ -15,6 +15,39 @@ export function parseListLimit(query: Readonly<Record<string, string>>, problems
   return DEFAULT_LIST_LIMIT;
 }
 
+/** Where an item stands against a cursor id in a newest-first list. */
+export interface ListOrder<T> {
+  /** The item comes before the cursor (is newer). */
+  isNewer(item: T, cursor: string): boolean;
+  /** The item is the cursor. */
+  isCursor(item: T, cursor: string): boolean;
+}
+
+/** Items with UUIDv7 ids, which sort by creation time: a cursor still pages after its item is gone. */
+export const BY_TIME_ORDERED_ID: ListOrder<{ readonly id: string }> = {
+  isNewer: (item, cursor) => item.id > cursor,
+  isCursor: (item, cursor) => item.id === cursor,
+};
+
+/**
+ * One page of a list held in memory, newest first: after `after`, the `limit` older items; before
+ * `before`, the `limit` items just newer; else the newest `limit`; and whether more lie beyond.
+ */
+export function pageNewestFirst<T>(
+  newestFirst: readonly T[],
+  limit: number,
+  cursor: { readonly after: string | undefined; readonly before: string | undefined },
+  order: ListOrder<NoInfer<T>>,
+): { page: T[]; hasMore: boolean } {
+  const { after, before } = cursor;
+  if (before !== undefined) {
+    const newer = newestFirst.filter((item) => order.isNewer(item, before));
+    return { page: newer.slice(-limit), hasMore: newer.length > limit };
+  }
+  const older = after === undefined ? [...newestFirst] : newestFirst.filter((item) => !order.isNewer(item, after) && !order.isCursor(item, after));
+  return { page: older.slice(0, limit), hasMore: older.length > limit };
+}
+
 /** A caller's value quoted for a message, cut short so one huge entry cannot flood it. */
 export function describeValue(value: unknown): string {
   const text = JSON.stringify(value) ?? String(value);

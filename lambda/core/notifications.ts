@@ -96,26 +96,29 @@ export interface OutboxNotification {
  * `failed-<emailId>`, and its message ids are ordered by the email's creation time.
  */
 export function failedSendNotification(email: TrackedEmail & { readonly headers?: EmailRecord['headers'] }, recipients: readonly string[], failure: SendFailure): OutboxNotification {
-  const tags = Object.fromEntries(email.tags.map((t) => [t.name, t.value]));
   return {
     eventKey: `failed-${email.id}`,
     orderedAt: email.createdAt,
-    payload: {
-      type: 'email.failed',
-      created_at: failure.failedAt,
-      data: {
-        email_id: email.id,
-        created_at: email.createdAt,
-        message_id: null,
-        from: display(email.from),
-        to: email.to.map(display),
-        subject: email.subject ?? '',
-        ...(Object.keys(tags).length > 0 ? { tags } : {}),
-        ...(email.headers && email.headers.length > 0 ? { headers: email.headers.map(({ name, value }) => ({ name, value })) } : {}),
-        recipients,
-        failed: { reason: failure.message },
-      },
-    },
+    payload: { type: 'email.failed', created_at: failure.failedAt, data: { ...storedEmailData(email), recipients, failed: { reason: failure.message } } },
+  };
+}
+
+/**
+ * The `data` of a notification made from the stored email rather than an SES event (SES has taken
+ * nothing, so `message_id` is null): its tags, and its custom headers as `[{ name, value }]`,
+ * each only when it has some.
+ */
+function storedEmailData(email: Pick<TrackedEmail, 'id' | 'createdAt' | 'from' | 'to' | 'subject' | 'tags'> & { readonly headers?: EmailRecord['headers'] }) {
+  const tags = Object.fromEntries(email.tags.map((t) => [t.name, t.value]));
+  return {
+    email_id: email.id,
+    created_at: email.createdAt,
+    message_id: null,
+    from: display(email.from),
+    to: email.to.map(display),
+    subject: email.subject ?? '',
+    ...(Object.keys(tags).length > 0 ? { tags } : {}),
+    ...(email.headers && email.headers.length > 0 ? { headers: email.headers.map(({ name, value }) => ({ name, value })) } : {}),
   };
 }
 
@@ -127,25 +130,11 @@ export function failedSendNotification(email: TrackedEmail & { readonly headers?
  * email's creation time.
  */
 export function scheduledNotification(email: EmailRecord, sendable: Pick<EmailDraft, 'to' | 'cc' | 'bcc'>): OutboxNotification {
-  const tags = Object.fromEntries(email.tags.map((t) => [t.name, t.value]));
+  const recipients = [...sendable.to, ...sendable.cc, ...sendable.bcc].map((m) => m.address.toLowerCase());
   return {
     eventKey: `scheduled-${email.id}`,
     orderedAt: email.createdAt,
-    payload: {
-      type: 'email.scheduled',
-      created_at: email.createdAt,
-      data: {
-        email_id: email.id,
-        created_at: email.createdAt,
-        message_id: null,
-        from: display(email.from),
-        to: email.to.map(display),
-        subject: email.subject ?? '',
-        ...(Object.keys(tags).length > 0 ? { tags } : {}),
-        ...(email.headers.length > 0 ? { headers: email.headers.map(({ name, value }) => ({ name, value })) } : {}),
-        recipients: [...sendable.to, ...sendable.cc, ...sendable.bcc].map((m) => m.address.toLowerCase()),
-      },
-    },
+    payload: { type: 'email.scheduled', created_at: email.createdAt, data: { ...storedEmailData(email), recipients } },
   };
 }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { OutboxError } from './errors';
-import { describeValue, parseListLimit } from './list-query';
+import { BY_TIME_ORDERED_ID, describeValue, pageNewestFirst, parseListLimit } from './list-query';
 import { isUuid, uuidv7 } from './ids';
 import type { Clock } from './ports';
 import { checkWebhookUrl } from './ssrf';
@@ -159,17 +159,7 @@ export async function listWebhooks(deps: WebhooksDeps, query: Readonly<Record<st
   throwProblems(problems);
 
   const newestFirst = (await deps.webhooks.list()).sort((a, b) => compare(b.id, a.id));
-  let page: WebhookRecord[];
-  let hasMore: boolean;
-  if (before !== undefined) {
-    const newer = newestFirst.filter((webhook) => webhook.id > before);
-    page = newer.slice(-limit);
-    hasMore = newer.length > limit;
-  } else {
-    const older = after === undefined ? newestFirst : newestFirst.filter((webhook) => webhook.id < after);
-    page = older.slice(0, limit);
-    hasMore = older.length > limit;
-  }
+  const { page, hasMore } = pageNewestFirst(newestFirst, limit, { after, before }, BY_TIME_ORDERED_ID);
   return { object: 'list', has_more: hasMore, data: page.map(toListEntry) };
 }
 

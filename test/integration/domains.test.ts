@@ -1,17 +1,10 @@
 import { Resend } from 'resend';
 import { domainIdOf } from '../../lambda/core/domains';
 import { startLocalOutbox, type LocalOutbox } from '../../local/runtime';
+import { waitFor } from '../helpers/wait-for';
 
 const VERIFY_MS = 1_500;
 
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** The resend SDK's domains.* against the local Outbox, whose SES stand-in verifies a new domain after VERIFY_MS. */
 describe('domains through the resend SDK', () => {
@@ -65,7 +58,10 @@ describe('domains through the resend SDK', () => {
     const listed = await resend.domains.list();
     expect(listed.data).toMatchObject({ object: 'list', has_more: false, data: [expect.objectContaining({ id, name: 'mail.example.org' })] });
     expect((await resend.domains.verify(id)).data).toEqual({ object: 'domain', id });
-    const verified = await until(() => resend.domains.get(id), (answer) => answer.data?.status === 'verified');
+    const verified = await waitFor('the domain verified', async () => {
+      const answer = await resend.domains.get(id);
+      return answer.data?.status === 'verified' ? answer : undefined;
+    });
     expect(verified.data).toMatchObject({ object: 'domain', id, status: 'verified' });
     expect(verified.data!.records.every((r) => r.status === 'verified')).toBe(true);
     expect((await resend.domains.list()).data!.data[0]).toMatchObject({ id, status: 'verified' });

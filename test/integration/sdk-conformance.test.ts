@@ -5,6 +5,7 @@ import Ajv, { type ValidateFunction } from 'ajv';
 import { Resend } from 'resend';
 import { createGenerator, type SchemaGenerator } from 'ts-json-schema-generator';
 import { startLocalOutbox, type LocalOutbox } from '../../local/runtime';
+import { waitFor } from '../helpers/wait-for';
 
 /**
  * Every resend SDK method Outbox implements, driven against the local Outbox, each answer checked
@@ -18,14 +19,6 @@ const SDK_TYPES = path.join(__dirname, '../../node_modules/resend/dist/index.d.c
 
 const FROM = 'hello@acme.test';
 
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe('the resend SDK against Outbox, each answer checked against the SDK type it is declared as', () => {
   let outbox: LocalOutbox;
@@ -73,7 +66,7 @@ describe('the resend SDK against Outbox, each answer checked against the SDK typ
 
   it('emails: send, get, list, update and cancel of a scheduled one, batch.send', async () => {
     const sent = conforms('emails.send', 'CreateEmailResponseSuccess', await resend.emails.send({ from: FROM, to: 'success@simulator.amazonses.com', subject: 'Hi', html: '<p>Hi</p>', headers: { 'X-Ref': '1' }, tags: [{ name: 'kind', value: 'test' }] }));
-    await until(() => resend.emails.get(sent.id), (answer) => answer.data?.last_event === 'delivered');
+    await waitFor('the email delivered', async () => ((await resend.emails.get(sent.id)).data?.last_event === 'delivered' ? true : undefined));
     conforms('emails.get', 'GetEmailResponseSuccess', await resend.emails.get(sent.id));
     conforms('emails.list', 'ListEmailsResponseSuccess', await resend.emails.list({ limit: 5 }));
     const later = conforms('emails.send (scheduled)', 'CreateEmailResponseSuccess', await resend.emails.send({ from: FROM, to: 'success@simulator.amazonses.com', subject: 'Later', text: 'Later', scheduledAt: new Date(Date.now() + 3_600_000).toISOString() }));
@@ -106,7 +99,10 @@ describe('the resend SDK against Outbox, each answer checked against the SDK typ
     conforms('webhooks.update', 'UpdateWebhookResponseSuccess', await resend.webhooks.update(webhook.id, { events: ['email.sent', 'email.delivered', 'email.bounced'] }));
     conforms('webhooks.rotateSigningSecret', 'RotateWebhookSigningSecretResponseSuccess', await resend.webhooks.rotateSigningSecret(webhook.id));
     await resend.emails.send({ from: FROM, to: 'success@simulator.amazonses.com', subject: 'Hook', text: 'Hook' });
-    const events = await until(() => resend.webhooks.events.list({ webhookId: webhook.id }), (answer) => (answer.data?.data.length ?? 0) >= 2);
+    const events = await waitFor('both events in the delivery log', async () => {
+      const answer = await resend.webhooks.events.list({ webhookId: webhook.id });
+      return (answer.data?.data.length ?? 0) >= 2 ? answer : undefined;
+    });
     const listed = conforms('webhooks.events.list', 'ListWebhookEventsResponseSuccess', events);
     const eventId = listed.data[0]!.id;
     conforms('webhooks.events.get', 'GetWebhookEventResponseSuccess', await resend.webhooks.events.get({ webhookId: webhook.id, eventId }));
