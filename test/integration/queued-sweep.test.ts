@@ -163,132 +163,108 @@ describe('check entries and the sweep, on the embedded store', () => {
     expect(await item(id)).not.toHaveProperty('dueAt');
     expect(await allDue(now, 100)).toEqual([]);
   });
-});
 
-describe('the sweep of emails the api stored without a check entry (sync sends, batches), on the embedded store', () => {
-  let dynamo: EmbeddedDynamoDb;
-  let documents: DynamoDBDocumentClient;
-  let now = T;
-  const clock: Clock = { now: () => new Date(now) };
-  let emails: DynamoDbEmailStore;
-  let schedule: DynamoDbScheduleStore;
-
-  beforeEach(async () => {
-    now = T;
-    dynamo = await startEmbeddedDynamoDb();
-    await createTables(dynamo.endpoint, ALL_TABLES.map((definition) => ({ definition, name: localTableName(definition) })));
-    documents = documentClient(dynamo.endpoint, { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-    emails = new DynamoDbEmailStore(documents, TABLE, clock, 90, DELAY);
-    schedule = new DynamoDbScheduleStore(documents, TABLE, clock);
-  });
-  afterEach(async () => {
-    documents.destroy();
-    await dynamo.stop();
-  });
-
-  async function item(id: string): Promise<Record<string, unknown>> {
-    return (await documents.send(new GetCommand({ TableName: TABLE, Key: { pk: id, sk: 'email' }, ConsistentRead: true }))).Item!;
-  }
-
-  /** A sync send as the api stores it: `queued`, without a check entry. */
-  async function storeSyncSend(createdAt: number): Promise<string> {
-    const id = uuidv7(createdAt);
-    await emails.create(record(id, createdAt), { sendingNow: true });
-    return id;
-  }
-
-  const run = (queue: RecordingOutboundQueue, options: { maxPerRun?: number } = {}) => releaseDueEmails({ schedule, outbound: queue, clock, checkDelayMs: DELAY }, options);
-
-  it('stores a sync send without a check entry, and records it sent beside its email item', async () => {
-    const id = await storeSyncSend(now);
-    expect(await item(id)).not.toHaveProperty('dueAt');
-    await emails.markSent(id, 'ses-1', { sendingNow: true });
-    expect(await item(id)).not.toHaveProperty('dueShard');
-    expect((await emails.get(id))!.email).toMatchObject({ lastEvent: 'sent', sesMessageId: 'ses-1' });
-    expect(await emails.findEmail('ses-1')).toMatchObject({ id });
-  });
-
-  it('enqueues, once, a sync send still unsent a delay after it was stored, and never one already sent or one still within the delay', async () => {
-    const lost = await storeSyncSend(now);
-    const sent = await storeSyncSend(now + 1);
-    await emails.markSent(sent, 'ses-sent', { sendingNow: true });
-    const recent = await storeSyncSend(now + DELAY / 2);
-    const queue = new RecordingOutboundQueue();
-
-    now += DELAY - 1;
-    expect(await run(queue)).toMatchObject({ recovered: 0 });
-    expect(queue.jobs).toEqual([]);
-
-    now += 1;
-    expect(await run(queue)).toMatchObject({ recovered: 1 });
-    expect(queue.jobs.map((j) => j.emailId)).toEqual([lost]);
-    // From here it is swept as any queued email: its check entry a delay on.
-    expect(await item(lost)).toMatchObject({ dueAt: `${new Date(now + DELAY).toISOString()}#${lost}` });
-    expect(await item(sent)).not.toHaveProperty('dueAt');
-
-    // Later runs: the lost one is not enqueued again before its check time, the sent one never; the recent one in its turn.
-    now += DELAY / 2;
-    expect(await run(queue)).toMatchObject({ recovered: 1 });
-    expect(queue.jobs.map((j) => j.emailId)).toEqual([lost, recent]);
-    expect(await run(queue)).toMatchObject({ recovered: 0 });
-    expect(queue.jobs).toHaveLength(2);
-  });
-
-  it('finds a batch email whose job was lost as it finds a sync send, and leaves one its sender is at to that job', async () => {
-    const [lost, claimed] = [uuidv7(now), uuidv7(now)];
-    await emails.create(record(lost, now), { findByCreation: true });
-    await emails.create(record(claimed, now), { findByCreation: true });
-    expect(await item(lost)).not.toHaveProperty('dueAt');
-    const claims = new DynamoDbSendClaims(documents, TABLE);
-    await claims.claim(claimed, 'token', { until: now + DELAY + 30_000, staleBefore: now });
-    expect(await item(claimed)).not.toHaveProperty('dueAt');
-    now += DELAY;
-    const queue = new RecordingOutboundQueue();
-    expect(await run(queue)).toMatchObject({ recovered: 1, deferred: 1 });
-    expect(queue.jobs.map((j) => j.emailId)).toEqual([lost]);
-  });
-
-  it('lets two sweeps racing over the same lost sync sends enqueue each exactly once', async () => {
-    const ids = await Promise.all(Array.from({ length: 25 }, (_, n) => storeSyncSend(now + n)));
-    now += DELAY + 100;
-    const [a, b] = [new RecordingOutboundQueue(), new RecordingOutboundQueue()];
-    await Promise.all([run(a), run(b)]);
-    // An entry written by one run may be read by the other's due pass, or by neither until the next run.
-    await Promise.all([run(a), run(b)]);
-    expect([...a.jobs, ...b.jobs].map((j) => j.emailId).sort()).toEqual([...ids].sort());
-  });
-
-  it('pages through more lost sync sends than a run looks at, across a day boundary, each once', async () => {
-    const midnight = Date.parse('2026-11-29T00:00:00.000Z');
-    now = midnight - 5_000;
-    const ids = await Promise.all(Array.from({ length: 12 }, (_, n) => storeSyncSend(now + n * 1_000)));
-    expect(new Set(await Promise.all(ids.map(async (id) => (await item(id)).createdDay)))).toEqual(new Set(['2026-11-28', '2026-11-29']));
-    now += DELAY + 20_000;
-    const queue = new RecordingOutboundQueue();
-    let more = true;
-    let runs = 0;
-    while (more) {
-      more = (await run(queue, { maxPerRun: 5 })).more;
-      runs += 1;
+  describe('the sweep of emails the api stored without a check entry (sync sends, batches), on the embedded store', () => {
+    /** A sync send as the api stores it: `queued`, without a check entry. */
+    async function storeSyncSend(createdAt: number): Promise<string> {
+      const id = uuidv7(createdAt);
+      await emails.create(record(id, createdAt), { sendingNow: true });
+      return id;
     }
-    expect(runs).toBeGreaterThan(2);
-    expect(queue.jobs.map((j) => j.emailId).sort()).toEqual([...ids].sort());
-  });
 
-  it('saves where it stands, so a quiet run writes nothing and a later one looks only at what came since', async () => {
-    const first = await storeSyncSend(now);
-    now += DELAY;
-    await run(new RecordingOutboundQueue());
-    const position = async () => (await documents.send(new GetCommand({ TableName: TABLE, Key: { pk: 'sweep#sync-sends', sk: 'position' }, ConsistentRead: true }))).Item?.position;
-    const saved = await position();
-    expect(typeof saved).toBe('string');
-    expect(saved > first).toBe(true);
-    now += 1_000;
-    await run(new RecordingOutboundQueue());
-    expect(await position()).toBe(saved);
-    now += 60_000;
-    await run(new RecordingOutboundQueue());
-    expect((await position()) > saved).toBe(true);
+    const run = (queue: RecordingOutboundQueue, options: { maxPerRun?: number } = {}) => releaseDueEmails({ schedule, outbound: queue, clock, checkDelayMs: DELAY }, options);
+
+    it('stores a sync send without a check entry, and records it sent beside its email item', async () => {
+      const id = await storeSyncSend(now);
+      expect(await item(id)).not.toHaveProperty('dueAt');
+      await emails.markSent(id, 'ses-1', { sendingNow: true });
+      expect(await item(id)).not.toHaveProperty('dueShard');
+      expect((await emails.get(id))!.email).toMatchObject({ lastEvent: 'sent', sesMessageId: 'ses-1' });
+      expect(await emails.findEmail('ses-1')).toMatchObject({ id });
+    });
+
+    it('enqueues, once, a sync send still unsent a delay after it was stored, and never one already sent or one still within the delay', async () => {
+      const lost = await storeSyncSend(now);
+      const sent = await storeSyncSend(now + 1);
+      await emails.markSent(sent, 'ses-sent', { sendingNow: true });
+      const recent = await storeSyncSend(now + DELAY / 2);
+      const queue = new RecordingOutboundQueue();
+
+      now += DELAY - 1;
+      expect(await run(queue)).toMatchObject({ recovered: 0 });
+      expect(queue.jobs).toEqual([]);
+
+      now += 1;
+      expect(await run(queue)).toMatchObject({ recovered: 1 });
+      expect(queue.jobs.map((j) => j.emailId)).toEqual([lost]);
+      // From here it is swept as any queued email: its check entry a delay on.
+      expect(await item(lost)).toMatchObject({ dueAt: `${new Date(now + DELAY).toISOString()}#${lost}` });
+      expect(await item(sent)).not.toHaveProperty('dueAt');
+
+      // Later runs: the lost one is not enqueued again before its check time, the sent one never; the recent one in its turn.
+      now += DELAY / 2;
+      expect(await run(queue)).toMatchObject({ recovered: 1 });
+      expect(queue.jobs.map((j) => j.emailId)).toEqual([lost, recent]);
+      expect(await run(queue)).toMatchObject({ recovered: 0 });
+      expect(queue.jobs).toHaveLength(2);
+    });
+
+    it('finds a batch email whose job was lost as it finds a sync send, and leaves one its sender is at to that job', async () => {
+      const [lost, claimed] = [uuidv7(now), uuidv7(now)];
+      await emails.create(record(lost, now), { findByCreation: true });
+      await emails.create(record(claimed, now), { findByCreation: true });
+      expect(await item(lost)).not.toHaveProperty('dueAt');
+      const claims = new DynamoDbSendClaims(documents, TABLE);
+      await claims.claim(claimed, 'token', { until: now + DELAY + 30_000, staleBefore: now });
+      expect(await item(claimed)).not.toHaveProperty('dueAt');
+      now += DELAY;
+      const queue = new RecordingOutboundQueue();
+      expect(await run(queue)).toMatchObject({ recovered: 1, deferred: 1 });
+      expect(queue.jobs.map((j) => j.emailId)).toEqual([lost]);
+    });
+
+    it('lets two sweeps racing over the same lost sync sends enqueue each exactly once', async () => {
+      const ids = await Promise.all(Array.from({ length: 25 }, (_, n) => storeSyncSend(now + n)));
+      now += DELAY + 100;
+      const [a, b] = [new RecordingOutboundQueue(), new RecordingOutboundQueue()];
+      await Promise.all([run(a), run(b)]);
+      // An entry written by one run may be read by the other's due pass, or by neither until the next run.
+      await Promise.all([run(a), run(b)]);
+      expect([...a.jobs, ...b.jobs].map((j) => j.emailId).sort()).toEqual([...ids].sort());
+    });
+
+    it('pages through more lost sync sends than a run looks at, across a day boundary, each once', async () => {
+      const midnight = Date.parse('2026-11-29T00:00:00.000Z');
+      now = midnight - 5_000;
+      const ids = await Promise.all(Array.from({ length: 12 }, (_, n) => storeSyncSend(now + n * 1_000)));
+      expect(new Set(await Promise.all(ids.map(async (id) => (await item(id)).createdDay)))).toEqual(new Set(['2026-11-28', '2026-11-29']));
+      now += DELAY + 20_000;
+      const queue = new RecordingOutboundQueue();
+      let more = true;
+      let runs = 0;
+      while (more) {
+        more = (await run(queue, { maxPerRun: 5 })).more;
+        runs += 1;
+      }
+      expect(runs).toBeGreaterThan(2);
+      expect(queue.jobs.map((j) => j.emailId).sort()).toEqual([...ids].sort());
+    });
+
+    it('saves where it stands, so a quiet run writes nothing and a later one looks only at what came since', async () => {
+      const first = await storeSyncSend(now);
+      now += DELAY;
+      await run(new RecordingOutboundQueue());
+      const position = async () => (await documents.send(new GetCommand({ TableName: TABLE, Key: { pk: 'sweep#sync-sends', sk: 'position' }, ConsistentRead: true }))).Item?.position;
+      const saved = await position();
+      expect(typeof saved).toBe('string');
+      expect(saved > first).toBe(true);
+      now += 1_000;
+      await run(new RecordingOutboundQueue());
+      expect(await position()).toBe(saved);
+      now += 60_000;
+      await run(new RecordingOutboundQueue());
+      expect((await position()) > saved).toBe(true);
+    });
   });
 });
 
