@@ -67,6 +67,10 @@ export function buildApiDeps(config: ApiConfig, options: ClientOptions = {}, ove
   // Read afresh for every report (GET /sending, GET /deliverability: dashboard calls, not the send path), so a pause the guard set a moment ago shows.
   const reportedPause = new DynamoDbSendingPause(documents, config.controlTable, 0);
   const accountReport = new SesAccountReportClient(ses);
+  // One fan-out for sending.paused / sending.resumed and for webhook event replays: its queue is the replays' queue.
+  const notifyDeps = config.notifications
+    ? buildNotifyDeps({ ...config.notifications, retentionDays: config.retentionDays }, documents, options, overrides.notifications)
+    : undefined;
   return {
     emails: new DynamoDbEmailStore(documents, config.emailsTable, systemClock, config.retentionDays, overrides.queuedCheckDelayMs),
     keys: new DynamoDbApiKeyStore(documents, config.apiKeysTable),
@@ -95,12 +99,7 @@ export function buildApiDeps(config: ApiConfig, options: ClientOptions = {}, ove
     pause,
     reportedPause,
     configurationSetSending: new SesConfigurationSetSending(ses, config.configurationSet),
-    ...(config.notifications
-      ? {
-          notify: buildNotify({ ...config.notifications, retentionDays: config.retentionDays }, documents, options, overrides.notifications),
-          webhookQueue: overrides.notifications?.queue ?? new SqsWebhookQueue(new SQSClient({ ...options }), config.notifications.webhookQueueUrl),
-        }
-      : {}),
+    ...(notifyDeps ? { notify: (payload, eventKey, orderedAt) => notify(notifyDeps, payload, eventKey, orderedAt), webhookQueue: notifyDeps.queue } : {}),
     retentionDays: config.retentionDays,
     deliverability: {
       counters: new DynamoDbDeliverabilityCounters(documents, config.controlTable),

@@ -1,7 +1,7 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { ApiKeyRecord } from '../core/api-keys';
 import type { ApiKeyStore } from '../core/ports';
+import { conditionalUpdate } from './dynamodb-documents';
 
 /**
  * API keys in the api-keys table, keyed by the SHA-256 of the secret; `by-id` finds one by its id.
@@ -38,41 +38,27 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
   async update(id: string, change: { readonly name: string }): Promise<boolean> {
     const found = await this.findById(id);
     if (!found) return false;
-    try {
-      await this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { keyHash: found.keyHash },
-          // The id too: the item found through the index may have been removed since.
-          ConditionExpression: 'attribute_exists(keyHash) AND id = :id',
-          UpdateExpression: 'SET #name = :name',
-          ExpressionAttributeNames: { '#name': 'name' },
-          ExpressionAttributeValues: { ':id': id, ':name': change.name },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return conditionalUpdate(this.documents, {
+      TableName: this.tableName,
+      Key: { keyHash: found.keyHash },
+      // The id too: the item found through the index may have been removed since.
+      ConditionExpression: 'attribute_exists(keyHash) AND id = :id',
+      UpdateExpression: 'SET #name = :name',
+      ExpressionAttributeNames: { '#name': 'name' },
+      ExpressionAttributeValues: { ':id': id, ':name': change.name },
+    });
   }
 
   async touch(keyHash: string, usedAt: string, staleBefore: string): Promise<void> {
-    try {
-      await this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { keyHash },
-          // attribute_exists: an update of a missing item would create one, bringing back a revoked key's hash.
-          ConditionExpression: 'attribute_exists(keyHash) AND (attribute_not_exists(lastUsedAt) OR lastUsedAt <= :staleBefore)',
-          UpdateExpression: 'SET lastUsedAt = :usedAt',
-          ExpressionAttributeValues: { ':usedAt': usedAt, ':staleBefore': staleBefore },
-        }),
-      );
-    } catch (error) {
-      // Another instance recorded a use just now, or the key was revoked: nothing to write.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    // A failed condition: another instance recorded a use just now, or the key was revoked; nothing to write.
+    await conditionalUpdate(this.documents, {
+      TableName: this.tableName,
+      Key: { keyHash },
+      // attribute_exists: an update of a missing item would create one, bringing back a revoked key's hash.
+      ConditionExpression: 'attribute_exists(keyHash) AND (attribute_not_exists(lastUsedAt) OR lastUsedAt <= :staleBefore)',
+      UpdateExpression: 'SET lastUsedAt = :usedAt',
+      ExpressionAttributeValues: { ':usedAt': usedAt, ':staleBefore': staleBefore },
+    });
   }
 
   async remove(id: string): Promise<boolean> {

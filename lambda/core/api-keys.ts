@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { OutboxError } from './errors';
 import { isUuid, uuidv7 } from './ids';
-import { BY_TIME_ORDERED_ID, describeValue, pageNewestFirst, parseListLimit } from './list-query';
+import { BY_TIME_ORDERED_ID, pageNewestFirst, parseCursor, parseListLimit } from './list-query';
 import type { ApiKeyStore, Clock } from './ports';
 import { checkFields } from './send-request';
 
@@ -189,8 +189,8 @@ export async function updateApiKey(deps: { keys: ApiKeyStore }, id: string, body
 export async function listApiKeys(deps: { keys: ApiKeyStore }, query: Readonly<Record<string, string>>): Promise<ApiKeyList> {
   const problems: string[] = [];
   const limit = parseListLimit(query, problems);
-  const after = parseKeyCursor(query, 'after', problems);
-  const before = parseKeyCursor(query, 'before', problems);
+  const after = parseCursor(query, 'after', isUuid, 'an API key', problems);
+  const before = parseCursor(query, 'before', isUuid, 'an API key', problems);
   if (after !== undefined && before !== undefined) problems.push('give `after` or `before`, not both');
   if (problems.length > 0) throw new OutboxError('validation', `${problems.join('; ')}.`);
 
@@ -201,13 +201,4 @@ export async function listApiKeys(deps: { keys: ApiKeyStore }, query: Readonly<R
 
 export function toApiKeyView(key: ApiKeyRecord): ApiKeyView {
   return { id: key.id, name: key.name, permission: key.scope, created_at: key.createdAt, last_used_at: key.lastUsedAt ?? null };
-}
-
-function parseKeyCursor(query: Readonly<Record<string, string>>, name: 'after' | 'before', problems: string[]): string | undefined {
-  const value = query[name]?.trim().toLowerCase();
-  if (value === undefined || value === '') return undefined;
-  if (isUuid(value)) return value;
-  const which = name === 'after' ? 'the last one of the previous page' : 'the first one of the next page';
-  problems.push(`\`${name}\` must be the id of an API key (${which}), not ${describeValue(query[name])}`);
-  return undefined;
 }

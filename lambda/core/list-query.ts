@@ -1,6 +1,7 @@
 /**
  * What every paged list of the API (`GET /emails`, `/suppressions`, `/webhooks`, a webhook's
- * events) reads from its query the same way, as Resend's lists do.
+ * events, `/api-keys`, `/domains`) reads from its query the same way, as Resend's lists do, and
+ * how the lists held in memory cut their pages.
  */
 
 export const DEFAULT_LIST_LIMIT = 20;
@@ -46,6 +47,25 @@ export function pageNewestFirst<T>(
   }
   const older = after === undefined ? [...newestFirst] : newestFirst.filter((item) => !order.isNewer(item, after) && !order.isCursor(item, after));
   return { page: older.slice(0, limit), hasMore: older.length > limit };
+}
+
+/**
+ * `after` or `before`: an id of the list (`what`, as 'a webhook'), lower-cased; undefined when
+ * absent. A value `valid` refuses is added to `problems`.
+ */
+export function parseCursor(
+  query: Readonly<Record<string, string>>,
+  name: 'after' | 'before',
+  valid: (id: string) => boolean,
+  what: string,
+  problems: string[],
+): string | undefined {
+  const value = query[name]?.trim();
+  if (value === undefined || value === '') return undefined;
+  if (valid(value.toLowerCase())) return value.toLowerCase();
+  const which = name === 'after' ? 'the last one of the previous page' : 'the first one of the next page';
+  problems.push(`\`${name}\` must be the id of ${what} (${which}), not ${describeValue(query[name])}`);
+  return undefined;
 }
 
 /** A caller's value quoted for a message, cut short so one huge entry cannot flood it. */

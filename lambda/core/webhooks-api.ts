@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { OutboxError } from './errors';
-import { BY_TIME_ORDERED_ID, describeValue, pageNewestFirst, parseListLimit } from './list-query';
+import { BY_TIME_ORDERED_ID, describeValue, pageNewestFirst, parseCursor, parseListLimit } from './list-query';
 import { isUuid, uuidv7 } from './ids';
 import type { Clock } from './ports';
 import { checkWebhookUrl } from './ssrf';
@@ -345,21 +345,6 @@ async function checkEndpoint(deps: WebhooksDeps, value: unknown, problems: strin
     problems.push(error.message);
     return undefined;
   }
-}
-
-function parseCursor(
-  query: Readonly<Record<string, string>>,
-  name: 'after' | 'before',
-  valid: (id: string) => boolean,
-  what: string,
-  problems: string[],
-): string | undefined {
-  const value = query[name]?.trim();
-  if (value === undefined || value === '') return undefined;
-  if (valid(value.toLowerCase())) return value.toLowerCase();
-  const which = name === 'after' ? 'the last one of the previous page' : 'the first one of the next page';
-  problems.push(`\`${name}\` must be the id of ${what} (${which}), not ${describeValue(query[name])}`);
-  return undefined;
 }
 
 function refuseBefore(query: Readonly<Record<string, string>>, what: string, problems: string[]): void {

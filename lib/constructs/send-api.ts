@@ -6,13 +6,6 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { NodeFunction } from './node-function';
 
-/** The error body every Outbox answer uses, the Resend SDK's error shape. */
-export interface ErrorBody {
-  readonly statusCode: number;
-  readonly name: string;
-  readonly message: string;
-}
-
 /**
  * Whether the stage writes access logs. An HTTP API writes them through a CloudWatch Logs delivery
  * the deployer's own permissions set up, so nothing account-wide is needed. `create-role` and

@@ -10,15 +10,19 @@ interface Received {
   readonly body: string;
 }
 
-/** A webhook receiver on loopback; `answers` are the status codes to give, in turn (then 200). */
-async function startReceiver(answers: number[] = []): Promise<{ url: string; received: Received[]; server: Server }> {
+/**
+ * A webhook receiver on loopback: `answers` are the status codes to give, in turn (then 200), or
+ * a function giving each delivery's status.
+ */
+async function startReceiver(answers: number[] | ((delivery: Received) => number) = []): Promise<{ url: string; received: Received[]; server: Server }> {
   const received: Received[] = [];
   const server = createServer((request, response) => {
     let body = '';
     request.on('data', (chunk: Buffer) => (body += chunk.toString()));
     request.on('end', () => {
-      received.push({ headers: request.headers, body });
-      response.writeHead(answers.shift() ?? 200).end();
+      const delivery = { headers: request.headers, body };
+      received.push(delivery);
+      response.writeHead(typeof answers === 'function' ? answers(delivery) : (answers.shift() ?? 200)).end();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
@@ -99,26 +103,19 @@ describe('webhooks against npm start', () => {
     // The receiver checks each delivery as code written for Resend does, answering 400 when it cannot.
     let secret = '';
     const verdicts: string[] = [];
-    const received: Received[] = [];
-    const server = createServer((request, response) => {
-      let body = '';
-      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      request.on('end', () => {
-        received.push({ headers: request.headers, body });
-        try {
-          const svixOnly = { 'svix-id': request.headers['svix-id'] as string, 'svix-timestamp': request.headers['svix-timestamp'] as string, 'svix-signature': request.headers['svix-signature'] as string };
-          const event = new SvixWebhook(secret).verify(body, svixOnly) as { type: string };
-          verdicts.push(`svix:${event.type}`);
-          response.writeHead(200).end();
-        } catch (error) {
-          verdicts.push(`refused:${(error as Error).message}`);
-          response.writeHead(400).end();
-        }
-      });
+    const { url, received, server } = await startReceiver(({ headers, body }) => {
+      try {
+        const svixOnly = { 'svix-id': headers['svix-id'] as string, 'svix-timestamp': headers['svix-timestamp'] as string, 'svix-signature': headers['svix-signature'] as string };
+        const event = new SvixWebhook(secret).verify(body, svixOnly) as { type: string };
+        verdicts.push(`svix:${event.type}`);
+        return 200;
+      } catch (error) {
+        verdicts.push(`refused:${(error as Error).message}`);
+        return 400;
+      }
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
     servers.push(server);
-    const created = await resend.webhooks.create({ endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/resend`, events: ['email.delivered'] });
+    const created = await resend.webhooks.create({ endpoint: url, events: ['email.delivered'] });
     secret = created.data!.signing_secret;
 
     const sent = await resend.emails.send({ from: 'a@acme.test', to: 'success@simulator.amazonses.com', subject: 'Svix', text: 'x', headers: { 'X-Entity-Ref-ID': 'order-7' } });
