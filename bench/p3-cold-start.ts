@@ -48,6 +48,8 @@ interface Bundle {
   readonly file: string;
   readonly bytes: number;
   readonly topInputs: Readonly<Record<string, number>>;
+  /** Files beside the bundle that it requires only on first use (LAZY_PACKAGES), in KB: not parsed at init. */
+  readonly lazyFilesKb: Readonly<Record<string, number>>;
   /** Where `require` finds the modules left out of the bundle; none for the stack's bundles. */
   readonly nodePath?: string;
 }
@@ -84,7 +86,7 @@ async function run(log: (line: string) => void): Promise<Figure> {
     log(`P3: with the SDK from node_modules: ${Object.entries(runtimeSdk).map(([name, r]) => `${name} ${r.kb} KB ${r.initMs} ms`).join(', ')}`);
     const results = handlers.map((b) => {
       const ms = median(times.get(b.name)!);
-      return { name: b.name, bytes: b.bytes, kb: kb(b.bytes), initMs: round(ms, 1), ratio: ms / baselineMs, spread: relativeSpread(times.get(b.name)!), topInputs: b.topInputs };
+      return { name: b.name, bytes: b.bytes, kb: kb(b.bytes), initMs: round(ms, 1), ratio: ms / baselineMs, spread: relativeSpread(times.get(b.name)!), topInputs: b.topInputs, lazyFilesKb: b.lazyFilesKb };
     });
     log(`P3: init medians: baseline ${round(baselineMs, 1)} ms, ${results.map((r) => `${r.name} ${r.initMs} ms`).join(', ')}`);
 
@@ -95,7 +97,7 @@ async function run(log: (line: string) => void): Promise<Figure> {
       value: worst.ratio,
       target: `≤ ${MAX_RATIO} with every bundle ≤ ${MAX_BUNDLE_KB} KB`,
       met: worst.ratio <= MAX_RATIO && sizesMet,
-      summary: `${results.map((r) => `${r.name} ${r.kb} KB ×${round(r.ratio)}`).join(', ')}; baseline ${kb(bundles[0]!.bytes)} KB ${round(baselineMs, 1)} ms`,
+      summary: `${results.map((r) => `${r.name} ${r.kb} KB${lazySummary(r.lazyFilesKb)} ×${round(r.ratio)}`).join(', ')}; baseline ${kb(bundles[0]!.bytes)} KB ${round(baselineMs, 1)} ms`,
       detail: {
         unit: 'bundle init ms ÷ SESv2Client-only bundle init ms (worst bundle)',
         worstBundle: worst.name,
@@ -104,7 +106,10 @@ async function run(log: (line: string) => void): Promise<Figure> {
         sizesMet,
         baseline: { kb: kb(bundles[0]!.bytes), initMs: round(baselineMs, 1), spread: round(relativeSpread(times.get(BASELINE)!), 3), largestInputsKb: bundles[0]!.topInputs },
         bundles: Object.fromEntries(
-          results.map((r) => [r.name, { kb: r.kb, bytes: r.bytes, initMs: r.initMs, ratio: round(r.ratio, 3), spread: round(r.spread, 3), largestInputsKb: r.topInputs }]),
+          results.map((r) => [
+            r.name,
+            { kb: r.kb, bytes: r.bytes, initMs: r.initMs, ratio: round(r.ratio, 3), spread: round(r.spread, 3), largestInputsKb: r.topInputs, ...(Object.keys(r.lazyFilesKb).length > 0 ? { loadedOnFirstUseKb: r.lazyFilesKb } : {}) },
+          ]),
         ),
         runsPerBundle: RUNS,
         kilobyte: 1024,
@@ -128,12 +133,13 @@ async function run(log: (line: string) => void): Promise<Figure> {
  * that required one of its external modules at init would fail to load, not pass.
  */
 async function bundle(name: string, entry: string, outdir: string, external?: string[]): Promise<Bundle> {
-  const { file, bytes, metafile } = await bundleLambda(entry, path.join(outdir, name.replace(':', '-')), external ? { external } : {});
+  const { file, bytes, metafile, lazyFiles } = await bundleLambda(entry, path.join(outdir, name.replace(':', '-')), external ? { external } : {});
   return {
     name,
     file,
     bytes,
     topInputs: largestInputs(metafile, file),
+    lazyFilesKb: Object.fromEntries(Object.entries(lazyFiles).map(([lazyFile, lazyBytes]) => [lazyFile, kb(lazyBytes)])),
     ...(external ? { nodePath: path.join(ROOT, 'node_modules') } : {}),
   };
 }
@@ -179,6 +185,12 @@ function initMs({ file, nodePath }: Bundle): Promise<number> {
       resolve((JSON.parse(out) as { ms: number }).ms);
     });
   });
+}
+
+/** ` (+ postal-mime.js 77.8 KB on first use)`, or nothing. */
+function lazySummary(lazyFilesKb: Readonly<Record<string, number>>): string {
+  const files = Object.entries(lazyFilesKb);
+  return files.length === 0 ? '' : ` (+ ${files.map(([file, size]) => `${file} ${size} KB`).join(', ')} on first use)`;
 }
 
 function kb(bytes: number): number {

@@ -1,5 +1,23 @@
-import PostalMime, { addressParser, decodeWords } from 'postal-mime';
 import { readHeaderSection, type HeaderField, type HeaderSection } from './header-section';
+
+const importPostalMime = () => import('postal-mime');
+type PostalMimeModule = Awaited<ReturnType<typeof importPostalMime>>;
+
+let postalMime: Promise<PostalMimeModule> | undefined;
+
+/**
+ * postal-mime, loaded on first use: only raw messages (POST /emails/raw, SMTP, a scan of attachments)
+ * need it, and it is about a quarter of the api Lambda's code, so loading it later keeps it out of
+ * every cold start. The Lambda bundles give it a file of its own (LAZY_PACKAGES in
+ * lib/bundling/lambda-bundle.ts).
+ */
+function loadPostalMime(): Promise<PostalMimeModule> {
+  postalMime ??= importPostalMime().catch((error: unknown) => {
+    postalMime = undefined;
+    throw error;
+  });
+  return postalMime;
+}
 
 /** A mailbox as a message header names it: the display name decoded, the address as written. */
 export interface HeaderMailbox {
@@ -52,9 +70,10 @@ export interface MimeMessage {
  */
 export async function readMimeMessage(bytes: Uint8Array, section?: HeaderSection): Promise<MimeMessage> {
   const headers = section ?? readSection(bytes);
+  const { default: PostalMime, decodeWords } = await loadPostalMime();
   const email = await PostalMime.parse(bytes, { attachmentEncoding: 'arraybuffer' });
   const values = (name: string) => headers.fields.filter((f) => f.name.toLowerCase() === name && f.value !== '').map((f) => f.value);
-  const mailboxesIn = mailboxesInHeader;
+  const mailboxesIn = await mailboxParser();
   const mailboxes = (name: string): HeaderMailbox[] => values(name).flatMap(mailboxesIn);
   const fromValue = values('from')[0];
   const from = fromValue !== undefined ? mailboxesIn(fromValue)[0] : undefined;
@@ -84,9 +103,11 @@ function readSection(bytes: Uint8Array): HeaderSection {
   return reading.section;
 }
 
-/** The mailboxes an address header's (unfolded) value names, groups flattened into their members. */
-export function mailboxesInHeader(value: string): HeaderMailbox[] {
-  return addressParser(value)
-    .flatMap((a) => (a.group ? a.group : [a]))
-    .map((m) => ({ name: m.name, address: m.address }));
+/** Reads the mailboxes an address header's (unfolded) value names, groups flattened into their members. */
+export async function mailboxParser(): Promise<(value: string) => HeaderMailbox[]> {
+  const { addressParser } = await loadPostalMime();
+  return (value) =>
+    addressParser(value)
+      .flatMap((a) => (a.group ? a.group : [a]))
+      .map((m) => ({ name: m.name, address: m.address }));
 }

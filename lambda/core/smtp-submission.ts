@@ -4,7 +4,7 @@ import type { Principal } from './api-keys';
 import { OutboxError, type ErrorKind } from './errors';
 import { messageLines, readHeaderSection, type HeaderField } from './header-section';
 import { withIdempotency, type IdempotencyDeps } from './idempotency';
-import { mailboxesInHeader, readMimeMessage } from './mime-message';
+import { mailboxParser, readMimeMessage } from './mime-message';
 import { sendRawEmail } from './raw-email';
 import type { SendEmailDeps } from './send-email';
 import { MAX_RECIPIENTS } from './send-request';
@@ -62,7 +62,7 @@ export interface SmtpSubmission {
  *
  * A header section the reader refuses is passed on unchanged, and the raw checks name its problem.
  */
-export function prepareSmtpSubmission(envelope: SmtpEnvelope, bytes: Uint8Array): SmtpSubmission {
+export async function prepareSmtpSubmission(envelope: SmtpEnvelope, bytes: Uint8Array): Promise<SmtpSubmission> {
   const reading = readHeaderSection(bytes);
   const fields = reading.ok ? reading.section.fields : [];
   const named = (names: readonly string[]) => fields.filter((f) => names.some((n) => n.toLowerCase() === f.name.toLowerCase()));
@@ -73,7 +73,8 @@ export function prepareSmtpSubmission(envelope: SmtpEnvelope, bytes: Uint8Array)
   }
   const tags = named(TAGS_HEADERS).flatMap(readTagsHeader);
 
-  const inHeader = (name: string) => new Set(named([name]).flatMap((f) => mailboxesInHeader(f.value)).map((m) => normalizeAddress(m.address)));
+  const mailboxesIn = await mailboxParser();
+  const inHeader = (name: string) => new Set(named([name]).flatMap((f) => mailboxesIn(f.value)).map((m) => normalizeAddress(m.address)));
   const toHeader = inHeader('To');
   const ccHeader = inHeader('Cc');
   const fromHeader = inHeader('From');
@@ -110,7 +111,7 @@ export type SmtpSubmissionDeps = SendEmailDeps & IdempotencyDeps;
  * Message-ID and MIME boundaries on each attempt (and SES replaces Date and Message-ID anyway).
  */
 export async function submitSmtpMessage(deps: SmtpSubmissionDeps, principal: Principal, envelope: SmtpEnvelope, bytes: Uint8Array): Promise<{ id: string }> {
-  const submission = prepareSmtpSubmission(envelope, bytes);
+  const submission = await prepareSmtpSubmission(envelope, bytes);
   const send = () => sendRawEmail(deps, principal, submission.request);
   if (submission.idempotencyKey === undefined) return send();
   const whatCounts = await retryFingerprint(envelope, submission);

@@ -103,8 +103,27 @@ export const eventStreamsOnlyWhenImportedStatically: Plugin = {
   },
 };
 
+/**
+ * Packages the Lambdas import only with `import()`, for a rare path, each bundled into a file of its
+ * own beside index.js (`postal-mime.js`) and required from there on first use: code a cold start
+ * would otherwise parse and compile for nothing (postal-mime is read only for raw messages). A
+ * static import of one still bundles it inline.
+ */
+export const LAZY_PACKAGES: readonly string[] = ['postal-mime'];
+
+const lazyFileOf = (name: string) => `./${name.replace(/^@/, '').replaceAll('/', '-')}.js`;
+
+export const lazyPackagesInFilesOfTheirOwn: Plugin = {
+  name: 'lazy-packages-in-files-of-their-own',
+  setup(build) {
+    build.onResolve({ filter: /.*/ }, (args) =>
+      args.kind === 'dynamic-import' && LAZY_PACKAGES.includes(args.path) ? { path: lazyFileOf(args.path), external: true } : undefined,
+    );
+  },
+};
+
 /** The plugins every Lambda bundle is built with, after LAMBDA_ESBUILD_OPTIONS. */
-export const LAMBDA_ESBUILD_PLUGINS: readonly Plugin[] = [treeShakableSdkSchemas, eventStreamsOnlyWhenImportedStatically];
+export const LAMBDA_ESBUILD_PLUGINS: readonly Plugin[] = [treeShakableSdkSchemas, eventStreamsOnlyWhenImportedStatically, lazyPackagesInFilesOfTheirOwn];
 
 /** The repository root: where esbuild resolves packages from. */
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -113,6 +132,8 @@ export interface LambdaBundle {
   readonly file: string;
   readonly bytes: number;
   readonly metafile: Metafile;
+  /** The LAZY_PACKAGES files written beside `file`, by name (`postal-mime.js`), with their sizes. */
+  readonly lazyFiles: Readonly<Record<string, number>>;
 }
 
 /**
@@ -133,5 +154,25 @@ export async function bundleLambda(entry: string, outdir: string, options: { rea
     absWorkingDir: ROOT,
   });
   const output = Object.entries(result.metafile.outputs).find(([out]) => path.resolve(ROOT, out) === file)?.[1];
-  return { file, bytes: output?.bytes ?? 0, metafile: result.metafile };
+  const lazyFiles: Record<string, number> = {};
+  for (const name of LAZY_PACKAGES) {
+    const lazyFile = lazyFileOf(name);
+    if (!output?.imports.some((i) => i.external && i.path === lazyFile)) continue;
+    lazyFiles[path.basename(lazyFile)] = await bundleLazyPackage(name, path.join(outdir, lazyFile));
+  }
+  return { file, bytes: output?.bytes ?? 0, metafile: result.metafile, lazyFiles };
+}
+
+/** One LAZY_PACKAGES package as a CommonJS file whose exports are the package's (its default included). */
+async function bundleLazyPackage(name: string, outfile: string): Promise<number> {
+  const result = await build({
+    ...LAMBDA_ESBUILD_OPTIONS,
+    plugins: [treeShakableSdkSchemas, eventStreamsOnlyWhenImportedStatically],
+    stdin: { contents: `export * from ${JSON.stringify(name)};\nexport { default } from ${JSON.stringify(name)};\n`, resolveDir: ROOT, loader: 'js' },
+    outfile,
+    metafile: true,
+    logLevel: 'warning',
+    absWorkingDir: ROOT,
+  });
+  return Object.values(result.metafile.outputs)[0]?.bytes ?? 0;
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import type { Metafile } from 'esbuild';
-import { bundleLambda, EVENT_STREAMS_LEFT_OUT, LAMBDA_ESBUILD_OPTIONS, withLiteralSchemaKeys } from '../../lib/bundling/lambda-bundle';
+import { bundleLambda, EVENT_STREAMS_LEFT_OUT, LAMBDA_ESBUILD_OPTIONS, LAZY_PACKAGES, withLiteralSchemaKeys } from '../../lib/bundling/lambda-bundle';
 import { NodeFunction, UNREACHED_CREDENTIAL_PROVIDERS } from '../../lib/constructs/node-function';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
@@ -126,5 +126,38 @@ describe('Lambda bundling', () => {
     const answer = await invoke({ AWS_SHARED_CREDENTIALS_FILE: path.join(dir, 'credentials'), NODE_PATH: path.join(REPO_ROOT, 'node_modules') });
     expect(answer).toBe('ok');
     expect(signers).toEqual(['AKIDFROMPROFILEFILE']);
+  });
+});
+
+describe('a package the Lambdas load only with import()', () => {
+  const entry = path.join(REPO_ROOT, 'test/fixtures/lambda/read-raw-message.ts');
+  let dir: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'outbox-lazy-'));
+  });
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('gets a file of its own beside index.js, which the bundle requires on first use, from a folder without node_modules', async () => {
+    expect(LAZY_PACKAGES).toContain('postal-mime');
+    const bundle = await bundleLambda(entry, path.join(dir, 'task'));
+    expect(Object.keys(bundle.lazyFiles)).toEqual(['postal-mime.js']);
+    expect(bundle.lazyFiles['postal-mime.js']).toBeGreaterThan(20_000);
+    expect(Object.keys(bundle.metafile.inputs).filter((input) => input.includes('node_modules/postal-mime/'))).toEqual([]);
+    const script = `require(process.argv[1]).handler().then((r) => process.stdout.write(r), (e) => process.stdout.write('failed: ' + e.message))`;
+    const answer = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ['-e', script, bundle.file], { env: { PATH: process.env.PATH ?? '' }, timeout: 15_000 }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
+    );
+    expect(answer).toBe('ann@example.com Héllo Hi');
+  });
+
+  it('is copied into the asset NodeFunction builds', () => {
+    const outdir = path.join(dir, 'cdk.out');
+    const app = new App({ outdir });
+    new NodeFunction(new Stack(app, 'Lazy'), 'Fixture', { entry });
+    app.synth();
+    const assets = readdirSync(outdir).filter((name) => name.startsWith('asset.'));
+    expect(readdirSync(path.join(outdir, assets[0]!)).sort()).toEqual(['index.js', 'postal-mime.js']);
   });
 });

@@ -8,19 +8,19 @@ const decoded = (raw: string) => Buffer.from(raw, 'base64').toString();
 describe('prepareSmtpSubmission', () => {
   const headers = ['From: App <app@acme.test>', 'To: Ann <ann@example.com>', 'Cc: bob@example.com', 'Subject: Hi'];
 
-  it('makes each RCPT TO a to, cc or bcc recipient by whether the To or Cc header names it', () => {
-    const { request } = prepareSmtpSubmission({ mailFrom: 'app@acme.test', rcptTo: ['ANN@example.com', 'bob@example.com', 'carol@example.com'] }, message(headers));
+  it('makes each RCPT TO a to, cc or bcc recipient by whether the To or Cc header names it', async () => {
+    const { request } = await prepareSmtpSubmission({ mailFrom: 'app@acme.test', rcptTo: ['ANN@example.com', 'bob@example.com', 'carol@example.com'] }, message(headers));
     expect(request).toMatchObject({ to: ['ANN@example.com'], cc: ['bob@example.com'], bcc: ['carol@example.com'], tags: [] });
     // MAIL FROM is From's own address: From (with its display name) stands.
     expect(request).not.toHaveProperty('from');
   });
 
-  it('passes a MAIL FROM other than From as the identity SES checks, and none for <>', () => {
-    expect(prepareSmtpSubmission({ mailFrom: 'bounces@acme.test', rcptTo: ['ann@example.com'] }, message(headers)).request.from).toBe('bounces@acme.test');
-    expect(prepareSmtpSubmission({ mailFrom: '', rcptTo: ['ann@example.com'] }, message(headers)).request).not.toHaveProperty('from');
+  it('passes a MAIL FROM other than From as the identity SES checks, and none for <>', async () => {
+    expect((await prepareSmtpSubmission({ mailFrom: 'bounces@acme.test', rcptTo: ['ann@example.com'] }, message(headers))).request.from).toBe('bounces@acme.test');
+    expect((await prepareSmtpSubmission({ mailFrom: '', rcptTo: ['ann@example.com'] }, message(headers))).request).not.toHaveProperty('from');
   });
 
-  it('removes Bcc (folded too), the idempotency and tags headers and X-SES-CONFIGURATION-SET, and leaves the rest as written', () => {
+  it('removes Bcc (folded too), the idempotency and tags headers and X-SES-CONFIGURATION-SET, and leaves the rest as written', async () => {
     const bytes = message([
       ...headers,
       'Bcc: carol@example.com,',
@@ -32,7 +32,7 @@ describe('prepareSmtpSubmission', () => {
       'X-SES-SOURCE-ARN: arn:aws:ses:x',
       'X-Custom: kept',
     ]);
-    const submission = prepareSmtpSubmission({ mailFrom: 'app@acme.test', rcptTo: ['ann@example.com', 'carol@example.com', 'dave@example.com'] }, bytes);
+    const submission = await prepareSmtpSubmission({ mailFrom: 'app@acme.test', rcptTo: ['ann@example.com', 'carol@example.com', 'dave@example.com'] }, bytes);
     const raw = decoded(submission.request.raw);
     expect(raw).toBe(`${headers.join('\r\n')}\r\nX-SES-SOURCE-ARN: arn:aws:ses:x\r\nX-Custom: kept\r\n\r\nHello\r\n`);
     expect(submission.idempotencyKey).toBe('order-42');
@@ -43,21 +43,21 @@ describe('prepareSmtpSubmission', () => {
     expect(submission.request.bcc).toEqual(['carol@example.com', 'dave@example.com']);
   });
 
-  it('reads Resend-Idempotency-Key and X-SES-MESSAGE-TAGS the same way, and refuses two different keys', () => {
-    const one = prepareSmtpSubmission({ mailFrom: '', rcptTo: ['ann@example.com'] }, message([...headers, 'Resend-Idempotency-Key: k1', 'X-SES-MESSAGE-TAGS: a=1']));
+  it('reads Resend-Idempotency-Key and X-SES-MESSAGE-TAGS the same way, and refuses two different keys', async () => {
+    const one = await prepareSmtpSubmission({ mailFrom: '', rcptTo: ['ann@example.com'] }, message([...headers, 'Resend-Idempotency-Key: k1', 'X-SES-MESSAGE-TAGS: a=1']));
     expect(one).toMatchObject({ idempotencyKey: 'k1', request: { tags: [{ name: 'a', value: '1' }] } });
-    expect(() => prepareSmtpSubmission({ mailFrom: '', rcptTo: ['ann@example.com'] }, message([...headers, 'Outbox-Idempotency-Key: k1', 'Resend-Idempotency-Key: k2']))).toThrow(
+    await expect(prepareSmtpSubmission({ mailFrom: '', rcptTo: ['ann@example.com'] }, message([...headers, 'Outbox-Idempotency-Key: k1', 'Resend-Idempotency-Key: k2']))).rejects.toThrow(
       expect.objectContaining({ kind: 'invalid_idempotency_key' }),
     );
   });
 
-  it('refuses a tags header item without name=value, naming the header', () => {
-    expect(() => prepareSmtpSubmission({ mailFrom: '', rcptTo: ['ann@example.com'] }, message([...headers, 'X-Outbox-Tags: welcome']))).toThrow(/X-Outbox-Tags header must read `name=value/);
+  it('refuses a tags header item without name=value, naming the header', async () => {
+    await expect(prepareSmtpSubmission({ mailFrom: '', rcptTo: ['ann@example.com'] }, message([...headers, 'X-Outbox-Tags: welcome']))).rejects.toThrow(/X-Outbox-Tags header must read `name=value/);
   });
 
-  it('passes an unreadable header section on unchanged, for the raw checks to name its problem', () => {
+  it('passes an unreadable header section on unchanged, for the raw checks to name its problem', async () => {
     const bytes = Buffer.from('no header section at all');
-    const submission = prepareSmtpSubmission({ mailFrom: 'app@acme.test', rcptTo: ['ann@example.com'] }, bytes);
+    const submission = await prepareSmtpSubmission({ mailFrom: 'app@acme.test', rcptTo: ['ann@example.com'] }, bytes);
     expect(decoded(submission.request.raw)).toBe('no header section at all');
     expect(submission.request.bcc).toEqual(['ann@example.com']);
   });
