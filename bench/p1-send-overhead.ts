@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
-import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
-import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDbDocumentClient } from '../lambda/adapters/aws/dynamodb';
+import { SesV2Client } from '../lambda/adapters/aws/sesv2';
 import { documentClient } from '../lambda/adapters/dynamodb-documents';
 import { hashApiKey } from '../lambda/core/api-keys';
 import { uuidv7 } from '../lambda/core/ids';
@@ -156,13 +156,13 @@ async function pipelineSend(client: ApiClient, sequence: number): Promise<void> 
  * mapping. The store counts the calls of both paths, and the run stops if they differ.
  */
 class Floor {
-  private readonly documents: DynamoDBDocumentClient;
-  private readonly ses: SESv2Client;
+  private readonly documents: DynamoDbDocumentClient;
+  private readonly ses: SesV2Client;
   private readonly keyHash: string;
 
   constructor(private readonly api: BenchApi) {
     this.documents = documentClient(api.config.dynamoDbEndpoint, LOCAL_CLIENT_OPTIONS);
-    this.ses = new SESv2Client({ ...LOCAL_CLIENT_OPTIONS, endpoint: api.config.sesEndpoint });
+    this.ses = new SesV2Client({ ...LOCAL_CLIENT_OPTIONS, endpoint: api.config.sesEndpoint });
     this.keyHash = hashApiKey(api.apiKey);
   }
 
@@ -200,16 +200,14 @@ class Floor {
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
-    const { MessageId } = await this.ses.send(
-      new SendEmailCommand({
-        FromEmailAddress: FROM,
-        Destination: { ToAddresses: [to], CcAddresses: [], BccAddresses: [] },
-        ReplyToAddresses: [],
-        Content: { Simple: { Subject: { Data: SUBJECT, Charset: 'UTF-8' }, Body: { Html: { Data: HTML_BODY, Charset: 'UTF-8' }, Text: { Data: TEXT_BODY, Charset: 'UTF-8' } } } },
-        EmailTags: [...TAGS.map((t) => ({ Name: t.name, Value: t.value })), { Name: MESSAGE_ID_TAG, Value: id }],
-        ConfigurationSetName: config.configurationSet,
-      }),
-    );
+    const { MessageId } = await this.ses.sendEmail({
+      FromEmailAddress: FROM,
+      Destination: { ToAddresses: [to], CcAddresses: [], BccAddresses: [] },
+      ReplyToAddresses: [],
+      Content: { Simple: { Subject: { Data: SUBJECT, Charset: 'UTF-8' }, Body: { Html: { Data: HTML_BODY, Charset: 'UTF-8' }, Text: { Data: TEXT_BODY, Charset: 'UTF-8' } } } },
+      EmailTags: [...TAGS.map((t) => ({ Name: t.name, Value: t.value })), { Name: MESSAGE_ID_TAG, Value: id }],
+      ConfigurationSetName: config.configurationSet,
+    });
     await this.documents.send(
       new UpdateCommand({
         TableName: config.emailsTable,
@@ -220,10 +218,8 @@ class Floor {
     );
   }
 
-  close(): void {
-    this.documents.destroy();
-    this.ses.destroy();
-  }
+  /** Nothing left to release: the light clients share keep-alive agents whose idle sockets do not hold the process open. */
+  close(): void {}
 }
 
 function perEmail(sample: PathSample): Record<string, number> {

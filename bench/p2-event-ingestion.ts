@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { SQSRecord } from 'aws-lambda';
-import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, type DynamoDbDocumentClient } from '../lambda/adapters/aws/dynamodb';
 import { readEventsConfig } from '../lambda/config';
 import { documentClient } from '../lambda/adapters/dynamodb-documents';
 import { DynamoDbEmailStore } from '../lambda/adapters/dynamodb-email-store';
@@ -268,7 +268,7 @@ async function ingest(deps: EventsDeps, bodies: readonly string[], failures: rea
 }
 
 /** The floor: the same number of items, one PutItem each, batched and concurrent as the pipeline is. */
-async function writeFloor(client: DynamoDBDocumentClient, tableName: string, items: readonly Record<string, unknown>[]): Promise<void> {
+async function writeFloor(client: DynamoDbDocumentClient, tableName: string, items: readonly Record<string, unknown>[]): Promise<void> {
   await runPool(chunks(items, BATCH_SIZE), CONCURRENT_BATCHES, (batch) =>
     Promise.all(batch.map((Item) => client.send(new PutCommand({ TableName: tableName, Item })))),
   );

@@ -1,4 +1,4 @@
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ScanCommand } from '../lambda/adapters/aws/dynamodb';
 import { documentClient } from '../lambda/adapters/dynamodb-documents';
 import type { OutboundJob, OutboundQueue } from '../lambda/core/outbound';
 import { ALL_TABLES, CONTROL_TABLE } from '../lambda/shared/tables';

@@ -1,12 +1,11 @@
-import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { SnsClient } from './adapters/aws/sns';
+import { SqsClient } from './adapters/aws/sqs';
 import { CachedWebhookSubscriptions } from './adapters/cached-webhook-subscriptions';
 import { ClamdScanner } from './adapters/clamd-scanner';
 import { DnsHostResolver } from './adapters/dns-host-resolver';
 import { DynamoDbApiKeyStore } from './adapters/dynamodb-api-key-store';
 import { DynamoDbDeliverabilityCounters, DynamoDbGuardMemory } from './adapters/dynamodb-deliverability-counters';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDbDocumentClient } from './adapters/aws/dynamodb';
 import { documentClient, type ClientOptions } from './adapters/dynamodb-documents';
 import { DynamoDbEmailStore } from './adapters/dynamodb-email-store';
 import { DynamoDbIdempotencyStore } from './adapters/dynamodb-idempotency-store';
@@ -16,6 +15,7 @@ import { DynamoDbSuppressionList } from './adapters/dynamodb-suppression-list';
 import { DynamoDbWebhookStore } from './adapters/dynamodb-webhook-store';
 import { HttpWebhookClient } from './adapters/http-webhook-client';
 import { SesEmailSender } from './adapters/ses-email-sender';
+import { SesV2Client } from './adapters/aws/sesv2';
 import { SnsNotificationTopic } from './adapters/sns-notification-topic';
 import { SqsOutboundQueue } from './adapters/sqs-outbound-queue';
 import { SqsWebhookQueue } from './adapters/sqs-webhook-queue';
@@ -61,7 +61,7 @@ export interface ApiOverrides {
  */
 export function buildApiDeps(config: ApiConfig, options: ClientOptions = {}, overrides: ApiOverrides = {}): ApiDeps {
   const documents = documentClient(config.dynamoDbEndpoint, options);
-  const ses = new SESv2Client({ ...options, ...(config.sesEndpoint ? { endpoint: config.sesEndpoint } : {}) });
+  const ses = new SesV2Client({ ...options, ...(config.sesEndpoint ? { endpoint: config.sesEndpoint } : {}) });
   // One pause for the sync sends and /sending: read at most once a second, and this instance's own pause and resume seen at once.
   const pause = new DynamoDbSendingPause(documents, config.controlTable);
   // Read afresh for every report (GET /sending, GET /deliverability: dashboard calls, not the send path), so a pause the guard set a moment ago shows.
@@ -130,7 +130,7 @@ export interface NotificationOverrides {
  */
 function buildNotify(
   config: NotificationConfig & { readonly retentionDays: number },
-  documents: DynamoDBDocumentClient,
+  documents: DynamoDbDocumentClient,
   options: ClientOptions,
   overrides?: NotificationOverrides,
 ): Notify {
@@ -140,14 +140,14 @@ function buildNotify(
 
 function buildNotifyDeps(
   config: NotificationConfig & { readonly retentionDays: number },
-  documents: DynamoDBDocumentClient,
+  documents: DynamoDbDocumentClient,
   options: ClientOptions,
   overrides?: NotificationOverrides,
 ): NotifyDeps {
   const webhooks = new DynamoDbWebhookStore(documents, config.webhooksTable, systemClock, config.retentionDays);
   return {
-    topic: overrides?.topic ?? new SnsNotificationTopic(new SNSClient({ ...options }), config.notificationsTopicArn),
-    queue: overrides?.queue ?? new SqsWebhookQueue(new SQSClient({ ...options }), config.webhookQueueUrl),
+    topic: overrides?.topic ?? new SnsNotificationTopic(new SnsClient({ ...options }), config.notificationsTopicArn),
+    queue: overrides?.queue ?? new SqsWebhookQueue(new SqsClient({ ...options }), config.webhookQueueUrl),
     subscriptions: new CachedWebhookSubscriptions(webhooks, systemClock, config.webhookCacheMs),
     clock: systemClock,
   };
@@ -187,7 +187,7 @@ export function buildEventsDeps(config: EventsConfig, options: ClientOptions = {
 function buildDeliverabilityDeps(
   controlTable: string,
   config: EventsConfig,
-  documents: DynamoDBDocumentClient,
+  documents: DynamoDbDocumentClient,
   notifyAll: Notify,
   log: (message: string, error?: unknown) => void,
 ): DeliverabilityDeps {
@@ -222,7 +222,7 @@ export function buildWebhookDeliveryDeps(config: WebhookDeliveryConfig, options:
     store: new DynamoDbWebhookStore(documents, config.webhooksTable, systemClock, config.retentionDays),
     http: new HttpWebhookClient({ allowPrivate: false }),
     resolver: new DnsHostResolver(),
-    retry: new SqsWebhookRetry(new SQSClient({ ...options }), config.webhookQueueUrl),
+    retry: new SqsWebhookRetry(new SqsClient({ ...options }), config.webhookQueueUrl),
     clock: systemClock,
     random: Math.random,
     allowPrivateWebhookUrls: false,
@@ -238,7 +238,7 @@ export function buildSchedulerDeps(config: SchedulerConfig, options: ClientOptio
   const documents = documentClient(config.dynamoDbEndpoint, options);
   return {
     schedule: new DynamoDbScheduleStore(documents, config.emailsTable, systemClock),
-    outbound: outbound ?? new SqsOutboundQueue(new SQSClient({ ...options }), config.outboundQueueUrl),
+    outbound: outbound ?? new SqsOutboundQueue(new SqsClient({ ...options }), config.outboundQueueUrl),
     clock: systemClock,
     ...(checkDelayMs !== undefined ? { checkDelayMs } : {}),
     log: logError,
@@ -247,7 +247,7 @@ export function buildSchedulerDeps(config: SchedulerConfig, options: ClientOptio
 
 function outboundFor(config: ApiConfig, options: ClientOptions, overrides: ApiOverrides): { outbound?: OutboundQueue } {
   if (overrides.outbound) return { outbound: overrides.outbound };
-  return config.outboundQueueUrl ? { outbound: new SqsOutboundQueue(new SQSClient({ ...options }), config.outboundQueueUrl) } : {};
+  return config.outboundQueueUrl ? { outbound: new SqsOutboundQueue(new SqsClient({ ...options }), config.outboundQueueUrl) } : {};
 }
 
 /** What local mode and tests put in place of AWS services when building the sender. */
@@ -269,14 +269,15 @@ export interface SenderOverrides {
  */
 export function buildSenderDeps(config: SenderConfig, options: ClientOptions = {}, overrides: SenderOverrides = {}): OutboundBatchDeps {
   const documents = documentClient(config.dynamoDbEndpoint, options);
-  const ses = new SESv2Client({
+  const ses = new SesV2Client({
     ...options,
     ...(config.sesEndpoint ? { endpoint: config.sesEndpoint } : {}),
     maxAttempts: 1,
     // Well inside the Lambda's 30 s, so an attempt that hangs ends as "uncertain", not as a timeout.
-    requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 },
+    connectionTimeoutMs: 3_000,
+    requestTimeoutMs: 10_000,
   });
-  const sqs = new SQSClient({ ...options });
+  const sqs = new SqsClient({ ...options });
   const account = new SesAccountClient(ses);
   const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
   const rate = new AccountSendRate({
@@ -315,7 +316,7 @@ export function buildSenderDeps(config: SenderConfig, options: ClientOptions = {
  */
 export function buildReputationAlarmDeps(config: ReputationAlarmConfig, options: ClientOptions = {}, notifications?: NotificationOverrides): ReputationAlarmDeps {
   const documents = documentClient(config.dynamoDbEndpoint, options);
-  const ses = new SESv2Client({ ...options, ...(config.sesEndpoint ? { endpoint: config.sesEndpoint } : {}) });
+  const ses = new SesV2Client({ ...options, ...(config.sesEndpoint ? { endpoint: config.sesEndpoint } : {}) });
   return {
     pause: new DynamoDbSendingPause(documents, config.controlTable),
     configurationSet: new SesConfigurationSetSending(ses, config.configurationSet),

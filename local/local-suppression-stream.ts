@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { AttributeValue, DynamoDBRecord, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { SesV2Client } from '../lambda/adapters/aws/sesv2';
 import { SesAccountSuppressionList } from '../lambda/adapters/ses-account-suppression-list';
 import type { SuppressionList, SuppressionOrigin, SuppressionRecord } from '../lambda/core/suppression';
 import { handleSuppressionStreamBatch, type SuppressionSyncDeps } from '../lambda/entrypoints/dynamodb-suppression-stream';
@@ -31,7 +31,7 @@ export interface LocalSuppressionSync {
  * records queued meanwhile may go first.
  */
 export function createLocalSuppressionSync(options: { sesEndpoint: string; log: SuppressionSyncDeps['log'] }): LocalSuppressionSync {
-  const ses = new SESv2Client({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: options.sesEndpoint, maxAttempts: 1 });
+  const ses = new SesV2Client({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: options.sesEndpoint, maxAttempts: 1 });
   const deps: SuppressionSyncDeps = { accountList: new SesAccountSuppressionList(ses, { minIntervalMs: 0 }), log: options.log };
   const queue = new LocalQueue((event) => consumeAsStream(deps, event), { batchSize: LOCAL_SYNC_BATCH_SIZE, concurrency: 1 });
   let sequence = 0;
@@ -71,7 +71,6 @@ export function createLocalSuppressionSync(options: { sesEndpoint: string; log: 
     },
     stop: async () => {
       await queue.stop();
-      ses.destroy();
     },
   };
 }

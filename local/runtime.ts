@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { isAwsError } from '../lambda/adapters/aws/aws-http-client';
 import { createApiKey, generateApiKeySecret } from '../lambda/core/api-keys';
 import type { ApiConfig, EventsConfig, NotificationConfig, SenderConfig } from '../lambda/config';
 import { OutboxError, toErrorBody } from '../lambda/core/errors';
@@ -229,7 +229,7 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
     await createApiKey(deps, { name: 'local', scope: 'full_access', secret: apiKey });
   } catch (error) {
     // A persisted store already holds this key from an earlier start.
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error;
   }
 
   const { server, url } = await startHttpServer({

@@ -1,4 +1,4 @@
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDbDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand } from './aws/dynamodb';
 import type { ApiKeyRecord } from '../core/api-keys';
 import type { ApiKeyStore } from '../core/ports';
 import { conditionalUpdate } from './dynamodb-documents';
@@ -9,7 +9,7 @@ import { conditionalUpdate } from './dynamodb-documents';
  */
 export class DynamoDbApiKeyStore implements ApiKeyStore {
   constructor(
-    private readonly documents: DynamoDBDocumentClient,
+    private readonly documents: DynamoDbDocumentClient,
     private readonly tableName: string,
   ) {}
 

@@ -1,5 +1,5 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isAwsError } from './aws/aws-http-client';
+import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDbDocumentClient } from './aws/dynamodb';
 import {
   COUNTER_NAMES,
   EMPTY_TALLY,
@@ -51,7 +51,7 @@ export class DynamoDbDeliverabilityCounters implements DeliverabilityCounters {
   private readonly final = new Map<number, DeliverabilityTally>();
 
   constructor(
-    private readonly documents: DynamoDBDocumentClient,
+    private readonly documents: DynamoDbDocumentClient,
     private readonly tableName: string,
   ) {}
 
@@ -153,7 +153,7 @@ export class DynamoDbGuardMemory implements GuardMemory {
   private cached: { at: number; state: GuardState; version: number } | undefined;
 
   constructor(
-    private readonly documents: DynamoDBDocumentClient,
+    private readonly documents: DynamoDbDocumentClient,
     private readonly tableName: string,
     private readonly cacheMs = 5_000,
     private readonly now: () => number = Date.now,
@@ -193,7 +193,7 @@ export class DynamoDbGuardMemory implements GuardMemory {
         }),
       );
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!(isAwsError(error, 'ConditionalCheckFailedException'))) throw error;
       this.cached = undefined;
       return false;
     }

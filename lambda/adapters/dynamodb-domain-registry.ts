@@ -1,4 +1,4 @@
-import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDbDocumentClient } from './aws/dynamodb';
 import type { DomainRegistry, RegisteredDomain } from '../core/domains';
 import { conditionalUpdate } from './dynamodb-documents';
 
@@ -17,7 +17,7 @@ interface StoredDomain {
  */
 export class DynamoDbDomainRegistry implements DomainRegistry {
   constructor(
-    private readonly documents: DynamoDBDocumentClient,
+    private readonly documents: DynamoDbDocumentClient,
     private readonly tableName: string,
   ) {}
 

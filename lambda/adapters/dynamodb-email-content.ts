@@ -1,7 +1,7 @@
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isAwsError } from './aws/aws-http-client';
+import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDbDocumentClient } from './aws/dynamodb';
 import type { EmailRecord } from '../core/email';
 import { CONTENT_PREFIX } from './email-partition';
 
@@ -32,7 +32,7 @@ export function contentSortKey(index: number): string {
  */
 export class DynamoDbEmailContent {
   constructor(
-    private readonly documents: DynamoDBDocumentClient,
+    private readonly documents: DynamoDbDocumentClient,
     private readonly tableName: string,
   ) {}
 
@@ -82,7 +82,7 @@ export class DynamoDbEmailContent {
             }),
           );
         } catch (error) {
-          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+          if (!(isAwsError(error, 'ConditionalCheckFailedException'))) throw error;
         }
       }),
     );

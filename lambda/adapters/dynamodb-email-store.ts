@@ -1,5 +1,5 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { isAwsError } from './aws/aws-http-client';
+import { DeleteCommand, DynamoDbDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from './aws/dynamodb';
 import type { EmailRecord } from '../core/email';
 import { daysToWalk, type EmailPage, type EmailPageRequest } from '../core/email-list';
 import type { Clock, CreateOptions, EmailDetails, EmailStore } from '../core/ports';
@@ -61,7 +61,7 @@ export class DynamoDbEmailStore implements EmailStore, TrackingStore {
   private readonly content: DynamoDbEmailContent;
 
   constructor(
-    private readonly documents: DynamoDBDocumentClient,
+    private readonly documents: DynamoDbDocumentClient,
     private readonly tableName: string,
     private readonly clock: Clock,
     private readonly retentionDays: number,
@@ -346,7 +346,7 @@ function timelineKey(owner: string, entry: TimelineEntry): { pk: string; sk: str
  * email through the by-ses-message-id index. The email's check entry leaves the due-time index
  * in the same write: it is sent, so the sweep has nothing to look for.
  */
-async function raiseToSent(documents: DynamoDBDocumentClient, tableName: string, emailId: string, sesMessageId: string): Promise<void> {
+async function raiseToSent(documents: DynamoDbDocumentClient, tableName: string, emailId: string, sesMessageId: string): Promise<void> {
   const key = { pk: emailId, sk: EMAIL_SK };
   try {
     await documents.send(
@@ -359,7 +359,7 @@ async function raiseToSent(documents: DynamoDBDocumentClient, tableName: string,
       }),
     );
   } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    if (!(isAwsError(error, 'ConditionalCheckFailedException'))) throw error;
     // Already further along: keep its state, but make sure the SES mapping is there.
     try {
       await documents.send(
@@ -372,7 +372,7 @@ async function raiseToSent(documents: DynamoDBDocumentClient, tableName: string,
         }),
       );
     } catch (second) {
-      if (!(second instanceof ConditionalCheckFailedException)) throw second;
+      if (!(isAwsError(second, 'ConditionalCheckFailedException'))) throw second;
     }
   }
 }

@@ -1,5 +1,5 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { isAwsError } from './aws/aws-http-client';
+import { DeleteCommand, DynamoDbDocumentClient, GetCommand, PutCommand, UpdateCommand } from './aws/dynamodb';
 import type { IdempotencyRecord, IdempotencyStore, StoredResponse } from '../core/idempotency';
 
 interface IdempotencyItem {
@@ -24,7 +24,7 @@ interface IdempotencyItem {
  */
 export class DynamoDbIdempotencyStore implements IdempotencyStore {
   constructor(
-    private readonly documents: DynamoDBDocumentClient,
+    private readonly documents: DynamoDbDocumentClient,
     private readonly tableName: string,
   ) {}
 
@@ -42,7 +42,7 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (isAwsError(error, 'ConditionalCheckFailedException')) return false;
       throw error;
     }
   }
@@ -76,7 +76,7 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (isAwsError(error, 'ConditionalCheckFailedException')) return false;
       throw error;
     }
   }
@@ -94,7 +94,7 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
       );
     } catch (error) {
       // Someone else holds it now (our claim had lapsed): theirs to keep.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!(isAwsError(error, 'ConditionalCheckFailedException'))) throw error;
     }
   }
 }

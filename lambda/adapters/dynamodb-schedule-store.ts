@@ -1,5 +1,5 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { isAwsError } from './aws/aws-http-client';
+import { BatchGetCommand, DynamoDbDocumentClient, GetCommand, QueryCommand, UpdateCommand } from './aws/dynamodb';
 import type { LastEvent } from '../core/email';
 import { uuidv7Time } from '../core/ids';
 import type { Clock } from '../core/ports';
@@ -79,7 +79,7 @@ export class DynamoDbScheduleStore implements ScheduleStore {
   private readonly content: DynamoDbEmailContent;
 
   constructor(
-    private readonly documents: DynamoDBDocumentClient,
+    private readonly documents: DynamoDbDocumentClient,
     private readonly tableName: string,
     private readonly clock: Clock,
   ) {
@@ -300,7 +300,7 @@ export class DynamoDbScheduleStore implements ScheduleStore {
       await this.documents.send(command);
       return { ok: true };
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!(isAwsError(error, 'ConditionalCheckFailedException'))) throw error;
     }
     const { Item } = await this.documents.send(
       new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true, ProjectionExpression: 'lastEvent, expiresAt' }),

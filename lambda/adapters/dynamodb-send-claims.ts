@@ -1,5 +1,5 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isAwsError } from './aws/aws-http-client';
+import { GetCommand, QueryCommand, UpdateCommand, type DynamoDbDocumentClient } from './aws/dynamodb';
 import type { LastEvent, SendFailure } from '../core/email';
 import type { ClaimResult, SendClaims } from '../core/outbound-sender';
 import { LAST_EVENT_RANK } from '../core/precedence';
@@ -21,7 +21,7 @@ import { EMAIL_SK, EVENT_PREFIX } from './email-partition';
  */
 export class DynamoDbSendClaims implements SendClaims {
   constructor(
-    private readonly documents: DynamoDBDocumentClient,
+    private readonly documents: DynamoDbDocumentClient,
     private readonly tableName: string,
   ) {}
 
@@ -42,7 +42,7 @@ export class DynamoDbSendClaims implements SendClaims {
       if (Attributes?.sendingClaimUntil === undefined) return { claimed: true };
       return await this.settleTakeover(emailId, token);
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!(isAwsError(error, 'ConditionalCheckFailedException'))) throw error;
     }
     // dynalite (and DynamoDB without ReturnValuesOnConditionCheckFailure) does not say why: read it.
     const { Item } = await this.documents.send(
@@ -122,7 +122,7 @@ export class DynamoDbSendClaims implements SendClaims {
         }),
       );
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!(isAwsError(error, 'ConditionalCheckFailedException'))) throw error;
     }
   }
 }

@@ -1,5 +1,5 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isAwsError } from './aws/aws-http-client';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDbDocumentClient } from './aws/dynamodb';
 import type { Clock } from '../core/ports';
 import { msUntilFits, RATE_FRACTION, windowAllowance, windowOf, type RateDecision, type SendRateGovernor, type SesAccount } from '../core/send-rate';
 
@@ -43,7 +43,7 @@ export class DynamoDbSendRateGovernor implements SendRateGovernor {
   private readonly inFlight = new Map<number, number>();
 
   constructor(
-    private readonly documents: DynamoDBDocumentClient,
+    private readonly documents: DynamoDbDocumentClient,
     private readonly tableName: string,
     private readonly rate: SendRateSource,
     private readonly clock: Clock,
@@ -77,7 +77,7 @@ export class DynamoDbSendRateGovernor implements SendRateGovernor {
       this.learn(second, Number(Attributes?.count ?? known + recipients));
       return { ok: true };
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!(isAwsError(error, 'ConditionalCheckFailedException'))) throw error;
     } finally {
       this.settle(second, recipients);
     }
@@ -103,7 +103,7 @@ export class DynamoDbSendRateGovernor implements SendRateGovernor {
           }),
         );
       } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        if (!(isAwsError(error, 'ConditionalCheckFailedException'))) throw error;
         this.learn(target, 1);
         continue;
       }
@@ -175,7 +175,7 @@ export class AccountSendRate implements SendRateSource {
 
   constructor(
     private readonly options: {
-      readonly documents: DynamoDBDocumentClient;
+      readonly documents: DynamoDbDocumentClient;
       readonly tableName: string;
       readonly account: SesAccount;
       readonly clock: Clock;

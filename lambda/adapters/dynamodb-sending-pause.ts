@@ -1,5 +1,5 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isAwsError } from './aws/aws-http-client';
+import { DeleteCommand, GetCommand, PutCommand, type DynamoDbDocumentClient } from './aws/dynamodb';
 import type { HeldPauseState, PauseSource, PauseState, SendingPause } from '../core/send-rate';
 
 /** The control table item holding the pause. */
@@ -19,7 +19,7 @@ export class DynamoDbSendingPause implements SendingPause {
   private cached: { at: number; state: PauseState | undefined } | undefined;
 
   constructor(
-    private readonly documents: DynamoDBDocumentClient,
+    private readonly documents: DynamoDbDocumentClient,
     private readonly tableName: string,
     private readonly cacheMs = 1_000,
     private readonly now: () => number = Date.now,
@@ -71,7 +71,7 @@ export class DynamoDbSendingPause implements SendingPause {
       this.cached = { at: this.now(), state: undefined };
       return Attributes ? toState(Attributes) : undefined;
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!(isAwsError(error, 'ConditionalCheckFailedException'))) throw error;
       this.cached = undefined;
       return undefined;
     }
@@ -90,7 +90,7 @@ export class DynamoDbSendingPause implements SendingPause {
       await write();
       return true;
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!(isAwsError(error, 'ConditionalCheckFailedException'))) throw error;
       this.cached = undefined;
       return false;
     }

@@ -1,4 +1,4 @@
-import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbDocumentClient, UpdateCommand } from './aws/dynamodb';
 import type { SoftBounceCounter } from '../core/tracking';
 
 /**
@@ -8,7 +8,7 @@ import type { SoftBounceCounter } from '../core/tracking';
  */
 export class DynamoDbSoftBounceCounter implements SoftBounceCounter {
   constructor(
-    private readonly documents: DynamoDBDocumentClient,
+    private readonly documents: DynamoDbDocumentClient,
     private readonly tableName: string,
   ) {}
 

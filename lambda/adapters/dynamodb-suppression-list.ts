@@ -1,14 +1,14 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { isAwsError } from './aws/aws-http-client';
 import {
   BatchGetCommand,
   DeleteCommand,
-  DynamoDBDocumentClient,
+  DynamoDbDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
   UpdateCommand,
   type QueryCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+} from './aws/dynamodb';
 import { OutboxError } from '../core/errors';
 import { systemClock, type Clock } from '../core/ports';
 import { ORIGIN_RANK, type SuppressionList, type SuppressionOrigin, type SuppressionRecord } from '../core/suppression';
@@ -40,7 +40,7 @@ interface SuppressionItem {
  */
 export class DynamoDbSuppressionList implements SuppressionList {
   constructor(
-    private readonly documents: DynamoDBDocumentClient,
+    private readonly documents: DynamoDbDocumentClient,
     private readonly tableName: string,
     private readonly clock: Clock = systemClock,
   ) {}
@@ -69,7 +69,7 @@ export class DynamoDbSuppressionList implements SuppressionList {
         );
         return { record: { ...record, email }, created: true };
       } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        if (!(isAwsError(error, 'ConditionalCheckFailedException'))) throw error;
       }
       // dynalite never returns the item on a failed condition, so read it back.
       const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { email }, ConsistentRead: true }));
@@ -101,7 +101,7 @@ export class DynamoDbSuppressionList implements SuppressionList {
       );
     } catch (error) {
       // Another writer changed it first; its answer stands.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!(isAwsError(error, 'ConditionalCheckFailedException'))) throw error;
       return (await this.get(existing.email)) ?? existing;
     }
     return { ...existing, origin: stronger.origin, sourceId: stronger.sourceId, ...(stronger.reason !== undefined ? { reason: stronger.reason } : {}) };
@@ -156,7 +156,7 @@ export class DynamoDbSuppressionList implements SuppressionList {
       );
       return this.toRecord(Attributes) !== undefined;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (isAwsError(error, 'ConditionalCheckFailedException')) return false;
       throw error;
     }
   }

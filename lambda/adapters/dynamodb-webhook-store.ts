@@ -1,13 +1,13 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { isAwsError } from './aws/aws-http-client';
 import {
   DeleteCommand,
-  DynamoDBDocumentClient,
+  DynamoDbDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
   UpdateCommand,
   type QueryCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+} from './aws/dynamodb';
 import type { Clock } from '../core/ports';
 import {
   WEBHOOK_SUCCESS_RETENTION_DAYS,
@@ -84,7 +84,7 @@ export class DynamoDbWebhookStore implements WebhookStore {
   private readonly successRetentionDays: number;
 
   constructor(
-    private readonly documents: DynamoDBDocumentClient,
+    private readonly documents: DynamoDbDocumentClient,
     private readonly tableName: string,
     private readonly clock: Clock,
     private readonly retentionDays: number,
@@ -175,7 +175,7 @@ export class DynamoDbWebhookStore implements WebhookStore {
       );
       return Attributes ? toWebhook(Attributes as WebhookItem) : undefined;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
+      if (isAwsError(error, 'ConditionalCheckFailedException')) return undefined;
       throw error;
     }
   }
@@ -187,7 +187,7 @@ export class DynamoDbWebhookStore implements WebhookStore {
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (isAwsError(error, 'ConditionalCheckFailedException')) return false;
       throw error;
     }
   }
@@ -228,7 +228,7 @@ export class DynamoDbWebhookStore implements WebhookStore {
       await this.documents.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (isAwsError(error, 'ConditionalCheckFailedException')) return false;
       throw error;
     }
   }
@@ -291,7 +291,7 @@ export class DynamoDbWebhookStore implements WebhookStore {
       );
     } catch (error) {
       // Also when the message is gone (expired or never stored): the attempt is logged all the same.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!(isAwsError(error, 'ConditionalCheckFailedException'))) throw error;
     }
   }
 

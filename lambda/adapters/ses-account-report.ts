@@ -1,4 +1,4 @@
-import { GetAccountCommand, GetEmailIdentityCommand, ListEmailIdentitiesCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
+import type { SesV2Client } from './aws/sesv2';
 import type { SesAccountDetails, SesAccountReport, SesIdentityDetails, SesIdentityListing } from '../core/account-report';
 import { OutboxError } from '../core/errors';
 
@@ -10,11 +10,11 @@ import { OutboxError } from '../core/errors';
  * `unavailable` (503). (SesAccountClient, the sender's cached GetAccount, is a separate adapter.)
  */
 export class SesAccountReportClient implements SesAccountReport {
-  constructor(private readonly ses: SESv2Client) {}
+  constructor(private readonly ses: SesV2Client) {}
 
   async region(): Promise<string | undefined> {
     try {
-      const region = await this.ses.config.region();
+      const region = await this.ses.region();
       return region || undefined;
     } catch {
       return undefined;
@@ -22,7 +22,7 @@ export class SesAccountReportClient implements SesAccountReport {
   }
 
   async getAccount(): Promise<SesAccountDetails> {
-    const account = await this.call('GetAccount', () => this.ses.send(new GetAccountCommand({})));
+    const account = await this.call('GetAccount', () => this.ses.getAccount());
     return {
       ...(account.ProductionAccessEnabled !== undefined ? { productionAccessEnabled: account.ProductionAccessEnabled } : {}),
       ...(account.SendingEnabled !== undefined ? { sendingEnabled: account.SendingEnabled } : {}),
@@ -41,7 +41,7 @@ export class SesAccountReportClient implements SesAccountReport {
   }
 
   async listIdentities(pageSize: number): Promise<{ identities: SesIdentityListing[]; more: boolean }> {
-    const page = await this.call('ListEmailIdentities', () => this.ses.send(new ListEmailIdentitiesCommand({ PageSize: pageSize })));
+    const page = await this.call('ListEmailIdentities', () => this.ses.listEmailIdentities({ PageSize: pageSize }));
     const identities = (page.EmailIdentities ?? []).flatMap((i): SesIdentityListing[] =>
       i.IdentityName
         ? [
@@ -58,7 +58,7 @@ export class SesAccountReportClient implements SesAccountReport {
   }
 
   async getIdentity(name: string): Promise<SesIdentityDetails> {
-    const identity = await this.call('GetEmailIdentity', () => this.ses.send(new GetEmailIdentityCommand({ EmailIdentity: name })), name);
+    const identity = await this.call('GetEmailIdentity', () => this.ses.getEmailIdentity({ EmailIdentity: name }), name);
     const dkim = identity.DkimAttributes;
     return {
       ...(identity.IdentityType !== undefined ? { type: identity.IdentityType } : {}),

@@ -1,5 +1,6 @@
-import { DeleteSuppressedDestinationCommand, NotFoundException, PutSuppressedDestinationCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
 import type { AccountSuppressionList, AccountSuppressionReason } from '../core/account-suppression';
+import { isAwsError } from './aws/aws-http-client';
+import type { SesV2Client } from './aws/sesv2';
 
 /**
  * SES allows its non-send actions about one request per second per account (SES-FACTS §6), and
@@ -19,7 +20,7 @@ export interface SesAccountSuppressionListOptions {
 /**
  * SES v2 PutSuppressedDestination and DeleteSuppressedDestination, paced (minIntervalMs). A delete
  * of an address SES does not list (NotFoundException) is a success: the address is not listed,
- * which is what was asked. Every other error is thrown as the SDK gives it, TooManyRequestsException
+ * which is what was asked. Every other error is thrown as the client gives it, TooManyRequestsException
  * included, so the caller retries later rather than this instance waiting out SES's limit.
  */
 export class SesAccountSuppressionList implements AccountSuppressionList {
@@ -30,7 +31,7 @@ export class SesAccountSuppressionList implements AccountSuppressionList {
   private nextCallAt = 0;
 
   constructor(
-    private readonly ses: SESv2Client,
+    private readonly ses: SesV2Client,
     options: SesAccountSuppressionListOptions = {},
   ) {
     this.minIntervalMs = options.minIntervalMs ?? SES_SUPPRESSION_CALL_INTERVAL_MS;
@@ -39,14 +40,14 @@ export class SesAccountSuppressionList implements AccountSuppressionList {
   }
 
   async put(email: string, reason: AccountSuppressionReason): Promise<void> {
-    await this.paced(() => this.ses.send(new PutSuppressedDestinationCommand({ EmailAddress: email, Reason: reason })));
+    await this.paced(() => this.ses.putSuppressedDestination({ EmailAddress: email, Reason: reason }));
   }
 
   async remove(email: string): Promise<void> {
     try {
-      await this.paced(() => this.ses.send(new DeleteSuppressedDestinationCommand({ EmailAddress: email })));
+      await this.paced(() => this.ses.deleteSuppressedDestination({ EmailAddress: email }));
     } catch (error) {
-      if (error instanceof NotFoundException) return;
+      if (isAwsError(error, 'NotFoundException')) return;
       throw error;
     }
   }
@@ -57,7 +58,7 @@ export class SesAccountSuppressionList implements AccountSuppressionList {
     try {
       return await call();
     } finally {
-      // Counted from the end of the call: its own retries (the SDK's) already spent the budget.
+      // Counted from the end of the call: its own retries (the client's) already spent the budget.
       this.nextCallAt = this.now() + this.minIntervalMs;
     }
   }

@@ -1,5 +1,5 @@
-import { GetAccountCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
 import type { SesAccount, SesAccountStatus } from '../core/send-rate';
+import type { SesV2Client } from './aws/sesv2';
 
 /**
  * SES v2 GetAccount, for the send rate and whether sending is enabled. SES allows its non-send
@@ -12,7 +12,7 @@ export class SesAccountClient implements SesAccount {
   private inFlight: Promise<SesAccountStatus> | undefined;
 
   constructor(
-    private readonly ses: SESv2Client,
+    private readonly ses: SesV2Client,
     private readonly reuseMs = 1_000,
     private readonly now: () => number = Date.now,
   ) {}
@@ -26,7 +26,7 @@ export class SesAccountClient implements SesAccount {
   }
 
   private async fetch(): Promise<SesAccountStatus> {
-    const account = await this.ses.send(new GetAccountCommand({}));
+    const account = await this.ses.getAccount();
     const maxSendRate = account.SendQuota?.MaxSendRate;
     if (typeof maxSendRate !== 'number' || !(maxSendRate > 0)) throw new Error(`GetAccount gave no usable SendQuota.MaxSendRate (${String(maxSendRate)})`);
     const status: SesAccountStatus = {

@@ -1,5 +1,5 @@
-import { PutConfigurationSetSendingOptionsCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
 import type { ConfigurationSetSending } from '../core/sending-control';
+import type { SesV2Client } from './aws/sesv2';
 
 /**
  * SES v2 PutConfigurationSetSendingOptions for one configuration set: with sending disabled, SES
@@ -8,11 +8,11 @@ import type { ConfigurationSetSending } from '../core/sending-control';
  */
 export class SesConfigurationSetSending implements ConfigurationSetSending {
   constructor(
-    private readonly ses: SESv2Client,
+    private readonly ses: SesV2Client,
     private readonly configurationSetName: string,
   ) {}
 
   async setSendingEnabled(enabled: boolean): Promise<void> {
-    await this.ses.send(new PutConfigurationSetSendingOptionsCommand({ ConfigurationSetName: this.configurationSetName, SendingEnabled: enabled }));
+    await this.ses.putConfigurationSetSendingOptions({ ConfigurationSetName: this.configurationSetName, SendingEnabled: enabled });
   }
 }

@@ -1,15 +1,5 @@
-import {
-  CreateEmailIdentityCommand,
-  DeleteEmailIdentityCommand,
-  GetEmailIdentityCommand,
-  PutEmailIdentityConfigurationSetAttributesCommand,
-  PutEmailIdentityMailFromAttributesCommand,
-  type BehaviorOnMxFailure,
-  type DkimAttributes,
-  type MailFromAttributes,
-  type SESv2Client,
-} from '@aws-sdk/client-sesv2';
 import { IdentityAlreadyExists, SesRefusal, type DkimState, type EmailIdentities, type EmailIdentityState, type MailFromState, type SesOperation } from '../core/sending-identity';
+import type { PutEmailIdentityMailFromAttributesInput, SesDkimAttributes, SesMailFromAttributes, SesV2Client } from './aws/sesv2';
 
 /**
  * SES v2 email identities for the sending-identity custom resource. NotFoundException on a read is
@@ -18,11 +8,11 @@ import { IdentityAlreadyExists, SesRefusal, type DkimState, type EmailIdentities
  * reached SES (network, credentials) are thrown as they are.
  */
 export class SesEmailIdentities implements EmailIdentities {
-  constructor(private readonly ses: SESv2Client) {}
+  constructor(private readonly ses: SesV2Client) {}
 
   async get(identity: string): Promise<EmailIdentityState | undefined> {
     try {
-      const answer = await this.ses.send(new GetEmailIdentityCommand({ EmailIdentity: identity }));
+      const answer = await this.ses.getEmailIdentity({ EmailIdentity: identity });
       return {
         ...dkimOf(answer.DkimAttributes),
         tags: Object.fromEntries((answer.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? ''])),
@@ -38,15 +28,13 @@ export class SesEmailIdentities implements EmailIdentities {
 
   async create(identity: string, settings: { configurationSetName: string; tags: Readonly<Record<string, string>> }): Promise<EmailIdentityState> {
     try {
-      const answer = await this.ses.send(
-        new CreateEmailIdentityCommand({
-          EmailIdentity: identity,
-          // Easy DKIM (no selector or private key given) with 2048-bit keys.
-          DkimSigningAttributes: { NextSigningKeyLength: 'RSA_2048_BIT' },
-          ConfigurationSetName: settings.configurationSetName,
-          Tags: Object.entries(settings.tags).map(([Key, Value]) => ({ Key, Value })),
-        }),
-      );
+      const answer = await this.ses.createEmailIdentity({
+        EmailIdentity: identity,
+        // Easy DKIM (no selector or private key given) with 2048-bit keys.
+        DkimSigningAttributes: { NextSigningKeyLength: 'RSA_2048_BIT' },
+        ConfigurationSetName: settings.configurationSetName,
+        Tags: Object.entries(settings.tags).map(([Key, Value]) => ({ Key, Value })),
+      });
       return { ...dkimOf(answer.DkimAttributes), tags: { ...settings.tags } };
     } catch (error) {
       if (errorName(error) === 'AlreadyExistsException') throw new IdentityAlreadyExists(messageOf(error), { cause: error });
@@ -56,7 +44,7 @@ export class SesEmailIdentities implements EmailIdentities {
 
   async delete(identity: string): Promise<void> {
     try {
-      await this.ses.send(new DeleteEmailIdentityCommand({ EmailIdentity: identity }));
+      await this.ses.deleteEmailIdentity({ EmailIdentity: identity });
     } catch (error) {
       if (errorName(error) === 'NotFoundException') return;
       throw refusal('DeleteEmailIdentity', error);
@@ -65,14 +53,12 @@ export class SesEmailIdentities implements EmailIdentities {
 
   async putMailFrom(identity: string, settings: { domain?: string; behaviorOnMxFailure?: string }): Promise<void> {
     try {
-      await this.ses.send(
-        new PutEmailIdentityMailFromAttributesCommand({
-          EmailIdentity: identity,
-          // Without a MailFromDomain SES goes back to its own MAIL FROM domain.
-          ...(settings.domain ? { MailFromDomain: settings.domain } : {}),
-          ...(settings.behaviorOnMxFailure ? { BehaviorOnMxFailure: settings.behaviorOnMxFailure as BehaviorOnMxFailure } : {}),
-        }),
-      );
+      await this.ses.putEmailIdentityMailFromAttributes({
+        EmailIdentity: identity,
+        // Without a MailFromDomain SES goes back to its own MAIL FROM domain.
+        ...(settings.domain ? { MailFromDomain: settings.domain } : {}),
+        ...(settings.behaviorOnMxFailure ? { BehaviorOnMxFailure: settings.behaviorOnMxFailure as PutEmailIdentityMailFromAttributesInput['BehaviorOnMxFailure'] } : {}),
+      });
     } catch (error) {
       throw refusal('PutEmailIdentityMailFromAttributes', error);
     }
@@ -80,20 +66,18 @@ export class SesEmailIdentities implements EmailIdentities {
 
   async putConfigurationSet(identity: string, configurationSetName: string | undefined): Promise<void> {
     try {
-      await this.ses.send(
-        new PutEmailIdentityConfigurationSetAttributesCommand({
-          EmailIdentity: identity,
-          // Without a ConfigurationSetName the identity has no default set.
-          ...(configurationSetName ? { ConfigurationSetName: configurationSetName } : {}),
-        }),
-      );
+      await this.ses.putEmailIdentityConfigurationSetAttributes({
+        EmailIdentity: identity,
+        // Without a ConfigurationSetName the identity has no default set.
+        ...(configurationSetName ? { ConfigurationSetName: configurationSetName } : {}),
+      });
     } catch (error) {
       throw refusal('PutEmailIdentityConfigurationSetAttributes', error);
     }
   }
 }
 
-function mailFromOf(attributes: MailFromAttributes): MailFromState {
+function mailFromOf(attributes: SesMailFromAttributes): MailFromState {
   return {
     ...(attributes.MailFromDomain ? { domain: attributes.MailFromDomain } : {}),
     ...(attributes.BehaviorOnMxFailure ? { behaviorOnMxFailure: attributes.BehaviorOnMxFailure } : {}),
@@ -101,7 +85,7 @@ function mailFromOf(attributes: MailFromAttributes): MailFromState {
   };
 }
 
-function dkimOf(attributes: DkimAttributes | undefined): { dkim?: DkimState } {
+function dkimOf(attributes: SesDkimAttributes | undefined): { dkim?: DkimState } {
   if (!attributes) return {};
   return {
     dkim: {
@@ -115,8 +99,8 @@ function dkimOf(attributes: DkimAttributes | undefined): { dkim?: DkimState } {
 }
 
 /**
- * An answer from SES (an HTTP status in $metadata) becomes a SesRefusal; anything else (the SDK
- * puts $metadata on network errors too, without a status) stays as it is.
+ * An answer from SES (an AwsServiceError, its HTTP status in $metadata) becomes a SesRefusal;
+ * anything else (network, credentials) stays as it is.
  */
 function refusal(operation: SesOperation, error: unknown): unknown {
   const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;

@@ -1,17 +1,17 @@
-import { SESv2Client, SendEmailCommand, type Attachment, type EmailContent, type SendEmailCommandInput } from '@aws-sdk/client-sesv2';
 import { formatMailbox } from '../core/addresses';
 import type { DraftAttachment, EmailDraft } from '../core/email';
 import { OutboxError } from '../core/errors';
 import type { EmailSender, SendContext } from '../core/ports';
 import { MESSAGE_ID_TAG } from '../shared/env';
+import type { SendEmailInput, SesAttachment, SesEmailContent, SesV2Client } from './aws/sesv2';
 
 /** Sends through SES v2 SendEmail (Simple, Template or Raw content); every call carries the tracking tag. */
 export class SesEmailSender implements EmailSender {
-  constructor(private readonly ses: SESv2Client) {}
+  constructor(private readonly ses: SesV2Client) {}
 
   async send(draft: EmailDraft, context: SendContext): Promise<string> {
     try {
-      const { MessageId } = await this.ses.send(new SendEmailCommand(toSendEmailInput(draft, context)));
+      const { MessageId } = await this.ses.sendEmail(toSendEmailInput(draft, context));
       if (!MessageId) throw new Error('SES answered without a MessageId');
       return MessageId;
     } catch (error) {
@@ -25,7 +25,7 @@ export class SesEmailSender implements EmailSender {
  * Destination given, which may differ from its headers), Template content for an SES template,
  * otherwise Simple content, SES building the MIME (attachments included) itself.
  */
-export function toSendEmailInput(draft: EmailDraft, context: SendContext): SendEmailCommandInput {
+export function toSendEmailInput(draft: EmailDraft, context: SendContext): SendEmailInput {
   const raw = draft.raw !== undefined;
   return {
     // For Raw content the From header stays as written; this is the identity SES checks.
@@ -46,7 +46,7 @@ export function toSendEmailInput(draft: EmailDraft, context: SendContext): SendE
   };
 }
 
-function toEmailContent(draft: EmailDraft): EmailContent {
+function toEmailContent(draft: EmailDraft): SesEmailContent {
   if (draft.raw !== undefined) return { Raw: { Data: Buffer.from(draft.raw, 'base64') } };
   const charset = 'UTF-8';
   const headers = draft.headers.length > 0 ? { Headers: draft.headers.map((h) => ({ Name: h.name, Value: h.value })) } : {};
@@ -74,7 +74,7 @@ function toEmailContent(draft: EmailDraft): EmailContent {
   };
 }
 
-function toSesAttachment(attachment: DraftAttachment): Attachment {
+function toSesAttachment(attachment: DraftAttachment): SesAttachment {
   return {
     RawContent: Buffer.from(attachment.content, 'base64'),
     FileName: attachment.filename,

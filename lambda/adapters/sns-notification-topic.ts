@@ -1,4 +1,4 @@
-import { PublishBatchCommand, PublishCommand, type PublishBatchRequestEntry, type SNSClient } from '@aws-sdk/client-sns';
+import type { PublishBatchRequestEntry, SnsClient } from './aws/sns';
 import type { NotificationPayload, NotificationTopic } from '../core/webhooks';
 
 /** PublishBatch takes at most 10 messages, of at most 256 KiB together. */
@@ -11,12 +11,12 @@ const BATCH_BYTES = 256 * 1024;
  */
 export class SnsNotificationTopic implements NotificationTopic {
   constructor(
-    private readonly sns: SNSClient,
+    private readonly sns: SnsClient,
     private readonly topicArn: string,
   ) {}
 
   async publish(payload: NotificationPayload): Promise<void> {
-    await this.sns.send(new PublishCommand({ TopicArn: this.topicArn, ...message(payload) }));
+    await this.sns.publish({ TopicArn: this.topicArn, ...message(payload) });
   }
 
   /**
@@ -29,7 +29,7 @@ export class SnsNotificationTopic implements NotificationTopic {
       chunksOf(payloads).map(async (indexes) => {
         const entries: PublishBatchRequestEntry[] = indexes.map((index) => ({ Id: String(index), ...message(payloads[index]!) }));
         try {
-          const { Failed = [] } = await this.sns.send(new PublishBatchCommand({ TopicArn: this.topicArn, PublishBatchRequestEntries: entries }));
+          const { Failed = [] } = await this.sns.publishBatch({ TopicArn: this.topicArn, PublishBatchRequestEntries: entries });
           for (const failed of Failed) {
             const index = Number(failed.Id);
             results[index] = new Error(`SNS did not publish the ${payloads[index]?.type} notification: ${failed.Code}: ${failed.Message ?? 'no message'}`);

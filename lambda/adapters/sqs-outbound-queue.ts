@@ -1,4 +1,4 @@
-import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SendMessageBatchRequestEntry, SqsClient } from './aws/sqs';
 import { OutboundEnqueueError, type OutboundJob, type OutboundQueue } from '../core/outbound';
 
 /** SendMessageBatch takes at most 10 entries. */
@@ -17,7 +17,7 @@ export const MAX_DELAY_SECONDS = 900;
  */
 export class SqsOutboundQueue implements OutboundQueue {
   constructor(
-    private readonly sqs: SQSClient,
+    private readonly sqs: SqsClient,
     private readonly queueUrl: string,
   ) {}
 
@@ -51,7 +51,7 @@ export class SqsOutboundQueue implements OutboundQueue {
     }));
     const failures: { emailId: string; reason: string }[] = [];
     for (let round = 1; entries.length > 0; round += 1) {
-      const { Failed = [] } = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries }));
+      const { Failed = [] } = await this.sqs.sendMessageBatch({ QueueUrl: this.queueUrl, Entries: entries });
       const retry: SendMessageBatchRequestEntry[] = [];
       for (const failed of Failed) {
         const entry = entries.find((e) => e.Id === failed.Id);

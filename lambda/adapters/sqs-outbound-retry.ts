@@ -1,4 +1,4 @@
-import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SqsClient } from './aws/sqs';
 import type { OutboundRetry } from '../core/outbound-sender';
 import { MAX_RETRY_DELAY_SECONDS } from './sqs-webhook-retry';
 
@@ -9,12 +9,12 @@ import { MAX_RETRY_DELAY_SECONDS } from './sqs-webhook-retry';
  */
 export class SqsOutboundRetry implements OutboundRetry {
   constructor(
-    private readonly sqs: SQSClient,
+    private readonly sqs: SqsClient,
     private readonly queueUrl: string,
   ) {}
 
   async retryAfter(receiptHandle: string, seconds: number): Promise<void> {
     const visibilityTimeout = Math.min(MAX_RETRY_DELAY_SECONDS, Math.max(0, Math.ceil(seconds)));
-    await this.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: visibilityTimeout }));
+    await this.sqs.changeMessageVisibility({ QueueUrl: this.queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: visibilityTimeout });
   }
 }

@@ -1,4 +1,4 @@
-import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SendMessageBatchRequestEntry, SqsClient } from './aws/sqs';
 import type { WebhookJob, WebhookQueue } from '../core/webhooks';
 
 /** SendMessageBatch takes at most 10 entries. */
@@ -15,7 +15,7 @@ const MAX_ROUNDS = 3;
  */
 export class SqsWebhookQueue implements WebhookQueue {
   constructor(
-    private readonly sqs: SQSClient,
+    private readonly sqs: SqsClient,
     private readonly queueUrl: string,
   ) {}
 
@@ -33,7 +33,7 @@ export class SqsWebhookQueue implements WebhookQueue {
     let entries: SendMessageBatchRequestEntry[] = chunk.map((job, index) => ({ Id: String(index), MessageBody: JSON.stringify(job) }));
     const failures: string[] = [];
     for (let round = 1; entries.length > 0; round += 1) {
-      const { Failed = [] } = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries }));
+      const { Failed = [] } = await this.sqs.sendMessageBatch({ QueueUrl: this.queueUrl, Entries: entries });
       const retry: SendMessageBatchRequestEntry[] = [];
       for (const failed of Failed) {
         const entry = entries.find((e) => e.Id === failed.Id);

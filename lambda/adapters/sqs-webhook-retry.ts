@@ -1,4 +1,4 @@
-import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SqsClient } from './aws/sqs';
 import type { WebhookRetry } from '../core/webhook-delivery';
 
 /**
@@ -16,12 +16,12 @@ export const MAX_RETRY_DELAY_SECONDS = 43_200 - 900;
  */
 export class SqsWebhookRetry implements WebhookRetry {
   constructor(
-    private readonly sqs: SQSClient,
+    private readonly sqs: SqsClient,
     private readonly queueUrl: string,
   ) {}
 
   async retryAfter(receiptHandle: string, seconds: number): Promise<void> {
     const visibilityTimeout = Math.min(MAX_RETRY_DELAY_SECONDS, Math.max(0, Math.round(seconds)));
-    await this.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: visibilityTimeout }));
+    await this.sqs.changeMessageVisibility({ QueueUrl: this.queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: visibilityTimeout });
   }
 }

@@ -1,4 +1,4 @@
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ScanCommand } from '../../lambda/adapters/aws/dynamodb';
 import { EMAILS_TABLE } from '../../lambda/shared/tables';
 import { documentClient } from '../../lambda/adapters/dynamodb-documents';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/embedded-dynamodb';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, type DynamoDbDocumentClient } from '../../lambda/adapters/aws/dynamodb';
 import { DynamoDbDeliverabilityCounters, DynamoDbGuardMemory, hourKey } from '../../lambda/adapters/dynamodb-deliverability-counters';
 import { documentClient } from '../../lambda/adapters/dynamodb-documents';
 import { addTallies, hourOf, INITIAL_GUARD_STATE, windowHours, type DeliverabilityCounts } from '../../lambda/core/deliverability';
@@ -19,17 +19,15 @@ const NOW = '2026-12-02T17:30:00.000Z';
 const fixtures = path.join(__dirname, '../fixtures/ses');
 
 /** A document client that notes each command it sends (name and table): what the store is asked, no more. */
-function countingClient(endpoint: string): { documents: DynamoDBDocumentClient; calls: string[] } {
+function countingClient(endpoint: string): { documents: DynamoDbDocumentClient; calls: string[] } {
   const documents = documentClient(endpoint, OPTIONS);
   const calls: string[] = [];
-  documents.middlewareStack.add(
-    (next, context) => async (args) => {
-      const input = args.input as { TableName?: string; RequestItems?: Record<string, unknown> };
-      calls.push(`${String(context.commandName).replace(/Command$/, '')} ${input.TableName ?? Object.keys(input.RequestItems ?? {}).join(',')}`);
-      return next(args);
-    },
-    { step: 'initialize' },
-  );
+  const send = documents.send.bind(documents);
+  documents.send = (command) => {
+    const input = command.input as { TableName?: string; RequestItems?: Record<string, unknown> };
+    calls.push(`${command.operation} ${input.TableName ?? Object.keys(input.RequestItems ?? {}).join(',')}`);
+    return send(command);
+  };
   return { documents, calls };
 }
 

@@ -19,7 +19,6 @@ describe('listing emails through the resend SDK', () => {
   let outbox: LocalOutbox;
   let resend: Resend;
   let store: DynamoDbEmailStore;
-  let closeStore: () => void;
   /** Every email, newest first. */
   const ids: string[] = [];
 
@@ -48,7 +47,6 @@ describe('listing emails through the resend SDK', () => {
     outbox = await startLocalOutbox({ port: 0, identities: ['acme.test'], retentionDays: RETENTION_DAYS });
     resend = new Resend(outbox.apiKey, { baseUrl: outbox.url });
     const documents = documentClient(outbox.dynamoDbEndpoint, { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-    closeStore = () => documents.destroy();
     store = new DynamoDbEmailStore(documents, localTableName(EMAILS_TABLE), { now: () => new Date() }, RETENTION_DAYS);
 
     // Three from earlier days (one of them past retention, so never listed), then 22 sent now.
@@ -65,7 +63,6 @@ describe('listing emails through the resend SDK', () => {
   }, 60_000);
 
   afterAll(async () => {
-    closeStore?.();
     await outbox?.stop();
   });
 

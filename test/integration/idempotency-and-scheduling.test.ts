@@ -1,4 +1,4 @@
-import { GetCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, ScanCommand, type DynamoDbDocumentClient } from '../../lambda/adapters/aws/dynamodb';
 import { Resend } from 'resend';
 import { documentClient } from '../../lambda/adapters/dynamodb-documents';
 import { DynamoDbScheduleStore } from '../../lambda/adapters/dynamodb-schedule-store';
@@ -17,7 +17,7 @@ import { RecordingOutboundQueue } from '../helpers/in-memory-scheduling';
 describe('Idempotency-Key and scheduling through the resend SDK', () => {
   let outbox: LocalOutbox;
   let resend: Resend;
-  let documents: DynamoDBDocumentClient;
+  let documents: DynamoDbDocumentClient;
   let schedule: DynamoDbScheduleStore;
   const email = { from: 'Acme <hello@acme.test>', to: ['success@simulator.amazonses.com'], subject: 'Hi', text: 'Hello' };
 
@@ -28,7 +28,6 @@ describe('Idempotency-Key and scheduling through the resend SDK', () => {
     schedule = new DynamoDbScheduleStore(documents, localTableName(EMAILS_TABLE), systemClock);
   });
   afterAll(async () => {
-    documents.destroy();
     await outbox.stop();
   });
 

@@ -1,4 +1,4 @@
-import { GetCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, ScanCommand, type DynamoDbDocumentClient } from '../../lambda/adapters/aws/dynamodb';
 import { Resend } from 'resend';
 import { documentClient } from '../../lambda/adapters/dynamodb-documents';
 import { DynamoDbEmailStore } from '../../lambda/adapters/dynamodb-email-store';
@@ -27,7 +27,7 @@ function outboxIdOf(message: { tags: readonly { name: string; value: string }[] 
 describe('outbound: batch, pacing, throttling and pause through the resend SDK', () => {
   let outbox: LocalOutbox;
   let resend: Resend;
-  let documents: DynamoDBDocumentClient;
+  let documents: DynamoDbDocumentClient;
   const errors: string[] = [];
 
   beforeAll(async () => {
@@ -41,7 +41,6 @@ describe('outbound: batch, pacing, throttling and pause through the resend SDK',
     documents = documentClient(outbox.dynamoDbEndpoint, { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   });
   afterAll(async () => {
-    documents.destroy();
     await outbox.stop();
   });
 
@@ -222,24 +221,21 @@ describe('outbound: batch, pacing, throttling and pause through the resend SDK',
       let writes = 0;
       let refused = 0;
       // Observes the real client's answers (nothing is stubbed): every write, and those whose condition failed.
-      counted.middlewareStack.add(
-        (next, context) => async (args) => {
-          if (!/^Update(Item)?Command$/.test(String(context.commandName))) return next(args);
-          writes++;
-          try {
-            return await next(args);
-          } catch (error) {
-            if ((error as Error).name === 'ConditionalCheckFailedException') refused++;
-            throw error;
-          }
-        },
-        { step: 'initialize' },
-      );
+      const send = counted.send.bind(counted);
+      counted.send = async (command) => {
+        if (command.operation !== 'UpdateItem') return send(command);
+        writes++;
+        try {
+          return await send(command);
+        } catch (error) {
+          if ((error as Error).name === 'ConditionalCheckFailedException') refused++;
+          throw error;
+        }
+      };
       const governor = new DynamoDbSendRateGovernor(counted, localTableName(CONTROL_TABLE), { current: async () => rate }, systemClock);
       // Start early in a second whose previous second nobody wrote, so the window allows the whole rate.
       await sleep(2_000 - (Date.now() % 1000) + 20);
       const decisions = await Promise.all(Array.from({ length: 50 }, () => governor.acquire(1)));
-      counted.destroy();
       expect(decisions.filter((d) => d.ok).length).toBeGreaterThanOrEqual(rate);
       expect(refused).toBe(0);
       expect(writes).toBe(decisions.filter((d) => d.ok).length);
@@ -289,7 +285,7 @@ describe('outbound: 1,000 queued emails with the stand-in limited to 100 recipie
   const RATE = 100;
   const COUNT = 1_000;
   let outbox: LocalOutbox;
-  let documents: DynamoDBDocumentClient;
+  let documents: DynamoDbDocumentClient;
 
   beforeAll(async () => {
     outbox = await startLocalOutbox({ port: 0, maxSendRate: RATE, logError: () => undefined });
@@ -298,7 +294,6 @@ describe('outbound: 1,000 queued emails with the stand-in limited to 100 recipie
     documents = documentClient(outbox.dynamoDbEndpoint, { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   });
   afterAll(async () => {
-    documents.destroy();
     await outbox.stop();
   });
 

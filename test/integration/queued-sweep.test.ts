@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, type DynamoDbDocumentClient } from '../../lambda/adapters/aws/dynamodb';
 import { documentClient } from '../../lambda/adapters/dynamodb-documents';
 import { DynamoDbEmailStore } from '../../lambda/adapters/dynamodb-email-store';
 import { checkIndexAttributes, DynamoDbScheduleStore } from '../../lambda/adapters/dynamodb-schedule-store';
 import { DynamoDbSendClaims } from '../../lambda/adapters/dynamodb-send-claims';
+import { SesV2Client } from '../../lambda/adapters/aws/sesv2';
 import { SesEmailSender } from '../../lambda/adapters/ses-email-sender';
 import type { EmailRecord } from '../../lambda/core/email';
 import { uuidv7 } from '../../lambda/core/ids';
@@ -42,7 +42,7 @@ function record(id: string, createdAt: number): EmailRecord {
 
 describe('check entries and the sweep, on the embedded store', () => {
   let dynamo: EmbeddedDynamoDb;
-  let documents: DynamoDBDocumentClient;
+  let documents: DynamoDbDocumentClient;
   let now = T;
   const clock: Clock = { now: () => new Date(now) };
   let emails: DynamoDbEmailStore;
@@ -60,7 +60,6 @@ describe('check entries and the sweep, on the embedded store', () => {
     claims = new DynamoDbSendClaims(documents, TABLE);
   });
   afterEach(async () => {
-    documents.destroy();
     await dynamo.stop();
   });
 
@@ -270,7 +269,7 @@ describe('check entries and the sweep, on the embedded store', () => {
 
 describe('the sweep in the local runtime', () => {
   let outbox: LocalOutbox;
-  let documents: DynamoDBDocumentClient;
+  let documents: DynamoDbDocumentClient;
   let emails: DynamoDbEmailStore;
 
   beforeAll(async () => {
@@ -279,7 +278,6 @@ describe('the sweep in the local runtime', () => {
     emails = new DynamoDbEmailStore(documents, TABLE, { now: () => new Date() }, 90, 1_000);
   });
   afterAll(async () => {
-    documents.destroy();
     await outbox.stop();
   });
 
@@ -316,9 +314,8 @@ describe('the sweep in the local runtime', () => {
   async function expectRecordedWithoutResending(options?: CreateOptions): Promise<void> {
     const id = uuidv7(Date.now());
     await emails.create(record(id, Date.now()), options);
-    const ses = new SESv2Client({ region: LOCAL_REGION, endpoint: outbox.ses.url, credentials: LOCAL_CREDENTIALS });
+    const ses = new SesV2Client({ region: LOCAL_REGION, endpoint: outbox.ses.url, credentials: LOCAL_CREDENTIALS });
     const sesMessageId = await new SesEmailSender(ses).send(draft, { emailId: id, configurationSet: LOCAL_CONFIGURATION_SET });
-    ses.destroy();
     const stored = await waitFor('the sweep to record it sent', async () => {
       const { Item } = await documents.send(new GetCommand({ TableName: TABLE, Key: { pk: id, sk: 'email' }, ConsistentRead: true }));
       return Item?.lastEvent === 'sent' ? Item : undefined;
@@ -387,7 +384,6 @@ describe('a start on a data directory', () => {
     // And, without a check entry, a sync send whose api stored it and died, and a batch email whose job died.
     await store.create(record(ids[2]!, Date.now()), { sendingNow: true });
     await store.create(record(ids[3]!, Date.now()), { findByCreation: true });
-    documents.destroy();
     await first.stop();
 
     const second = await startLocalOutbox({ port: 0, dataDir, logError: () => undefined });

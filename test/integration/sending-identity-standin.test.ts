@@ -2,7 +2,7 @@ import { GetEmailIdentityCommand, PutEmailIdentityMailFromAttributesCommand, typ
 import { SesEmailIdentities } from '../../lambda/adapters/ses-email-identities';
 import { applySendingIdentity, type SendingIdentityProperties } from '../../lambda/core/sending-identity';
 import { startSesStandIn, type SesStandIn } from '../../local/ses-standin';
-import { standInClient } from '../helpers/ses-standin-client';
+import { lightStandInClient, standInClient } from '../helpers/ses-standin-client';
 
 const STACK = 'arn:aws:cloudformation:us-east-1:000000000000:stack/Outbox/5d1e2c40-8f0c-11ef-9d3c-0a1b2c3d4e5f';
 const PROPERTIES: SendingIdentityProperties = {
@@ -13,8 +13,8 @@ const PROPERTIES: SendingIdentityProperties = {
 };
 
 /**
- * The sending-identity core through its SES adapter and the real SESv2Client against the local SES
- * stand-in, whose verified identities play the account's existing ones: the adopt path, whole.
+ * The sending-identity core through its SES adapter (Outbox's SES v2 client) against the local SES
+ * stand-in, checked with the real SESv2Client, whose verified identities play the account's existing ones: the adopt path, whole.
  */
 describe('sending identity against the SES stand-in', () => {
   let standIn: SesStandIn;
@@ -24,7 +24,7 @@ describe('sending identity against the SES stand-in', () => {
   beforeAll(async () => {
     standIn = await startSesStandIn({ verifiedIdentities: ['acme.test', 'other.test'], configurationSets: ['outbox-events'], simulateEvents: false });
     client = standInClient(standIn);
-    identities = new SesEmailIdentities(client);
+    identities = new SesEmailIdentities(lightStandInClient(standIn));
   });
   afterAll(async () => {
     client.destroy();

@@ -6,8 +6,8 @@ import { CustomResourceReceiver, lambdaContext } from '../helpers/custom-resourc
 const STACK = 'arn:aws:cloudformation:us-east-1:123456789012:stack/Outbox/0f7e4b20-8f0c-11ef-9d3c-0a1b2c3d4e5f';
 
 /**
- * The deployed sending-identity handler, whole: the CloudFormation protocol, the core and the real
- * SESv2Client against a stand-in speaking SES v2's restJson1 (its exception names in
+ * The deployed sending-identity handler, whole: the CloudFormation protocol, the core and Outbox's
+ * SES v2 client (its endpoint from AWS_ENDPOINT_URL_SESV2, as the SDK's) against a stand-in speaking SES v2's restJson1 (its exception names in
  * x-amzn-ErrorType), with the answer PUT to a local receiver.
  */
 describe('sending identity custom resource', () => {

@@ -1,5 +1,5 @@
 import { PutConfigurationSetSendingOptionsCommand } from '@aws-sdk/client-sesv2';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDbDocumentClient } from '../../lambda/adapters/aws/dynamodb';
 import { documentClient } from '../../lambda/adapters/dynamodb-documents';
 import { DynamoDbSendingPause } from '../../lambda/adapters/dynamodb-sending-pause';
 import { CONTROL_TABLE } from '../../lambda/shared/tables';
@@ -20,7 +20,7 @@ const to = 'success@simulator.amazonses.com';
 
 describe('the sending pause, through the local runtime', () => {
   let outbox: LocalOutbox;
-  let documents: DynamoDBDocumentClient;
+  let documents: DynamoDbDocumentClient;
   const errors: string[] = [];
 
   beforeAll(async () => {
@@ -28,7 +28,6 @@ describe('the sending pause, through the local runtime', () => {
     documents = documentClient(outbox.dynamoDbEndpoint, { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   });
   afterAll(async () => {
-    documents.destroy();
     await outbox.stop();
   });
 

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '../../lambda/adapters/aws/dynamodb';
 import { documentClient } from '../../lambda/adapters/dynamodb-documents';
 import { DynamoDbEmailStore } from '../../lambda/adapters/dynamodb-email-store';
 import { systemClock } from '../../lambda/core/ports';

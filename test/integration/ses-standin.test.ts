@@ -16,7 +16,7 @@ import { SES_MESSAGE_ID_PATTERN, startSesStandIn, type AcceptedMessage, type Ses
 import { SesEmailSender } from '../../lambda/adapters/ses-email-sender';
 import type { EmailDraft } from '../../lambda/core/email';
 import { OutboxError } from '../../lambda/core/errors';
-import { standInClient } from '../helpers/ses-standin-client';
+import { lightStandInClient, standInClient } from '../helpers/ses-standin-client';
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
 
@@ -432,7 +432,7 @@ describe('SesEmailSender against the stand-in: refusals that retrying cannot cur
 
   it('turns NotFoundException (a configuration set SES does not have) into message_rejected, not an outage', async () => {
     const standIn = await startSesStandIn({ configurationSets: ['outbox-events'] });
-    const ses = standInClient(standIn);
+    const ses = lightStandInClient(standIn);
     try {
       const error = await new SesEmailSender(ses).send(draft, { emailId: '019ac9a4-6f1c-7b2e-9a41-4c0f2d9e8b11', configurationSet: 'missing-set' }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(OutboxError);
@@ -440,14 +440,13 @@ describe('SesEmailSender against the stand-in: refusals that retrying cannot cur
       expect((error as OutboxError).message).toContain('Configuration set missing-set does not exist');
       expect(standIn.messages()).toHaveLength(0);
     } finally {
-      ses.destroy();
       await standIn.stop();
     }
   });
 
   it('turns an AccessDeniedException into a 403 invalid_access refusal that names the missing permission', async () => {
     const standIn = await startSesStandIn();
-    const ses = standInClient(standIn);
+    const ses = lightStandInClient(standIn);
     const denial =
       'User: arn:aws:sts::123456789012:assumed-role/Outbox-ApiRole/Outbox-Api is not authorized to perform: ses:SendEmail on resource: arn:aws:ses:us-east-1:123456789012:identity/example.com because no identity-based policy allows the ses:SendEmail action';
     // The stand-in answers as SES does when IAM refuses: HTTP 403, x-amzn-ErrorType AccessDeniedException.
@@ -462,19 +461,17 @@ describe('SesEmailSender against the stand-in: refusals that retrying cannot cur
       expect(message).toContain('outbox:identities');
       expect(standIn.messages()).toHaveLength(0);
     } finally {
-      ses.destroy();
       await standIn.stop();
     }
   });
 
   it('turns a 413 RequestEntityTooLargeException into message_rejected', async () => {
     const standIn = await startSesStandIn({ maxRequestBytes: 2048 });
-    const ses = standInClient(standIn);
+    const ses = lightStandInClient(standIn);
     try {
       const error = await new SesEmailSender(ses).send({ ...draft, text: 'x'.repeat(4096) }, { emailId: '019ac9a4-6f1c-7b2e-9a41-4c0f2d9e8b11' }).catch((e: unknown) => e);
       expect(error).toMatchObject({ kind: 'message_rejected' });
     } finally {
-      ses.destroy();
       await standIn.stop();
     }
   });

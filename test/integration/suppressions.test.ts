@@ -1,4 +1,4 @@
-import { PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, ScanCommand, type DynamoDbDocumentClient } from '../../lambda/adapters/aws/dynamodb';
 import { Resend } from 'resend';
 import { documentClient } from '../../lambda/adapters/dynamodb-documents';
 import { DynamoDbSuppressionList } from '../../lambda/adapters/dynamodb-suppression-list';
@@ -17,7 +17,7 @@ describe('the suppressions API through the resend SDK', () => {
   const table = localTableName(SUPPRESSIONS_TABLE);
   let outbox: LocalOutbox;
   let resend: Resend;
-  let documents: DynamoDBDocumentClient;
+  let documents: DynamoDbDocumentClient;
   let list: DynamoDbSuppressionList;
   /** Ids for records written directly, time-ordered after everything added so far. */
   let clockMs = Date.now();
@@ -29,7 +29,6 @@ describe('the suppressions API through the resend SDK', () => {
     list = new DynamoDbSuppressionList(documents, table);
   });
   afterAll(async () => {
-    documents.destroy();
     await outbox.stop();
   });
 

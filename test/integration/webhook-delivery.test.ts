@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '../../lambda/adapters/aws/dynamodb';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
@@ -200,13 +200,11 @@ describe('the delivery log in the webhooks table', () => {
     await createTables(dynamo.endpoint, [{ definition: WEBHOOKS_TABLE, name: 'webhooks' }]);
     raw = documentClient(dynamo.endpoint, { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
     counted = documentClient(dynamo.endpoint, { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-    counted.middlewareStack.add(
-      (next, context) => (args) => {
-        commands.push(String(context.commandName).replace(/(Item)?Command$/, ''));
-        return next(args);
-      },
-      { step: 'initialize' },
-    );
+    const send = counted.send.bind(counted);
+    counted.send = (command) => {
+      commands.push(command.operation.replace(/Item$/, ''));
+      return send(command);
+    };
     store = new DynamoDbWebhookStore(counted, 'webhooks', clock, RETENTION_DAYS);
     receiver = await startReceiver([200]);
   });
@@ -216,8 +214,6 @@ describe('the delivery log in the webhooks table', () => {
   });
   afterAll(async () => {
     await closeServer(receiver.server);
-    raw.destroy();
-    counted.destroy();
     await dynamo.stop();
   });
 

@@ -1,4 +1,4 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDbDocumentClient } from '../../lambda/adapters/aws/dynamodb';
 import { Resend } from 'resend';
 import { documentClient } from '../../lambda/adapters/dynamodb-documents';
 import { DynamoDbWebhookStore } from '../../lambda/adapters/dynamodb-webhook-store';
@@ -37,7 +37,7 @@ function logged(webhookId: string, ms: number, overrides: Partial<WebhookMessage
 describe('the webhooks API through the resend SDK', () => {
   let outbox: LocalOutbox;
   let resend: Resend;
-  let documents: DynamoDBDocumentClient;
+  let documents: DynamoDbDocumentClient;
   let store: DynamoDbWebhookStore;
   const unknownId = '019ac9a4-0000-7000-8000-000000000000';
 
@@ -48,7 +48,6 @@ describe('the webhooks API through the resend SDK', () => {
     store = new DynamoDbWebhookStore(documents, localTableName(WEBHOOKS_TABLE), systemClock, 30);
   });
   afterAll(async () => {
-    documents.destroy();
     await outbox.stop();
   });
 

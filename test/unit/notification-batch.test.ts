@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SnsClient } from '../../lambda/adapters/aws/sns';
 import { SnsNotificationTopic } from '../../lambda/adapters/sns-notification-topic';
 import { notificationBatch, toNotificationPayload, webhookMessageId, type NotifyDeps } from '../../lambda/core/notifications';
 import { parseSesNotification } from '../../lambda/core/ses-events';
@@ -92,13 +92,13 @@ describe('notificationBatch', () => {
 
 describe('SnsNotificationTopic.publishBatch (SNS client mocked to inject a partial failure)', () => {
   it('publishes 10 a request and reports the entries SNS refused as their errors', async () => {
-    const sns = new SNSClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const sns = new SnsClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
     const requests: number[] = [];
-    sns.send = (async (command: PublishBatchCommand) => {
-      const entries = command.input.PublishBatchRequestEntries ?? [];
+    sns.publishBatch = async (input) => {
+      const entries = input.PublishBatchRequestEntries;
       requests.push(entries.length);
       return { Successful: entries.filter((e) => e.Id !== '3').map((e) => ({ Id: e.Id })), Failed: entries.filter((e) => e.Id === '3').map((e) => ({ Id: e.Id, Code: 'InternalError', SenderFault: false })) };
-    }) as unknown as SNSClient['send'];
+    };
     const topic = new SnsNotificationTopic(sns, 'arn:aws:sns:us-east-1:123456789012:outbox');
     const payloads = Array.from({ length: 12 }, () => payload('event-delivery.json'));
     const results = await topic.publishBatch(payloads);

@@ -1,7 +1,7 @@
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { Webhook } from 'standardwebhooks';
 import { CachedWebhookStore } from '../../lambda/adapters/cached-webhook-store';
+import type { SqsClient } from '../../lambda/adapters/aws/sqs';
 import { SqsWebhookQueue } from '../../lambda/adapters/sqs-webhook-queue';
 import { MAX_RETRY_DELAY_SECONDS, SqsWebhookRetry } from '../../lambda/adapters/sqs-webhook-retry';
 import { readWebhookDeliveryConfig } from '../../lambda/config';
@@ -639,16 +639,15 @@ describe('handleWebhookBatch', () => {
   });
 });
 
-/** An SQSClient stand-in that records commands and answers from a script. */
+/** An SqsClient stand-in that records each call's input and answers from a script. */
 function fakeSqs(answer: (input: any, call: number) => unknown = () => ({})) {
   const inputs: any[] = [];
-  const client = {
-    send: async (command: { input: unknown }) => {
-      inputs.push(command.input);
-      return answer(command.input, inputs.length);
-    },
+  const record = async (input: unknown): Promise<any> => {
+    inputs.push(input);
+    return answer(input, inputs.length);
   };
-  return { client: client as unknown as SQSClient, inputs };
+  const client = { sendMessageBatch: record, changeMessageVisibility: record };
+  return { client: client as unknown as SqsClient, inputs };
 }
 
 describe('SqsWebhookRetry', () => {
