@@ -1,4 +1,4 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   CreateEmailIdentityCommand,
@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-sesv2';
 import { SesV2Client, type SendEmailInput } from '../../lambda/adapters/aws/sesv2';
 import { startSesStandIn, type SesStandIn } from '../../local/ses-standin';
+import { CaptureServer, failureOf, type Answer, type Captured, type Failure, type Outcome } from '../helpers/capture-server';
 import { lightStandInClient, standInClient } from '../helpers/ses-standin-client';
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
@@ -27,77 +28,30 @@ process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
  * the SES stand-in and meets its refusals under the names the SDK gives them.
  */
 
-interface Captured {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
-}
-
-interface Answer {
-  readonly status?: number;
-  readonly headers?: Record<string, string>;
-  readonly body: string;
-}
-
-/** What a client made of an answer: its output without $metadata, or the error's identity. */
-interface Outcome {
-  readonly ok?: unknown;
-  readonly failed?: { name: string; message: string; fault: unknown; status?: number; requestId?: string };
-}
-
 const CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' };
 const REGION = 'eu-west-1';
 
-let server: Server;
+const capture = new CaptureServer({ 'content-type': 'application/json' });
 let endpoint: string;
 let sdk: SESv2Client;
 let light: SesV2Client;
-const captured: Captured[] = [];
-let answer: Answer = { body: '{}' };
 
 beforeAll(async () => {
-  server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      captured.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
-      response.writeHead(answer.status ?? 200, { 'content-type': 'application/json', 'x-amzn-RequestId': 'req-1', ...answer.headers }).end(answer.body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  endpoint = await capture.start();
   sdk = new SESv2Client({ region: REGION, endpoint, credentials: CREDENTIALS, maxAttempts: 1 });
   light = new SesV2Client({ region: REGION, endpoint, credentials: CREDENTIALS, maxAttempts: 1 });
 });
 
 afterAll(async () => {
   sdk.destroy();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await capture.stop();
 });
 
 /** Runs `call` with the server answering `given`; returns what it resolved or threw, and the one request it made. */
 async function exchange(given: Answer, call: () => Promise<unknown>): Promise<{ outcome: Outcome; request: Captured }> {
-  answer = given;
-  captured.length = 0;
-  let outcome: Outcome;
-  try {
-    const { $metadata: _metadata, ...output } = ((await call()) ?? {}) as Record<string, unknown>;
-    outcome = { ok: output };
-  } catch (error) {
-    const failure = error as Error & { $fault?: unknown; $metadata?: { httpStatusCode?: number; requestId?: string } };
-    outcome = {
-      failed: {
-        name: failure.name,
-        message: failure.message,
-        fault: failure.$fault,
-        ...(failure.$metadata?.httpStatusCode !== undefined ? { status: failure.$metadata.httpStatusCode } : {}),
-        ...(failure.$metadata?.requestId !== undefined ? { requestId: failure.$metadata.requestId } : {}),
-      },
-    };
-  }
-  expect(captured).toHaveLength(1);
-  return { outcome, request: captured[0]! };
+  const { outcome, requests } = await capture.exchange([given], call);
+  expect(requests).toHaveLength(1);
+  return { outcome, request: requests[0]! };
 }
 
 /** The parts of a request that carry its meaning: method, path as escaped on the wire, decoded query, content-type and the body parsed. */
@@ -514,10 +468,11 @@ describe('SesV2Client against the SES stand-in', () => {
   });
 
   /** What each client makes of the same refused send: the error's name, message and status. */
-  async function refusalOf(input: SendEmailInput): Promise<{ light: Outcome['failed']; sdk: Outcome['failed'] }> {
-    const identity = (error: unknown): Outcome['failed'] => {
-      const failure = error as Error & { $fault?: unknown; $metadata?: { httpStatusCode?: number } };
-      return { name: failure.name, message: failure.message, fault: failure.$fault, ...(failure.$metadata?.httpStatusCode !== undefined ? { status: failure.$metadata.httpStatusCode } : {}) };
+  async function refusalOf(input: SendEmailInput): Promise<{ light: Failure | undefined; sdk: Failure | undefined }> {
+    // Each of the stand-in's answers has a request id of its own.
+    const identity = (error: unknown): Failure => {
+      const { requestId: _requestId, ...failure } = failureOf(error);
+      return failure;
     };
     const light = await viaLight.sendEmail(input).then(() => undefined, identity);
     const sdk = await viaSdk.send(new SendEmailCommand(input)).then(() => undefined, identity);

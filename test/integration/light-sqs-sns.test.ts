@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { PublishBatchCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SnsClient } from '../../lambda/adapters/aws/sns';
@@ -9,6 +7,7 @@ import { parseXml, type XmlElement } from '../../lambda/adapters/aws/xml';
 import { SnsNotificationTopic } from '../../lambda/adapters/sns-notification-topic';
 import { SqsOutboundQueue } from '../../lambda/adapters/sqs-outbound-queue';
 import type { NotificationPayload } from '../../lambda/core/webhooks';
+import { CaptureServer, type Answer, type Captured } from '../helpers/capture-server';
 
 /**
  * The light SQS and SNS clients against the SDK's SQSClient and SNSClient: for every call Outbox
@@ -16,71 +15,35 @@ import type { NotificationPayload } from '../../lambda/core/webhooks';
  * (successes, partial batch failures, errors) into the same outputs and error names.
  */
 
-interface Captured {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
-}
-
-interface Answer {
-  readonly status?: number;
-  readonly headers?: Record<string, string>;
-  readonly body: string;
-}
-
 const CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' };
 const REGION = 'us-east-1';
 const TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:outbox-notifications';
 const SILENT = { trace: () => {}, debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
-let server: Server;
+const capture = new CaptureServer();
 let endpoint: string;
 let queueUrl: string;
-const captured: Captured[] = [];
-/** What the server answers, in order; the last one again once the others are used. */
-let answers: Answer[] = [];
 
 beforeAll(async () => {
-  server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      captured.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
-      const answer = answers.length > 1 ? answers.shift()! : answers[0]!;
-      response.writeHead(answer.status ?? 200, { 'x-amzn-requestid': 'req-1', ...answer.headers }).end(answer.body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  endpoint = await capture.start();
   queueUrl = `${endpoint}/123456789012/outbox-outbound`;
 });
 
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => capture.stop());
 
-beforeEach(() => {
-  captured.length = 0;
-  answers = [];
-});
+beforeEach(() => capture.answerWith([]));
 
-/** Runs `call` with the server answering `given`; returns what it resolved or threw, and the requests made. */
-async function exchange<T>(given: Answer[], call: () => Promise<T>): Promise<{ outcome: { ok?: unknown; failed?: { name: string; message: string; status?: number } }; requests: Captured[] }> {
-  answers = [...given];
-  captured.length = 0;
-  let outcome: { ok?: unknown; failed?: { name: string; message: string; status?: number } };
-  try {
-    const result = (await call()) as unknown;
-    if (result && typeof result === 'object') {
-      const { $metadata: _metadata, ...output } = result as Record<string, unknown>;
-      outcome = { ok: output };
-    } else {
-      outcome = { ok: {} };
-    }
-  } catch (error) {
-    const failure = error as Error & { $metadata?: { httpStatusCode?: number } };
-    outcome = { failed: { name: failure.name, message: failure.message, ...(failure.$metadata?.httpStatusCode !== undefined ? { status: failure.$metadata.httpStatusCode } : {}) } };
-  }
-  return { outcome, requests: captured.splice(0) };
+/** A call Outbox makes, through the SDK's client and through the light one, each with at most `maxAttempts` attempts. */
+interface BothClients {
+  readonly sdk: (maxAttempts?: number) => Promise<unknown>;
+  readonly light: (maxAttempts?: number) => Promise<unknown>;
+}
+
+/** Runs `operation` through the SDK's client, then through the light one, the server answering `given` each time. */
+async function both(given: Answer[], operation: BothClients, maxAttempts?: number) {
+  const fromSdk = await capture.exchange(given, () => operation.sdk(maxAttempts));
+  const fromLight = await capture.exchange(given, () => operation.light(maxAttempts));
+  return { fromSdk, fromLight };
 }
 
 /** What of a request must match: the rest (user agent, invocation id) is the SDK's own. */
@@ -113,12 +76,6 @@ describe('SqsClient, as SQSClient', () => {
   };
   const acknowledged = JSON.stringify({ Successful: entries.map((e) => ({ Id: e.Id, MessageId: `m-${e.Id}`, MD5OfMessageBody: md5(e.MessageBody) })) });
 
-  async function both(given: Answer[], operation: { sdk: (n?: number) => Promise<unknown>; light: (n?: number) => Promise<unknown> }, maxAttempts?: number) {
-    const fromSdk = await exchange(given, () => operation.sdk(maxAttempts));
-    const fromLight = await exchange(given, () => operation.light(maxAttempts));
-    return { fromSdk, fromLight };
-  }
-
   it('sends SendMessageBatch and ChangeMessageVisibility as the SDK does, to the queue URL’s host', async () => {
     for (const operation of [sendBatch, changeVisibility]) {
       const { fromSdk, fromLight } = await both([{ body: operation === sendBatch ? acknowledged : '' }], operation);
@@ -126,15 +83,15 @@ describe('SqsClient, as SQSClient', () => {
       expect(fromLight.requests.map(essentials)).toEqual(fromSdk.requests.map(essentials));
       expect(JSON.parse(fromLight.requests[0]!.body)).toEqual(JSON.parse(fromSdk.requests[0]!.body));
     }
-    const [request] = (await exchange([{ body: acknowledged }], () => sendBatch.light())).requests;
+    const [request] = (await capture.exchange([{ body: acknowledged }], () => sendBatch.light())).requests;
     expect(essentials(request!)).toMatchObject({ url: '/', target: 'AmazonSQS.SendMessageBatch', contentType: 'application/x-amz-json-1.0', queryMode: 'true', credentialScope: 'us-east-1/sqs/aws4_request' });
   });
 
   it('sends to the endpoint it is given rather than the queue URL’s host', async () => {
     const elsewhere = 'https://sqs.eu-west-1.amazonaws.com/123456789012/q';
     const input = { QueueUrl: elsewhere, ReceiptHandle: 'h', VisibilityTimeout: 0 };
-    const fromSdk = await exchange([{ body: '{}' }], () => new SQSClient({ region: REGION, credentials: CREDENTIALS, endpoint }).send(new ChangeMessageVisibilityCommand(input)));
-    const fromLight = await exchange([{ body: '{}' }], () => new SqsClient({ region: REGION, credentials: CREDENTIALS, endpoint }).changeMessageVisibility(input));
+    const fromSdk = await capture.exchange([{ body: '{}' }], () => new SQSClient({ region: REGION, credentials: CREDENTIALS, endpoint }).send(new ChangeMessageVisibilityCommand(input)));
+    const fromLight = await capture.exchange([{ body: '{}' }], () => new SqsClient({ region: REGION, credentials: CREDENTIALS, endpoint }).changeMessageVisibility(input));
     expect(fromLight.requests.map(essentials)).toEqual(fromSdk.requests.map(essentials));
     expect(fromLight.outcome).toEqual({ ok: {} });
   });
@@ -157,7 +114,7 @@ describe('SqsClient, as SQSClient', () => {
 
   it('throws on a body acknowledged with another MD5, as the SDK does', async () => {
     const body = JSON.stringify({ Successful: [{ Id: '1', MessageId: 'm-1', MD5OfMessageBody: md5('tampered') }] });
-    const { outcome } = await exchange([{ body }], () => sendBatch.light());
+    const { outcome } = await capture.exchange([{ body }], () => sendBatch.light());
     expect(outcome.failed).toEqual({ name: 'Error', message: 'Invalid MD5 checksum on messages: m-1' });
   });
 
@@ -219,12 +176,6 @@ describe('SnsClient, as SNSClient', () => {
     `\n    <Failed/>\n    <Successful>\n${batchEntries.map((e) => `      <member>\n        <MessageId>m-${e.Id}</MessageId>\n        <Id>${e.Id}</Id>\n      </member>\n`).join('')}    </Successful>\n  `,
   );
 
-  async function both(given: Answer[], operation: { sdk: (n?: number) => Promise<unknown>; light: (n?: number) => Promise<unknown> }, maxAttempts?: number) {
-    const fromSdk = await exchange(given, () => operation.sdk(maxAttempts));
-    const fromLight = await exchange(given, () => operation.light(maxAttempts));
-    return { fromSdk, fromLight };
-  }
-
   it('sends Publish and PublishBatch as the SDK serializes them, byte for byte', async () => {
     for (const [operation, answer] of [
       [publish, xml('Publish', '<MessageId>m-1</MessageId>')],
@@ -237,7 +188,7 @@ describe('SnsClient, as SNSClient', () => {
       expect(form(fromLight.requests[0]!.body)).toEqual(form(fromSdk.requests[0]!.body));
       expect(fromLight.requests[0]!.body).toBe(fromSdk.requests[0]!.body);
     }
-    const [request] = (await exchange([{ body: allPublished }], () => publishBatch.light())).requests;
+    const [request] = (await capture.exchange([{ body: allPublished }], () => publishBatch.light())).requests;
     expect(essentials(request!)).toMatchObject({ url: '/', contentType: 'application/x-www-form-urlencoded', credentialScope: 'us-east-1/sns/aws4_request' });
     const form = new URLSearchParams(request!.body);
     expect(form.get('Action')).toBe('PublishBatch');
@@ -245,7 +196,7 @@ describe('SnsClient, as SNSClient', () => {
     expect(form.get('PublishBatchRequestEntries.member.2.Message')).toBe('{"type":"email.delivered"}');
   });
 
-  it.each<[string, () => { sdk: (n?: number) => Promise<unknown>; light: (n?: number) => Promise<unknown> }, string]>([
+  it.each<[string, () => BothClients, string]>([
     ['Publish', () => publish, xml('Publish', '\n    <MessageId>94f20ce6-13c5-43a0-9a9e-ca52d816e90b</MessageId>\n  ')],
     ['Publish (FIFO, with a sequence number)', () => publish, xml('Publish', '<MessageId>m</MessageId><SequenceNumber>10000000000000003000</SequenceNumber>')],
     ['PublishBatch, all published', () => publishBatch, allPublished],
@@ -297,16 +248,16 @@ describe('the adapters over the light clients', () => {
   const payload = (type: NotificationPayload['type']): NotificationPayload => ({ type, created_at: '2026-11-28T10:00:00.000Z', data: { email_id: 'e-1' } }) as unknown as NotificationPayload;
 
   it('SnsNotificationTopic reports the entry SNS refused as that payload’s error', async () => {
-    answers = [
+    capture.answerWith([
       {
         body: `<PublishBatchResponse><PublishBatchResult><Successful><member><Id>0</Id><MessageId>m-0</MessageId></member></Successful><Failed><member><Id>1</Id><Code>InternalError</Code><SenderFault>false</SenderFault><Message>try again</Message></member></Failed></PublishBatchResult></PublishBatchResponse>`,
       },
-    ];
+    ]);
     const topic = new SnsNotificationTopic(new SnsClient({ region: REGION, credentials: CREDENTIALS, endpoint }), TOPIC_ARN);
     const results = await topic.publishBatch([payload('email.delivered'), payload('email.bounced')]);
     expect(results[0]).toBeUndefined();
     expect(results[1]?.message).toBe('SNS did not publish the email.bounced notification: InternalError: try again');
-    const form = new URLSearchParams(captured[0]!.body);
+    const form = new URLSearchParams(capture.requests[0]!.body);
     expect(form.get('PublishBatchRequestEntries.member.2.Subject')).toBe('email.bounced');
     expect(form.get('PublishBatchRequestEntries.member.2.MessageAttributes.entry.1.Name')).toBe('type');
     expect(form.get('PublishBatchRequestEntries.member.2.MessageAttributes.entry.1.Value.StringValue')).toBe('email.bounced');
@@ -314,15 +265,15 @@ describe('the adapters over the light clients', () => {
 
   it('SqsOutboundQueue resends the entry SQS failed on its side and then takes the queue as done', async () => {
     const body = (emailId: string) => JSON.stringify({ emailId });
-    answers = [
+    capture.answerWith([
       { body: JSON.stringify({ Successful: [{ Id: '0', MessageId: 'm-0', MD5OfMessageBody: md5(body('a')) }], Failed: [{ Id: '1', SenderFault: false, Code: 'InternalError' }] }) },
       { body: JSON.stringify({ Successful: [{ Id: '1', MessageId: 'm-1', MD5OfMessageBody: md5(body('b')) }] }) },
-    ];
+    ]);
     await new SqsOutboundQueue(new SqsClient({ region: REGION, credentials: CREDENTIALS }), queueUrl).enqueue([
       { emailId: 'a' },
       { emailId: 'b' },
     ] as never);
-    expect(captured.map((request) => JSON.parse(request.body).Entries.map((entry: any) => entry.Id))).toEqual([['0', '1'], ['1']]);
+    expect(capture.requests.map((request) => JSON.parse(request.body).Entries.map((entry: any) => entry.Id))).toEqual([['0', '1'], ['1']]);
   });
 });
 

@@ -66,6 +66,15 @@ export interface AwsResponse {
   readonly body: string;
 }
 
+/** An entry of a batch call (SQS SendMessageBatch, SNS PublishBatch) the service did not take, and why. */
+export interface BatchResultErrorEntry {
+  readonly Id: string;
+  /** True when the entry itself is at fault (resending it cannot help). */
+  readonly SenderFault: boolean;
+  readonly Code: string;
+  readonly Message?: string;
+}
+
 /** An error answer from an AWS service, shaped as the SDK's service exceptions are. */
 export class AwsServiceError extends Error {
   readonly $fault: 'client' | 'server';

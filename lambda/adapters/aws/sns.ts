@@ -1,4 +1,4 @@
-import { AwsHttpClient, type AwsClientOptions, type AwsResponse } from './aws-http-client';
+import { AwsHttpClient, type AwsClientOptions, type AwsResponse, type BatchResultErrorEntry } from './aws-http-client';
 import { childElement, childElements, parseXml, type XmlElement } from './xml';
 
 const API_VERSION = '2010-03-31';
@@ -87,14 +87,6 @@ export interface PublishBatchResultEntry {
   readonly Id?: string;
   readonly MessageId?: string;
   readonly SequenceNumber?: string;
-}
-
-export interface BatchResultErrorEntry {
-  readonly Id: string;
-  readonly Code: string;
-  /** True when the entry itself is at fault (resending it cannot help). */
-  readonly SenderFault: boolean;
-  readonly Message?: string;
 }
 
 export interface PublishBatchOutput {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { AwsHttpClient, header, type AwsClientOptions, type AwsResponse } from './aws-http-client';
+import { AwsHttpClient, header, type AwsClientOptions, type AwsResponse, type BatchResultErrorEntry } from './aws-http-client';
 import { sanitizeErrorName } from './aws-json';
 
 /**
@@ -73,14 +73,6 @@ export interface SendMessageBatchResultEntry {
   readonly MD5OfMessageAttributes?: string;
   readonly MD5OfMessageSystemAttributes?: string;
   readonly SequenceNumber?: string;
-}
-
-export interface BatchResultErrorEntry {
-  readonly Id: string;
-  /** True when the entry itself is at fault (resending it cannot help). */
-  readonly SenderFault: boolean;
-  readonly Code: string;
-  readonly Message?: string;
 }
 
 export interface SendMessageBatchOutput {
