@@ -1,5 +1,5 @@
 import { promisify } from 'node:util';
-import { gunzip, gzip } from 'node:zlib';
+import { gunzip, gunzipSync, gzip, gzipSync } from 'node:zlib';
 import { isAwsError } from './aws/aws-http-client';
 import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDbDocumentClient } from './aws/dynamodb';
 import type { EmailRecord } from '../core/email';
@@ -96,12 +96,23 @@ export class DynamoDbEmailContent {
 
 /** The content as stored: gzip-compressed JSON; undefined when there is none (a template with no attachments). */
 export async function packContent(content: EmailContent): Promise<Buffer | undefined> {
-  return isEmpty(content) ? undefined : compress(JSON.stringify(content));
+  if (isEmpty(content)) return undefined;
+  const json = JSON.stringify(content);
+  return json.length <= COMPRESS_INLINE_BELOW ? gzipSync(json) : compress(json);
 }
+
+/**
+ * Up to this size (characters of JSON; packed, 2x bytes at most), content is compressed and
+ * decompressed on the main thread: a typical email's 6 KB takes about 25 µs so, against 130-200 µs
+ * through the thread pool, where the hand-off costs more than the work. Larger content (attachments,
+ * up to 40 MB) goes to the pool, where it does not hold up other requests.
+ */
+const COMPRESS_INLINE_BELOW = 64 * 1024;
 
 /** The content packContent packed. */
 export async function unpackContent(packed: Uint8Array): Promise<EmailContent> {
-  return JSON.parse((await decompress(packed)).toString('utf8')) as EmailContent;
+  const json = packed.byteLength <= COMPRESS_INLINE_BELOW / 4 ? gunzipSync(packed) : await decompress(packed);
+  return JSON.parse(json.toString('utf8')) as EmailContent;
 }
 
 /**
