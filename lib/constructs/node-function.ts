@@ -36,8 +36,9 @@ const REPO_ROOT = path.join(__dirname, '..', '..');
 /**
  * Every Outbox Lambda, with the defaults kept in one place: Node.js 24 on ARM64, bundled locally by
  * esbuild (never Docker) with LAMBDA_ESBUILD_OPTIONS and LAMBDA_ESBUILD_PLUGINS: minified, the AWS
- * SDK v3 bundled and tree-shaken (its unused schemas too) but for the credential providers a
- * Lambda never reaches. (NodejsFunction runs esbuild's command line, which takes no plugins.) Each
+ * SDK v3 parts it uses bundled and tree-shaken (a generated client's unused schemas too) but for
+ * the credential providers a Lambda never reaches, and LAZY_PACKAGES in files of their own beside
+ * index.js. (NodejsFunction runs esbuild's command line, which takes no plugins.) Each
  * function gets its own
  * log group with a retention period and its own role that may write only to that log group (no AWS
  * managed policy); callers grant everything else.
