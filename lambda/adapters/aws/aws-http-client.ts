@@ -35,7 +35,11 @@ export interface AwsClientOptions {
   readonly maxAttempts?: number;
   /** How long a new connection may take (the SDK's `connectionTimeout`); none by default. */
   readonly connectionTimeoutMs?: number;
-  /** How long the socket may stay silent during an attempt (the SDK's `requestTimeout`); none by default. */
+  /**
+   * How long the socket may stay silent during an attempt before the attempt ends with a
+   * TimeoutError, like the SDK's `socketTimeout` (its `requestTimeout` of this SDK version only
+   * warns); none by default.
+   */
   readonly requestTimeoutMs?: number;
 }
 
@@ -43,6 +47,8 @@ export interface AwsClientOptions {
 export interface AwsService {
   /** `dynamodb` in `dynamodb.us-east-1.amazonaws.com`. */
   readonly endpointPrefix: string;
+  /** The SDK's service id, for `AWS_ENDPOINT_URL_<id>` (`DYNAMODB`, `SESV2`, `SQS`, `SNS`). */
+  readonly endpointEnvId?: string;
   /** The service name in the signature's scope: `ses` for SES v2, whose endpoint is `email`. */
   readonly signingName: string;
   /** Reads the error's name and message from an error answer's headers and body (per protocol). */
@@ -122,6 +128,16 @@ const BASE_DELAY_MS = 50;
 const THROTTLED_BASE_DELAY_MS = 1_000;
 const MAX_DELAY_MS = 20_000;
 
+/**
+ * The SDK's retry quota: a client holds 500 tokens; each retry takes 14 (5 after throttling), and
+ * a call that succeeds gives back what its retries took (1 when it needed none). When the tokens run
+ * out, as when most calls fail, calls fail at once instead of multiplying the load by 3.
+ */
+const RETRY_TOKENS = 500;
+const RETRY_COST = 14;
+const THROTTLED_RETRY_COST = 5;
+const NO_RETRY_REFILL = 1;
+
 /** One keep-alive agent per protocol for the whole container, as the SDK's NodeHttpHandler keeps. */
 const HTTPS_AGENT = new https.Agent({ keepAlive: true, maxSockets: 50 });
 const HTTP_AGENT = new http.Agent({ keepAlive: true, maxSockets: 50 });
@@ -137,6 +153,7 @@ export class AwsHttpClient {
   private readonly maxAttempts: number;
   private readonly connectionTimeoutMs: number | undefined;
   private readonly requestTimeoutMs: number | undefined;
+  private retryTokens = RETRY_TOKENS;
 
   constructor(
     private readonly service: AwsService,
@@ -145,7 +162,7 @@ export class AwsHttpClient {
     const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
     if (!region) throw new Error(`No AWS region for ${service.endpointPrefix}: set AWS_REGION.`);
     this.region = region;
-    this.url = new URL(options.endpoint ?? `https://${service.endpointPrefix}.${region}.${region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'}`);
+    this.url = new URL(options.endpoint ?? configuredEndpoint(service.endpointEnvId) ?? `https://${service.endpointPrefix}.${region}.${region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'}`);
     this.signer = new SignatureV4({
       service: service.signingName,
       region,
@@ -161,24 +178,47 @@ export class AwsHttpClient {
 
   /** Sends `request`, retrying what may pass on another attempt; resolves with a 2xx answer, throws AwsServiceError otherwise. */
   async send(request: AwsRequest): Promise<AwsResponse> {
+    let spent = 0;
+    let staleSocketRetried = false;
     for (let attempt = 1; ; attempt++) {
       let response: AwsResponse;
       try {
         response = await this.attempt(request);
       } catch (error) {
-        if (!isNetworkError(error) || attempt >= this.maxAttempts) throw error;
+        // A pooled connection the far end had already closed (after an idle spell, or a Lambda
+        // thawed): the request never went out on a live connection, so one more try on a fresh
+        // one, whatever maxAttempts says, as Node's documentation advises.
+        if (isStaleSocket(error) && !staleSocketRetried) {
+          staleSocketRetried = true;
+          attempt--;
+          continue;
+        }
+        if (!isNetworkError(error) || attempt >= this.maxAttempts || !this.takeRetryTokens(RETRY_COST)) throw error;
+        spent += RETRY_COST;
         await backOff(attempt, false, this.service.retryBaseDelayMs);
         continue;
       }
-      if (response.status >= 200 && response.status < 300) return response;
+      if (response.status >= 200 && response.status < 300) {
+        this.retryTokens = Math.min(RETRY_TOKENS, this.retryTokens + (spent > 0 ? spent : NO_RETRY_REFILL));
+        return response;
+      }
       const { name, message, fields } = this.service.parseError(response);
       const requestId = header(response, 'x-amzn-requestid') ?? header(response, 'x-amz-request-id');
       const failure = new AwsServiceError(name, message, response.status, requestId, attempt, fields);
       const throttled = THROTTLING.has(name) || response.status === 429;
       const retryable = throttled || TRANSIENT.has(name) || TRANSIENT_STATUS.has(response.status);
-      if (!retryable || attempt >= this.maxAttempts) throw failure;
+      const cost = throttled ? THROTTLED_RETRY_COST : RETRY_COST;
+      if (!retryable || attempt >= this.maxAttempts || !this.takeRetryTokens(cost)) throw failure;
+      spent += cost;
       await backOff(attempt, throttled, this.service.retryBaseDelayMs);
     }
+  }
+
+  /** Takes `cost` retry tokens if there are that many (see RETRY_TOKENS). */
+  private takeRetryTokens(cost: number): boolean {
+    if (this.retryTokens < cost) return false;
+    this.retryTokens -= cost;
+    return true;
   }
 
   private async attempt(request: AwsRequest): Promise<AwsResponse> {
@@ -216,7 +256,10 @@ export class AwsHttpClient {
           response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }));
         },
       );
-      call.on('error', reject);
+      call.on('error', (error: Error & { code?: string }) => {
+        if (call.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) Object.assign(error, { staleSocket: true });
+        reject(error);
+      });
       this.applyTimeouts(call);
       call.end(body);
     });
@@ -250,6 +293,20 @@ export function header(response: AwsResponse, name: string): string | undefined 
 
 function joinPath(base: string, path: string): string {
   return base === '/' || base === '' ? path : `${base.replace(/\/$/, '')}${path}`;
+}
+
+/** An error of a reused keep-alive socket that had been closed, before any answer (see send). */
+function isStaleSocket(error: unknown): boolean {
+  return (error as { staleSocket?: unknown } | undefined)?.staleSocket === true;
+}
+
+/**
+ * The endpoint the SDK takes from the environment when none is given: `AWS_ENDPOINT_URL_<id>`,
+ * then `AWS_ENDPOINT_URL`, unless AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true.
+ */
+export function configuredEndpoint(serviceId: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true') return undefined;
+  return (serviceId ? env[`AWS_ENDPOINT_URL_${serviceId}`] : undefined) || env.AWS_ENDPOINT_URL || undefined;
 }
 
 function isNetworkError(error: unknown): boolean {

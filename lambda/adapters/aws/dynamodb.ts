@@ -302,12 +302,12 @@ export class DynamoDbDocumentClient {
 
   constructor(options: DocumentClientOptions = {}) {
     const { marshallOptions, ...clientOptions } = options;
-    this.json = new AwsJsonClient({ endpointPrefix: 'dynamodb', signingName: 'dynamodb', retryBaseDelayMs: DYNAMODB_RETRY_BASE_DELAY_MS }, 'DynamoDB_20120810', {
+    this.json = new AwsJsonClient(
+      { endpointPrefix: 'dynamodb', endpointEnvId: 'DYNAMODB', signingName: 'dynamodb', retryBaseDelayMs: DYNAMODB_RETRY_BASE_DELAY_MS },
+      'DynamoDB_20120810',
       // The SDK's DynamoDB client makes 4 attempts where its other clients make 3.
-      maxAttempts: DYNAMODB_ATTEMPTS,
-      ...clientOptions,
-      endpoint: clientOptions.endpoint ?? configuredEndpoint(process.env),
-    });
+      { maxAttempts: DYNAMODB_ATTEMPTS, ...clientOptions },
+    );
     // As lib-dynamodb marshals: each attribute on its own, a map or list as M or L, undefined and functions left out.
     const valueOptions = { ...marshallOptions, convertTopLevelContainer: true } as const;
     this.marshaller = {
@@ -333,15 +333,6 @@ export class DynamoDbDocumentClient {
     }
     return command.fromResponse(output);
   }
-}
-
-/**
- * The endpoint DynamoDBClient takes from the environment when none is given: AWS_ENDPOINT_URL_DYNAMODB
- * (its service id), then AWS_ENDPOINT_URL, unless AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true.
- */
-function configuredEndpoint(env: NodeJS.ProcessEnv): string | undefined {
-  if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true') return undefined;
-  return env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL || undefined;
 }
 
 function expressionValues(input: ExpressionInput, marshaller: Marshaller): { ExpressionAttributeValues?: Record<string, unknown> } {

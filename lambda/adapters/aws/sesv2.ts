@@ -89,21 +89,11 @@ export class SesV2Client {
   /** Made at the first use: as with the SDK, a missing region fails a call, not the wiring. */
   private transport(): AwsHttpClient {
     if (!this.http) {
-      const endpoint = this.options.endpoint ?? configuredEndpoint(process.env);
       // The endpoint is email.<region>.amazonaws.com; the signing name is ses.
-      this.http = new AwsHttpClient({ endpointPrefix: 'email', signingName: 'ses', parseError: parseJsonError }, { ...this.options, ...(endpoint ? { endpoint } : {}) });
+      this.http = new AwsHttpClient({ endpointPrefix: 'email', endpointEnvId: 'SESV2', signingName: 'ses', parseError: parseJsonError }, this.options);
     }
     return this.http;
   }
-}
-
-/**
- * The endpoint SESv2Client takes from the environment when none is given: AWS_ENDPOINT_URL_SESV2
- * (its service id), then AWS_ENDPOINT_URL, unless AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true.
- */
-function configuredEndpoint(env: NodeJS.ProcessEnv): string | undefined {
-  if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true') return undefined;
-  return env.AWS_ENDPOINT_URL_SESV2 || env.AWS_ENDPOINT_URL || undefined;
 }
 
 /** A URI label as the SDK writes it (extendedEncodeURIComponent): encodeURIComponent, and `!'()*` escaped too. */

@@ -43,7 +43,7 @@ export class SnsClient {
   /** Sends the form; resolves with the answer's `<ActionResult>` element, if it has one. */
   private async call(action: string, form: QueryForm): Promise<XmlElement | undefined> {
     // Made at the first call: as with the SDK, a missing region fails a call, not the wiring.
-    this.transport ??= new AwsHttpClient({ endpointPrefix: 'sns', signingName: 'sns', parseError: parseSnsError }, this.options);
+    this.transport ??= new AwsHttpClient({ endpointPrefix: 'sns', endpointEnvId: 'SNS', signingName: 'sns', parseError: parseSnsError }, this.options);
     const response = await this.transport.send({
       method: 'POST',
       path: '/',

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { AwsHttpClient, header, type AwsClientOptions, type AwsResponse, type BatchResultErrorEntry } from './aws-http-client';
+import { AwsHttpClient, configuredEndpoint, header, type AwsClientOptions, type AwsResponse, type BatchResultErrorEntry } from './aws-http-client';
 import { sanitizeErrorName } from './aws-json';
 
 /**
@@ -39,12 +39,13 @@ export class SqsClient {
   }
 
   /**
-   * The SDK sends each call to its queue URL's host unless given an endpoint (middleware-sdk-sqs,
+   * The SDK sends each call to its queue URL's host unless given an endpoint, or one in the
+   * environment (AWS_ENDPOINT_URL_SQS) (middleware-sdk-sqs,
    * `useQueueUrlAsEndpoint`), which keeps legacy queue URLs (`queue.amazonaws.com`) working; the
    * signature stays scoped to the client's region.
    */
   private transportFor(queueUrl: string): AwsHttpClient {
-    const endpoint = this.options.endpoint ?? originOf(queueUrl);
+    const endpoint = this.options.endpoint ?? configuredEndpoint('SQS') ?? originOf(queueUrl);
     const key = endpoint ?? '';
     let transport = this.transports.get(key);
     if (!transport) {
