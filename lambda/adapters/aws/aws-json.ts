@@ -28,15 +28,19 @@ export class AwsJsonClient {
   }
 }
 
-/** The error of a JSON (1.0 or 1.1, or REST-JSON) answer, named as the SDK names it. */
-export function parseJsonError(response: AwsResponse): { name: string; message: string; fields: Record<string, unknown> } {
-  let body: Record<string, unknown> = {};
+/** An error answer's JSON object; empty when the body is none or not a JSON object (a proxy's page, say: the status names the error). */
+export function errorBody(response: AwsResponse): Record<string, unknown> {
   try {
     const parsed: unknown = response.body === '' ? {} : JSON.parse(response.body);
-    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) body = parsed as Record<string, unknown>;
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
   } catch {
-    // Not JSON (a proxy's page, say): the status names the error.
+    return {};
   }
+}
+
+/** The error of a JSON (1.0 or 1.1, or REST-JSON) answer, named as the SDK names it. */
+export function parseJsonError(response: AwsResponse): { name: string; message: string; fields: Record<string, unknown> } {
+  const body = errorBody(response);
   const { __type, message, Message, code, ...fields } = body;
   const typeName = header(response, 'x-amzn-errortype') ?? (typeof __type === 'string' ? __type : typeof code === 'string' ? code : undefined);
   const name = typeName ? sanitizeErrorName(typeName) : `Http${response.status}Error`;

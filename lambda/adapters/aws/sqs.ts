@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AwsHttpClient, configuredEndpoint, header, type AwsClientOptions, type AwsResponse, type BatchResultErrorEntry } from './aws-http-client';
-import { sanitizeErrorName } from './aws-json';
+import { errorBody, sanitizeErrorName } from './aws-json';
 
 /**
  * A light SQS client for the calls Outbox makes (SendMessageBatch, ChangeMessageVisibility), in the
@@ -138,13 +138,7 @@ const SHAPE_OF_QUERY_CODE: Readonly<Record<string, string>> = {
  * name (`QueueDoesNotExist`), any other stays as it is (`AccessDenied`).
  */
 export function parseSqsError(response: AwsResponse): { name: string; message: string; fields: Record<string, unknown> } {
-  let body: Record<string, unknown> = {};
-  try {
-    const parsed: unknown = response.body === '' ? {} : JSON.parse(response.body);
-    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) body = parsed as Record<string, unknown>;
-  } catch {
-    // Not JSON (a proxy's page, say): the status names the error.
-  }
+  const body = errorBody(response);
   const queryError = header(response, 'x-amzn-query-error');
   const [queryCode, queryType] = queryError ? queryError.split(';') : [];
   const codeKey = Object.keys(body).find((key) => key.toLowerCase() === 'code');
