@@ -24,6 +24,23 @@ export default tseslint.config(
     },
   },
   {
+    // The Lambdas call DynamoDB, SES v2, SQS and SNS through lambda/adapters/aws (a generated client
+    // costs 50-80 KB of every cold start); the generated clients stay in tests, bench and local.
+    files: ['lambda/**/*.ts'],
+    ignores: ['lambda/core/**/*.ts', 'lambda/console/app/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb', '@aws-sdk/client-sesv2', '@aws-sdk/client-sqs', '@aws-sdk/client-sns'].map((name) => ({
+            name,
+            message: 'Lambda code calls this service through the light client in lambda/adapters/aws (see the README, "Light AWS clients").',
+          })),
+        },
+      ],
+    },
+  },
+  {
     // The browser console: API data reaches the page only as text and attributes (see its dom.ts).
     // Of the server code it may import only core/webhooks (no imports of its own): the event-type list.
     files: ['lambda/console/app/**/*.ts'],
