@@ -8,14 +8,16 @@ import { SignatureV4 } from '@smithy/signature-v4';
  * The transport every light AWS client in this folder shares: an HTTPS request to one service's
  * regional endpoint, signed with the AWS SDK v3's own SigV4 signer and credential chain, sent over
  * one keep-alive agent, retried as the SDK's standard retry mode retries (3 attempts, exponential
- * backoff with full jitter, on throttling, 5xx and dropped connections), and an error answer turned
- * into an AwsServiceError named as the SDK names it (`ConditionalCheckFailedException`).
+ * backoff with full jitter, on throttling, 5xx and dropped connections, within its retry quota),
+ * and an error answer turned into an AwsServiceError named as the SDK names it
+ * (`ConditionalCheckFailedException`).
  *
  * Why not the SDK's generated clients: each brings its whole client runtime (middleware stack,
  * endpoint rules, schema-driven serde for its protocol), 50-80 KB minified per service, parsed at
  * every cold start, for the handful of calls Outbox makes (docs/benchmark.md, P3). The wire formats
  * these light clients produce are checked against the generated clients' own serializers and
- * parsers in test/integration/light-aws-clients.test.ts.
+ * parsers in test/integration/light-*.test.ts, their signatures by an independent verifier in
+ * light-clients-signatures.test.ts.
  */
 
 export interface AwsCredentials {
@@ -181,10 +183,21 @@ export class AwsHttpClient {
     let spent = 0;
     let staleSocketRetried = false;
     for (let attempt = 1; ; attempt++) {
-      let response: AwsResponse;
+      let failure: unknown;
+      let throttled = false;
       try {
-        response = await this.attempt(request);
+        const response = await this.attempt(request);
+        if (response.status >= 200 && response.status < 300) {
+          this.retryTokens = Math.min(RETRY_TOKENS, this.retryTokens + (spent > 0 ? spent : NO_RETRY_REFILL));
+          return response;
+        }
+        const { name, message, fields } = this.service.parseError(response);
+        const requestId = header(response, 'x-amzn-requestid') ?? header(response, 'x-amz-request-id');
+        failure = new AwsServiceError(name, message, response.status, requestId, attempt, fields);
+        throttled = THROTTLING.has(name) || response.status === 429;
+        if (!throttled && !TRANSIENT.has(name) && !TRANSIENT_STATUS.has(response.status)) throw failure;
       } catch (error) {
+        if (error === failure) throw error;
         // A pooled connection the far end had already closed (after an idle spell, or a Lambda
         // thawed): the request never went out on a live connection, so one more try on a fresh
         // one, whatever maxAttempts says, as Node's documentation advises.
@@ -193,22 +206,11 @@ export class AwsHttpClient {
           attempt--;
           continue;
         }
-        if (!isNetworkError(error) || attempt >= this.maxAttempts || !this.takeRetryTokens(RETRY_COST)) throw error;
-        spent += RETRY_COST;
-        await backOff(attempt, false, this.service.retryBaseDelayMs);
-        continue;
+        if (!isNetworkError(error)) throw error;
+        failure = error;
       }
-      if (response.status >= 200 && response.status < 300) {
-        this.retryTokens = Math.min(RETRY_TOKENS, this.retryTokens + (spent > 0 ? spent : NO_RETRY_REFILL));
-        return response;
-      }
-      const { name, message, fields } = this.service.parseError(response);
-      const requestId = header(response, 'x-amzn-requestid') ?? header(response, 'x-amz-request-id');
-      const failure = new AwsServiceError(name, message, response.status, requestId, attempt, fields);
-      const throttled = THROTTLING.has(name) || response.status === 429;
-      const retryable = throttled || TRANSIENT.has(name) || TRANSIENT_STATUS.has(response.status);
       const cost = throttled ? THROTTLED_RETRY_COST : RETRY_COST;
-      if (!retryable || attempt >= this.maxAttempts || !this.takeRetryTokens(cost)) throw failure;
+      if (attempt >= this.maxAttempts || !this.takeRetryTokens(cost)) throw failure;
       spent += cost;
       await backOff(attempt, throttled, this.service.retryBaseDelayMs);
     }
@@ -283,6 +285,12 @@ export class AwsHttpClient {
 
 function timeoutError(message: string): Error {
   return Object.assign(new Error(message), { name: 'TimeoutError', code: 'ETIMEDOUT' });
+}
+
+/** The SDK's extendedEncodeURIComponent, for URI labels and Query forms: encodeURIComponent, and `!'()*` escaped too. */
+export function uriEscape(text: string): string {
+  if (/^[\w.~-]+$/.test(text)) return text;
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 /** A header of an answer, by its lower-case name. */

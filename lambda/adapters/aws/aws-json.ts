@@ -9,19 +9,24 @@ import { AwsHttpClient, header, type AwsClientOptions, type AwsResponse, type Aw
 export class AwsJsonClient {
   private http: AwsHttpClient | undefined;
 
+  /**
+   * `service.parseError` defaults to parseJsonError; `headers` go on every call (SQS's
+   * `x-amzn-query-mode`).
+   */
   constructor(
-    private readonly service: Omit<AwsService, 'parseError'>,
+    private readonly service: Omit<AwsService, 'parseError'> & Partial<Pick<AwsService, 'parseError'>>,
     private readonly targetPrefix: string,
     private readonly options: AwsClientOptions = {},
+    private readonly headers: Readonly<Record<string, string>> = {},
   ) {}
 
   async call<Output>(operation: string, input: object): Promise<Output> {
     // Built at the first call, so a missing region fails a call, not the wiring, as with the SDK.
-    this.http ??= new AwsHttpClient({ ...this.service, parseError: parseJsonError }, this.options);
+    this.http ??= new AwsHttpClient({ parseError: parseJsonError, ...this.service }, this.options);
     const response = await this.http.send({
       method: 'POST',
       path: '/',
-      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `${this.targetPrefix}.${operation}` },
+      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `${this.targetPrefix}.${operation}`, ...this.headers },
       body: JSON.stringify(input),
     });
     return (response.body === '' ? {} : JSON.parse(response.body)) as Output;

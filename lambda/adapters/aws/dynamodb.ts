@@ -213,64 +213,53 @@ export class GetCommand extends DocumentCommand<GetCommandInput, GetCommandOutpu
   }
 }
 
-export class PutCommand extends DocumentCommand<PutCommandInput, PutCommandOutput> {
+/** PutItem, UpdateItem and DeleteItem answer the same way. */
+abstract class WriteCommand<Input extends ExpressionInput> extends DocumentCommand<Input, WriteCommandOutput> {
+  fromResponse(output: WireOutput): WriteCommandOutput {
+    return withItem(output, 'Attributes');
+  }
+}
+
+export class PutCommand extends WriteCommand<PutCommandInput> {
   readonly operation = 'PutItem';
 
   toRequest(marshaller: Marshaller): object {
     return { ...this.input, Item: marshaller.item(this.input.Item), ...expressionValues(this.input, marshaller) };
   }
+}
 
-  fromResponse(output: WireOutput): PutCommandOutput {
-    return withItem(output, 'Attributes');
+/** A write addressed by key: UpdateItem and DeleteItem. */
+abstract class KeyedWriteCommand<Input extends ExpressionInput & { Key: NativeItem }> extends WriteCommand<Input> {
+  toRequest(marshaller: Marshaller): object {
+    return { ...this.input, Key: marshaller.item(this.input.Key), ...expressionValues(this.input, marshaller) };
   }
 }
 
-export class UpdateCommand extends DocumentCommand<UpdateCommandInput, UpdateCommandOutput> {
+export class UpdateCommand extends KeyedWriteCommand<UpdateCommandInput> {
   readonly operation = 'UpdateItem';
-
-  toRequest(marshaller: Marshaller): object {
-    return { ...this.input, Key: marshaller.item(this.input.Key), ...expressionValues(this.input, marshaller) };
-  }
-
-  fromResponse(output: WireOutput): UpdateCommandOutput {
-    return withItem(output, 'Attributes');
-  }
 }
 
-export class DeleteCommand extends DocumentCommand<DeleteCommandInput, DeleteCommandOutput> {
+export class DeleteCommand extends KeyedWriteCommand<DeleteCommandInput> {
   readonly operation = 'DeleteItem';
+}
 
+/** Query and Scan: a page of items from a start key. */
+abstract class ReadManyCommand<Input extends ExpressionInput & { ExclusiveStartKey?: NativeItem }> extends DocumentCommand<Input, ReadManyCommandOutput> {
   toRequest(marshaller: Marshaller): object {
-    return { ...this.input, Key: marshaller.item(this.input.Key), ...expressionValues(this.input, marshaller) };
+    return { ...this.input, ...startKey(this.input, marshaller), ...expressionValues(this.input, marshaller) };
   }
 
-  fromResponse(output: WireOutput): DeleteCommandOutput {
-    return withItem(output, 'Attributes');
+  fromResponse(output: WireOutput): ReadManyCommandOutput {
+    return readManyOutput(output);
   }
 }
 
-export class QueryCommand extends DocumentCommand<QueryCommandInput, QueryCommandOutput> {
+export class QueryCommand extends ReadManyCommand<QueryCommandInput> {
   readonly operation = 'Query';
-
-  toRequest(marshaller: Marshaller): object {
-    return { ...this.input, ...startKey(this.input, marshaller), ...expressionValues(this.input, marshaller) };
-  }
-
-  fromResponse(output: WireOutput): QueryCommandOutput {
-    return readManyOutput(output);
-  }
 }
 
-export class ScanCommand extends DocumentCommand<ScanCommandInput, ScanCommandOutput> {
+export class ScanCommand extends ReadManyCommand<ScanCommandInput> {
   readonly operation = 'Scan';
-
-  toRequest(marshaller: Marshaller): object {
-    return { ...this.input, ...startKey(this.input, marshaller), ...expressionValues(this.input, marshaller) };
-  }
-
-  fromResponse(output: WireOutput): ScanCommandOutput {
-    return readManyOutput(output);
-  }
 }
 
 export class BatchGetCommand extends DocumentCommand<BatchGetCommandInput, BatchGetCommandOutput> {

@@ -1,4 +1,4 @@
-import { AwsHttpClient, type AwsClientOptions } from './aws-http-client';
+import { AwsHttpClient, uriEscape, type AwsClientOptions } from './aws-http-client';
 import { parseJsonError } from './aws-json';
 
 /**
@@ -35,7 +35,7 @@ export class SesV2Client {
   }
 
   async getEmailIdentity({ EmailIdentity }: { EmailIdentity: string }): Promise<GetEmailIdentityOutput> {
-    const output = await this.call<GetEmailIdentityOutput>('GET', `/v2/email/identities/${label(EmailIdentity)}`);
+    const output = await this.call<GetEmailIdentityOutput>('GET', `/v2/email/identities/${uriEscape(EmailIdentity)}`);
     return withDates(output, [
       ['DkimAttributes', 'LastKeyGenerationTimestamp'],
       ['VerificationInfo', 'LastCheckedTimestamp'],
@@ -49,19 +49,19 @@ export class SesV2Client {
   }
 
   deleteEmailIdentity({ EmailIdentity }: { EmailIdentity: string }): Promise<EmptyOutput> {
-    return this.call('DELETE', `/v2/email/identities/${label(EmailIdentity)}`);
+    return this.call('DELETE', `/v2/email/identities/${uriEscape(EmailIdentity)}`);
   }
 
   putEmailIdentityMailFromAttributes({ EmailIdentity, ...body }: PutEmailIdentityMailFromAttributesInput): Promise<EmptyOutput> {
-    return this.call('PUT', `/v2/email/identities/${label(EmailIdentity)}/mail-from`, { body });
+    return this.call('PUT', `/v2/email/identities/${uriEscape(EmailIdentity)}/mail-from`, { body });
   }
 
   putEmailIdentityConfigurationSetAttributes({ EmailIdentity, ...body }: PutEmailIdentityConfigurationSetAttributesInput): Promise<EmptyOutput> {
-    return this.call('PUT', `/v2/email/identities/${label(EmailIdentity)}/configuration-set`, { body });
+    return this.call('PUT', `/v2/email/identities/${uriEscape(EmailIdentity)}/configuration-set`, { body });
   }
 
   putConfigurationSetSendingOptions({ ConfigurationSetName, ...body }: PutConfigurationSetSendingOptionsInput): Promise<EmptyOutput> {
-    return this.call('PUT', `/v2/email/configuration-sets/${label(ConfigurationSetName)}/sending`, { body });
+    return this.call('PUT', `/v2/email/configuration-sets/${uriEscape(ConfigurationSetName)}/sending`, { body });
   }
 
   putSuppressedDestination(input: PutSuppressedDestinationInput): Promise<EmptyOutput> {
@@ -69,7 +69,7 @@ export class SesV2Client {
   }
 
   deleteSuppressedDestination({ EmailAddress, TenantName }: DeleteSuppressedDestinationInput): Promise<EmptyOutput> {
-    return this.call('DELETE', `/v2/email/suppression/addresses/${label(EmailAddress)}`, TenantName !== undefined ? { query: { TenantName } } : {});
+    return this.call('DELETE', `/v2/email/suppression/addresses/${uriEscape(EmailAddress)}`, TenantName !== undefined ? { query: { TenantName } } : {});
   }
 
   /**
@@ -96,12 +96,6 @@ export class SesV2Client {
   }
 }
 
-/** A URI label as the SDK writes it (extendedEncodeURIComponent): encodeURIComponent, and `!'()*` escaped too. */
-function label(value: string): string {
-  if (/^[\w.~-]+$/.test(value)) return value;
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
 /**
  * JSON.stringify's replacer for a request body: blobs (Uint8Array, Buffer) as base64, null members
  * left out. It reads `this[key]`, the value before Buffer's own toJSON ran.
@@ -109,7 +103,7 @@ function label(value: string): string {
 function toWire(this: unknown, key: string, value: unknown): unknown {
   const original = (this as Record<string, unknown>)[key];
   if (original instanceof Uint8Array) return Buffer.from(original.buffer, original.byteOffset, original.byteLength).toString('base64');
-  return value === null && !Array.isArray(this) ? undefined : value;
+  return withoutNulls.call(this, key, value);
 }
 
 /** JSON.parse's reviver for an answer: the SDK leaves out a member whose value is null (list items stay). */

@@ -1,4 +1,4 @@
-import { AwsHttpClient, type AwsClientOptions, type AwsResponse, type BatchResultErrorEntry } from './aws-http-client';
+import { AwsHttpClient, uriEscape, type AwsClientOptions, type AwsResponse, type BatchResultErrorEntry } from './aws-http-client';
 import { childElement, childElements, parseXml, type XmlElement } from './xml';
 
 const API_VERSION = '2010-03-31';
@@ -107,13 +107,13 @@ class QueryForm {
   }
 
   add(key: string, value: string | undefined): void {
-    if (value !== undefined) this.body += `&${queryEscape(key)}=${queryEscape(value)}`;
+    if (value !== undefined) this.body += `&${uriEscape(key)}=${uriEscape(value)}`;
   }
 
   /** A list: `key.member.1.…`, `key.member.2.…`; an empty list as `key=` (the SDK's serializeEmptyLists). */
   addList<Item>(key: string, items: readonly Item[], write: (prefix: string, item: Item) => void): void {
     if (items.length === 0) {
-      this.body += `&${queryEscape(key)}=`;
+      this.body += `&${uriEscape(key)}=`;
       return;
     }
     items.forEach((item, index) => write(`${key}.member.${index + 1}`, item));
@@ -135,12 +135,6 @@ class QueryForm {
   toString(): string {
     return this.body;
   }
-}
-
-/** The SDK's extendedEncodeURIComponent: encodeURIComponent, and `!'()*` too. */
-function queryEscape(text: string): string {
-  if (/^[\w.~-]+$/.test(text)) return text;
-  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 type Read = (element: XmlElement) => unknown;

@@ -1,41 +1,28 @@
 import { createHash } from 'node:crypto';
-import { AwsHttpClient, configuredEndpoint, header, type AwsClientOptions, type AwsResponse, type BatchResultErrorEntry } from './aws-http-client';
-import { errorBody, sanitizeErrorName } from './aws-json';
+import { configuredEndpoint, header, type AwsClientOptions, type AwsResponse, type BatchResultErrorEntry } from './aws-http-client';
+import { AwsJsonClient, errorBody, sanitizeErrorName } from './aws-json';
 
 /**
  * A light SQS client for the calls Outbox makes (SendMessageBatch, ChangeMessageVisibility), in the
  * wire format of the SDK's SQSClient: AWS JSON 1.0 (`X-Amz-Target: AmazonSQS.<Operation>`) in its
  * "query compatible" form, which SQS still answers with its old Query error codes in the
  * `x-amzn-query-error` header. Inputs and outputs use the SDK's member names.
- *
- * Not on AwsJsonClient: SQS needs the `x-amzn-query-mode` header, its own error names and an
- * endpoint per queue, none of which that client offers.
+ * One AwsJsonClient per endpoint: SQS's requests go to their queue URL's host.
  */
 export class SqsClient {
-  /** One transport per endpoint, made at the first call (as the SDK, a missing region fails a call, not the wiring). */
-  private readonly transports = new Map<string, AwsHttpClient>();
+  private readonly transports = new Map<string, AwsJsonClient>();
 
   constructor(private readonly options: AwsClientOptions = {}) {}
 
   /** SendMessageBatch; throws, as the SDK does, when SQS acknowledges a body other than the one sent. */
   async sendMessageBatch(input: SendMessageBatchInput): Promise<SendMessageBatchOutput> {
-    const output = await this.call<SendMessageBatchOutput>('SendMessageBatch', input.QueueUrl, input);
+    const output = await this.transportFor(input.QueueUrl).call<SendMessageBatchOutput>('SendMessageBatch', input);
     checkBodyDigests(input.Entries, output.Successful ?? []);
     return output;
   }
 
   async changeMessageVisibility(input: ChangeMessageVisibilityInput): Promise<void> {
-    await this.call('ChangeMessageVisibility', input.QueueUrl, input);
-  }
-
-  private async call<Output>(operation: string, queueUrl: string, input: object): Promise<Output> {
-    const response = await this.transportFor(queueUrl).send({
-      method: 'POST',
-      path: '/',
-      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `AmazonSQS.${operation}`, 'x-amzn-query-mode': 'true' },
-      body: JSON.stringify(input),
-    });
-    return (response.body === '' ? {} : JSON.parse(response.body)) as Output;
+    await this.transportFor(input.QueueUrl).call('ChangeMessageVisibility', input);
   }
 
   /**
@@ -44,12 +31,18 @@ export class SqsClient {
    * `useQueueUrlAsEndpoint`), which keeps legacy queue URLs (`queue.amazonaws.com`) working; the
    * signature stays scoped to the client's region.
    */
-  private transportFor(queueUrl: string): AwsHttpClient {
+  private transportFor(queueUrl: string): AwsJsonClient {
     const endpoint = this.options.endpoint ?? configuredEndpoint('SQS') ?? originOf(queueUrl);
     const key = endpoint ?? '';
     let transport = this.transports.get(key);
     if (!transport) {
-      transport = new AwsHttpClient({ endpointPrefix: 'sqs', signingName: 'sqs', parseError: parseSqsError }, { ...this.options, ...(endpoint ? { endpoint } : {}) });
+      transport = new AwsJsonClient(
+        { endpointPrefix: 'sqs', signingName: 'sqs', parseError: parseSqsError },
+        'AmazonSQS',
+        { ...this.options, ...(endpoint ? { endpoint } : {}) },
+        // The JSON protocol "query compatible": SQS answers with its old Query error codes too.
+        { 'x-amzn-query-mode': 'true' },
+      );
       this.transports.set(key, transport);
     }
     return transport;
