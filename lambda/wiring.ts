@@ -50,9 +50,7 @@ import type { WebhookBatchDeps } from './entrypoints/sqs-webhooks';
 export interface ApiOverrides {
   /** Instead of the SQS outbound queue. */
   readonly outbound?: OutboundQueue;
-  /** Instead of QUEUED_CHECK_DELAY_MS: when a new `queued` email's check entry comes due (local mode's shorter sweep). */
-  readonly queuedCheckDelayMs?: number;
-  /** Instead of the SNS notifications topic and the SQS webhook queue, for sending.paused / sending.resumed and webhook event replays. */
+  /** Instead of the SNS notifications topic and the SQS webhook queue, for sending.paused / sending.resumed, email.scheduled and webhook event replays. */
   readonly notifications?: NotificationOverrides;
 }
 
@@ -72,7 +70,7 @@ export function buildApiDeps(config: ApiConfig, options: ClientOptions = {}, ove
     ? buildNotifyDeps({ ...config.notifications, retentionDays: config.retentionDays }, documents, options, overrides.notifications)
     : undefined;
   return {
-    emails: new DynamoDbEmailStore(documents, config.emailsTable, systemClock, config.retentionDays, overrides.queuedCheckDelayMs),
+    emails: new DynamoDbEmailStore(documents, config.emailsTable, systemClock, config.retentionDays),
     keys: new DynamoDbApiKeyStore(documents, config.apiKeysTable),
     suppressions: new DynamoDbSuppressionList(documents, config.suppressionsTable),
     webhooks: new DynamoDbWebhookStore(documents, config.webhooksTable, systemClock, config.retentionDays),
@@ -99,7 +97,7 @@ export function buildApiDeps(config: ApiConfig, options: ClientOptions = {}, ove
     pause,
     reportedPause,
     configurationSetSending: new SesConfigurationSetSending(ses, config.configurationSet),
-    ...(notifyDeps ? { notify: (payload, eventKey, orderedAt) => notify(notifyDeps, payload, eventKey, orderedAt), webhookQueue: notifyDeps.queue } : {}),
+    ...(notifyDeps ? { notify: notifyThrough(notifyDeps), webhookQueue: notifyDeps.queue } : {}),
     retentionDays: config.retentionDays,
     deliverability: {
       counters: new DynamoDbDeliverabilityCounters(documents, config.controlTable),
@@ -134,7 +132,11 @@ function buildNotify(
   options: ClientOptions,
   overrides?: NotificationOverrides,
 ): Notify {
-  const notifyDeps = buildNotifyDeps(config, documents, options, overrides);
+  return notifyThrough(buildNotifyDeps(config, documents, options, overrides));
+}
+
+/** `notify` bound to one fan-out. */
+function notifyThrough(notifyDeps: NotifyDeps): Notify {
   return (payload, eventKey, orderedAt) => notify(notifyDeps, payload, eventKey, orderedAt);
 }
 
@@ -161,7 +163,7 @@ function buildNotifyDeps(
 export function buildEventsDeps(config: EventsConfig, options: ClientOptions = {}, overrides?: NotificationOverrides): EventsDeps {
   const documents = documentClient(config.dynamoDbEndpoint, options);
   const notifyDeps = buildNotifyDeps(config, documents, options, overrides);
-  const notifyAll: Notify = (payload, eventKey, orderedAt) => notify(notifyDeps, payload, eventKey, orderedAt);
+  const notifyAll = notifyThrough(notifyDeps);
   const deps: EventsDeps = {
     notify: notifyAll,
     // An events batch's notifications go out together (PublishBatch, one SendMessageBatch).
@@ -231,8 +233,8 @@ export function buildWebhookDeliveryDeps(config: WebhookDeliveryConfig, options:
 }
 /**
  * Builds the scheduler's dependencies: the emails table (its `by-due` index) and the outbound
- * queue (SQS; local mode gives its in-process queue instead, and a shorter `checkDelayMs`, the
- * sweep's delay, which must match the api's `queuedCheckDelayMs`).
+ * queue (SQS; local mode gives its in-process queue instead, and a shorter `checkDelayMs`: how long
+ * a queued email may stay unsent before the sweep queues it again).
  */
 export function buildSchedulerDeps(config: SchedulerConfig, options: ClientOptions = {}, outbound?: OutboundQueue, checkDelayMs?: number): SchedulerTickDeps {
   const documents = documentClient(config.dynamoDbEndpoint, options);

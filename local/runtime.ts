@@ -200,7 +200,7 @@ export async function startLocalOutbox(options: LocalOptions = {}): Promise<Loca
   );
   const queuedCheckDelayMs = options.queuedCheckDelayMs ?? LOCAL_QUEUED_CHECK_DELAY_MS;
   // The api notifies sending.paused / sending.resumed through the same local topic and webhook queue.
-  const deps = buildApiDeps({ ...config, notifications: notificationConfig }, clientOptions, { outbound, queuedCheckDelayMs, notifications: notificationOverrides });
+  const deps = buildApiDeps({ ...config, notifications: notificationConfig }, clientOptions, { outbound, notifications: notificationOverrides });
   // Scheduled emails: the scheduler Lambda every minute in AWS; here the same tick every second.
   const schedulerDeps = buildSchedulerDeps({ emailsTable: config.emailsTable, outboundQueueUrl, dynamoDbEndpoint: dynamo.endpoint }, clientOptions, outbound, queuedCheckDelayMs);
   // A developer receives webhooks on their own machine: http and loopback endpoints are allowed.

@@ -1,4 +1,5 @@
 import { IdentityAlreadyExists, SesRefusal, type DkimState, type EmailIdentities, type EmailIdentityState, type MailFromState, type SesOperation } from '../core/sending-identity';
+import { AwsServiceError, isAwsError } from './aws/aws-http-client';
 import type { PutEmailIdentityMailFromAttributesInput, SesDkimAttributes, SesMailFromAttributes, SesV2Client } from './aws/sesv2';
 
 /**
@@ -21,7 +22,7 @@ export class SesEmailIdentities implements EmailIdentities {
         ...(answer.VerificationStatus ? { verificationStatus: answer.VerificationStatus } : {}),
       };
     } catch (error) {
-      if (errorName(error) === 'NotFoundException') return undefined;
+      if (isAwsError(error, 'NotFoundException')) return undefined;
       throw refusal('GetEmailIdentity', error);
     }
   }
@@ -37,7 +38,7 @@ export class SesEmailIdentities implements EmailIdentities {
       });
       return { ...dkimOf(answer.DkimAttributes), tags: { ...settings.tags } };
     } catch (error) {
-      if (errorName(error) === 'AlreadyExistsException') throw new IdentityAlreadyExists(messageOf(error), { cause: error });
+      if (isAwsError(error, 'AlreadyExistsException')) throw new IdentityAlreadyExists(messageOf(error), { cause: error });
       throw refusal('CreateEmailIdentity', error);
     }
   }
@@ -46,7 +47,7 @@ export class SesEmailIdentities implements EmailIdentities {
     try {
       await this.ses.deleteEmailIdentity({ EmailIdentity: identity });
     } catch (error) {
-      if (errorName(error) === 'NotFoundException') return;
+      if (isAwsError(error, 'NotFoundException')) return;
       throw refusal('DeleteEmailIdentity', error);
     }
   }
@@ -103,15 +104,7 @@ function dkimOf(attributes: SesDkimAttributes | undefined): { dkim?: DkimState }
  * anything else (network, credentials) stays as it is.
  */
 function refusal(operation: SesOperation, error: unknown): unknown {
-  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
-  if (error instanceof Error && typeof status === 'number') {
-    return new SesRefusal(operation, errorName(error) ?? 'UnknownError', messageOf(error), { cause: error });
-  }
-  return error;
-}
-
-function errorName(error: unknown): string | undefined {
-  return error instanceof Error ? error.name : undefined;
+  return error instanceof AwsServiceError ? new SesRefusal(operation, error.name, error.message, { cause: error }) : error;
 }
 
 function messageOf(error: unknown): string {

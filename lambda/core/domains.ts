@@ -388,6 +388,8 @@ function managedRefusal(name: string, what: 'changed' | 'deleted'): OutboxError 
 
 /** SES refusing or failing a call: its words, and whether retrying can help. */
 function sesFailure(action: string, name: string, error: unknown): OutboxError {
+  // The account report's own refusals (ses_access_denied, unavailable) already say what to do.
+  if (error instanceof OutboxError) return error;
   if (error instanceof SesRefusal) {
     if (error.code === 'AccessDeniedException') {
       return new OutboxError('ses_access_denied', `SES refused to ${action} ${name}: ${error.message} Deploy the current stack, which grants the api what the domains API needs.`, { cause: error });

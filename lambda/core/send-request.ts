@@ -33,6 +33,11 @@ export const RESERVED_HEADERS: ReadonlySet<string> = new Set(
   ],
 );
 
+/** A header (lower-cased) an email may not set: one Outbox or SES writes itself (RESERVED_HEADERS, `X-SES-*`). */
+export function isReservedHeader(lowerCaseName: string): boolean {
+  return RESERVED_HEADERS.has(lowerCaseName) || lowerCaseName.startsWith('x-ses-');
+}
+
 interface Problem {
   readonly kind: ErrorKind;
   readonly message: string;
@@ -271,7 +276,7 @@ function parseHeaders(value: unknown, report: Report): NameValue[] {
     const lower = name.toLowerCase();
     if (!HEADER_NAME_PATTERN.test(name)) {
       report('validation', `Header name ${JSON.stringify(truncate(name))} is invalid: use 1-126 printable ASCII characters, no spaces or colons.`);
-    } else if (RESERVED_HEADERS.has(lower) || lower.startsWith('x-ses-')) {
+    } else if (isReservedHeader(lower)) {
       report('validation', `Header \`${name}\` cannot be set in \`headers\`: Outbox sets it from the email's fields or SES controls it.`);
     } else if (seen.has(lower)) {
       report('validation', `Header \`${name}\` is given twice (header names are case-insensitive).`);

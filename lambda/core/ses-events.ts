@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { OutboxError } from './errors';
 import { isUuid } from './ids';
 import { isObject } from './json-body';
-import { RESERVED_HEADERS } from './send-request';
+import { isReservedHeader } from './send-request';
 import { MESSAGE_ID_TAG, OUTBOX_TAG_PREFIX } from '../shared/env';
 
 /**
@@ -445,7 +445,7 @@ function customHeaders(value: unknown): { name: string; value: string }[] {
     const headerValue = own(entry, 'value');
     if (typeof name !== 'string' || typeof headerValue !== 'string') continue;
     const lower = name.toLowerCase();
-    if (RESERVED_HEADERS.has(lower) || lower.startsWith('x-ses-')) continue;
+    if (isReservedHeader(lower)) continue;
     limited(name, 'a mail.headers name', ID);
     limited(headerValue, `mail.headers ${name}`, TEXT);
     headers.push({ name, value: headerValue });

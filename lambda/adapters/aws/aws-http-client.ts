@@ -181,7 +181,6 @@ export class AwsHttpClient {
   /** Sends `request`, retrying what may pass on another attempt; resolves with a 2xx answer, throws AwsServiceError otherwise. */
   async send(request: AwsRequest): Promise<AwsResponse> {
     let spent = 0;
-    let staleSocketRetried = false;
     for (let attempt = 1; ; attempt++) {
       let failure: unknown;
       let throttled = false;
@@ -197,16 +196,10 @@ export class AwsHttpClient {
         throttled = THROTTLING.has(name) || response.status === 429;
         if (!throttled && !TRANSIENT.has(name) && !TRANSIENT_STATUS.has(response.status)) throw failure;
       } catch (error) {
-        if (error === failure) throw error;
-        // A pooled connection the far end had already closed (after an idle spell, or a Lambda
-        // thawed): the request never went out on a live connection, so one more try on a fresh
-        // one, whatever maxAttempts says, as Node's documentation advises.
-        if (isStaleSocket(error) && !staleSocketRetried) {
-          staleSocketRetried = true;
-          attempt--;
-          continue;
-        }
-        if (!isNetworkError(error)) throw error;
+        // A reset connection (a pooled one the far end closed, too) is retried within maxAttempts
+        // only: the far end may have read the request, so a client that must not send twice (the
+        // sender's SES client) keeps its one attempt.
+        if (error === failure || !isNetworkError(error)) throw error;
         failure = error;
       }
       const cost = throttled ? THROTTLED_RETRY_COST : RETRY_COST;
@@ -258,10 +251,7 @@ export class AwsHttpClient {
           response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }));
         },
       );
-      call.on('error', (error: Error & { code?: string }) => {
-        if (call.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) Object.assign(error, { staleSocket: true });
-        reject(error);
-      });
+      call.on('error', reject);
       this.applyTimeouts(call);
       call.end(body);
     });
@@ -301,11 +291,6 @@ export function header(response: AwsResponse, name: string): string | undefined 
 
 function joinPath(base: string, path: string): string {
   return base === '/' || base === '' ? path : `${base.replace(/\/$/, '')}${path}`;
-}
-
-/** An error of a reused keep-alive socket that had been closed, before any answer (see send). */
-function isStaleSocket(error: unknown): boolean {
-  return (error as { staleSocket?: unknown } | undefined)?.staleSocket === true;
 }
 
 /**
