@@ -90,7 +90,6 @@ async function run(log: (line: string) => void): Promise<Figure> {
       return figure(results);
     } finally {
       client.close();
-      floor.close();
       await api.stop();
     }
   } finally {
@@ -217,9 +216,6 @@ class Floor {
       }),
     );
   }
-
-  /** Nothing left to release: the light clients share keep-alive agents whose idle sockets do not hold the process open. */
-  close(): void {}
 }
 
 function perEmail(sample: PathSample): Record<string, number> {

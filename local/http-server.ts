@@ -133,7 +133,7 @@ function readBody(request: IncomingMessage): Promise<string | undefined> {
     let refused = false;
     request.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      // The deployed API's firewall refuses the same bodies with the same answer, so nothing works here that fails there.
+      // The deployed api Lambda's JSON reader refuses the same bodies with the same answer, so nothing works here that fails there.
       if (size > MAX_REQUEST_BODY_BYTES) {
         // Keep reading (and dropping) so the client gets the answer instead of a reset connection.
         if (!refused) {

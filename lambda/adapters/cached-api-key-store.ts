@@ -5,7 +5,7 @@ import type { ApiKeyStore, Clock } from '../core/ports';
 export const API_KEY_CACHE_MS = 30_000;
 
 /** Keys remembered per instance; past it the oldest is forgotten (one more read, nothing else). */
-export const API_KEY_CACHE_ENTRIES = 1_000;
+const API_KEY_CACHE_ENTRIES = 1_000;
 
 /**
  * An ApiKeyStore whose `findByHash` reads a key found at most once per `ttlMs`, so the api Lambda

@@ -9,11 +9,10 @@ import type { AppendedEvent, TimelineEntry, TrackedEmail, TrackingStore } from '
 import { conditionalUpdate } from './dynamodb-documents';
 import { DynamoDbEmailContent, packContent, readContent, unpackContent } from './dynamodb-email-content';
 import { checkIndexAttributes, dueIndexAttributes } from './dynamodb-schedule-store';
-import { EMAIL_SK, EVENT_PREFIX, SENT_SK } from './email-partition';
+import { CREATED_DAY_INDEX, EMAIL_SK, EVENT_PREFIX, SENT_SK } from './email-partition';
 
 /** Just past every `event#` key: `email` through this spans the email item and its timeline, skipping `content#` items. */
 const AFTER_EVENTS = 'event$';
-const CREATED_DAY_INDEX = 'by-created-day';
 /**
  * The most compressed content a sync send's email item holds inline: with its other attributes the
  * item stays within one 4 KB read unit, so reading it (GET, a listing, the events path) costs what

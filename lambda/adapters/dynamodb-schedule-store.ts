@@ -7,7 +7,7 @@ import { LAST_EVENT_RANK } from '../core/precedence';
 import type { DueEmail, ScheduleChange, ScheduleStore } from '../core/scheduler';
 import { conditionalUpdate } from './dynamodb-documents';
 import { DynamoDbEmailContent } from './dynamodb-email-content';
-import { EMAIL_SK, SENT_SK } from './email-partition';
+import { CREATED_DAY_INDEX, EMAIL_SK, SENT_SK } from './email-partition';
 
 const DUE_INDEX = 'by-due';
 /** One partition of the due-time index for scheduled emails: a rare, small item; one shard holds thousands per second. */
@@ -41,7 +41,6 @@ export function checkIndexAttributes(id: string, checkAt: Date): { dueShard: str
   return { dueShard: CHECK_SHARDS[Number.isNaN(digit) ? 0 : digit]!, dueAt: `${checkAt.toISOString()}#${id}` };
 }
 
-const CREATED_DAY_INDEX = 'by-created-day';
 /**
  * Where the sweep of sync sends stands (findUnchecked): an item of its own in the emails table,
  * outside every index (it has none of their attributes) and never an email (its pk is no UUID).

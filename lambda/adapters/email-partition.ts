@@ -10,5 +10,8 @@ export const EMAIL_SK = 'email';
  * `event#` items, so a read of the email item and its timeline by range takes it too.
  */
 export const SENT_SK = 'email#sent';
+
+/** The keys-only index of emails by UTC day of creation (EMAILS_TABLE). */
+export const CREATED_DAY_INDEX = 'by-created-day';
 export const CONTENT_PREFIX = 'content#';
 export const EVENT_PREFIX = 'event#';

@@ -38,7 +38,7 @@ export const CONSOLE_SECURITY_HEADERS: Readonly<Record<string, string>> = Object
 const PAGE_CACHE = 'no-cache';
 const ASSET_CACHE = 'public, max-age=31536000, immutable';
 
-/** What API Gateway answers for a method a resource does not have, in Outbox's error shape (see SendApi's gateway responses). */
+/** The answer for a console path or method that does not exist, in Outbox's error shape. */
 const NOT_FOUND_BODY = JSON.stringify({ statusCode: 404, name: 'not_found', message: 'The requested endpoint does not exist.' });
 
 export interface ConsoleRequest {

@@ -59,7 +59,7 @@ export interface SesIdentityDetails {
 
 /**
  * The SES reads `GET /account` makes. Each throws OutboxError: `not_found` for an identity SES
- * does not have, `unavailable` when SES cannot be reached or keeps failing (after the SDK's own
+ * does not have, `unavailable` when SES cannot be reached or keeps failing (after the client's own
  * retries, throttles included), and `ses_access_denied` when the role lacks the permission.
  */
 export interface SesAccountReport {

@@ -199,6 +199,6 @@ export async function listApiKeys(deps: { keys: ApiKeyStore }, query: Readonly<R
   return { object: 'list', has_more: hasMore, data: page.map(toApiKeyView) };
 }
 
-export function toApiKeyView(key: ApiKeyRecord): ApiKeyView {
+function toApiKeyView(key: ApiKeyRecord): ApiKeyView {
   return { id: key.id, name: key.name, permission: key.scope, created_at: key.createdAt, last_used_at: key.lastUsedAt ?? null };
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { API_DOMAIN_TAG } from '../shared/env';
 import type { SesAccountReport } from './account-report';
 import { MAIL_FROM_SPF } from './dns-records';
-import { OutboxError } from './errors';
+import { throwProblems, OutboxError } from './errors';
 import { describeValue, pageNewestFirst, parseListLimit } from './list-query';
 import type { Clock } from './ports';
 import { BEHAVIOR_ON_MX_FAILURE, dkimRecords, IdentityAlreadyExists, SesRefusal, type EmailIdentities, type EmailIdentityState } from './sending-identity';
@@ -376,10 +376,6 @@ function cursor(query: Readonly<Record<string, string>>, name: 'after' | 'before
   if (DOMAIN_ID.test(value)) return value;
   problems.push(`\`${name}\` must be a domain id, not ${describeValue(query[name])}`);
   return undefined;
-}
-
-function throwProblems(problems: string[], outcome?: string): void {
-  if (problems.length > 0) throw new OutboxError('validation', `${problems.join('; ')}.${outcome ? ` ${outcome}` : ''}`);
 }
 
 function managedRefusal(name: string, what: 'changed' | 'deleted'): OutboxError {

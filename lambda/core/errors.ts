@@ -70,6 +70,11 @@ export class OutboxError extends Error {
 }
 
 /** The error body every route answers with, in the Resend SDK's shape. */
+/** Refuses a request with every problem found in it at once (`validation`), `outcome` after them if given. */
+export function throwProblems(problems: readonly string[], outcome?: string): void {
+  if (problems.length > 0) throw new OutboxError('validation', `${problems.join('; ')}.${outcome ? ` ${outcome}` : ''}`);
+}
+
 export interface ErrorBody {
   readonly statusCode: number;
   readonly name: ErrorName;

@@ -24,7 +24,7 @@ import type { Clock } from './ports';
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 /**
  * How long a claim blocks other requests before it is presumed dead (its Lambda crashed). Longer
- * than API Gateway's 29 s integration timeout, so a live request never loses its claim.
+ * than the HTTP API's 30 s integration timeout, so a live request never loses its claim.
  */
 export const IDEMPOTENCY_LOCK_MS = 60_000;
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 256;

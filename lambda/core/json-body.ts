@@ -13,8 +13,8 @@ export const MAX_JSON_DEPTH = 64;
  * Reads a request body as JSON, the one reader every route that takes a body uses:
  *
  * 1. no body, or only whitespace: 400 `malformed_body`;
- * 2. over MAX_REQUEST_BODY_BYTES: 413 `body_too_large` (the front ends refuse such bodies first;
- *    this holds for any other caller of handleHttp);
+ * 2. over MAX_REQUEST_BODY_BYTES: 413 `body_too_large` (local mode's front end refuses such bodies
+ *    first; deployed, this is the refusal);
  * 3. arrays and objects nested deeper than MAX_JSON_DEPTH, found by one pass over the text before
  *    anything is built: 400 `malformed_body` stating the limit;
  * 4. not JSON: 400 `malformed_body`.

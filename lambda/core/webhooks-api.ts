@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { OutboxError } from './errors';
+import { throwProblems, OutboxError } from './errors';
 import { BY_TIME_ORDERED_ID, describeValue, pageNewestFirst, parseCursor, parseListLimit } from './list-query';
 import { isUuid, uuidv7 } from './ids';
 import type { Clock } from './ports';
@@ -351,10 +351,6 @@ function refuseBefore(query: Readonly<Record<string, string>>, what: string, pro
   if (query.before !== undefined && query.before.trim() !== '') {
     problems.push(`\`before\` is not supported: list from the newest and page forward with \`after\`, the id of the last ${what} of the previous page`);
   }
-}
-
-function throwProblems(problems: string[]): void {
-  if (problems.length > 0) throw new OutboxError('validation', `${problems.join('; ')}.`);
 }
 
 function isMessageId(id: string): boolean {

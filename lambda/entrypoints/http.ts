@@ -83,7 +83,7 @@ const ROUTES: readonly Route[] = [
   ...WEBHOOK_ROUTES,
 ];
 
-/** Whether a path needs an API key; the front ends authenticate before calling handleHttp. */
+/** Whether a path needs no API key (handleApiRequest authenticates every other one before handleHttp). */
 export function isPublicRoute(path: string): boolean {
   return ROUTES.some((route) => route.public && route.pattern.test(path));
 }

@@ -67,7 +67,7 @@ export interface ApiDeps {
   readonly reportedPause?: SendingPause;
   /** SES's sending switch for the configuration set, paused and resumed with Outbox. Absent: none switched. */
   readonly configurationSetSending?: ConfigurationSetSending;
-  /** Sends `sending.paused` / `sending.resumed`. Absent: nobody is told. */
+  /** Sends `sending.paused` / `sending.resumed` and `email.scheduled`. Absent: nobody is told. */
   readonly notify?: Notify;
   readonly retentionDays: number;
   /** SES domain identities for /domains; absent, those routes answer 503. */

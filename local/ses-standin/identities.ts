@@ -51,7 +51,7 @@ interface CreatedIdentity {
 }
 
 /** How long a created identity stays PENDING by default: long enough to watch, short enough to wait for. */
-export const DEFAULT_IDENTITY_VERIFICATION_MS = 5_000;
+const DEFAULT_IDENTITY_VERIFICATION_MS = 5_000;
 
 export class StandInIdentities {
   /** Lower-cased name -> the name as configured. Undefined: every sender counts as verified. */

@@ -4,6 +4,7 @@ import { Resend } from 'resend';
 import { Webhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
 import { npmStart, type StartedProcess } from '../helpers/npm-start';
+import { waitFor } from '../helpers/wait-for';
 
 interface Received {
   readonly headers: IncomingHttpHeaders;
@@ -29,9 +30,9 @@ async function startReceiver(answers: number[] | ((delivery: Received) => number
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received, server };
 }
 
-async function until(check: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+/** Waits until `check` holds, failing the test if it does not within `ms`. */
+function until(check: () => boolean, ms = 5000): Promise<true> {
+  return waitFor('the deliveries expected', () => check() || undefined, ms, 50);
 }
 
 /** Webhooks end to end: `npm start`, the resend SDK registering an endpoint, real signed deliveries. */
@@ -144,7 +145,7 @@ describe('webhooks against npm start', () => {
     await until(() => receiver.received.length >= 1);
     const eventId = receiver.received[0]!.headers['webhook-id'] as string;
     // The first attempt is logged after its answer.
-    await until(() => false, 200);
+    await waitFor('the first attempt logged', async () => ((await resend.webhooks.events.attempts.list({ webhookId, eventId })).data?.data.length ?? 0) >= 1 || undefined);
 
     const replay = await resend.webhooks.events.replay({ webhookId, eventId });
     expect(replay).toEqual({ data: { object: 'webhook_event', id: eventId }, error: null, headers: expect.anything() });
@@ -155,8 +156,10 @@ describe('webhooks against npm start', () => {
     expect(again.body).toBe(first.body);
     expect([again.headers['webhook-id'], again.headers['svix-id']]).toEqual([eventId, eventId]);
     expect(verified(created.data!.signing_secret, again).type).toBe('email.delivered');
-    await until(() => false, 200);
-    const attempts = await resend.webhooks.events.attempts.list({ webhookId, eventId });
+    const attempts = await waitFor('the replay logged as a second attempt', async () => {
+      const listed = await resend.webhooks.events.attempts.list({ webhookId, eventId });
+      return (listed.data?.data.length ?? 0) >= 2 ? listed : undefined;
+    });
     expect(attempts.data!.data.map((a) => a.http_status_code)).toEqual([200, 200]);
     expect((await resend.webhooks.events.get({ webhookId, eventId })).data).toMatchObject({ id: eventId, status: 'success' });
     expect((await resend.webhooks.events.replay({ webhookId, eventId: 'msg_019ac9a4-0000-7000-8000-000000000000' })).error).toMatchObject({ statusCode: 404 });
@@ -198,8 +201,10 @@ describe('webhooks against npm start', () => {
     const log = await resend.webhooks.events.list({ webhookId: created.data!.id });
     const eventId = log.data!.data[0]!.id;
     expect(eventId).toBe(receiver.received[0]!.headers['webhook-id']);
-    await until(() => false, 200);
-    const attempts = await resend.webhooks.events.attempts.list({ webhookId: created.data!.id, eventId });
+    const attempts = await waitFor('all three attempts logged', async () => {
+      const listed = await resend.webhooks.events.attempts.list({ webhookId: created.data!.id, eventId });
+      return (listed.data?.data.length ?? 0) >= 3 ? listed : undefined;
+    });
     expect(attempts.data!.data.map((a) => a.http_status_code).sort()).toEqual([200, 500, 500]);
   }, 20_000);
 });
